@@ -1,0 +1,1 @@
+"""Speech recognition on Vosk (filled by the transcription issue)."""

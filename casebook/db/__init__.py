@@ -1,0 +1,1 @@
+"""The casebook's database: SQLAlchemy 2 models, engine, migrations (Alembic)."""

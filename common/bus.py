@@ -1,0 +1,63 @@
+"""An in-process publish/subscribe bus for the platform's named events.
+
+Every event has a fixed dotted name (`call.answered`, `ivr.key`, `recording.stored`...) and a
+flat dict of plain data. Subscribers get their own bounded queue, so a slow subscriber (a test,
+a web page) never blocks the call that raised the event; when its queue is full the oldest
+event is dropped *for that subscriber only* and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformEvent:
+    name: str
+    call_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class Subscription:
+    def __init__(self, maxsize: int) -> None:
+        self.queue: asyncio.Queue[PlatformEvent] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def offer(self, event: PlatformEvent) -> None:
+        if self.queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+                self.dropped += 1
+        self.queue.put_nowait(event)
+
+    async def get(self, timeout: float | None = None) -> PlatformEvent:
+        return await asyncio.wait_for(self.queue.get(), timeout)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscriptions: set[Subscription] = set()
+
+    def publish(self, event: PlatformEvent) -> None:
+        for subscription in list(self._subscriptions):
+            subscription.offer(event)
+
+    @contextlib.contextmanager
+    def subscribe(self, maxsize: int = 10_000) -> Any:
+        subscription = Subscription(maxsize)
+        self._subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscriptions.discard(subscription)
+
+    async def stream(self, maxsize: int = 1000) -> AsyncIterator[PlatformEvent]:
+        with self.subscribe(maxsize) as subscription:
+            while True:
+                yield await subscription.get()

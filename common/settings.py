@@ -1,0 +1,181 @@
+"""All configuration of the platform, in one pydantic-settings class.
+
+Every value comes from an environment variable prefixed `HOTLINE_` (or a `.env` file, or the
+generated `.hotline/credentials.env` in development). Nothing here opens a connection or reads
+a large file: building a `Settings` is cheap, so tests can make as many as they like.
+
+Secrets: in development the platform generates strong random secrets on first start and keeps
+them in `<data_dir>/credentials.env`; outside development it refuses to start when a secret is
+missing, short, or one of the well-known placeholders.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "changethis", "secret", "password", "asterisk", "admin", "hotline"}
+)
+MIN_SECRET_LENGTH = 16
+SECRET_FIELDS = ("ari_password", "ami_password")
+CREDENTIALS_FILE = "credentials.env"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised when the platform would start outside development with a default or weak secret."""
+
+
+class Settings(BaseSettings):
+    """The platform's settings. Field `x` is read from `HOTLINE_X`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_",
+        env_file=(".env", ".hotline/credentials.env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    environment: Environment = "development"
+    data_dir: Path = Field(default=Path(".hotline"), description="State of this installation.")
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    # --- database -------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite in the data dir (embedded mode). "
+        "Production: postgresql+psycopg://user:pass@host/db",
+    )
+
+    # --- HTTP API and pages ------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # --- lines and prompts -----------------------------------------------------------------
+    lines_file: Path | None = Field(default=None, description="YAML of the hotline numbers.")
+    prompts_override_dir: Path | None = Field(
+        default=None,
+        description="Real recorded prompts: <dir>/<lang>/<name>.wav replaces the generated one.",
+    )
+
+    # --- Asterisk ---------------------------------------------------------------------------
+    asterisk_instance: str = Field(default="main", pattern=r"^[a-z0-9-]+$")
+    asterisk_mode: Literal["auto", "rootfs", "system"] = "auto"
+    cache_dir: Path = Field(
+        default=Path("/var/cache/hotline"),
+        description="Outside the checkout, shared by installations: Asterisk root filesystem, speech cache.",
+    )
+    asterisk_rootfs: Path | None = None
+    asterisk_host: str = "127.0.0.1"
+    sip_bind: str = "127.0.0.1"
+    sip_port: int = 5060
+    carrier_addresses: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
+    ari_port: int = 8088
+    ari_user: str = "hotline"
+    ari_password: SecretStr | None = None
+    ari_app: str = "hotline"
+    ami_port: int = 5038
+    ami_user: str = "hotline"
+    ami_password: SecretStr | None = None
+    rtp_port_start: int = 10000
+    rtp_port_end: int = 20000
+
+    # --- IVR timings --------------------------------------------------------------------------
+    menu_timeout_s: float = 6.0
+    digit_timeout_s: float = 5.0
+    record_max_s: int = 120
+    record_silence_s: int = 5
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        weak = [name for name in SECRET_FIELDS if not _is_strong(getattr(self, name))]
+        if weak:
+            names = ", ".join("HOTLINE_" + n.upper() for n in weak)
+            raise InsecureSettingsError(
+                f"refusing to start in {self.environment}: {names} missing, a placeholder, or shorter "
+                f"than {MIN_SECRET_LENGTH} characters"
+            )
+        return self
+
+    # --- derived values -------------------------------------------------------------------------
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, the embedded SQLite file when none is configured."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+
+    @property
+    def rootfs_path(self) -> Path:
+        return self.asterisk_rootfs or self.cache_dir / "asterisk-rootfs"
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://{self.asterisk_host}:{self.ari_port}"
+
+    def secret(self, name: str) -> str:
+        """The clear value of a secret field; raises when it was never set."""
+        value = getattr(self, name)
+        if value is None:
+            raise InsecureSettingsError(f"HOTLINE_{name.upper()} is not set")
+        return str(value.get_secret_value())
+
+
+def _is_strong(value: SecretStr | None) -> bool:
+    if value is None:
+        return False
+    clear = value.get_secret_value()
+    return clear.lower() not in PLACEHOLDER_SECRETS and len(clear) >= MIN_SECRET_LENGTH
+
+
+def ensure_development_credentials(settings: Settings) -> Settings:
+    """In development, create any missing secret, persist it, and return settings that carry it.
+
+    The generated values are written once to `<data_dir>/credentials.env` (mode 0600) so every
+    process of this installation (Asterisk's rendered config, the app, the CLI) agrees on them.
+    """
+    if settings.environment != "development":
+        return settings
+    missing = [name for name in SECRET_FIELDS if getattr(settings, name) is None]
+    if not missing:
+        return settings
+    path = settings.data_dir / CREDENTIALS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = _read_env_file(path)
+    updates: dict[str, SecretStr] = {}
+    for name in missing:
+        key = "HOTLINE_" + name.upper()
+        value = existing.get(key) or secrets.token_urlsafe(24)
+        existing[key] = value
+        updates[name] = SecretStr(value)
+    path.write_text("".join(f"{k}={v}\n" for k, v in sorted(existing.items())), encoding="utf-8")
+    path.chmod(0o600)
+    return settings.model_copy(update=updates)
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, with development secrets filled in."""
+    return ensure_development_credentials(Settings())

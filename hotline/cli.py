@@ -1,0 +1,240 @@
+"""`hotline`: the one command of the platform (install pieces, run, inspect, place test calls)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from common.logs import setup_logging
+from common.settings import get_settings
+
+app = typer.Typer(
+    help="Citizen hotline platform: Asterisk + IVR + casebook.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+asterisk_app = typer.Typer(help="The Asterisk instance of this installation.", no_args_is_help=True)
+prompts_app = typer.Typer(help="IVR prompts (espeak-ng synthesis, or real recordings).", no_args_is_help=True)
+db_app = typer.Typer(help="The database (Alembic migrations).", no_args_is_help=True)
+app.add_typer(asterisk_app, name="asterisk")
+app.add_typer(prompts_app, name="prompts")
+app.add_typer(db_app, name="db")
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+# --- prompts ---------------------------------------------------------------------------------------
+@prompts_app.command("build")
+def prompts_build() -> None:
+    """Synthesise every prompt (cached) into the data dir."""
+    from hotline.services import build_all_prompts
+
+    settings = get_settings()
+    made, total = build_all_prompts(settings)
+    typer.echo(f"prompts: {total} files ready ({made} synthesised now)")
+
+
+# --- asterisk --------------------------------------------------------------------------------------
+@asterisk_app.command("build")
+def asterisk_build(force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False) -> None:
+    """Build the Asterisk root filesystem (mmdebstrap, Debian sid) unless a system Asterisk is used."""
+    from telephony.runtime.layout import resolve_layout
+    from telephony.runtime.rootfs import RootfsBuildError, build_rootfs
+
+    settings = get_settings()
+    layout = resolve_layout(settings)
+    if not layout.chrooted:
+        typer.echo("asterisk: using the system's Asterisk; nothing to build")
+        return
+    try:
+        built = build_rootfs(layout.root, force=force)
+    except RootfsBuildError as exc:
+        _fail(str(exc))
+    typer.echo(f"asterisk: root filesystem {'built' if built else 'up to date'} at {layout.root}")
+
+
+@asterisk_app.command("start")
+def asterisk_start() -> None:
+    """Render the configuration and start Asterisk; returns when ARI answers."""
+    from hotline.services import asterisk_process, build_all_prompts, lines_book
+    from telephony.runtime.layout import AsteriskNotInstalled
+    from telephony.runtime.process import AsteriskStartError
+
+    settings = get_settings()
+    build_all_prompts(settings)
+    proc = asterisk_process(settings)
+    try:
+        pid = proc.start(lines_book(settings), _prompts(settings))
+    except (AsteriskNotInstalled, AsteriskStartError) as exc:
+        _fail(str(exc))
+    typer.echo(f"asterisk: running (pid {pid}), SIP {settings.sip_bind}:{settings.sip_port}, ARI {settings.ari_url}")
+
+
+@asterisk_app.command("stop")
+def asterisk_stop() -> None:
+    """Stop Asterisk (graceful, then by signal)."""
+    from hotline.services import asterisk_process
+
+    stopped = asterisk_process(get_settings()).stop()
+    typer.echo("asterisk: stopped" if stopped else "asterisk: was not running")
+
+
+@asterisk_app.command("status")
+def asterisk_status() -> None:
+    """Is Asterisk running, does ARI answer, is the Stasis application connected?"""
+    from hotline.services import asterisk_process
+
+    status = asterisk_process(get_settings()).status()
+    typer.echo(status.describe())
+    if not status.running:
+        raise typer.Exit(3)
+
+
+@asterisk_app.command("reload")
+def asterisk_reload() -> None:
+    """Re-render the configuration (after editing the lines file) and reload it live."""
+    from hotline.services import asterisk_process, build_all_prompts, lines_book
+
+    settings = get_settings()
+    build_all_prompts(settings)
+    typer.echo(asterisk_process(settings).reload(lines_book(settings), _prompts(settings)))
+
+
+@asterisk_app.command("cli", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def asterisk_cli(command: Annotated[list[str], typer.Argument(help="An Asterisk CLI command.")]) -> None:
+    """Run an Asterisk CLI command, e.g. `hotline asterisk cli core show channels`."""
+    from hotline.services import asterisk_process
+
+    sys.stdout.write(asterisk_process(get_settings()).cli(" ".join(command), check=False))
+
+
+def _prompts(settings: object) -> Path:
+    from hotline.paths import prompts_dir
+
+    return prompts_dir(settings)  # type: ignore[arg-type]
+
+
+@app.callback()
+def _main() -> None:
+    setup_logging(get_settings().log_level)
+
+
+# --- database --------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the database migrations."""
+    from casebook.db.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url, revision)
+    typer.echo(f"database: at {revision}")
+
+
+# --- running ---------------------------------------------------------------------------------------
+@app.command("serve")
+def serve(
+    telephony: Annotated[bool, typer.Option(help="Run the Stasis application (ARI/AMI).")] = True,
+    api: Annotated[bool, typer.Option(help="Serve the HTTP API and pages.")] = True,
+) -> None:
+    """Run the platform (telephony application and API) in the foreground."""
+    import asyncio
+
+    from hotline.platform import Platform
+
+    settings = get_settings()
+
+    async def main() -> None:
+        platform = Platform(settings)
+        try:
+            await platform.serve(telephony=telephony, api=api)
+        finally:
+            await platform.close()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+# --- test calls ------------------------------------------------------------------------------------
+@app.command("call")
+def call(
+    number: Annotated[str, typer.Argument(help="The number to dial, e.g. 12345.")],
+    caller: Annotated[str, typer.Option("--from", help="The caller's number.")] = "13800138000",
+    keys: Annotated[str | None, typer.Option(help="Keys to press after the greeting starts.")] = None,
+    say: Annotated[Path | None, typer.Option(help="A WAV file to speak after the keys.")] = None,
+    script: Annotated[str | None, typer.Option(help="Full script: 'wait 2; keys 1; say f.wav; ...'.")] = None,
+    first_wait: Annotated[float, typer.Option(help="Seconds before the keys.")] = 1.5,
+    before_say: Annotated[float, typer.Option(help="Seconds between the keys and speaking.")] = 9.0,
+    hangup_wait: Annotated[float, typer.Option(help="Seconds to wait for the far end to hang up.")] = 40.0,
+    record: Annotated[Path | None, typer.Option(help="Record what the caller hears to this WAV.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    port: Annotated[int, typer.Option(help="Local SIP port (0: any).")] = 0,
+) -> None:
+    """Place a real SIP call to this installation's Asterisk and print what happened."""
+    import json
+
+    from telephony.sip.script import ScriptError, default_script, parse_script
+
+    settings = get_settings()
+    text = script or default_script(keys, say, first_wait=first_wait, before_say=before_say,
+                                    hangup_wait=hangup_wait)
+    try:
+        steps = parse_script(text)
+    except ScriptError as exc:
+        _fail(f"bad script: {exc}")
+    from telephony.sip.caller import SipCaller
+
+    from datetime import UTC, datetime
+
+    started = datetime.now(UTC)
+    sip = SipCaller(local_port=port)
+    try:
+        target = f"sip:{number}@{settings.sip_bind}:{settings.sip_port}"
+        result = sip.call(target, caller, steps, record_to=record.resolve() if record else None)
+    finally:
+        sip.close()
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        for line in result.timeline:
+            typer.echo(line)
+        typer.echo(f"answered: {result.answered}  talk: {result.duration_s}s  ended by: {result.ended_by}")
+        number_opened = _case_opened_since(settings, caller, started) if result.answered else None
+        typer.echo(f"case opened: {number_opened or 'none'}")
+    if not result.answered:
+        raise typer.Exit(2)
+
+
+def _case_opened_since(settings: object, caller: str, since: object) -> str | None:
+    """The case this call opened, if any (it may take a moment), for the demo's printout."""
+    import time
+
+    from sqlalchemy import select
+
+    from casebook.db.engine import make_sync_engine
+    from casebook.db.models import Case
+
+    engine = make_sync_engine(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+    try:
+        for _ in range(6):
+            with engine.connect() as connection:
+                found = connection.execute(
+                    select(Case.number)
+                    .where(Case.caller_number == caller, Case.created_at >= since)
+                    .order_by(Case.id.desc())
+                    .limit(1)
+                ).scalar()
+            if found:
+                return str(found)
+            time.sleep(0.3)
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
+    return None

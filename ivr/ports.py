@@ -1,0 +1,100 @@
+"""The IVR's view of the world: a call leg, the intake (casebook) and agent availability.
+
+Each arrow of the platform carries plain data; these dataclasses are that data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class CallEnded(Exception):
+    """The caller hung up (or the channel vanished): whatever the flow was doing is moot."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sound:
+    """A prompt of the catalogue, by name; the leg picks the file of the caller's language."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Digits:
+    """A string of digits read one by one in the caller's language (case numbers)."""
+
+    value: str
+
+
+Say = Sound | Digits
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedMessage:
+    name: str
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedCall:
+    """A caller's recorded report, as handed to the intake. `call_id` makes it idempotent."""
+
+    call_id: str
+    line_number: str
+    caller_number: str
+    started_at: datetime
+    recording_name: str
+    recording_duration_s: float | None
+    origin: str = "ivr"  # "ivr" or "fallback" (recorded by plain Asterisk while the app was down)
+    language: str = "zh"
+    ivr_path: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStatusView:
+    number: str
+    status: str  # a code with a prompt "status-<code>" in the catalogue
+
+
+class CallLeg(Protocol):
+    """One caller's channel as the IVR sees it. Every method raises `CallEnded` after a hangup."""
+
+    call_id: str
+    caller_number: str
+    dialled_number: str
+    language: str
+
+    async def answer(self) -> None: ...
+
+    async def play(self, *items: Say, interruptible: bool = True) -> str | None:
+        """Play in order; with `interruptible`, stop at the first key and return it (left buffered)."""
+
+    async def next_key(self, timeout: float) -> str | None:
+        """Take the next key (buffered or new) or return None after `timeout` seconds."""
+
+    def clear_keys(self) -> None: ...
+
+    async def record(self, max_duration_s: int, max_silence_s: int, meta: ReportedCall) -> RecordedMessage:
+        """Beep, record until `#`, silence or the limit. `meta` is kept with the audio so that
+        the report reaches the intake even if the caller hangs up or the application dies."""
+
+    async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None: ...
+
+    async def hangup(self) -> None: ...
+
+
+class IntakePort(Protocol):
+    async def open_report(self, report: ReportedCall) -> str:
+        """Open (or find, for the same call id) the case of a recorded report; return its number."""
+
+    async def case_status(self, number: str) -> CaseStatusView | None: ...
+
+
+class AgentsPort(Protocol):
+    async def agents_available(self, queue: str) -> bool: ...
+
+
+class EventsPort(Protocol):
+    def emit(self, call_id: str, event: str, /, **data: object) -> None: ...

@@ -1,0 +1,110 @@
+"""The prompt catalogue and its offline synthesis.
+
+Prompts are generated with espeak-ng (Mandarin `cmn`, English `en`) and converted by sox to
+8 kHz 16-bit mono WAV, a format Asterisk plays without transcoding surprises. Synthesis is
+cached by the text's hash, so rebuilding after editing one prompt costs one prompt. A real
+studio recording dropped at `<override>/<lang>/<name>.wav` replaces the generated file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ivr.lines import LANGUAGES, LineBook
+
+VOICES = {"zh": "cmn", "en": "en-us"}
+SAMPLE_RATE = 8000
+_BUILDER_VERSION = "4"
+
+
+class PromptBuildError(RuntimeError):
+    """A prompt could not be synthesised (espeak-ng or sox missing or failing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptText:
+    name: str
+    language: str
+    text: str
+
+
+def load_catalogue(lines: LineBook) -> list[PromptText]:
+    """Every prompt the IVR and the dialplan may play, in every language."""
+    raw = yaml.safe_load((resources.files("ivr") / "prompts.yaml").read_text(encoding="utf-8"))
+    entries: list[PromptText] = []
+    for name, texts in raw["prompts"].items():
+        for language in LANGUAGES:
+            entries.append(PromptText(name, language, str(texts[language])))
+    for line in lines.lines:
+        entries.append(PromptText(f"greeting-{line.code}", "zh", line.greeting.zh))
+        entries.append(PromptText(f"greeting-{line.code}", "en", line.greeting.en))
+    return entries
+
+
+def prompt_names(lines: LineBook) -> set[str]:
+    return {p.name for p in load_catalogue(lines)}
+
+
+def build_prompts(
+    entries: Iterable[PromptText],
+    out_dir: Path,
+    cache_dir: Path,
+    override_dir: Path | None = None,
+) -> int:
+    """Write `<out_dir>/<lang>/<name>.wav` for each entry; return how many were synthesised anew."""
+    made = 0
+    for entry in entries:
+        target = out_dir / entry.language / f"{entry.name}.wav"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        override = override_dir / entry.language / f"{entry.name}.wav" if override_dir else None
+        if override is not None and override.exists():
+            _convert(override, target)
+            continue
+        key = hashlib.sha256(f"{_BUILDER_VERSION}|{entry.language}|{entry.text}".encode()).hexdigest()[:24]
+        cached = cache_dir / f"{key}.wav"
+        if not cached.exists():
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            _synthesise(entry, cached)
+            made += 1
+        shutil.copyfile(cached, target)
+    return made
+
+
+def _synthesise(entry: PromptText, target: Path) -> None:
+    raw = target.with_suffix(".raw.wav")
+    speed = "220" if entry.name.startswith("digit-") else "170"
+    _run(["espeak-ng", "-v", voice_for(entry.text), "-s", speed, "-w", str(raw), entry.text])
+    try:
+        # espeak-ng pads its output with silence; trimmed, ten digits read back in a few seconds
+        _convert(raw, target, effects=["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02",
+                                       "0.5%", "reverse", "pad", "0.03", "0.12"])
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def voice_for(text: str) -> str:
+    """Mandarin for text with Chinese characters, English otherwise ("For English, press 8")."""
+    return VOICES["zh"] if any("\u4e00" <= ch <= "\u9fff" for ch in text) else VOICES["en"]
+
+
+def _convert(source: Path, target: Path, effects: list[str] | None = None) -> None:
+    tmp = target.with_suffix(".tmp.wav")
+    _run(["sox", str(source), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(tmp),
+          *(effects or [])])
+    tmp.replace(target)
+
+
+def _run(argv: list[str]) -> None:
+    if shutil.which(argv[0]) is None:
+        raise PromptBuildError(f"{argv[0]} is not installed (make up installs it)")
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PromptBuildError(f"{' '.join(argv[:3])}... failed: {result.stderr.strip()[:300]}")

@@ -1,0 +1,1 @@
+"""AMI (panoramisk): queue and agent state, agent login/pause (used fully by the agent desk)."""

@@ -1,0 +1,138 @@
+"""AMI through panoramisk, for queue and agent state.
+
+panoramisk reconnects by itself; this wrapper adds timeouts, typed answers, and the
+`as_list=False` that QueueAdd needs (panoramisk 1.4 otherwise waits for a list that never
+comes). When AMI cannot be reached, questions about agents answer "nobody available", so a
+caller is offered to leave a message instead of waiting in an empty queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from panoramisk import Manager
+
+log = logging.getLogger(__name__)
+
+
+class AmiError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    queue: str
+    logged_in: int
+    available: int
+    callers: int
+    hold_time_s: int
+    longest_hold_s: int
+
+
+class AmiClient:
+    def __init__(self, host: str, port: int, user: str, secret: str, *, timeout: float = 3.0) -> None:
+        self._manager = Manager(
+            host=host, port=port, username=user, secret=secret, ping_delay=10, ping_interval=10,
+            reconnect_timeout=1, events="agent", log=logging.getLogger("panoramisk"),
+        )
+        self.timeout = timeout
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._manager._connected and self._manager.authenticated)
+
+    async def connect(self) -> None:
+        """Connect and log in; if AMI is not up yet, panoramisk keeps retrying in the background."""
+        self._manager.loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(self._manager.connect(), self.timeout)
+        except (OSError, TimeoutError) as exc:
+            raise AmiError(f"AMI not reachable: {exc}") from exc
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        while not self.connected and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        if not self.connected:
+            raise AmiError("AMI login failed (user or secret wrong?)")
+
+    def close(self) -> None:
+        """Close for good (panoramisk would otherwise reconnect after any lost connection)."""
+        self._manager.connection_lost = lambda exc: None  # type: ignore[method-assign]
+        if self._manager.pinger is not None:
+            self._manager.pinger.cancel()
+        self._manager.close()
+
+    def on_event(self, pattern: str, callback: Any) -> None:
+        self._manager.register_event(pattern, callback)
+
+    async def send(self, action: dict[str, str], *, as_list: bool | None = None) -> Any:
+        if not self.connected:
+            raise AmiError("AMI is not connected")
+        try:
+            return await asyncio.wait_for(self._manager.send_action(action, as_list=as_list), self.timeout)
+        except TimeoutError as exc:
+            raise AmiError(f"AMI {action.get('Action')} timed out") from exc
+
+    async def queue_summary(self, queue: str) -> QueueSummary | None:
+        answer = await self.send({"Action": "QueueSummary", "Queue": queue}, as_list=True)
+        for message in answer if isinstance(answer, list) else [answer]:
+            if message.get("Event") == "QueueSummary" and message.get("Queue") == queue:
+                return QueueSummary(
+                    queue=queue,
+                    logged_in=_int(message.get("LoggedIn")),
+                    available=_int(message.get("Available")),
+                    callers=_int(message.get("Callers")),
+                    hold_time_s=_int(message.get("HoldTime")),
+                    longest_hold_s=_int(message.get("LongestHoldTime")),
+                )
+        return None
+
+    async def queue_add(self, queue: str, interface: str, *, member_name: str = "", penalty: int = 0,
+                        paused: bool = False) -> None:
+        answer = await self.send(
+            {"Action": "QueueAdd", "Queue": queue, "Interface": interface, "MemberName": member_name or interface,
+             "Penalty": str(penalty), "Paused": "true" if paused else "false"},
+            as_list=False,
+        )
+        _check(answer, "QueueAdd")
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        answer = await self.send({"Action": "QueueRemove", "Queue": queue, "Interface": interface}, as_list=False)
+        _check(answer, "QueueRemove")
+
+    async def queue_pause(self, queue: str | None, interface: str, paused: bool, reason: str = "") -> None:
+        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if paused else "false",
+                  "Reason": reason}
+        if queue:
+            action["Queue"] = queue
+        _check(await self.send(action, as_list=False), "QueuePause")
+
+
+class AmiAgents:
+    """The IVR's `AgentsPort`: is anybody in this queue free to answer?"""
+
+    def __init__(self, ami: AmiClient) -> None:
+        self.ami = ami
+
+    async def agents_available(self, queue: str) -> bool:
+        try:
+            summary = await self.ami.queue_summary(queue)
+        except AmiError as exc:
+            log.warning("cannot ask AMI about queue %s (%s): treating it as unavailable", queue, exc)
+            return False
+        return summary is not None and summary.available > 0
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _check(answer: Any, action: str) -> None:
+    message = answer[0] if isinstance(answer, list) else answer
+    if message is None or message.get("Response") not in ("Success",):
+        raise AmiError(f"AMI {action} refused: {message.get('Message') if message else 'no answer'}")

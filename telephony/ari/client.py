@@ -1,0 +1,172 @@
+"""ARI REST calls on httpx.
+
+Only the operations the platform uses are wrapped, each returning plain dicts or strings:
+nothing of httpx leaks out of this module. Errors become `AriError` subclasses so callers can
+tell "the channel is gone" (404, the caller hung up) from "Asterisk is down".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from telephony.ari.errors import AriError, AriNotFound, AriUnavailable
+
+Params = Mapping[str, str | int | float | bool | None]
+
+
+class AriClient:
+    """A small asynchronous ARI client bound to one Asterisk and one application name."""
+
+    def __init__(self, base_url: str, user: str, password: str, app: str, *, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app = app
+        self._auth = (user, password)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + "/ari",
+            auth=self._auth,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        )
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return self._auth
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, params: Params | None = None) -> Any:
+        """Send one request; return the decoded JSON body (or None for an empty answer)."""
+        clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+        try:
+            response = await self._http.request(method, path, params=clean)
+        except httpx.HTTPError as exc:
+            raise AriUnavailable(0, str(exc) or type(exc).__name__, method=method, path=path) from exc
+        if response.status_code >= 400:
+            message = _error_message(response)
+            cls = AriNotFound if response.status_code == 404 else AriError
+            raise cls(response.status_code, message, method=method, path=path)
+        if not response.content:
+            return None
+        if response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return response.content
+
+    # --- asterisk --------------------------------------------------------------------------------
+    async def asterisk_info(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", "/asterisk/info")
+        return result
+
+    async def get_variable(self, expression: str) -> str:
+        """Read a global variable or evaluate a dialplan function such as `DB(family/key)`."""
+        result = await self.request("GET", "/asterisk/variable", {"variable": expression})
+        return str(result.get("value", "")) if result else ""
+
+    async def application(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"/applications/{self.app}")
+        return result
+
+    # --- channels --------------------------------------------------------------------------------
+    async def list_channels(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.request("GET", "/channels")
+        return result
+
+    async def answer(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/answer")
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        await self.request("DELETE", f"/channels/{channel_id}", {"reason": reason})
+
+    async def continue_in_dialplan(self, channel_id: str, context: str, extension: str, priority: int = 1) -> None:
+        await self.request(
+            "POST",
+            f"/channels/{channel_id}/continue",
+            {"context": context, "extension": extension, "priority": priority},
+        )
+
+    async def set_channel_variable(self, channel_id: str, name: str, value: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/variable", {"variable": name, "value": value})
+
+    async def play(self, channel_id: str, media: Iterable[str], playback_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request(
+            "POST", f"/channels/{channel_id}/play/{playback_id}", {"media": ",".join(media)}
+        )
+        return result
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self.request("DELETE", f"/playbacks/{playback_id}")
+
+    async def get_playback(self, playback_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"/playbacks/{playback_id}")
+        return result
+
+    # --- recordings ------------------------------------------------------------------------------
+    async def record(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        max_duration_s: int,
+        max_silence_s: int,
+        beep: bool = True,
+        terminate_on: str = "#",
+        fmt: str = "wav",
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request(
+            "POST",
+            f"/channels/{channel_id}/record",
+            {
+                "name": name,
+                "format": fmt,
+                "maxDurationSeconds": max_duration_s,
+                "maxSilenceSeconds": max_silence_s,
+                "ifExists": "fail",
+                "beep": beep,
+                "terminateOn": terminate_on,
+            },
+        )
+        return result
+
+    async def stop_recording(self, name: str) -> None:
+        await self.request("POST", f"/recordings/live/{name}/stop")
+
+    async def live_recording(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"/recordings/live/{name}")
+        return result
+
+    async def stored_recording(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"/recordings/stored/{name}")
+        return result
+
+    async def list_stored_recordings(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.request("GET", "/recordings/stored")
+        return result
+
+    async def fetch_recording(self, name: str) -> bytes:
+        """The stored recording's bytes, fetched over HTTP so no shared disk is needed."""
+        result = await self.request("GET", f"/recordings/stored/{name}/file")
+        if not isinstance(result, bytes):
+            raise AriError(500, "recording file answer was not binary", method="GET", path=name)
+        return result
+
+    async def delete_recording(self, name: str) -> None:
+        await self.request("DELETE", f"/recordings/stored/{name}")
+
+
+def _param(value: str | int | float | bool) -> str | int | float:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(body, dict) and "message" in body:
+        return str(body["message"])
+    return str(body)[:200]

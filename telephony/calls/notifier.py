@@ -1,0 +1,38 @@
+"""Events out: every call event gets a fixed name, the call id, and plain data.
+
+Published on the in-process bus (the agent desk and wallboard read it in later issues) and
+logged, with caller numbers masked.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from common.bus import EventBus, PlatformEvent
+from common.logs import call_id_var
+
+log = logging.getLogger("hotline.events")
+
+# The names this application publishes (documented in docs/events.md).
+CALL_STARTED = "call.started"
+CALL_STATE = "call.state"
+CALL_ENDED = "call.ended"
+CALL_UNKNOWN_ARGS = "call.rejected"
+RECORDING_FINISHED = "recording.finished"
+RECORDING_STORED = "recording.stored"
+RECORDING_DISCARDED = "recording.discarded"
+ARI_CONNECTED = "ari.connected"
+ARI_DISCONNECTED = "ari.disconnected"
+
+
+class CallNotifier:
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    def emit(self, call_id: str, event: str, /, **data: object) -> None:
+        token = call_id_var.set(call_id)
+        try:
+            log.info("%s %s", event, " ".join(f"{k}={v}" for k, v in data.items()))
+        finally:
+            call_id_var.reset(token)
+        self.bus.publish(PlatformEvent(event, call_id, dict(data)))

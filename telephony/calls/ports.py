@@ -1,0 +1,18 @@
+"""What the Stasis application needs from the rest of the platform (wired by `hotline/`)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ivr.ports import ReportedCall
+
+
+class IntakeSink(Protocol):
+    """Where recorded messages go: the casebook, in production."""
+
+    async def open_report(self, report: ReportedCall) -> str: ...
+
+    async def attach_recording(
+        self, call_id: str, recording_name: str, audio: bytes, media_type: str, duration_s: float | None
+    ) -> None:
+        """Store the audio with the case; must be idempotent (a retry may send it twice)."""

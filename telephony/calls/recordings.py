@@ -1,0 +1,211 @@
+"""Recorded messages kept safe until the casebook has them.
+
+A message can end in three ways: normally (the IVR reads back the case number), with the
+caller hanging up mid-message, or recorded by plain Asterisk while this application was down.
+All three leave the same trace in Asterisk: the audio as a stored recording, and its facts
+(line, caller, time, call id) in Asterisk's database under `hotline_rec/<name>`, with
+`hotline_rec_done/<name>` once the recording is complete. `ingest()` turns such a pair into a
+case with its audio, and only then deletes both; `sweep()` finds every complete one that is
+left (after a crash, a reconnect, a casebook outage). So no message is lost and none makes two
+cases: the intake is idempotent by call id.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+import wave
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from common.logs import call_id_var
+from ivr.ports import ReportedCall
+from telephony.ari.client import AriClient
+from telephony.ari.errors import AriError, AriNotFound
+from telephony.calls import notifier as ev
+from telephony.calls.notifier import CallNotifier
+from telephony.calls.ports import IntakeSink
+
+log = logging.getLogger(__name__)
+
+FAMILY = "hotline_rec"
+DONE_FAMILY = "hotline_rec_done"
+LOST_AFTER_S = 600
+
+
+class RecordingKeeper:
+    def __init__(
+        self,
+        client: AriClient,
+        sink: IntakeSink,
+        notifier: CallNotifier,
+        *,
+        min_duration_s: float = 1.0,
+    ) -> None:
+        self.client = client
+        self.sink = sink
+        self.notifier = notifier
+        self.min_duration_s = min_duration_s
+        self._busy: set[str] = set()
+
+    # --- facts kept in Asterisk -----------------------------------------------------------------
+    async def remember(self, name: str, report: ReportedCall) -> None:
+        await self._db_set(FAMILY, name, encode_meta(report))
+
+    async def mark_done(self, name: str) -> None:
+        await self._db_set(DONE_FAMILY, name, str(int(time.time())))
+
+    async def _db_set(self, family: str, key: str, value: str) -> None:
+        await self.client.request(
+            "POST", "/asterisk/variable", {"variable": f"DB({family}/{key})", "value": value}
+        )
+
+    async def _db_get(self, family: str, key: str) -> str:
+        return await self.client.get_variable(f"DB({family}/{key})")
+
+    async def _db_delete(self, family: str, key: str) -> None:
+        await self.client.get_variable(f"DB_DELETE({family}/{key})")
+
+    async def pending(self) -> list[str]:
+        """Names of complete recordings that the casebook does not have yet."""
+        keys = await self.client.get_variable(f"DB_KEYS({DONE_FAMILY})")
+        return [k for k in keys.split(",") if k]
+
+    async def unfinished(self) -> list[str]:
+        keys = await self.client.get_variable(f"DB_KEYS({FAMILY})")
+        return [k for k in keys.split(",") if k]
+
+    # --- into the casebook -------------------------------------------------------------------------
+    async def sweep(self) -> int:
+        """Ingest every complete recording still in Asterisk; return how many became cases."""
+        done = 0
+        try:
+            names = set(await self.pending())
+            # recordings whose "finished" event was missed (socket down) and that are not live any more
+            for name in await self.unfinished():
+                if name not in names and await self._not_live(name):
+                    await self.mark_done(name)
+                    names.add(name)
+        except AriError as exc:
+            log.warning("recording sweep could not list recordings: %s", exc)
+            return 0
+        for name in sorted(names):
+            if await self.ingest(name):
+                done += 1
+        return done
+
+    async def _not_live(self, name: str) -> bool:
+        try:
+            await self.client.live_recording(name)
+        except AriNotFound:
+            return True
+        return False
+
+    async def ingest(self, name: str) -> str | None:
+        """Hand one complete recording to the casebook; return the case number, None if not (yet)."""
+        if name in self._busy:
+            return None
+        self._busy.add(name)
+        try:
+            return await self._ingest(name)
+        except AriError as exc:
+            log.warning("recording %s not ingested yet (Asterisk): %s", name, exc)
+            return None
+        except Exception:
+            log.exception("recording %s not ingested yet (casebook); it stays in Asterisk", name)
+            return None
+        finally:
+            self._busy.discard(name)
+
+    async def _ingest(self, name: str) -> str | None:
+        raw = await self._db_get(FAMILY, name)
+        if not raw:
+            await self._db_delete(DONE_FAMILY, name)  # already ingested by someone else
+            return None
+        report = decode_meta(raw, name)
+        token = call_id_var.set(report.call_id)
+        try:
+            try:
+                audio = await self.client.fetch_recording(name)
+            except AriNotFound:
+                age = (datetime.now(UTC) - report.started_at).total_seconds()
+                if age < LOST_AFTER_S:
+                    return None
+                log.error("recording %s has no audio in Asterisk after %d s; its facts are dropped", name, age)
+                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="audio missing")
+                await self._forget(name)
+                return None
+            duration = wav_duration(audio)
+            report = replace(report, recording_duration_s=duration)
+            if duration is not None and duration < self.min_duration_s:
+                log.info("recording %s is %.1f s long: no message, not a case", name, duration)
+                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="too short",
+                                   duration_s=duration)
+                await self._delete_audio(name)
+                await self._forget(name)
+                return None
+            number = await self.sink.open_report(report)
+            await self.sink.attach_recording(report.call_id, name, audio, "audio/wav", duration)
+            await self._delete_audio(name)
+            await self._forget(name)
+            self.notifier.emit(
+                report.call_id, ev.RECORDING_STORED, name=name, case_number=number, origin=report.origin,
+                duration_s=duration, bytes=len(audio),
+            )
+            return number
+        finally:
+            call_id_var.reset(token)
+
+    async def _delete_audio(self, name: str) -> None:
+        try:
+            await self.client.delete_recording(name)
+        except AriNotFound:
+            pass
+
+    async def _forget(self, name: str) -> None:
+        await self._db_delete(FAMILY, name)
+        await self._db_delete(DONE_FAMILY, name)
+
+
+def encode_meta(report: ReportedCall) -> str:
+    caller = "".join(ch for ch in report.caller_number if ch.isdigit() or ch == "+")
+    return "|".join(
+        [
+            report.line_number,
+            caller,
+            str(int(report.started_at.timestamp())),
+            report.origin,
+            report.language,
+            report.call_id,
+            ">".join(report.ivr_path),
+        ]
+    )
+
+
+def decode_meta(raw: str, name: str) -> ReportedCall:
+    parts = raw.split("|")
+    parts += [""] * (7 - len(parts))
+    line, caller, epoch, origin, language, call_id, path = parts[:7]
+    started = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    return ReportedCall(
+        call_id=call_id or name,
+        line_number=line,
+        caller_number=caller,
+        started_at=started,
+        recording_name=name,
+        recording_duration_s=None,
+        origin=origin or "fallback",
+        language=language or "zh",
+        ivr_path=tuple(p for p in path.split(">") if p),
+    )
+
+
+def wav_duration(audio: bytes) -> float | None:
+    """Seconds of audio in a WAV file, or None when the file is not a readable WAV."""
+    try:
+        with wave.open(io.BytesIO(audio)) as wav:
+            rate = wav.getframerate()
+            return wav.getnframes() / rate if rate else None
+    except (wave.Error, EOFError):
+        return None

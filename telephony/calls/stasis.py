@@ -1,0 +1,202 @@
+"""The Stasis application `hotline`: ARI events in, sessions and legs driven.
+
+Dispatch is on the first Stasis argument, as the dialplan sets it:
+`Stasis(hotline,incoming,<dialled number>)` starts the IVR for that number. Snoop and
+externalMedia channels raise StasisStart too and are never treated as callers.
+
+After every (re)connection of the event socket the application resynchronises: calls whose
+channel vanished end, playbacks and recordings whose end was missed are settled, channels
+waiting in Stasis that no session owns (this process restarted) are adopted, and messages
+recorded meanwhile (by the dialplan fallback) are ingested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from common.privacy import mask_number
+from telephony.ari.client import AriClient
+from telephony.ari.errors import AriError
+from telephony.ari.events import (
+    AriEvent,
+    Channel,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelHangupRequest,
+    PlaybackFinished,
+    RecordingFailed,
+    RecordingFinished,
+    StasisEnd,
+    StasisStart,
+)
+from telephony.ari.socket import AriEventSocket
+from telephony.calls import notifier as ev
+from telephony.calls.leg import AriCallLeg, PromptMedia
+from telephony.calls.notifier import CallNotifier
+from telephony.calls.recordings import RecordingKeeper
+from telephony.calls.session import CallSession, FlowRunner
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_S = 30.0
+
+
+class StasisApp:
+    def __init__(
+        self,
+        client: AriClient,
+        socket: AriEventSocket,
+        *,
+        incoming: FlowRunner,
+        keeper: RecordingKeeper,
+        notifier: CallNotifier,
+        media: PromptMedia,
+    ) -> None:
+        self.client = client
+        self.socket = socket
+        self.incoming = incoming
+        self.keeper = keeper
+        self.notifier = notifier
+        self.media = media
+        self.sessions: dict[str, CallSession] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.ready = asyncio.Event()
+
+    # --- running ---------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Serve until cancelled; then end every session."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.socket.run(self.on_event, self._on_connected, self._on_disconnected))
+                group.create_task(self._sweep_forever())
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _track(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            if self.socket.connected.is_set():
+                await self.keeper.sweep()
+
+    # --- connection ------------------------------------------------------------------------------
+    async def _on_connected(self) -> None:
+        self.notifier.emit("-", ev.ARI_CONNECTED, connection=self.socket.connections)
+        try:
+            await self.resync()
+        except AriError as exc:
+            log.warning("resync after connecting failed: %s", exc)
+        self.ready.set()
+        self._track(self.keeper.sweep())
+
+    async def _on_disconnected(self) -> None:
+        self.ready.clear()
+        self.notifier.emit("-", ev.ARI_DISCONNECTED)
+
+    async def resync(self) -> None:
+        channels = await self.client.list_channels()
+        present = {str(c.get("id")) for c in channels}
+        for channel_id, session in list(self.sessions.items()):
+            if channel_id not in present:
+                session.gone("vanished while the event socket was down")
+            else:
+                await session.leg.resync()
+        for raw in channels:
+            channel = Channel.from_json(raw)
+            if channel.id in self.sessions or channel.is_auxiliary:
+                continue
+            args = _stasis_args(channel, self.client.app)
+            if args is not None and args[:1] == ("incoming",):
+                log.info("adopting call %s waiting in Stasis (application restarted)", channel.id)
+                self._start_session(channel, args, resumed=True)
+
+    # --- events ----------------------------------------------------------------------------------
+    async def on_event(self, event: AriEvent) -> None:
+        match event:
+            case StasisStart(channel=channel, args=args):
+                if channel.is_auxiliary:
+                    return
+                if channel.id in self.sessions:
+                    return
+                if args[:1] == ("incoming",) and len(args) >= 2:
+                    self._start_session(channel, args, resumed=False)
+                else:
+                    self.notifier.emit(channel.id, ev.CALL_UNKNOWN_ARGS, args=",".join(args))
+                    self._track(self._hangup_quietly(channel.id))
+            case ChannelDtmfReceived(channel=channel, digit=digit):
+                if session := self.sessions.get(channel.id):
+                    session.leg.on_dtmf(digit)
+            case PlaybackFinished(playback_id=playback_id, target_uri=target):
+                if session := self.sessions.get(_target_channel(target)):
+                    session.leg.on_playback_finished(playback_id)
+            case RecordingFinished() | RecordingFailed():
+                self._on_recording_done(event)
+            case StasisEnd(channel=channel):
+                if session := self.sessions.get(channel.id):
+                    session.gone("left Stasis")
+            case ChannelHangupRequest(channel=channel) | ChannelDestroyed(channel=channel):
+                if session := self.sessions.get(channel.id):
+                    session.gone("hung up")
+            case _:
+                pass
+
+    def _on_recording_done(self, event: RecordingFinished | RecordingFailed) -> None:
+        failed = isinstance(event, RecordingFailed)
+        if session := self.sessions.get(_target_channel(event.target_uri)):
+            session.leg.on_recording_finished(event.name, event.duration, failed)
+        self.notifier.emit(
+            _target_channel(event.target_uri), ev.RECORDING_FINISHED, name=event.name,
+            duration_s=event.duration, failed=failed, cause=event.cause,
+        )
+        self._track(self._finish_recording(event.name))
+
+    async def _finish_recording(self, name: str) -> None:
+        try:
+            await self.keeper.mark_done(name)
+        except AriError as exc:
+            log.warning("could not mark recording %s complete (the sweep will): %s", name, exc)
+            return
+        await self.keeper.ingest(name)
+
+    def _start_session(self, channel: Channel, args: tuple[str, ...], *, resumed: bool) -> None:
+        leg = AriCallLeg(
+            self.client, channel.id, caller_number=channel.caller_number, dialled_number=args[1],
+            media=self.media, keeper=self.keeper, on_state=lambda state: session.set_state(state),
+        )
+        session = CallSession(leg, self.notifier, resumed=resumed)
+        self.sessions[channel.id] = session
+        log.info("call from %s to %s", mask_number(channel.caller_number), args[1])
+        self._track(self._run_session(session))
+
+    async def _run_session(self, session: CallSession) -> None:
+        try:
+            await session.run(self.incoming)
+        finally:
+            self.sessions.pop(session.call_id, None)
+
+    async def _hangup_quietly(self, channel_id: str) -> None:
+        try:
+            await self.client.hangup(channel_id)
+        except AriError:
+            pass
+
+
+def _target_channel(target_uri: str) -> str:
+    return target_uri.split(":", 1)[1] if target_uri.startswith("channel:") else ""
+
+
+def _stasis_args(channel: Channel, app: str) -> tuple[str, ...] | None:
+    parts = channel.app_data.split(",")
+    if not parts or parts[0] != app:
+        return None
+    return tuple(parts[1:])

@@ -1,0 +1,1 @@
+"""Asterisk itself: its root filesystem, its rendered configuration, its process."""

@@ -1,0 +1,115 @@
+"""Rendering `dialplans/*.j2` into an instance's configuration folder.
+
+The templates see the settings, the lines file, the instance's directories and the secrets;
+nothing is written into the checkout. Rendering is idempotent: `asterisk reload` re-renders
+and reloads the dialplan without dropping calls.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from common.settings import Settings
+from ivr.lines import LineBook
+from telephony.runtime.layout import AsteriskLayout
+
+DIALPLANS_DIR = Path(__file__).resolve().parents[2] / "dialplans"
+
+MODULES = (
+    # timing, codecs and file formats
+    "res_timing_timerfd", "codec_ulaw", "codec_alaw", "codec_a_mu", "codec_gsm", "codec_g722",
+    "codec_resample", "format_wav", "format_gsm", "format_pcm", "format_sln",
+    # SIP
+    "res_pjproject", "res_sorcery_config", "res_sorcery_memory", "res_sorcery_astdb", "res_pjsip",
+    "res_pjsip_session", "chan_pjsip", "res_pjsip_sdp_rtp", "res_pjsip_endpoint_identifier_ip",
+    "res_pjsip_endpoint_identifier_user", "res_pjsip_authenticator_digest",
+    "res_pjsip_outbound_authenticator_digest", "res_pjsip_registrar", "res_pjsip_pubsub",
+    "res_pjsip_caller_id", "res_pjsip_dtmf_info", "res_pjsip_nat", "res_pjsip_rfc3326",
+    "res_pjsip_diversion", "res_pjsip_acl", "res_pjsip_logger", "res_rtp_asterisk", "res_security_log",
+    # ARI and Stasis
+    "res_http_websocket", "res_websocket_client", "res_ari", "res_ari_model", "res_ari_applications", "res_ari_asterisk",
+    "res_ari_bridges", "res_ari_channels", "res_ari_device_states", "res_ari_endpoints",
+    "res_ari_events", "res_ari_playbacks", "res_ari_recordings", "res_ari_sounds", "res_stasis",
+    "res_stasis_answer", "res_stasis_playback", "res_stasis_recording", "res_stasis_snoop",
+    "res_stasis_device_state", "app_stasis", "res_rtp_multicast", "chan_rtp", "chan_bridge_media",
+    # bridges
+    "bridge_simple", "bridge_softmix", "bridge_native_rtp", "bridge_holding", "bridge_builtin_features",
+    # dialplan
+    "pbx_config", "app_playback", "app_record", "app_dial", "app_echo", "app_stack", "app_queue",
+    "app_verbose", "func_db", "func_strings", "func_channel", "func_callerid", "func_logic",
+    "func_cut", "func_global", "func_hangupcause", "res_musiconhold",
+)
+
+TEMPLATES = (
+    "asterisk.conf", "modules.conf", "logger.conf", "http.conf", "ari.conf", "manager.conf",
+    "rtp.conf", "pjsip.conf", "indications.conf", "extensions.conf", "queues.conf", "musiconhold.conf",
+    "cdr.conf", "cel.conf", "features.conf", "acl.conf", "udptl.conf", "pjproject.conf",
+    "websocket_client.conf", "ccss.conf",
+)
+
+
+def render_configuration(
+    settings: Settings,
+    layout: AsteriskLayout,
+    lines: LineBook,
+    *,
+    queue_wait_s: int = 300,
+    max_calls: int = 2000,
+) -> Path:
+    """Write every configuration file of the instance; return the host path of its folder."""
+    env = Environment(
+        loader=FileSystemLoader(str(DIALPLANS_DIR)),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    context = {
+        "settings": settings,
+        "instance": layout.instance,
+        "dirs": {k: str(v) for k, v in layout.dirs.items()},
+        "run_user": layout.run_user(),
+        "modules": MODULES,
+        "lines": lines.lines,
+        "queues": lines.queues,
+        "queue_wait_s": queue_wait_s,
+        "max_calls": max_calls,
+        "country": "us" if settings.timezone.startswith("America/") else "cn",
+        "ari_password": settings.secret("ari_password"),
+        "ami_password": settings.secret("ami_password"),
+    }
+    etc = layout.host_path(layout.dir("etc"))
+    etc.mkdir(parents=True, exist_ok=True)
+    for name in TEMPLATES:
+        text = env.get_template(f"{name}.j2").render(**context)
+        target = etc / name
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o640)
+        os.replace(tmp, target)
+    prepare_directories(layout)
+    return etc
+
+
+def prepare_directories(layout: AsteriskLayout) -> None:
+    """Create the instance's folders, owned by Asterisk's user so it can drop root."""
+    ids = layout.user_ids() if os.geteuid() == 0 else None
+    for name in ("etc", "lib", "spool", "run", "log", "sounds"):
+        path = layout.host_path(layout.dir(name))
+        path.mkdir(parents=True, exist_ok=True)
+    layout.host_path(layout.dir("spool") / "recording").mkdir(parents=True, exist_ok=True)
+    if ids is None:
+        return
+    uid, gid = ids
+    for name in ("lib", "spool", "run", "log"):
+        top = layout.host_path(layout.dir(name))
+        for dirpath, _dirnames, filenames in os.walk(top):
+            os.chown(dirpath, uid, gid)
+            for filename in filenames:
+                os.chown(os.path.join(dirpath, filename), uid, gid)
+    etc = layout.host_path(layout.dir("etc"))
+    os.chown(etc, 0, gid)
+    for item in etc.iterdir():
+        os.chown(item, 0, gid)

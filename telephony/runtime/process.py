@@ -1,0 +1,205 @@
+"""Starting, stopping and inspecting one Asterisk instance.
+
+`start` renders the configuration, installs the prompts, launches Asterisk in the background
+(`asterisk -f` under chroot when running from the root filesystem) and waits until ARI answers.
+The process id is kept in the platform's data dir so `stop` and `status` find it again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from common.settings import Settings
+from ivr.lines import LineBook
+from telephony.runtime.config import render_configuration
+from telephony.runtime.layout import AsteriskLayout, AsteriskNotInstalled
+from telephony.runtime.rootfs import is_built
+
+
+class AsteriskStartError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AsteriskStatus:
+    running: bool
+    pid: int | None
+    ari_ok: bool
+    version: str
+    app_connected: bool
+
+    def describe(self) -> str:
+        if not self.running:
+            return "asterisk: stopped"
+        parts = [f"asterisk: running (pid {self.pid})", f"version {self.version or '?'}"]
+        parts.append("ARI answering" if self.ari_ok else "ARI not answering")
+        parts.append("Stasis application connected" if self.app_connected else "Stasis application not connected")
+        return ", ".join(parts)
+
+
+class AsteriskProcess:
+    def __init__(self, settings: Settings, layout: AsteriskLayout) -> None:
+        self.settings = settings
+        self.layout = layout
+        self.pid_file = settings.data_dir / f"asterisk-{layout.instance}.pid"
+        self.console_log = settings.data_dir / f"asterisk-{layout.instance}.console.log"
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def check_installed(self) -> None:
+        if self.layout.chrooted and not is_built(self.layout.root):
+            raise AsteriskNotInstalled(
+                f"no Asterisk root filesystem at {self.layout.root}: run `hotline asterisk build` first"
+            )
+        if not self.layout.chrooted and shutil.which("asterisk") is None:
+            raise AsteriskNotInstalled("asterisk is not installed on this system")
+
+    def install_prompts(self, prompts_dir: Path) -> None:
+        """Copy the built prompts into the instance's sounds folder (Asterisk may be chrooted)."""
+        target = self.layout.host_path(self.layout.dir("sounds"))
+        if target.resolve() == prompts_dir.resolve():
+            return
+        shutil.copytree(prompts_dir, target, dirs_exist_ok=True)
+
+    def start(self, lines: LineBook, prompts_dir: Path, *, timeout: float = 30.0) -> int:
+        """Render, install prompts, launch, and wait for ARI; return the pid. Idempotent."""
+        self.check_installed()
+        if (pid := self.pid()) is not None:
+            return pid
+        render_configuration(self.settings, self.layout, lines)
+        self.install_prompts(prompts_dir)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.console_log.open("ab")
+        proc = subprocess.Popen(
+            self.layout.command("-f", "-n"),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.pid_file.write_text(f"{proc.pid}\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise AsteriskStartError(
+                    f"asterisk exited with {proc.returncode}; see {self.console_log} and "
+                    f"{self.layout.host_path(self.layout.dir('log') / 'messages.log')}"
+                )
+            if self._ari_info() is not None:
+                return proc.pid
+            time.sleep(0.2)
+        self.stop()
+        raise AsteriskStartError(f"ARI did not answer within {timeout:.0f} s; see {self.console_log}")
+
+    def stop(self, *, timeout: float = 10.0) -> bool:
+        """Stop gracefully (`core stop now`), then by signal; True if something was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        self.cli("core stop now", check=False, timeout=5)
+        if not _wait_exit(pid, timeout / 2):
+            _signal(pid, signal.SIGTERM)
+            if not _wait_exit(pid, timeout / 2):
+                _signal(pid, signal.SIGKILL)
+                _wait_exit(pid, 2)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def reload(self, lines: LineBook, prompts_dir: Path) -> str:
+        """Re-render the configuration and reload it into the running Asterisk (calls stay up)."""
+        render_configuration(self.settings, self.layout, lines)
+        self.install_prompts(prompts_dir)
+        return self.cli("core reload")
+
+    # --- inspection ----------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        if not _alive(pid):
+            self.pid_file.unlink(missing_ok=True)
+            return None
+        return pid
+
+    def status(self) -> AsteriskStatus:
+        pid = self.pid()
+        info = self._ari_info() if pid else None
+        connected = False
+        if info is not None:
+            connected = self._app_connected()
+        version = str(((info or {}).get("system") or {}).get("version", ""))
+        return AsteriskStatus(pid is not None, pid, info is not None, version, connected)
+
+    def cli(self, command: str, *, check: bool = True, timeout: float = 15) -> str:
+        """Run one Asterisk CLI command against the running instance and return its output."""
+        result = subprocess.run(
+            self.layout.command("-rx", command), capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if check and result.returncode != 0:
+            raise AsteriskStartError(f"asterisk -rx {command!r} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def _auth(self) -> tuple[str, str]:
+        return (self.settings.ari_user, self.settings.secret("ari_password"))
+
+    def _ari_info(self) -> dict[str, object] | None:
+        try:
+            response = httpx.get(f"{self.settings.ari_url}/ari/asterisk/info", auth=self._auth(), timeout=1.0)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        body: dict[str, object] = response.json()
+        return body
+
+    def _app_connected(self) -> bool:
+        try:
+            response = httpx.get(
+                f"{self.settings.ari_url}/ari/applications/{self.settings.ari_app}", auth=self._auth(), timeout=1.0
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as gone
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_exit(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return not _alive(pid)
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, sig)

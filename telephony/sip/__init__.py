@@ -1,0 +1,1 @@
+"""SIP user agents on pjsua2: the test caller behind `hotline call` (and, later, test agents)."""

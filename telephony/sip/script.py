@@ -1,0 +1,64 @@
+"""What a test caller does once the call is answered, as a small script.
+
+    wait 2; keys 1; wait 8; say speech.wav; keys #; until-hangup 30
+
+Steps: `wait S` (seconds), `keys K` (RFC 2833 digits), `say FILE` (play a WAV and wait for its
+end), `hangup`, `until-hangup S` (wait for the far end to hang up, at most S seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+VALID_KEYS = set("0123456789*#ABCD")
+
+
+class ScriptError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    action: str
+    arg: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return float(self.arg)
+
+
+def parse_script(text: str) -> list[Step]:
+    steps: list[Step] = []
+    for raw in (part.strip() for part in text.replace("\n", ";").split(";")):
+        if not raw:
+            continue
+        action, _, arg = raw.partition(" ")
+        arg = arg.strip()
+        if action in ("wait", "until-hangup"):
+            try:
+                if float(arg) < 0:
+                    raise ValueError
+            except ValueError:
+                raise ScriptError(f"{action} needs a number of seconds, got {arg!r}") from None
+        elif action == "keys":
+            if not arg or set(arg) - VALID_KEYS:
+                raise ScriptError(f"keys takes digits 0-9 * # A-D, got {arg!r}")
+        elif action == "say":
+            if not Path(arg).is_file():
+                raise ScriptError(f"say: no such file {arg!r}")
+        elif action != "hangup":
+            raise ScriptError(f"unknown step {action!r} (wait, keys, say, hangup, until-hangup)")
+        steps.append(Step(action, arg))
+    return steps
+
+
+def default_script(keys: str | None, say: Path | None, *, first_wait: float, before_say: float,
+                   hangup_wait: float) -> str:
+    parts = [f"wait {first_wait}"]
+    if keys:
+        parts.append(f"keys {keys}")
+    if say is not None:
+        parts += [f"wait {before_say}", f"say {say}", "keys #"]
+    parts.append(f"until-hangup {hangup_wait}")
+    return "; ".join(parts)
