@@ -25,6 +25,7 @@ from hotline.paths import recordings_dir
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, load_lines
 from ivr.ports import Sound
+from telephony.ami.astdb import AstDb
 from telephony.ami.client import AmiAgents, AmiClient, AmiError
 from telephony.ari.client import AriClient
 from telephony.ari.socket import AriEventSocket
@@ -56,7 +57,7 @@ class Platform:
         self.socket = AriEventSocket(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
         self.ami = AmiClient(s.asterisk_host, s.ami_port, s.ami_user, s.secret("ami_password"))
         self.agents = AmiAgents(self.ami)
-        self.keeper = RecordingKeeper(self.ari, self.intake, self.notifier)
+        self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(s)
         self.stasis = StasisApp(
             self.ari, self.socket, incoming=self.run_incoming, keeper=self.keeper, notifier=self.notifier,

@@ -38,6 +38,13 @@ class LineProfile(BaseModel):
     default_category: str
     channel: str = "phone"
 
+    @field_validator("default_queue")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "general":
+            raise ValueError("'general' is reserved by Asterisk's queues.conf; name the queue otherwise")
+        return value
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str) -> str:

@@ -76,7 +76,7 @@ class AmiClient:
             raise AmiError(f"AMI {action.get('Action')} timed out") from exc
 
     async def queue_summary(self, queue: str) -> QueueSummary | None:
-        answer = await self.send({"Action": "QueueSummary", "Queue": queue}, as_list=True)
+        answer = await self.send({"Action": "QueueSummary", "Queue": queue})
         for message in answer if isinstance(answer, list) else [answer]:
             if message.get("Event") == "QueueSummary" and message.get("Queue") == queue:
                 return QueueSummary(

@@ -19,7 +19,7 @@ from telephony.ari.client import AriClient
 from telephony.ari.errors import AriNotFound
 from telephony.calls.errors import RecordingFailed
 from telephony.calls.keys import KeyBuffer
-from telephony.calls.recordings import RecordingKeeper
+from telephony.calls.recordings import APP_PREFIX, RecordingKeeper
 from telephony.calls.states import CallState
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class AriCallLeg:
 
     async def record(self, max_duration_s: int, max_silence_s: int, meta: ReportedCall) -> RecordedMessage:
         self._recording_count += 1
-        name = f"rec-{self.call_id.replace('.', '-')}-{self._recording_count}"
+        name = f"{APP_PREFIX}{self.call_id.replace('.', '-')}-{self._recording_count}"
         await self.keeper.remember(name, replace(meta, recording_name=name))
         done: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
         self._recordings[name] = done

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 
 from common.logs import call_id_var
 from ivr.ports import ReportedCall
+from telephony.ami.astdb import AstDb
+from telephony.ami.client import AmiError
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError, AriNotFound
 from telephony.calls import notifier as ev
@@ -32,49 +34,46 @@ log = logging.getLogger(__name__)
 FAMILY = "hotline_rec"
 DONE_FAMILY = "hotline_rec_done"
 LOST_AFTER_S = 600
+APP_PREFIX = "rec-"  # recorded by this application; the dialplan's fallback ones start with "fb-"
 
 
 class RecordingKeeper:
     def __init__(
         self,
         client: AriClient,
+        astdb: AstDb,
         sink: IntakeSink,
         notifier: CallNotifier,
         *,
         min_duration_s: float = 1.0,
     ) -> None:
         self.client = client
+        self.astdb = astdb
         self.sink = sink
         self.notifier = notifier
         self.min_duration_s = min_duration_s
         self._busy: set[str] = set()
+        self._known: dict[str, ReportedCall] = {}  # facts of this process's recordings, in case AMI is down
 
     # --- facts kept in Asterisk -----------------------------------------------------------------
     async def remember(self, name: str, report: ReportedCall) -> None:
-        await self._db_set(FAMILY, name, encode_meta(report))
+        """Keep a message's facts beside its audio before recording starts."""
+        self._known[name] = report
+        try:
+            await self.astdb.put(FAMILY, name, encode_meta(report))
+        except AmiError as exc:
+            log.warning("could not keep the facts of %s in Asterisk (%s); kept in memory only", name, exc)
 
     async def mark_done(self, name: str) -> None:
-        await self._db_set(DONE_FAMILY, name, str(int(time.time())))
-
-    async def _db_set(self, family: str, key: str, value: str) -> None:
-        await self.client.request(
-            "POST", "/asterisk/variable", {"variable": f"DB({family}/{key})", "value": value}
-        )
-
-    async def _db_get(self, family: str, key: str) -> str:
-        return await self.client.get_variable(f"DB({family}/{key})")
-
-    async def _db_delete(self, family: str, key: str) -> None:
-        await self.client.get_variable(f"DB_DELETE({family}/{key})")
+        try:
+            await self.astdb.put(DONE_FAMILY, name, str(int(time.time())))
+        except AmiError as exc:
+            log.warning("could not mark %s complete in Asterisk: %s", name, exc)
 
     async def pending(self) -> list[str]:
         """Names of complete recordings that the casebook does not have yet."""
-        keys = await self.client.get_variable(f"DB_KEYS({DONE_FAMILY})")
-        return [k for k in keys.split(",") if k]
+        return sorted(await self.astdb.tree(DONE_FAMILY))
 
-    async def unfinished(self) -> list[str]:
-        keys = await self.client.get_variable(f"DB_KEYS({FAMILY})")
-        return [k for k in keys.split(",") if k]
 
     # --- into the casebook -------------------------------------------------------------------------
     async def sweep(self) -> int:
@@ -82,12 +81,11 @@ class RecordingKeeper:
         done = 0
         try:
             names = set(await self.pending())
-            # recordings whose "finished" event was missed (socket down) and that are not live any more
-            for name in await self.unfinished():
-                if name not in names and await self._not_live(name):
+            for name, raw in (await self.astdb.tree(FAMILY)).items():
+                if name not in names and await self._finished_unnoticed(name, raw):
                     await self.mark_done(name)
                     names.add(name)
-        except AriError as exc:
+        except (AriError, AmiError) as exc:
             log.warning("recording sweep could not list recordings: %s", exc)
             return 0
         for name in sorted(names):
@@ -95,12 +93,18 @@ class RecordingKeeper:
                 done += 1
         return done
 
-    async def _not_live(self, name: str) -> bool:
-        try:
-            await self.client.live_recording(name)
-        except AriNotFound:
-            return True
-        return False
+    async def _finished_unnoticed(self, name: str, raw: str) -> bool:
+        """A recording whose end nobody marked: this application's, once ARI no longer records it
+        (its event was lost while the socket was down); the dialplan's, once far older than any
+        message can be (Asterisk stopped before the hangup handler ran)."""
+        if name.startswith(APP_PREFIX):
+            try:
+                await self.client.live_recording(name)
+            except AriNotFound:
+                return True
+            return False
+        age = (datetime.now(UTC) - decode_meta(raw, name).started_at).total_seconds()
+        return age > LOST_AFTER_S
 
     async def ingest(self, name: str) -> str | None:
         """Hand one complete recording to the casebook; return the case number, None if not (yet)."""
@@ -109,7 +113,7 @@ class RecordingKeeper:
         self._busy.add(name)
         try:
             return await self._ingest(name)
-        except AriError as exc:
+        except (AriError, AmiError) as exc:
             log.warning("recording %s not ingested yet (Asterisk): %s", name, exc)
             return None
         except Exception:
@@ -119,11 +123,14 @@ class RecordingKeeper:
             self._busy.discard(name)
 
     async def _ingest(self, name: str) -> str | None:
-        raw = await self._db_get(FAMILY, name)
-        if not raw:
-            await self._db_delete(DONE_FAMILY, name)  # already ingested by someone else
+        raw = await self.astdb.get(FAMILY, name)
+        if raw:
+            report = decode_meta(raw, name)
+        elif name in self._known:
+            report = self._known[name]
+        else:
+            await self.astdb.delete(DONE_FAMILY, name)  # already ingested by someone else
             return None
-        report = decode_meta(raw, name)
         token = call_id_var.set(report.call_id)
         try:
             try:
@@ -164,8 +171,9 @@ class RecordingKeeper:
             pass
 
     async def _forget(self, name: str) -> None:
-        await self._db_delete(FAMILY, name)
-        await self._db_delete(DONE_FAMILY, name)
+        self._known.pop(name, None)
+        await self.astdb.delete(FAMILY, name)
+        await self.astdb.delete(DONE_FAMILY, name)
 
 
 def encode_meta(report: ReportedCall) -> str:

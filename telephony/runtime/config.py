@@ -47,7 +47,7 @@ TEMPLATES = (
     "asterisk.conf", "modules.conf", "logger.conf", "http.conf", "ari.conf", "manager.conf",
     "rtp.conf", "pjsip.conf", "indications.conf", "extensions.conf", "queues.conf", "musiconhold.conf",
     "cdr.conf", "cel.conf", "features.conf", "acl.conf", "udptl.conf", "pjproject.conf",
-    "websocket_client.conf", "ccss.conf",
+    "websocket_client.conf", "ccss.conf", "queuerules.conf",
 )
 
 

@@ -184,8 +184,8 @@ class SipCaller:
                 self._hangup_if_needed()
             elif step.action == "until-hangup":
                 self._pump_while_up(step.seconds)
-        if self._state == "DISCONNECTED":
-            result.ended_by = result.ended_by or "far end"
+        if self._state == "DISCONNECTED" and result.ended_by != "caller":
+            result.ended_by = "far end"
             note(f"far end hung up ({self._last_status} {self._last_reason})")
         elif not result.ended_by:
             note("hang up (end of script)")

@@ -1,0 +1,100 @@
+"""End-to-end fixtures: a real Asterisk (instance `test`), a real database, the real platform.
+
+Asterisk runs once per session on its own ports (SIP 5160, ARI 8188, AMI 5138) so a developer's
+`make up` instance on the default ports is not disturbed. The platform (Stasis application)
+runs inside each test's event loop, so tests can stop it, start it, and read its events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from common.settings import Settings
+from hotline.paths import prompts_dir
+from hotline.platform import Platform
+from hotline.services import asterisk_process, build_all_prompts, lines_book
+from telephony.runtime.layout import resolve_layout
+from telephony.runtime.rootfs import build_rootfs
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(tmp_path_factory: pytest.TempPathFactory, migrated_pg: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=tmp_path_factory.mktemp("hotline-data"),
+        database_url=migrated_pg,
+        lines_file=DATA / "lines.yaml",
+        asterisk_instance="test",
+        sip_port=5160,
+        ari_port=8188,
+        ami_port=5138,
+        rtp_port_start=30000,
+        rtp_port_end=31999,
+        ari_password=secrets.token_urlsafe(24),
+        ami_password=secrets.token_urlsafe(24),
+        menu_timeout_s=4.0,
+        digit_timeout_s=3.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def asterisk(e2e_settings: Settings) -> Iterator[Settings]:
+    """A real Asterisk 22 for the whole session."""
+    layout = resolve_layout(e2e_settings)
+    if layout.chrooted:
+        build_rootfs(layout.root)
+    build_all_prompts(e2e_settings)
+    proc = asterisk_process(e2e_settings)
+    proc.stop()
+    local = layout.host_path(layout.dir("etc")) / "extensions_local.conf"
+    local.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DATA / "extensions_local.conf", local)
+    proc.start(lines_book(e2e_settings), prompts_dir(e2e_settings))
+    try:
+        yield e2e_settings
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 8 s of Mandarin speech (espeak-ng), 8 kHz 16-bit, as a caller would say it."""
+    folder = tmp_path_factory.mktemp("speech")
+    raw, out = folder / "raw.wav", folder / "speech.wav"
+    text = "新津县五津镇河边有几十头死猪，学校游泳池旁边很臭，请尽快处理。"
+    subprocess.run(["espeak-ng", "-v", "cmn", "-s", "170", "-w", str(raw), text], check=True)
+    subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out)], check=True)
+    return out
+
+
+@contextlib.asynccontextmanager
+async def running_platform(settings: Settings) -> AsyncIterator[Platform]:
+    platform = Platform(settings)
+    task = asyncio.create_task(platform.serve(api=False))
+    try:
+        await asyncio.wait_for(platform.stasis.ready.wait(), 15)
+        yield platform
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await platform.close()
+
+
+@pytest.fixture
+async def platform(asterisk: Settings) -> AsyncIterator[Platform]:
+    async with running_platform(asterisk) as running:
+        yield running

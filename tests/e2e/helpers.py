@@ -1,0 +1,179 @@
+"""Helpers for end-to-end tests: real SIP callers, event logs, and what a caller heard."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import wave
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from common.bus import PlatformEvent, Subscription
+from common.settings import Settings
+from hotline.paths import prompts_dir
+from telephony.ari.events import AriEvent
+from telephony.ari.socket import AriEventSocket
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    for name in ("environment", "data_dir", "database_url", "lines_file", "asterisk_instance", "sip_bind",
+                 "sip_port", "ari_port", "ami_port", "asterisk_host"):
+        value = getattr(settings, name)
+        if value is not None:
+            env[f"HOTLINE_{name.upper()}"] = str(value)
+    env["HOTLINE_ARI_PASSWORD"] = settings.secret("ari_password")
+    env["HOTLINE_AMI_PASSWORD"] = settings.secret("ami_password")
+    return env
+
+
+async def place_call(
+    settings: Settings,
+    number: str,
+    script: str,
+    *,
+    caller: str = "13800138000",
+    record: Path | None = None,
+    timeout: float = 180,
+) -> dict[str, Any]:
+    """Place a real SIP call with `hotline call` (pjsua2) and return its JSON result."""
+    argv = [sys.executable, "-m", "hotline", "call", number, "--from", caller, "--script", script, "--json"]
+    if record is not None:
+        argv += ["--record", str(record)]
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=ROOT, env=settings_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
+    if not lines:
+        raise AssertionError(f"hotline call printed no result (rc={proc.returncode}): {err.decode()[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def prompt_seconds(settings: Settings, name: str, language: str = "zh") -> float:
+    with wave.open(str(prompts_dir(settings) / language / f"{name}.wav")) as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
+# --- platform events ----------------------------------------------------------------------------
+async def wait_for(sub: Subscription, name: str, *, timeout: float = 60, log: list[PlatformEvent] | None = None,
+                   **match: object) -> PlatformEvent:
+    """Read events until one called `name` (with matching data) arrives; keep all read in `log`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        left = deadline - loop.time()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            event = await sub.get(timeout=left)
+        except TimeoutError:
+            seen = [(e.name, e.data) for e in log or []]
+            raise AssertionError(f"no {name} {match} within {timeout} s; seen: {seen}") from None
+        if log is not None:
+            log.append(event)
+        if event.name == name and all(event.data.get(k) == v for k, v in match.items()):
+            return event
+
+
+def drain(sub: Subscription, log: list[PlatformEvent]) -> list[PlatformEvent]:
+    while not sub.queue.empty():
+        log.append(sub.queue.get_nowait())
+    return log
+
+
+def assert_events(log: Iterable[PlatformEvent], expected: Mapping[str, int], call_id: str | None = None) -> None:
+    """Each named event occurred exactly this many times (for this call, when given)."""
+    counts = Counter(e.name for e in log if call_id is None or e.call_id == call_id)
+    wrong = {name: (counts.get(name, 0), want) for name, want in expected.items() if counts.get(name, 0) != want}
+    assert not wrong, f"event counts (seen, expected): {wrong}; all: {dict(counts)}"
+
+
+# --- Asterisk's own events ------------------------------------------------------------------------
+class AriObserver:
+    """A second ARI application subscribed to everything: Asterisk's view of the test's calls."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.events: list[AriEvent] = []
+        self.socket = AriEventSocket(settings.ari_url, settings.ari_user, settings.secret("ari_password"),
+                                     "test-observer", subscribe_all=True)
+
+    async def _on(self, event: AriEvent) -> None:
+        self.events.append(event)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[AriObserver]:
+        task = asyncio.create_task(self.socket.run(self._on))
+        await asyncio.wait_for(self.socket.connected.wait(), 10)
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def of_type(self, kind: str) -> list[AriEvent]:
+        return [e for e in self.events if e.type == kind]
+
+    def count(self, kind: str, **match: object) -> int:
+        return sum(1 for e in self.of_type(kind) if all(_get(e.raw, k) == v for k, v in match.items()))
+
+
+def _get(raw: dict[str, Any], dotted: str) -> object:
+    value: Any = raw
+    for part in dotted.split("__"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+# --- audio ------------------------------------------------------------------------------------------
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path)) as wav:
+        rate = wav.getframerate()
+        frames = wav.readframes(wav.getnframes())
+        width = wav.getsampwidth()
+    if width != 2:
+        raise ValueError(f"{path}: expected 16-bit samples")
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, rate
+
+
+def envelope(samples: np.ndarray, rate: int, frame_s: float = 0.02) -> np.ndarray:
+    step = max(1, int(rate * frame_s))
+    usable = len(samples) // step * step
+    frames = samples[:usable].reshape(-1, step)
+    return np.log10(np.mean(frames**2, axis=1) + 1e-7)
+
+
+def speech_seconds(path: Path, threshold_db: float = -45.0) -> float:
+    """Seconds of a WAV louder than `threshold_db` dBFS (20 ms frames): 0 for silence."""
+    samples, rate = read_wav(path)
+    env = envelope(samples, rate) * 10
+    return float(np.sum(env > threshold_db) * 0.02)
+
+
+def best_match(heard: Path, prompt: Path) -> float:
+    """How well a prompt's loudness envelope matches somewhere in what was heard (0..1)."""
+    h_samples, h_rate = read_wav(heard)
+    p_samples, p_rate = read_wav(prompt)
+    h = envelope(h_samples, h_rate)
+    p = envelope(p_samples, p_rate)
+    if len(h) < len(p) or len(p) == 0:
+        return 0.0
+    p = (p - p.mean()) / (p.std() + 1e-9)
+    best = -1.0
+    for offset in range(0, len(h) - len(p) + 1):
+        window = h[offset : offset + len(p)]
+        w = (window - window.mean()) / (window.std() + 1e-9)
+        best = max(best, float(np.dot(w, p) / len(p)))
+    return best

@@ -1,0 +1,149 @@
+"""Key 1 records a report that becomes a case; key 2 reads a case's status.
+
+Expected for a report: ivr.report 1, recording.finished 1, ivr.recorded 1, ivr.case-opened 1,
+recording.stored 1 (same case number), call.ended outcome=reported; Asterisk: RecordingStarted and
+RecordingFinished for the caller's channel. The stored audio is the caller's speech: its length
+matches what was said, and it is not silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from casebook.db.models import Case, Recording
+from casebook.intake import PhoneReport
+from common.settings import Settings
+from hotline.paths import prompts_dir
+from hotline.platform import Platform
+from tests.e2e.helpers import (
+    AriObserver,
+    assert_events,
+    best_match,
+    place_call,
+    prompt_seconds,
+    speech_seconds,
+    wait_for,
+)
+from tests.e2e.helpers import read_wav as _read_wav
+
+
+def _speech_length(path: Path) -> float:
+    samples, rate = _read_wav(path)
+    return len(samples) / rate
+
+
+def _intro(settings: Settings) -> float:
+    return prompt_seconds(settings, "record-intro") + 1.2  # the prompt, then the beep
+
+
+async def _case(platform: Platform, number: str) -> tuple[Case, list[Recording]]:
+    async with platform.sessions() as session:
+        case = await session.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        recordings = list(await session.scalars(select(Recording).where(Recording.case_id == case.id)))
+    return case, recordings
+
+
+async def test_a_report_is_recorded_and_becomes_a_case_read_back_to_the_caller(
+    platform: Platform, asterisk: Settings, speech_wav: Path, tmp_path: Path
+) -> None:
+    heard = tmp_path / "heard.wav"
+    script = f"wait 1; keys 1; wait {_intro(asterisk):.1f}; say {speech_wav}; keys #; until-hangup 60"
+    log: list = []
+    async with AriObserver(asterisk).running() as ari:
+        with platform.bus.subscribe() as sub:
+            result = await place_call(asterisk, "96960", script, caller="13912345678", record=heard)
+            stored = await wait_for(sub, "recording.stored", log=log, timeout=20)
+            ended = await wait_for(sub, "call.ended", log=log, timeout=20)
+
+    assert result["ended_by"] == "far end", result["timeline"]
+    assert_events(
+        log,
+        {"ivr.report": 1, "recording.finished": 1, "ivr.recorded": 1, "ivr.case-opened": 1, "recording.stored": 1},
+        ended.call_id,
+    )
+    assert ended.data["outcome"] == "reported"
+    opened = next(e for e in log if e.name == "ivr.case-opened")
+    number = opened.data["case_number"]
+    assert stored.data["case_number"] == number and number.isdigit()
+    assert ari.count("RecordingStarted") == 1 and ari.count("RecordingFinished") == 1
+
+    case, recordings = await _case(platform, number)
+    assert (case.line_number, case.caller_number, case.channel, case.origin) == ("96960", "13912345678", "phone",
+                                                                                  "ivr")
+    assert len(recordings) == 1
+    audio = Path(recordings[0].path)
+    said = _speech_length(speech_wav)
+    assert abs(recordings[0].duration_s - said) < 2.0, (recordings[0].duration_s, said)
+    assert speech_seconds(audio) > 0.5 * speech_seconds(speech_wav)  # the caller's voice, not silence
+    # The caller heard the confirmation with the case number.
+    assert best_match(heard, prompts_dir(asterisk) / "zh" / "case-opened.wav") > 0.85
+
+
+async def test_hanging_up_while_recording_keeps_the_message_as_a_case(
+    platform: Platform, asterisk: Settings, speech_wav: Path
+) -> None:
+    # expected: recording.finished 1, recording.stored 1, ivr.case-opened 0 (nobody to tell), no loss
+    script = f"wait 1; keys 1; wait {_intro(asterisk):.1f}; say {speech_wav}; hangup"
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", script, caller="13700000001")
+        ended = await wait_for(sub, "call.ended", log=log, timeout=20)
+        stored = await wait_for(sub, "recording.stored", log=log, timeout=20)
+
+    assert_events(log, {"recording.finished": 1, "recording.stored": 1, "ivr.case-opened": 0}, ended.call_id)
+    assert ended.data["outcome"] == "caller-hung-up"
+    case, recordings = await _case(platform, stored.data["case_number"])
+    assert case.caller_number == "13700000001" and case.origin == "ivr"
+    assert len(recordings) == 1 and recordings[0].duration_s > 0.6 * _speech_length(speech_wav)
+
+
+async def test_hanging_up_in_the_menu_ends_the_call_cleanly_without_a_case(
+    platform: Platform, asterisk: Settings
+) -> None:
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", "wait 3; hangup", caller="13700000002")
+        ended = await wait_for(sub, "call.ended", log=log)
+        await asyncio.sleep(1)
+    assert ended.data["outcome"] == "caller-hung-up"
+    assert_events(log, {"recording.stored": 0, "ivr.case-opened": 0}, ended.call_id)
+    assert platform.stasis.sessions == {}
+    async with platform.sessions() as session:
+        assert await session.scalar(select(Case).where(Case.caller_number == "13700000002")) is None
+
+
+async def test_status_of_an_unknown_case_number_says_so(platform: Platform, asterisk: Settings) -> None:
+    # expected: ivr.status 1, ivr.status-result 1 (found=False); Asterisk plays status-not-found
+    log: list = []
+    async with AriObserver(asterisk).running() as ari:
+        with platform.bus.subscribe() as sub:
+            await place_call(asterisk, "12345", "wait 1; keys 2; wait 1; keys 999999999#; wait 6; hangup")
+            ended = await wait_for(sub, "call.ended", log=log)
+    assert_events(log, {"ivr.status": 1, "ivr.status-result": 1}, ended.call_id)
+    assert next(e for e in log if e.name == "ivr.status-result").data["found"] is False
+    uris = [e.raw["playback"]["media_uri"] for e in ari.of_type("PlaybackStarted")]
+    assert any(u.endswith("/status-not-found") for u in uris), uris
+
+
+async def test_status_of_a_known_case_is_read_with_its_number(platform: Platform, asterisk: Settings) -> None:
+    number = await platform.intake_service.open_phone_case(
+        PhoneReport(call_id=f"status-test-{datetime.now(UTC).timestamp()}", line_number="12345",
+                    caller_number="13700000003", received_at=datetime.now(UTC), origin="ivr", language="zh",
+                    ivr_path=())
+    )
+    log: list = []
+    async with AriObserver(asterisk).running() as ari:
+        with platform.bus.subscribe() as sub:
+            await place_call(asterisk, "12345", f"wait 1; keys 2; wait 1; keys {number}#; wait 8; hangup")
+            ended = await wait_for(sub, "call.ended", log=log)
+    assert next(e for e in log if e.name == "ivr.status-result").data["found"] is True
+    assert_events(log, {"ivr.status-result": 1}, ended.call_id)
+    uris = [e.raw["playback"]["media_uri"] for e in ari.of_type("PlaybackStarted")]
+    assert any(u.endswith("/status-received") for u in uris), uris
+    digits = [u.rsplit("digit-", 1)[1] for u in uris if "/digit-" in u]
+    assert "".join(digits) == number
