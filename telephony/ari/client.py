@@ -7,6 +7,7 @@ tell "the channel is gone" (404, the caller hung up) from "Asterisk is down".
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,8 +21,11 @@ Params = Mapping[str, str | int | float | bool | None]
 class AriClient:
     """A small asynchronous ARI client bound to one Asterisk and one application name."""
 
-    def __init__(self, base_url: str, user: str, password: str, app: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, user: str, password: str, app: str, *, timeout: float = 5.0, retry_window_s: float = 2.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.retry_window_s = retry_window_s
         self.app = app
         self._auth = (user, password)
         self._http = httpx.AsyncClient(
@@ -41,10 +45,23 @@ class AriClient:
     async def request(self, method: str, path: str, params: Params | None = None) -> Any:
         """Send one request; return the decoded JSON body (or None for an empty answer)."""
         clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
-        try:
-            response = await self._http.request(method, path, params=clean)
-        except httpx.HTTPError as exc:
-            raise AriUnavailable(0, str(exc) or type(exc).__name__, method=method, path=path) from exc
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.retry_window_s
+        delay = 0.05
+        while True:
+            try:
+                response = await self._http.request(method, path, params=clean)
+                break
+            except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
+                # The request never reached Asterisk (refused, or a kept-alive connection that the
+                # server or a network device had closed): retrying is safe. A short outage (a
+                # restart of the HTTP server, a blink) is bridged instead of failing the call.
+                if loop.time() + delay > deadline:
+                    raise AriUnavailable(0, str(exc) or type(exc).__name__, method=method, path=path) from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except httpx.HTTPError as exc:
+                raise AriUnavailable(0, str(exc) or type(exc).__name__, method=method, path=path) from exc
         if response.status_code >= 400:
             message = _error_message(response)
             cls = AriNotFound if response.status_code == 404 else AriError
