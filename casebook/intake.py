@@ -92,11 +92,16 @@ class IntakeService:
                     await session.flush()
                     session.add(
                         CaseEvent(
-                            case_id=case.id, at=now, actor="ivr" if report.origin == "ivr" else "fallback",
+                            case_id=case.id,
+                            at=now,
+                            actor="ivr" if report.origin == "ivr" else "fallback",
                             kind="received",
-                            detail={"line": report.line_number, "origin": report.origin,
-                                    "recording": report.recording_name,
-                                    "duration_s": report.recording_duration_s},
+                            detail={
+                                "line": report.line_number,
+                                "origin": report.origin,
+                                "recording": report.recording_name,
+                                "duration_s": report.recording_duration_s,
+                            },
                         )
                     )
                     await session.commit()
@@ -109,7 +114,7 @@ class IntakeService:
 
     async def _next_number(self, session: AsyncSession, at: datetime) -> str:
         day = at.astimezone(self.tz).strftime("%y%m%d")
-        dialect = session.bind.dialect.name
+        dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
             insert(CaseNumberCounter)
@@ -120,8 +125,9 @@ class IntakeService:
         sequence = (await session.execute(statement)).scalar_one()
         return f"{day}{sequence:04d}"
 
-    async def attach_recording(self, call_id: str, name: str, audio: bytes, media_type: str,
-                               duration_s: float | None = None) -> None:
+    async def attach_recording(
+        self, call_id: str, name: str, audio: bytes, media_type: str, duration_s: float | None = None
+    ) -> None:
         """Store the audio of a call's case (idempotent: the same recording is stored once)."""
         async with self.sessions() as session:
             case = await session.scalar(select(Case).where(Case.call_id == call_id))
@@ -141,11 +147,26 @@ class IntakeService:
             tmp.write_bytes(audio)
             tmp.replace(path)
             session.add(
-                Recording(case_id=case.id, name=name, media_type=media_type, path=str(path),
-                          size_bytes=len(audio), duration_s=duration_s, sha256=digest, created_at=now)
+                Recording(
+                    case_id=case.id,
+                    name=name,
+                    media_type=media_type,
+                    path=str(path),
+                    size_bytes=len(audio),
+                    duration_s=duration_s,
+                    sha256=digest,
+                    created_at=now,
+                )
             )
-            session.add(CaseEvent(case_id=case.id, at=now, actor="system", kind="recording_stored",
-                                  detail={"name": name, "bytes": len(audio), "duration_s": duration_s}))
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=now,
+                    actor="system",
+                    kind="recording_stored",
+                    detail={"name": name, "bytes": len(audio), "duration_s": duration_s},
+                )
+            )
             await session.commit()
 
     async def case_status(self, number: str) -> CaseStatus | None:

@@ -28,9 +28,7 @@ def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler._hotline = True  # type: ignore[attr-defined]
     handler.addFilter(_CallIdFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [call=%(call_id)s] %(message)s")
-    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [call=%(call_id)s] %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "websockets", "panoramisk", "asyncio", "alembic"):

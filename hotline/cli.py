@@ -74,6 +74,16 @@ def asterisk_start() -> None:
     typer.echo(f"asterisk: running (pid {pid}), SIP {settings.sip_bind}:{settings.sip_port}, ARI {settings.ari_url}")
 
 
+@asterisk_app.command("run")
+def asterisk_run() -> None:
+    """Render the configuration and run Asterisk in the foreground (containers, systemd)."""
+    from hotline.services import asterisk_process, build_all_prompts, lines_book
+
+    settings = get_settings()
+    build_all_prompts(settings)
+    asterisk_process(settings).run_foreground(lines_book(settings), _prompts(settings))
+
+
 @asterisk_app.command("stop")
 def asterisk_stop() -> None:
     """Stop Asterisk (graceful, then by signal)."""
@@ -143,6 +153,7 @@ def serve(
 ) -> None:
     """Run the platform (telephony application and API) in the foreground."""
     import asyncio
+    import contextlib
 
     from hotline.platform import Platform
 
@@ -155,10 +166,8 @@ def serve(
         finally:
             await platform.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 # --- test calls ------------------------------------------------------------------------------------
@@ -182,15 +191,14 @@ def call(
     from telephony.sip.script import ScriptError, default_script, parse_script
 
     settings = get_settings()
-    text = script or default_script(keys, say, first_wait=first_wait, before_say=before_say,
-                                    hangup_wait=hangup_wait)
+    text = script or default_script(keys, say, first_wait=first_wait, before_say=before_say, hangup_wait=hangup_wait)
     try:
         steps = parse_script(text)
     except ScriptError as exc:
         _fail(f"bad script: {exc}")
-    from telephony.sip.caller import SipCaller
-
     from datetime import UTC, datetime
+
+    from telephony.sip.caller import SipCaller
 
     started = datetime.now(UTC)
     sip = SipCaller(local_port=port)

@@ -60,12 +60,18 @@ class Platform:
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(s)
         self.stasis = StasisApp(
-            self.ari, self.socket, incoming=self.run_incoming, keeper=self.keeper, notifier=self.notifier,
+            self.ari,
+            self.socket,
+            incoming=self.run_incoming,
+            keeper=self.keeper,
+            notifier=self.notifier,
             media=PromptMedia(layout.dir("sounds")),
         )
         self.timings = FlowTimings(
-            menu_timeout_s=s.menu_timeout_s, digit_timeout_s=s.digit_timeout_s,
-            record_max_s=s.record_max_s, record_silence_s=s.record_silence_s,
+            menu_timeout_s=s.menu_timeout_s,
+            digit_timeout_s=s.digit_timeout_s,
+            record_max_s=s.record_max_s,
+            record_silence_s=s.record_silence_s,
         )
         self.tz = ZoneInfo(s.timezone)
 
@@ -77,8 +83,13 @@ class Platform:
             await session.leg.play(Sound("unknown-number"), interruptible=False)
             return "unknown-number"
         flow = HotlineFlow(
-            session.leg, line, intake=self.intake, agents=self.agents, events=FlowEvents(self.notifier),
-            now=lambda: datetime.now(self.tz), timings=self.timings,
+            session.leg,
+            line,
+            intake=self.intake,
+            agents=self.agents,
+            events=FlowEvents(self.notifier),
+            now=lambda: datetime.now(self.tz),
+            timings=self.timings,
         )
         session.progress = lambda: flow.outcome
         return await flow.run()
@@ -89,16 +100,25 @@ class Platform:
         return {"ok": True, "version": (info.get("system") or {}).get("version")}
 
     async def stasis_health(self) -> dict[str, Any]:
-        return {"ok": self.socket.connected.is_set(), "app": self.settings.ari_app,
-                "calls": len(self.stasis.sessions), "connections": self.socket.connections}
+        return {
+            "ok": self.socket.connected.is_set(),
+            "app": self.settings.ari_app,
+            "calls": len(self.stasis.sessions),
+            "connections": self.socket.connections,
+        }
 
     async def ami_health(self) -> dict[str, Any]:
         return {"ok": self.ami.connected}
 
     def api(self) -> Any:
-        return create_app(self.sessions, {
-            "asterisk": self.asterisk_health, "stasis": self.stasis_health, "ami": self.ami_health,
-        })
+        return create_app(
+            self.sessions,
+            {
+                "asterisk": self.asterisk_health,
+                "stasis": self.stasis_health,
+                "ami": self.ami_health,
+            },
+        )
 
     # --- running -----------------------------------------------------------------------------------
     async def run_telephony(self) -> None:
@@ -114,8 +134,13 @@ class Platform:
             if telephony:
                 tasks.append(group.create_task(self.run_telephony()))
             if api:
-                config = uvicorn.Config(self.api(), host=self.settings.api_host, port=self.settings.api_port,
-                                        log_level="warning", lifespan="off")
+                config = uvicorn.Config(
+                    self.api(),
+                    host=self.settings.api_host,
+                    port=self.settings.api_port,
+                    log_level="warning",
+                    lifespan="off",
+                )
                 tasks.append(group.create_task(uvicorn.Server(config).serve()))
 
     async def close(self) -> None:

@@ -140,9 +140,7 @@ class HotlineFlow:
         self._step("report")
         await self.leg.play(*intro)
         self.leg.clear_keys()
-        message = await self.leg.record(
-            self.timings.record_max_s, self.timings.record_silence_s, self._report_meta()
-        )
+        message = await self.leg.record(self.timings.record_max_s, self.timings.record_silence_s, self._report_meta())
         self._step("recorded", duration_s=message.duration_s)
         if message.duration_s < self.timings.min_message_s:
             await self.leg.play(Sound("no-recording"), Sound("goodbye"), interruptible=False)
@@ -154,8 +152,12 @@ class HotlineFlow:
         self._step("case-opened", case_number=number)
         self.outcome = "reported"
         await self.leg.play(
-            Sound("case-opened"), Digits(number), Sound("case-number-again"), Digits(number),
-            Sound("goodbye"), interruptible=False,
+            Sound("case-opened"),
+            Digits(number),
+            Sound("case-number-again"),
+            Digits(number),
+            Sound("goodbye"),
+            interruptible=False,
         )
         await self.leg.hangup()
 

@@ -84,8 +84,25 @@ def _synthesise(entry: PromptText, target: Path) -> None:
     _run(["espeak-ng", "-v", voice_for(entry.text), "-s", speed, "-w", str(raw), entry.text])
     try:
         # espeak-ng pads its output with silence; trimmed, ten digits read back in a few seconds
-        _convert(raw, target, effects=["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02",
-                                       "0.5%", "reverse", "pad", "0.03", "0.12"])
+        _convert(
+            raw,
+            target,
+            effects=[
+                "silence",
+                "1",
+                "0.02",
+                "0.5%",
+                "reverse",
+                "silence",
+                "1",
+                "0.02",
+                "0.5%",
+                "reverse",
+                "pad",
+                "0.03",
+                "0.12",
+            ],
+        )
     finally:
         raw.unlink(missing_ok=True)
 
@@ -97,8 +114,22 @@ def voice_for(text: str) -> str:
 
 def _convert(source: Path, target: Path, effects: list[str] | None = None) -> None:
     tmp = target.with_suffix(".tmp.wav")
-    _run(["sox", str(source), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(tmp),
-          *(effects or [])])
+    _run(
+        [
+            "sox",
+            str(source),
+            "-r",
+            str(SAMPLE_RATE),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            str(tmp),
+            *(effects or []),
+        ]
+    )
     tmp.replace(target)
 
 

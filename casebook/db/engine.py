@@ -1,8 +1,8 @@
 """Engines and sessions. PostgreSQL in production and tests, SQLite in embedded mode.
 
-One URL configures both worlds: the asynchronous engine (API, telephony process) and the
-synchronous one (migrations, scheduled jobs) use psycopg 3 for PostgreSQL, aiosqlite/sqlite3
-for SQLite.
+One URL configures both worlds: the asynchronous engine (API, telephony process) uses asyncpg
+for PostgreSQL (its pool pre-ping survives a database restart), the synchronous one
+(migrations, scheduled jobs) psycopg 3; SQLite uses aiosqlite and sqlite3.
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 def async_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
-        return str(parsed.set(drivername="sqlite+aiosqlite"))
-    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+asyncpg"):
-        return str(parsed.set(drivername="postgresql+psycopg"))
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     return url
 
 
 def sync_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
-        return str(parsed.set(drivername="sqlite"))
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg2"):
-        return str(parsed.set(drivername="postgresql+psycopg"))
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url
 
 

@@ -44,7 +44,7 @@ class AstDb:
         for message in _messages(answer):
             if message.get("Event") == "DBGetTreeResponse":
                 key = str(message.get("Key", ""))
-                entries[key[len(prefix):] if key.startswith(prefix) else key] = str(message.get("Val", ""))
+                entries[key[len(prefix) :] if key.startswith(prefix) else key] = str(message.get("Val", ""))
         return entries
 
 

@@ -35,8 +35,15 @@ class QueueSummary:
 class AmiClient:
     def __init__(self, host: str, port: int, user: str, secret: str, *, timeout: float = 3.0) -> None:
         self._manager = Manager(
-            host=host, port=port, username=user, secret=secret, ping_delay=10, ping_interval=10,
-            reconnect_timeout=1, events="agent", log=logging.getLogger("panoramisk"),
+            host=host,
+            port=port,
+            username=user,
+            secret=secret,
+            ping_delay=10,
+            ping_interval=10,
+            reconnect_timeout=1,
+            events="agent",
+            log=logging.getLogger("panoramisk"),
         )
         self.timeout = timeout
 
@@ -52,14 +59,14 @@ class AmiClient:
         except (OSError, TimeoutError) as exc:
             raise AmiError(f"AMI not reachable: {exc}") from exc
         deadline = asyncio.get_running_loop().time() + self.timeout
-        while not self.connected and asyncio.get_running_loop().time() < deadline:
+        while not self.connected and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 (panoramisk offers no event)
             await asyncio.sleep(0.02)
         if not self.connected:
             raise AmiError("AMI login failed (user or secret wrong?)")
 
     def close(self) -> None:
         """Close for good (panoramisk would otherwise reconnect after any lost connection)."""
-        self._manager.connection_lost = lambda exc: None  # type: ignore[method-assign]
+        self._manager.connection_lost = lambda exc: None
         if self._manager.pinger is not None:
             self._manager.pinger.cancel()
         self._manager.close()
@@ -89,11 +96,18 @@ class AmiClient:
                 )
         return None
 
-    async def queue_add(self, queue: str, interface: str, *, member_name: str = "", penalty: int = 0,
-                        paused: bool = False) -> None:
+    async def queue_add(
+        self, queue: str, interface: str, *, member_name: str = "", penalty: int = 0, paused: bool = False
+    ) -> None:
         answer = await self.send(
-            {"Action": "QueueAdd", "Queue": queue, "Interface": interface, "MemberName": member_name or interface,
-             "Penalty": str(penalty), "Paused": "true" if paused else "false"},
+            {
+                "Action": "QueueAdd",
+                "Queue": queue,
+                "Interface": interface,
+                "MemberName": member_name or interface,
+                "Penalty": str(penalty),
+                "Paused": "true" if paused else "false",
+            },
             as_list=False,
         )
         _check(answer, "QueueAdd")
@@ -103,8 +117,12 @@ class AmiClient:
         _check(answer, "QueueRemove")
 
     async def queue_pause(self, queue: str | None, interface: str, paused: bool, reason: str = "") -> None:
-        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if paused else "false",
-                  "Reason": reason}
+        action = {
+            "Action": "QueuePause",
+            "Interface": interface,
+            "Paused": "true" if paused else "false",
+            "Reason": reason,
+        }
         if queue:
             action["Queue"] = queue
         _check(await self.send(action, as_list=False), "QueuePause")

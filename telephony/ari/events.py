@@ -137,7 +137,7 @@ def parse_event(data: Any) -> AriEvent:
     kind = str(data.get("type", "Unknown"))
     try:
         return _parse_known(kind, data)
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, KeyError):
         return OtherEvent(type=kind, raw=data)
 
 
@@ -157,7 +157,11 @@ def _parse_known(kind: str, data: dict[str, Any]) -> AriEvent:
         pb = data.get("playback") or {}
         cls = PlaybackStarted if kind == "PlaybackStarted" else PlaybackFinished
         return cls(
-            kind, data, str(pb["id"]), str(pb.get("media_uri", "")), str(pb.get("target_uri", "")),
+            kind,
+            data,
+            str(pb["id"]),
+            str(pb.get("media_uri", "")),
+            str(pb.get("target_uri", "")),
             str(pb.get("state", "")),
         )
     if kind in _RECORDING_EVENTS:
@@ -165,8 +169,13 @@ def _parse_known(kind: str, data: dict[str, Any]) -> AriEvent:
         rcls = _RECORDING_EVENTS[kind]
         duration = rec.get("duration")
         return rcls(
-            kind, data, str(rec["name"]), str(rec.get("target_uri", "")), str(rec.get("state", "")),
-            int(duration) if duration is not None else None, str(rec.get("cause", "")),
+            kind,
+            data,
+            str(rec["name"]),
+            str(rec.get("target_uri", "")),
+            str(rec.get("state", "")),
+            int(duration) if duration is not None else None,
+            str(rec.get("cause", "")),
         )
     return OtherEvent(kind, data)
 

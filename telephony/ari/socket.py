@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlencode
 
 import websockets
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from telephony.ari.events import AriEvent, parse_event
 
@@ -50,7 +50,7 @@ class AriEventSocket:
         self.app = app
         self.connected = asyncio.Event()
         self.connections = 0
-        self._ws: websockets.asyncio.client.ClientConnection | None = None
+        self._ws: ClientConnection | None = None
 
     async def run(
         self,
@@ -62,8 +62,7 @@ class AriEventSocket:
         delay = BACKOFF_START_S
         while True:
             try:
-                async with connect(self._url, open_timeout=3, ping_interval=5, ping_timeout=5,
-                                   max_size=2**22) as ws:
+                async with connect(self._url, open_timeout=3, ping_interval=5, ping_timeout=5, max_size=2**22) as ws:
                     self._ws = ws
                     self.connections += 1
                     delay = BACKOFF_START_S

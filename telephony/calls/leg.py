@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import PurePosixPath
+from typing import Any
 
-from ivr.ports import CallEnded, Digits, RecordedMessage, ReportedCall, Say, Sound
+from ivr.ports import CallEnded, RecordedMessage, ReportedCall, Say, Sound
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriNotFound
 from telephony.calls.errors import RecordingFailed
@@ -126,9 +127,10 @@ class AriCallLeg:
             if not interruptible:
                 await finished
                 return None
-            key_arrived = asyncio.ensure_future(self.keys.wait())
+            key_arrived: asyncio.Future[str] = asyncio.ensure_future(self.keys.wait())
+            waiters: set[asyncio.Future[Any]] = {finished, key_arrived}
             try:
-                await asyncio.wait({finished, key_arrived}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 key_arrived.cancel()
             if self.keys.peek() is None:
@@ -153,9 +155,7 @@ class AriCallLeg:
         self._recordings[name] = done
         self.keys.clear()
         with self._channel_calls():
-            await self.client.record(
-                self.channel_id, name, max_duration_s=max_duration_s, max_silence_s=max_silence_s
-            )
+            await self.client.record(self.channel_id, name, max_duration_s=max_duration_s, max_silence_s=max_silence_s)
         self._on_state(CallState.RECORDING)
         started = asyncio.get_running_loop().time()
         duration = await done

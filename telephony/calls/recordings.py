@@ -12,6 +12,7 @@ cases: the intake is idempotent by call id.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
@@ -73,7 +74,6 @@ class RecordingKeeper:
     async def pending(self) -> list[str]:
         """Names of complete recordings that the casebook does not have yet."""
         return sorted(await self.astdb.tree(DONE_FAMILY))
-
 
     # --- into the casebook -------------------------------------------------------------------------
     async def sweep(self) -> int:
@@ -147,8 +147,9 @@ class RecordingKeeper:
             report = replace(report, recording_duration_s=duration)
             if duration is not None and duration < self.min_duration_s:
                 log.info("recording %s is %.1f s long: no message, not a case", name, duration)
-                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="too short",
-                                   duration_s=duration)
+                self.notifier.emit(
+                    report.call_id, ev.RECORDING_DISCARDED, name=name, reason="too short", duration_s=duration
+                )
                 await self._delete_audio(name)
                 await self._forget(name)
                 return None
@@ -157,18 +158,21 @@ class RecordingKeeper:
             await self._delete_audio(name)
             await self._forget(name)
             self.notifier.emit(
-                report.call_id, ev.RECORDING_STORED, name=name, case_number=number, origin=report.origin,
-                duration_s=duration, bytes=len(audio),
+                report.call_id,
+                ev.RECORDING_STORED,
+                name=name,
+                case_number=number,
+                origin=report.origin,
+                duration_s=duration,
+                bytes=len(audio),
             )
             return number
         finally:
             call_id_var.reset(token)
 
     async def _delete_audio(self, name: str) -> None:
-        try:
+        with contextlib.suppress(AriNotFound):
             await self.client.delete_recording(name)
-        except AriNotFound:
-            pass
 
     async def _forget(self, name: str) -> None:
         self._known.pop(name, None)

@@ -62,8 +62,11 @@ class CallSession:
     async def run(self, flow: FlowRunner) -> None:
         call_id_var.set(self.call_id)
         self.notifier.emit(
-            self.call_id, ev.CALL_STARTED, line=self.leg.dialled_number,
-            caller=mask_number(self.leg.caller_number), resumed=self.resumed,
+            self.call_id,
+            ev.CALL_STARTED,
+            line=self.leg.dialled_number,
+            caller=mask_number(self.leg.caller_number),
+            resumed=self.resumed,
         )
         try:
             async with asyncio.TaskGroup() as group:

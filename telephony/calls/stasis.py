@@ -13,6 +13,7 @@ recorded meanwhile (by the dialplan fallback) are ingested.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -155,8 +156,12 @@ class StasisApp:
         if session := self.sessions.get(_target_channel(event.target_uri)):
             session.leg.on_recording_finished(event.name, event.duration, failed)
         self.notifier.emit(
-            _target_channel(event.target_uri), ev.RECORDING_FINISHED, name=event.name,
-            duration_s=event.duration, failed=failed, cause=event.cause,
+            _target_channel(event.target_uri),
+            ev.RECORDING_FINISHED,
+            name=event.name,
+            duration_s=event.duration,
+            failed=failed,
+            cause=event.cause,
         )
         self._track(self._finish_recording(event.name))
 
@@ -170,8 +175,13 @@ class StasisApp:
 
     def _start_session(self, channel: Channel, args: tuple[str, ...], *, resumed: bool) -> None:
         leg = AriCallLeg(
-            self.client, channel.id, caller_number=channel.caller_number, dialled_number=args[1],
-            media=self.media, keeper=self.keeper, on_state=lambda state: session.set_state(state),
+            self.client,
+            channel.id,
+            caller_number=channel.caller_number,
+            dialled_number=args[1],
+            media=self.media,
+            keeper=self.keeper,
+            on_state=lambda state: session.set_state(state),
         )
         session = CallSession(leg, self.notifier, resumed=resumed)
         self.sessions[channel.id] = session
@@ -185,10 +195,8 @@ class StasisApp:
             self.sessions.pop(session.call_id, None)
 
     async def _hangup_quietly(self, channel_id: str) -> None:
-        try:
+        with contextlib.suppress(AriError):
             await self.client.hangup(channel_id)
-        except AriError:
-            pass
 
 
 def _target_channel(target_uri: str) -> str:

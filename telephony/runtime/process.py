@@ -100,6 +100,14 @@ class AsteriskProcess:
         self.stop()
         raise AsteriskStartError(f"ARI did not answer within {timeout:.0f} s; see {self.console_log}")
 
+    def run_foreground(self, lines: LineBook, prompts_dir: Path) -> None:
+        """Render, install prompts, and replace this process with Asterisk (never returns)."""
+        self.check_installed()
+        render_configuration(self.settings, self.layout, lines)
+        self.install_prompts(prompts_dir)
+        argv = self.layout.command("-f", "-n")
+        os.execvp(argv[0], argv)
+
     def stop(self, *, timeout: float = 10.0) -> bool:
         """Stop gracefully (`core stop now`), then by signal; True if something was running."""
         pid = self.pid()
@@ -133,12 +141,13 @@ class AsteriskProcess:
 
     def status(self) -> AsteriskStatus:
         pid = self.pid()
-        info = self._ari_info() if pid else None
+        info = self._ari_info()  # also finds an Asterisk started by someone else (container, systemd)
         connected = False
         if info is not None:
             connected = self._app_connected()
-        version = str(((info or {}).get("system") or {}).get("version", ""))
-        return AsteriskStatus(pid is not None, pid, info is not None, version, connected)
+        system = (info or {}).get("system")
+        version = str(system.get("version", "")) if isinstance(system, dict) else ""
+        return AsteriskStatus(pid is not None or info is not None, pid, info is not None, version, connected)
 
     def cli(self, command: str, *, check: bool = True, timeout: float = 15) -> str:
         """Run one Asterisk CLI command against the running instance and return its output."""

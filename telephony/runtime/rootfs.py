@@ -69,7 +69,7 @@ def build_rootfs(root: Path, *, force: bool = False, mirror: str | None = None) 
     argv = [
         "mmdebstrap",
         "--variant=apt",
-        "--aptopt=Acquire::Check-Valid-Until \"false\"",
+        '--aptopt=Acquire::Check-Valid-Until "false"',
         f"--include={','.join(PACKAGES)}",
         SUITE,
         str(staging),

@@ -45,13 +45,13 @@ class _Call(pj.Call):  # type: ignore[misc]
         super().__init__(account)
         self.owner = owner
 
-    def onCallState(self, prm: Any) -> None:  # noqa: N802 (pjsua2 callback name)
+    def onCallState(self, prm: Any) -> None:
         try:
             self.owner._on_state(self.getInfo())
         except Exception as exc:  # a callback must never raise into pjsua2
             print(f"onCallState failed: {exc!r}", file=sys.stderr)
 
-    def onCallMediaState(self, prm: Any) -> None:  # noqa: N802
+    def onCallMediaState(self, prm: Any) -> None:
         self.owner._on_media(self)
 
 
@@ -95,7 +95,8 @@ class SipCaller:
     # --- pjsua2 callbacks -------------------------------------------------------------------------
     def _on_state(self, info: Any) -> None:
         self._state = {pj.PJSIP_INV_STATE_CONFIRMED: "CONFIRMED", pj.PJSIP_INV_STATE_DISCONNECTED: "DISCONNECTED"}.get(
-            info.state, str(info.stateText))
+            info.state, str(info.stateText)
+        )
         self._last_status = int(info.lastStatusCode)
         self._last_reason = str(info.lastReason)
 
@@ -206,10 +207,8 @@ class SipCaller:
 
     def _hangup_if_needed(self) -> None:
         if self._call is not None and self._state not in ("DISCONNECTED", ""):
-            try:
+            with contextlib.suppress(pj.Error):
                 self._call.hangup(pj.CallOpParam(True))
-            except pj.Error:
-                pass
             deadline = time.monotonic() + 2
             while self._state != "DISCONNECTED" and time.monotonic() < deadline:
                 self.pump(0.02)
@@ -239,4 +238,4 @@ def _quiet_stdout() -> Iterator[None]:
 
 def _wav_seconds(path: Path) -> float:
     with wave.open(str(path)) as wav:
-        return wav.getnframes() / float(wav.getframerate())
+        return float(wav.getnframes()) / float(wav.getframerate())

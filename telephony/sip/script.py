@@ -53,8 +53,9 @@ def parse_script(text: str) -> list[Step]:
     return steps
 
 
-def default_script(keys: str | None, say: Path | None, *, first_wait: float, before_say: float,
-                   hangup_wait: float) -> str:
+def default_script(
+    keys: str | None, say: Path | None, *, first_wait: float, before_say: float, hangup_wait: float
+) -> str:
     parts = [f"wait {first_wait}"]
     if keys:
         parts.append(f"keys {keys}")

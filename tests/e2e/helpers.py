@@ -27,8 +27,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def settings_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    for name in ("environment", "data_dir", "database_url", "lines_file", "asterisk_instance", "sip_bind",
-                 "sip_port", "ari_port", "ami_port", "asterisk_host"):
+    for name in (
+        "environment",
+        "data_dir",
+        "database_url",
+        "lines_file",
+        "asterisk_instance",
+        "sip_bind",
+        "sip_port",
+        "ari_port",
+        "ami_port",
+        "asterisk_host",
+    ):
         value = getattr(settings, name)
         if value is not None:
             env[f"HOTLINE_{name.upper()}"] = str(value)
@@ -67,8 +77,9 @@ def prompt_seconds(settings: Settings, name: str, language: str = "zh") -> float
 
 
 # --- platform events ----------------------------------------------------------------------------
-async def wait_for(sub: Subscription, name: str, *, timeout: float = 60, log: list[PlatformEvent] | None = None,
-                   **match: object) -> PlatformEvent:
+async def wait_for(
+    sub: Subscription, name: str, *, timeout: float = 60, log: list[PlatformEvent] | None = None, **match: object
+) -> PlatformEvent:
     """Read events until one called `name` (with matching data) arrives; keep all read in `log`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -106,8 +117,9 @@ class AriObserver:
 
     def __init__(self, settings: Settings) -> None:
         self.events: list[AriEvent] = []
-        self.socket = AriEventSocket(settings.ari_url, settings.ari_user, settings.secret("ari_password"),
-                                     "test-observer", subscribe_all=True)
+        self.socket = AriEventSocket(
+            settings.ari_url, settings.ari_user, settings.secret("ari_password"), "test-observer", subscribe_all=True
+        )
 
     async def _on(self, event: AriEvent) -> None:
         self.events.append(event)

@@ -16,8 +16,12 @@ from hotline.paths import prompts_dir
 from hotline.platform import Platform
 from tests.e2e.helpers import AriObserver, assert_events, best_match, place_call, speech_seconds, wait_for
 
-LINES = [("12345", "mayor", "zh"), ("96960", "efficiency", "zh"), ("82512345", "county-head", "zh"),
-         ("82500000", "sunshine", "en")]
+LINES = [
+    ("12345", "mayor", "zh"),
+    ("96960", "efficiency", "zh"),
+    ("82512345", "county-head", "zh"),
+    ("82500000", "sunshine", "en"),
+]
 
 
 @pytest.mark.parametrize(("number", "code", "language"), LINES)
@@ -40,8 +44,7 @@ async def test_each_line_answers_with_its_own_greeting(
     assert f"/{language}/greeting-{code}" in started[0].raw["playback"]["media_uri"]
     # The caller really heard this greeting, and it matches this line's prompt better than any other's.
     scores = {
-        other: best_match(heard, prompts_dir(asterisk) / lang / f"greeting-{other}.wav")
-        for _, other, lang in LINES
+        other: best_match(heard, prompts_dir(asterisk) / lang / f"greeting-{other}.wav") for _, other, lang in LINES
     }
     assert max(scores, key=lambda k: scores[k]) == code, scores
     assert scores[code] > 0.85, scores

@@ -85,9 +85,7 @@ async def test_three_without_a_free_agent_takes_a_message(platform: Platform, as
     assert_events(log, {"ivr.no-agent": 1, "ivr.transfer": 0, "ivr.report": 1}, ended.call_id)
 
 
-async def test_zero_with_a_free_agent_transfers_the_caller_to_the_queue(
-    platform: Platform, asterisk: Settings
-) -> None:
+async def test_zero_with_a_free_agent_transfers_the_caller_to_the_queue(platform: Platform, asterisk: Settings) -> None:
     # expected: ivr.transfer 1 (queue intake), call.state transferred, Asterisk: StasisEnd for the
     # caller while the channel lives on; AMI: the queue connects the caller to the agent.
     connected: list = []

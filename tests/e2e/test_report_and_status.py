@@ -73,8 +73,7 @@ async def test_a_report_is_recorded_and_becomes_a_case_read_back_to_the_caller(
     assert ari.count("RecordingStarted") == 1 and ari.count("RecordingFinished") == 1
 
     case, recordings = await _case(platform, number)
-    assert (case.line_number, case.caller_number, case.channel, case.origin) == ("96960", "13912345678", "phone",
-                                                                                  "ivr")
+    assert (case.line_number, case.caller_number, case.channel, case.origin) == ("96960", "13912345678", "phone", "ivr")
     assert len(recordings) == 1
     audio = Path(recordings[0].path)
     said = _speech_length(speech_wav)
@@ -132,9 +131,15 @@ async def test_status_of_an_unknown_case_number_says_so(platform: Platform, aste
 
 async def test_status_of_a_known_case_is_read_with_its_number(platform: Platform, asterisk: Settings) -> None:
     number = await platform.intake_service.open_phone_case(
-        PhoneReport(call_id=f"status-test-{datetime.now(UTC).timestamp()}", line_number="12345",
-                    caller_number="13700000003", received_at=datetime.now(UTC), origin="ivr", language="zh",
-                    ivr_path=())
+        PhoneReport(
+            call_id=f"status-test-{datetime.now(UTC).timestamp()}",
+            line_number="12345",
+            caller_number="13700000003",
+            received_at=datetime.now(UTC),
+            origin="ivr",
+            language="zh",
+            ivr_path=(),
+        )
     )
     log: list = []
     async with AriObserver(asterisk).running() as ari:

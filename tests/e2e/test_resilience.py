@@ -35,8 +35,9 @@ async def test_with_the_application_down_asterisk_records_a_message_that_becomes
     intro = sum(prompt_seconds(asterisk, p) for p in ("greeting-mayor", "fallback-message", "record-intro")) + 1.5
     caller = "13600000010"
     async with AriObserver(asterisk).running() as ari:
-        result = await place_call(asterisk, "12345", f"wait {intro:.1f}; say {speech_wav}; keys #; until-hangup 20",
-                                  caller=caller)
+        result = await place_call(
+            asterisk, "12345", f"wait {intro:.1f}; say {speech_wav}; keys #; until-hangup 20", caller=caller
+        )
     assert result["answered"] and result["ended_by"] == "far end", result["timeline"]
     assert ari.count("StasisStart") == 0
 
@@ -80,9 +81,13 @@ async def test_the_event_socket_reconnects_within_two_seconds_and_the_call_goes_
         async with running_platform(settings) as platform:
             log: list = []
             with platform.bus.subscribe() as sub:
-                call = asyncio.ensure_future(place_call(
-                    asterisk, "12345", f"wait 4; keys 1; wait {intro:.1f}; say {speech_wav}; keys #; until-hangup 60"
-                ))
+                call = asyncio.ensure_future(
+                    place_call(
+                        asterisk,
+                        "12345",
+                        f"wait 4; keys 1; wait {intro:.1f}; say {speech_wav}; keys #; until-hangup 60",
+                    )
+                )
                 await wait_for(sub, "ivr.menu", log=log, timeout=15)
                 await asyncio.sleep(0.5)
                 assert proxy.cut() >= 1
@@ -130,7 +135,12 @@ async def test_a_session_is_not_kept_for_channels_of_other_kinds(platform: Platf
     """Snoop and externalMedia channels raise StasisStart too; they never become calls."""
     from telephony.ari.events import parse_event
 
-    snoop = parse_event({"type": "StasisStart", "args": ["incoming", "12345"],
-                         "channel": {"id": "snoop-1", "name": "Snoop/123-0001", "caller": {"number": "1"}}})
+    snoop = parse_event(
+        {
+            "type": "StasisStart",
+            "args": ["incoming", "12345"],
+            "channel": {"id": "snoop-1", "name": "Snoop/123-0001", "caller": {"number": "1"}},
+        }
+    )
     await platform.stasis.on_event(snoop)
     assert "snoop-1" not in platform.stasis.sessions

@@ -1,0 +1,47 @@
+# The two commands: `make up` (install and start, embedded defaults) and `make test` (everything).
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed
+
+.PHONY: up down test deps lint unit e2e bench clean
+
+up: deps
+	scripts/up.sh
+
+down:
+	scripts/down.sh
+
+test: deps
+	scripts/ensure-services.sh
+	$(VENV)/bin/hotline asterisk build
+	$(MAKE) lint
+	$(VENV)/bin/pytest -q tests
+
+deps: $(STAMP)
+	scripts/install-system-packages.sh
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev,sip]'
+	touch $(STAMP)
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+
+unit: deps
+	$(VENV)/bin/pytest -q tests/unit
+
+e2e: deps
+	$(VENV)/bin/pytest -q tests/e2e
+
+bench: deps
+	$(VENV)/bin/python -m bench.ivr_load
+
+clean: down
+	rm -rf $(VENV) .hotline

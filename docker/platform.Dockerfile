@@ -1,0 +1,19 @@
+# The platform: the Stasis application (ARI/AMI) and the HTTP API, one image, several roles.
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends espeak-ng sox curl \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/hotline
+COPY pyproject.toml README.md ./
+COPY common common
+COPY telephony telephony
+COPY ivr ivr
+COPY asr asr
+COPY casebook casebook
+COPY hotline hotline
+COPY dialplans dialplans
+RUN pip install --no-cache-dir -e .
+ENV HOTLINE_DATA_DIR=/var/lib/hotline
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --retries=5 CMD ["curl", "-fsS", "http://127.0.0.1:8000/status"]
+CMD ["hotline", "serve"]

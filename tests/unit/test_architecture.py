@@ -1,0 +1,32 @@
+"""The dependency rule holds: telephony -> ivr / asr -> casebook; casebook knows no telephony or speech.
+
+Checked with import-linter's contracts in pyproject.toml, on the real import graph.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_import_contracts_are_kept() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 5 kept, 0 broken" in result.stdout, result.stdout
+
+
+def test_only_telephony_names_asterisk_interfaces() -> None:
+    """No module outside telephony/ opens ARI or AMI URLs or speaks SIP."""
+    offenders = []
+    for package in ("casebook", "ivr", "asr", "common"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for marker in ("/ari/", "import panoramisk", "from panoramisk", "import pjsua2", "Stasis("):
+                if marker in text:
+                    offenders.append(f"{path.relative_to(ROOT)}: {marker}")
+    assert not offenders, offenders

@@ -1,0 +1,168 @@
+"""The IVR flow's decisions, over a scripted call leg (logic only; real calls are in tests/e2e)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ivr.flow import FlowTimings, HotlineFlow
+from ivr.lines import load_lines
+from ivr.ports import CaseStatusView, Digits, RecordedMessage, ReportedCall, Say, Sound
+
+
+@dataclass
+class ScriptedLeg:
+    """Keys arrive in order; each play or wait consumes time only in the caller's imagination."""
+
+    keys: deque[str | None]
+    record_seconds: float = 12.0
+    call_id: str = "c-1"
+    caller_number: str = "13800138000"
+    dialled_number: str = "12345"
+    language: str = "zh"
+    played: list[str] = field(default_factory=list)
+    hung_up: bool = False
+    transferred_to: str | None = None
+    buffered: deque[str] = field(default_factory=deque)
+
+    async def answer(self) -> None:
+        pass
+
+    async def play(self, *items: Say, interruptible: bool = True) -> str | None:
+        for item in items:
+            self.played.append(item.name if isinstance(item, Sound) else f"digits:{item.value}")
+        if interruptible and self.keys and self.keys[0] is not None:
+            self.buffered.append(self.keys.popleft())  # type: ignore[arg-type]
+            return self.buffered[0]
+        return None
+
+    async def next_key(self, timeout: float) -> str | None:
+        if self.buffered:
+            return self.buffered.popleft()
+        if timeout <= 0 or not self.keys:
+            return None
+        return self.keys.popleft()
+
+    def clear_keys(self) -> None:
+        self.buffered.clear()
+
+    async def record(self, max_duration_s: int, max_silence_s: int, meta: ReportedCall) -> RecordedMessage:
+        self.played.append("<record>")
+        return RecordedMessage("rec-1", self.record_seconds)
+
+    async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None:
+        self.transferred_to = queue
+
+    async def hangup(self) -> None:
+        self.hung_up = True
+
+
+class Intake:
+    def __init__(self) -> None:
+        self.reports: list[ReportedCall] = []
+
+    async def open_report(self, report: ReportedCall) -> str:
+        self.reports.append(report)
+        return "2611270001"
+
+    async def case_status(self, number: str) -> CaseStatusView | None:
+        return CaseStatusView(number, "dispatched") if number == "2611270001" else None
+
+
+class Agents:
+    def __init__(self, free: bool) -> None:
+        self.free = free
+
+    async def agents_available(self, queue: str) -> bool:
+        return self.free
+
+
+class Events:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def emit(self, call_id: str, event: str, /, **data: object) -> None:
+        self.names.append(event)
+
+
+def _flow(
+    keys: list[str | None], *, agents_free: bool = False, number: str = "12345", record_seconds: float = 12.0
+) -> tuple[HotlineFlow, ScriptedLeg, Intake, Events]:
+    line = load_lines().by_number(number)
+    assert line is not None
+    leg = ScriptedLeg(deque(keys), record_seconds=record_seconds, dialled_number=number)
+    intake, events = Intake(), Events()
+    flow = HotlineFlow(
+        leg,
+        line,
+        intake=intake,
+        agents=Agents(agents_free),
+        events=events,
+        now=lambda: datetime(2026, 11, 23, 10, 0),
+        timings=FlowTimings(),
+    )
+    return flow, leg, intake, events
+
+
+async def test_one_records_a_report_and_reads_the_case_number_twice() -> None:
+    flow, leg, intake, _ = _flow(["1"])
+    assert await flow.run() == "reported"
+    assert leg.played.count("digits:2611270001") == 2
+    assert intake.reports[0].recording_duration_s == 12.0
+    assert intake.reports[0].ivr_path[:3] == ("greeting", "menu", "key:1")
+    assert leg.hung_up
+
+
+async def test_a_message_too_short_to_hold_words_opens_no_case() -> None:
+    flow, leg, intake, _ = _flow(["1"], record_seconds=0.3)
+    assert await flow.run() == "no-message"
+    assert intake.reports == [] and "no-recording" in leg.played
+
+
+async def test_status_reads_a_known_case_and_returns_to_the_menu() -> None:
+    flow, leg, _, events = _flow(["2", "2", "6", "1", "1", "2", "7", "0", "0", "0", "1", "#", "9"])
+    await flow.main_menu()
+    assert "status-dispatched" in leg.played
+    assert events.names.count("ivr.menu") >= 2
+
+
+async def test_status_ignores_star_and_gives_up_after_two_unknown_numbers() -> None:
+    flow, leg, _, _ = _flow(["2", "4", "*", "4", "#", "5", "#", "9"])
+    await flow.main_menu()
+    assert leg.played.count("status-not-found") == 2
+
+
+async def test_two_wrong_keys_reach_an_agent_when_one_is_free() -> None:
+    flow, leg, _, events = _flow(["7", "*"], agents_free=True)
+    await flow.main_menu()
+    assert leg.transferred_to == "intake"
+    assert "ivr.menu-failed" in events.names
+
+
+async def test_agent_key_without_a_free_agent_takes_a_message() -> None:
+    flow, leg, intake, _ = _flow(["3"], agents_free=False)
+    await flow.main_menu()
+    assert leg.transferred_to is None and "no-agent" in leg.played and intake.reports
+
+
+async def test_out_of_hours_skips_the_menu() -> None:
+    line = load_lines().by_number("96960")
+    assert line is not None
+    leg = ScriptedLeg(deque())
+    intake = Intake()
+    flow = HotlineFlow(
+        leg,
+        line,
+        intake=intake,
+        agents=Agents(True),
+        events=Events(),
+        now=lambda: datetime(2026, 11, 28, 22, 0),
+        timings=FlowTimings(),
+    )  # Saturday night
+    assert await flow.run() == "reported"
+    assert "menu" not in leg.played and "out-of-hours" in leg.played
+
+
+async def test_digits_are_read_one_by_one() -> None:
+    assert Digits("2611").value == "2611"

@@ -1,0 +1,56 @@
+"""Settings: environment variables, generated development secrets, refusal of default secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from common.settings import InsecureSettingsError, Settings, ensure_development_credentials
+
+
+def test_values_come_from_hotline_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_SIP_PORT", "5999")
+    monkeypatch.setenv("HOTLINE_CARRIER_ADDRESSES", '["10.1.2.3", "10.1.2.4"]')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.sip_port == 5999
+    assert settings.carrier_addresses == ["10.1.2.3", "10.1.2.4"]
+    assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
+
+
+def test_development_generates_strong_secrets_once_and_keeps_them(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    first = ensure_development_credentials(settings)
+    second = ensure_development_credentials(settings)
+    assert len(first.secret("ari_password")) >= 24
+    assert first.secret("ari_password") == second.secret("ari_password")
+    assert first.secret("ami_password") != first.secret("ari_password")
+    credentials = tmp_path / "credentials.env"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    assert "HOTLINE_ARI_PASSWORD=" in credentials.read_text()
+
+
+@pytest.mark.parametrize("password", [None, "changeme", "asterisk", "short-secret"])
+def test_production_refuses_default_or_weak_secrets(password: str | None) -> None:
+    with pytest.raises(InsecureSettingsError, match="HOTLINE_ARI_PASSWORD"):
+        Settings(
+            _env_file=None,
+            environment="production",
+            ari_password=password,  # type: ignore[call-arg]
+            ami_password="a-long-enough-secret-value",
+        )
+
+
+def test_production_starts_with_strong_secrets() -> None:
+    settings = Settings(
+        _env_file=None,
+        environment="production",  # type: ignore[call-arg]
+        ari_password="x" * 20 + "Q1",
+        ami_password="y" * 20 + "Z9",
+    )
+    assert settings.environment == "production"
+
+
+def test_embedded_mode_uses_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.sqlalchemy_url == f"sqlite:///{tmp_path.resolve()}/hotline.db"
