@@ -53,7 +53,7 @@ def test_configuration_renders_every_line_and_keeps_interfaces_on_loopback(tmp_p
     extensions = (etc / "extensions.conf").read_text()
     for line in lines.lines:
         assert f"exten => {line.number},1," in extensions
-        assert f"Stasis(hotline,incoming,${{EXTEN}})" in extensions
+        assert "Stasis(hotline,incoming,${EXTEN})" in extensions
     assert 'STASISSTATUS}" = "FAILED"' in extensions
     assert "bindaddr = 127.0.0.1" in (etc / "http.conf").read_text()
     assert "bindaddr = 127.0.0.1" in (etc / "manager.conf").read_text()
