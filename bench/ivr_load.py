@@ -105,12 +105,13 @@ def main() -> int:
     asterisk = asterisk_process(settings)
     asterisk.stop()
     asterisk.start(lines_book(settings), prompts_dir(settings))
+    serve_log = (data / "serve.log").open("wb")
     app = subprocess.Popen(
         [sys.executable, "-m", "hotline", "serve"],
         cwd=ROOT,
         env=env_for(settings),
         stdout=subprocess.DEVNULL,
-        stderr=open(data / "serve.log", "wb"),
+        stderr=serve_log,
     )
     status_url = f"http://127.0.0.1:{settings.api_port}/status"
     try:
@@ -191,6 +192,9 @@ def main() -> int:
             if row and row[0][:1].isdigit()
         ]
         ok, failed = int(stats["SuccessfulCall(C)"]), int(stats["FailedCall(C)"])
+        log_text = (data / "serve.log").read_text(errors="replace")
+        reached_menu = log_text.count(" ivr.menu ")
+        errors = log_text.count(" ERROR ")
         result = {
             "calls": args.calls,
             "concurrency_limit": args.concurrency,
@@ -198,6 +202,8 @@ def main() -> int:
             "successful": ok,
             "failed": failed,
             "peak_calls_in_app": peak["calls"],
+            "calls_reaching_menu": reached_menu,
+            "app_errors_logged": errors,
             "setup_ms_p50": round(statistics.median(rtts), 1) if rtts else None,
             "setup_ms_p95": round(percentile(rtts, 95), 1),
             "setup_ms_p99": round(percentile(rtts, 99), 1),
@@ -218,6 +224,7 @@ def main() -> int:
     finally:
         app.terminate()
         app.wait(10)
+        serve_log.close()
         asterisk.stop()
 
 

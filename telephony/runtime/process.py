@@ -49,7 +49,9 @@ class AsteriskProcess:
     def __init__(self, settings: Settings, layout: AsteriskLayout) -> None:
         self.settings = settings
         self.layout = layout
-        self.pid_file = settings.data_dir / f"asterisk-{layout.instance}.pid"
+        # Asterisk's own pid file, in the instance's run folder: found by any process of the
+        # installation, whatever its data dir (tests and benchmarks use temporary ones)
+        self.pid_file = layout.host_path(layout.dir("run")) / "asterisk.pid"
         self.console_log = settings.data_dir / f"asterisk-{layout.instance}.console.log"
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -85,16 +87,14 @@ class AsteriskProcess:
             start_new_session=True,
         )
         log.close()
-        self.pid_file.write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                self.pid_file.unlink(missing_ok=True)
                 raise AsteriskStartError(
                     f"asterisk exited with {proc.returncode}; see {self.console_log} and "
                     f"{self.layout.host_path(self.layout.dir('log') / 'messages.log')}"
                 )
-            if self._ari_info() is not None:
+            if self._ari_info() is not None and self.pid() == proc.pid:
                 return proc.pid
             time.sleep(0.2)
         self.stop()
@@ -119,7 +119,6 @@ class AsteriskProcess:
             if not _wait_exit(pid, timeout / 2):
                 _signal(pid, signal.SIGKILL)
                 _wait_exit(pid, 2)
-        self.pid_file.unlink(missing_ok=True)
         return True
 
     def reload(self, lines: LineBook, prompts_dir: Path) -> str:
@@ -134,8 +133,7 @@ class AsteriskProcess:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        if not _alive(pid):
-            self.pid_file.unlink(missing_ok=True)
+        if not _alive(pid) or not _is_asterisk(pid):
             return None
         return pid
 
@@ -192,6 +190,14 @@ def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _is_asterisk(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"asterisk" in cmdline.read()
     except OSError:
         return False
 
