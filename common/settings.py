@@ -25,7 +25,8 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "changethis", "secret", "password", "asterisk", "admin", "hotline"}
 )
 MIN_SECRET_LENGTH = 16
-SECRET_FIELDS = ("ari_password", "ami_password")
+SECRET_FIELDS = ("ari_password", "ami_password")  # required everywhere
+DEV_SECRET_FIELDS = ("admin_token", "open311_api_key")  # generated in development, optional elsewhere
 CREDENTIALS_FILE = "credentials.env"
 
 
@@ -88,6 +89,16 @@ class Settings(BaseSettings):
     rtp_port_start: int = 10000
     rtp_port_end: int = 20000
 
+    # --- casebook ----------------------------------------------------------------------------
+    admin_token: SecretStr | None = Field(
+        default=None, description="A bearer token of the `admin` user (created with it at start-up)."
+    )
+    open311_api_key: SecretStr | None = Field(
+        default=None, description="An Open311 key of the `web` channel (created with it at start-up)."
+    )
+    open311_public_reads: bool = False
+    breach_scan_interval_s: float = 60.0
+
     # --- IVR timings --------------------------------------------------------------------------
     menu_timeout_s: float = 6.0
     digit_timeout_s: float = 5.0
@@ -99,6 +110,8 @@ class Settings(BaseSettings):
         if self.environment == "development":
             return self
         weak = [name for name in SECRET_FIELDS if not _is_strong(getattr(self, name))]
+        weak += [name for name in DEV_SECRET_FIELDS if getattr(self, name) is not None
+                 and not _is_strong(getattr(self, name))]
         if weak:
             names = ", ".join("HOTLINE_" + n.upper() for n in weak)
             raise InsecureSettingsError(
@@ -123,6 +136,10 @@ class Settings(BaseSettings):
     def ari_url(self) -> str:
         return f"http://{self.asterisk_host}:{self.ari_port}"
 
+    def optional_secret(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return None if value is None else str(value.get_secret_value())
+
     def secret(self, name: str) -> str:
         """The clear value of a secret field; raises when it was never set."""
         value = getattr(self, name)
@@ -146,7 +163,7 @@ def ensure_development_credentials(settings: Settings) -> Settings:
     """
     if settings.environment != "development":
         return settings
-    missing = [name for name in SECRET_FIELDS if getattr(settings, name) is None]
+    missing = [name for name in (*SECRET_FIELDS, *DEV_SECRET_FIELDS) if getattr(settings, name) is None]
     if not missing:
         return settings
     path = settings.data_dir / CREDENTIALS_FILE

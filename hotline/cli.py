@@ -139,10 +139,21 @@ def db_upgrade(revision: str = "head") -> None:
     """Apply the database migrations."""
     from casebook.db.migrate import upgrade
 
+    from casebook.auth.services import AuthService
+    from casebook.db.engine import make_engine, make_sessionmaker
+    from hotline.bootstrap import bootstrap_casebook
+    from hotline.services import lines_book
+
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url, revision)
-    typer.echo(f"database: at {revision}")
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        sessions = make_sessionmaker(engine)
+        bootstrap_casebook(settings, sessions, AuthService(sessions), lines_book(settings))
+    finally:
+        engine.dispose()
+    typer.echo(f"database: at {revision}, directory seeded")
 
 
 # --- running ---------------------------------------------------------------------------------------
@@ -225,16 +236,17 @@ def _case_opened_since(settings: object, caller: str, since: object) -> str | No
 
     from sqlalchemy import select
 
-    from casebook.db.engine import make_sync_engine
-    from casebook.db.models import Case
+    from casebook.db.engine import make_engine
+    from casebook.db.models import Caller, Case
 
-    engine = make_sync_engine(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+    engine = make_engine(settings.sqlalchemy_url)  # type: ignore[attr-defined]
     try:
         for _ in range(6):
             with engine.connect() as connection:
                 found = connection.execute(
                     select(Case.number)
-                    .where(Case.caller_number == caller, Case.created_at >= since)
+                    .join(Caller, Caller.id == Case.caller_id)
+                    .where(Caller.phone == caller, Case.created_at >= since)
                     .order_by(Case.id.desc())
                     .limit(1)
                 ).scalar()

@@ -16,11 +16,15 @@ from zoneinfo import ZoneInfo
 import uvicorn
 
 from casebook.api.app import create_app
-from casebook.db.engine import make_async_engine, make_sessionmaker
-from casebook.intake import IntakeService
-from common.bus import EventBus
+from casebook.api.deps import Services
+from casebook.auth.services import AuthService
+from casebook.cases.clocks import scan_breaches
+from casebook.cases.services import CaseBook, CaseNotice
+from casebook.db.engine import make_engine, make_sessionmaker
+from common.bus import EventBus, PlatformEvent
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
+from hotline.bootstrap import bootstrap_casebook
 from hotline.paths import recordings_dir
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, load_lines
@@ -48,10 +52,12 @@ class Platform:
     def __post_init__(self) -> None:
         s = self.settings
         self.lines = load_lines(s.lines_file)
-        self.engine = make_async_engine(s.sqlalchemy_url)
+        self.engine = make_engine(s.sqlalchemy_url)
         self.sessions = make_sessionmaker(self.engine)
-        self.intake_service = IntakeService(self.sessions, recordings_dir(s), timezone=s.timezone)
-        self.intake = CasebookIntake(self.intake_service)
+        self.book = CaseBook(self.sessions, timezone=s.timezone, recordings_dir=recordings_dir(s))
+        self.book.subscribe(self._publish_case_notice)
+        self.auth = AuthService(self.sessions)
+        self.intake = CasebookIntake(self.book)
         self.notifier = CallNotifier(self.bus)
         self.ari = AriClient(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
         self.socket = AriEventSocket(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
@@ -146,4 +152,4 @@ class Platform:
     async def close(self) -> None:
         self.ami.close()
         await self.ari.aclose()
-        await self.engine.dispose()
+        self.engine.dispose()

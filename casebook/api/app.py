@@ -1,19 +1,36 @@
-"""The FastAPI application: `/status` now; the casebook issue adds `/api/v1/` and Open311.
+"""The FastAPI application: the native API (`/api/v1`), Open311 (`/open311/v2`), `/status`.
 
-Health of parts the casebook does not own (Asterisk, the Stasis application) is reported
-through checks that the composition root passes in, so this package never imports telephony.
+Health of parts the casebook does not own (Asterisk, the Stasis application) is reported through
+checks that the composition root passes in, so this package never imports telephony. Every
+error the casebook raises becomes a 4xx with its reason; Open311 paths answer in the
+specification's error format (JSON or XML, by the path's extension).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from casebook.api.deps import Services
+from casebook.auth.routes import router as auth_router
+from casebook.cases.errors import CasebookError
+from casebook.cases.routes import router as cases_router
+from casebook.directory.routes import router as directory_router
+from casebook.open311.formats import Open311Error, error_response
+from casebook.open311.routes import format_of
+from casebook.open311.routes import router as open311_router
+
+log = logging.getLogger(__name__)
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 
 
@@ -27,23 +44,29 @@ class StatusOut(BaseModel):
     components: dict[str, ComponentHealth]
 
 
-def create_app(
-    sessions: async_sessionmaker[AsyncSession],
-    checks: Mapping[str, HealthCheck] | None = None,
-) -> FastAPI:
+def _is_open311(request: Request) -> bool:
+    return request.url.path.startswith("/open311/")
+
+
+def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = None) -> FastAPI:
     app = FastAPI(
         title="Citizen hotline platform",
-        version="0.1.0",
-        description="Unified appeals center: cases from calls, mailboxes, web and social channels.",
+        version="0.2.0",
+        description="Unified appeals center: every appeal from any channel is one case with an owner and a clock.",
     )
-    extra_checks = dict(checks or {})
+    app.state.services = services
+    for router in (cases_router, directory_router, auth_router, open311_router):
+        app.include_router(router)
 
-    async def database() -> dict[str, Any]:
-        async with sessions() as session:
-            await session.execute(text("SELECT 1"))
+    def database_ok() -> dict[str, Any]:
+        with services.book.sessions() as s:
+            s.execute(text("SELECT 1"))
         return {"ok": True}
 
-    all_checks: dict[str, HealthCheck] = {"database": database, **extra_checks}
+    async def database() -> dict[str, Any]:
+        return await run_in_threadpool(database_ok)
+
+    all_checks: dict[str, HealthCheck] = {"database": database, **dict(checks or {})}
 
     @app.get("/status", response_model=StatusOut, tags=["operations"])
     async def status() -> StatusOut:
@@ -57,4 +80,56 @@ def create_app(
                 components[name] = ComponentHealth(ok=False, detail={"error": str(exc)[:200]})
         return StatusOut(ok=all(c.ok for c in components.values()), components=components)
 
+    @app.middleware("http")
+    async def refuse_nul_bytes(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """NUL cannot be stored in PostgreSQL text: refuse it at the door with a reason."""
+        body = await request.body()
+        if "%00" in request.url.query or "%00" in request.url.path or b"\x00" in body or b"\\u0000" in body:
+            problem = "the request contains a NUL character, which is not allowed in any field"
+            if _is_open311(request):
+                return error_response(format_of(request), [(400, problem)])
+            return JSONResponse({"detail": problem}, status_code=400)
+        return await call_next(request)
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        log.warning("input the database cannot store: %s", str(exc.orig)[:200])
+        problem = "a value in the request cannot be stored (wrong type or characters)"
+        if _is_open311(request):
+            return error_response(format_of(request), [(400, problem)])
+        return JSONResponse({"detail": problem}, status_code=422)
+
+    @app.exception_handler(CasebookError)
+    async def casebook_error(request: Request, exc: CasebookError) -> Response:
+        if _is_open311(request):
+            return error_response(format_of(request), [(exc.status_code, str(exc))])
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+    @app.exception_handler(Open311Error)
+    async def open311_error(request: Request, exc: Open311Error) -> Response:
+        return error_response(format_of(request), [(exc.code, exc.description)])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_open311(request):
+            problems = [(400, f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}") for e in exc.errors()]
+            return error_response(format_of(request), problems or [(400, "invalid request")])
+        return JSONResponse({"detail": _plain(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_open311(request):
+            return error_response(format_of(request), [(exc.status_code, str(exc.detail))])
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
     return app
+
+
+def _plain(errors: Any) -> Any:
+    """Validation errors as JSON-safe data (the input may hold bytes or odd values)."""
+    safe = []
+    for error in errors:
+        item = {k: v for k, v in error.items() if k in ("loc", "msg", "type")}
+        item["loc"] = [str(p) for p in item.get("loc", [])]
+        safe.append(item)
+    return safe

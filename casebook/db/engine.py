@@ -1,30 +1,20 @@
 """Engines and sessions. PostgreSQL in production and tests, SQLite in embedded mode.
 
-One URL configures both worlds: the asynchronous engine (API, telephony process) uses asyncpg
-for PostgreSQL (its pool pre-ping survives a database restart), the synchronous one
-(migrations, scheduled jobs) psycopg 3; SQLite uses aiosqlite and sqlite3.
+The casebook's services are synchronous (the API runs them in its thread pool, Celery workers
+call them directly, the telephony process through a thread): psycopg 3 for PostgreSQL, sqlite3
+for SQLite. Connections are checked before use, so a database restart costs a retry, not a crash.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
-
-
-def async_url(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
-    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    return url
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def sync_url(url: str) -> str:
     parsed = make_url(url)
-    if parsed.drivername == "sqlite+aiosqlite":
+    if parsed.drivername in ("sqlite+aiosqlite", "sqlite+pysqlite"):
         return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg2"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -39,22 +29,18 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_async_engine(url: str) -> AsyncEngine:
-    target = async_url(url)
-    if target.startswith("sqlite"):
-        engine = create_async_engine(target)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
-
-
-def make_sync_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     target = sync_url(url)
-    engine = create_engine(target, pool_pre_ping=True)
     if target.startswith("sqlite"):
+        engine = create_engine(target, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    return create_engine(target, pool_pre_ping=True, pool_size=pool_size, max_overflow=20)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# kept for the migrations' environment
+make_sync_engine = make_engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from casebook.db.models import Case, Recording
-from casebook.intake import PhoneReport
+from casebook.auth.policy import SYSTEM
+from casebook.cases.services import NewAppeal
+from casebook.db.models import Caller, Case, Recording
 from common.settings import Settings
 from hotline.paths import prompts_dir
 from hotline.platform import Platform
@@ -41,10 +43,10 @@ def _intro(settings: Settings) -> float:
 
 
 async def _case(platform: Platform, number: str) -> tuple[Case, list[Recording]]:
-    async with platform.sessions() as session:
-        case = await session.scalar(select(Case).where(Case.number == number))
+    with platform.sessions() as session:
+        case = session.scalar(select(Case).where(Case.number == number).options(selectinload(Case.caller)))
         assert case is not None
-        recordings = list(await session.scalars(select(Recording).where(Recording.case_id == case.id)))
+        recordings = list(session.scalars(select(Recording).where(Recording.case_id == case.id)))
     return case, recordings
 
 
@@ -97,7 +99,7 @@ async def test_hanging_up_while_recording_keeps_the_message_as_a_case(
     assert_events(log, {"recording.finished": 1, "recording.stored": 1, "ivr.case-opened": 0}, ended.call_id)
     assert ended.data["outcome"] == "caller-hung-up"
     case, recordings = await _case(platform, stored.data["case_number"])
-    assert case.caller_number == "13700000001" and case.origin == "ivr"
+    assert case.caller.phone == "13700000001" and case.origin == "ivr"
     assert len(recordings) == 1 and recordings[0].duration_s > 0.6 * _speech_length(speech_wav)
 
 
@@ -112,8 +114,8 @@ async def test_hanging_up_in_the_menu_ends_the_call_cleanly_without_a_case(
     assert ended.data["outcome"] == "caller-hung-up"
     assert_events(log, {"recording.stored": 0, "ivr.case-opened": 0}, ended.call_id)
     assert platform.stasis.sessions == {}
-    async with platform.sessions() as session:
-        assert await session.scalar(select(Case).where(Case.caller_number == "13700000002")) is None
+    with platform.sessions() as session:
+        assert session.scalar(select(Case).join(Caller).where(Caller.phone == "13700000002")) is None
 
 
 async def test_status_of_an_unknown_case_number_says_so(platform: Platform, asterisk: Settings) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from casebook.db.models import Case, Recording
+from casebook.db.models import Caller, Case, Recording
 from common.settings import Settings
 from hotline.platform import Platform
 from telephony.ami.astdb import AstDb
@@ -51,10 +51,10 @@ async def test_with_the_application_down_asterisk_records_a_message_that_becomes
         async with running_platform(asterisk) as platform:
             case = None
             for _ in range(50):
-                async with platform.sessions() as session:
-                    case = await session.scalar(select(Case).where(Case.caller_number == caller))
+                with platform.sessions() as session:
+                    case = session.scalar(select(Case).join(Caller).where(Caller.phone == caller))
                     if case is not None:
-                        recordings = list(await session.scalars(select(Recording).where(Recording.case_id == case.id)))
+                        recordings = list(session.scalars(select(Recording).where(Recording.case_id == case.id)))
                         if recordings:
                             break
                 await asyncio.sleep(0.2)

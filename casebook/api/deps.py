@@ -1,0 +1,63 @@
+"""What the routes depend on: the services container and the acting person (bearer token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from collections.abc import Callable
+
+from casebook.auth.policy import Actor, require
+from casebook.cases.errors import Forbidden
+from casebook.auth.services import AuthService
+from casebook.cases.services import CaseBook
+
+
+@dataclass
+class Services:
+    book: CaseBook
+    auth: AuthService
+    open311_public_reads: bool = False
+    reports_dir: str = ".hotline/reports"
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def current_actor(svc: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    """The person behind `Authorization: Bearer <token>`; 401 without a valid token."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "log in first: send Authorization: Bearer <token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    actor = svc.auth.actor_for_token(authorization[7:].strip())
+    if actor is None:
+        raise HTTPException(401, "the token is unknown, revoked or expired; log in again",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def allowed(action: str) -> Callable[[Actor], Actor]:
+    """A dependency that refuses (403) before the request body is even read."""
+
+    def check(actor: ActorDep) -> Actor:
+        try:
+            require(actor, action)
+        except Forbidden as exc:
+            raise HTTPException(403, str(exc)) from None
+        return actor
+
+    return check
+
+
+AdminDep = Annotated[Actor, Depends(allowed("directory_write"))]
+PeopleAdminDep = Annotated[Actor, Depends(allowed("users"))]

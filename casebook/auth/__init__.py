@@ -1,0 +1,1 @@
+"""People and clients: roles, tokens, API keys, and who may do what."""

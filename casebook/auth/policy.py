@@ -1,0 +1,80 @@
+"""Who may do what: the role matrix, in one table.
+
+Least privilege: an intake agent screens and routes but does not answer for a unit; a unit
+handler sees and acts on its own unit's cases only; a supervisor runs the escalation ladder;
+the leader decides the cases on the Monday duty list; the administrator keeps the directory,
+the people and the keys, and does not handle cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from casebook.cases.errors import Forbidden
+
+
+class Role(StrEnum):
+    INTAKE_AGENT = "intake_agent"
+    UNIT_HANDLER = "unit_handler"
+    SUPERVISOR = "supervisor"
+    LEADER = "leader"
+    ADMIN = "admin"
+    SYSTEM = "system"  # the platform itself: IVR intake, classifier, router, clocks
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    role: Role
+    unit: str | None = None
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == Role.SYSTEM
+
+
+SYSTEM = Actor("system", Role.SYSTEM)
+CLASSIFIER = Actor("classifier", Role.SYSTEM)
+ROUTER = Actor("router", Role.SYSTEM)
+CLOCKS = Actor("clocks", Role.SYSTEM)
+
+R = Role
+# action -> roles allowed; "unit" marks actions a unit handler may take on its own unit's cases
+ACTIONS: dict[str, frozenset[Role]] = {
+    "open": frozenset({R.INTAKE_AGENT, R.SUPERVISOR}),
+    "register": frozenset({R.INTAKE_AGENT, R.SUPERVISOR}),
+    "dispatch": frozenset({R.INTAKE_AGENT, R.SUPERVISOR}),
+    "merge": frozenset({R.INTAKE_AGENT, R.SUPERVISOR}),
+    "unmerge": frozenset({R.INTAKE_AGENT, R.SUPERVISOR}),
+    "return": frozenset({R.UNIT_HANDLER, R.SUPERVISOR}),
+    "accept": frozenset({R.UNIT_HANDLER, R.SUPERVISOR}),
+    "reply": frozenset({R.UNIT_HANDLER, R.SUPERVISOR}),
+    "satisfaction": frozenset({R.INTAKE_AGENT, R.SUPERVISOR}),
+    "close": frozenset({R.SUPERVISOR}),
+    "reopen": frozenset({R.SUPERVISOR}),
+    "schedule_interview": frozenset({R.SUPERVISOR, R.UNIT_HANDLER}),
+    "record_interview": frozenset({R.SUPERVISOR, R.UNIT_HANDLER}),
+    "joint_session": frozenset({R.SUPERVISOR}),
+    "leader_decision": frozenset({R.LEADER}),
+    "read_all": frozenset({R.INTAKE_AGENT, R.SUPERVISOR, R.LEADER, R.ADMIN}),
+    "reports": frozenset({R.SUPERVISOR, R.LEADER, R.ADMIN}),
+    "directory_write": frozenset({R.ADMIN}),
+    "users": frozenset({R.ADMIN}),
+}
+UNIT_LEAD_ACTIONS = frozenset({"return", "accept", "reply", "schedule_interview", "record_interview"})
+
+
+def require(actor: Actor, action: str, *, lead_unit: str | None = None) -> None:
+    """Raise `Forbidden` unless `actor` may take `action` (on a case led by `lead_unit`)."""
+    if actor.is_system:
+        return
+    allowed = ACTIONS.get(action, frozenset())
+    if actor.role not in allowed:
+        raise Forbidden(f"a {actor.role.value} may not {action.replace('_', ' ')}")
+    if actor.role == R.UNIT_HANDLER and action in UNIT_LEAD_ACTIONS and (actor.unit is None or actor.unit != lead_unit):
+        raise Forbidden(f"only the lead unit's handlers may {action.replace('_', ' ')} this case")
+
+
+def can_read_all(actor: Actor) -> bool:
+    return actor.is_system or actor.role in ACTIONS["read_all"]

@@ -1,0 +1,1 @@
+"""Cases: lifecycle, clocks, actions (services), queries, API routes, events out."""

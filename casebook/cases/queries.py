@@ -1,0 +1,231 @@
+"""Reading cases: the filtered list (keyset pages, fast over millions of cases) and one case
+with its history. A unit handler only ever sees the cases its unit was given."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from casebook.auth.policy import Actor, Role, can_read_all
+from casebook.cases.errors import Forbidden, InvalidInput, NotFound
+from casebook.cases.lifecycle import Status
+from casebook.cases.schemas import (
+    AssignmentOut,
+    CaseDetail,
+    CasePage,
+    CasePublic,
+    DuplicateOut,
+    EventOut,
+    ReplyOut,
+)
+from casebook.db.models import Assignment, Caller, Case, DuplicateLink
+
+S = Status
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    status: tuple[str, ...] = ()
+    unit: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    caller_number: str | None = None
+    overdue: bool | None = None
+    needs_intake: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def overdue_condition(now: datetime):  # type: ignore[no-untyped-def]
+    """A case whose running clock has run out (the same clocks as the breach scan)."""
+    return or_(
+        and_(Case.status == S.RECEIVED, Case.register_due < now),
+        and_(Case.status == S.REGISTERED, Case.dispatch_due < now),
+        and_(Case.status == S.DISPATCHED, or_(Case.accept_due < now, Case.reply_due < now)),
+        and_(Case.status == S.ACCEPTED, Case.reply_due < now),
+    )
+
+
+def overdue_clocks(case: Case, now: datetime) -> list[str]:
+    clocks = []
+    if case.status == S.RECEIVED and case.register_due < now:
+        clocks.append("register")
+    if case.status == S.REGISTERED and case.dispatch_due and case.dispatch_due < now:
+        clocks.append("dispatch")
+    if case.status == S.DISPATCHED and case.accept_due and case.accept_due < now:
+        clocks.append("accept")
+    if case.status in (S.DISPATCHED, S.ACCEPTED) and case.reply_due and case.reply_due < now:
+        clocks.append("reply")
+    return clocks
+
+
+def visible(statement: Select[tuple[Case]], actor: Actor) -> Select[tuple[Case]]:
+    if can_read_all(actor):
+        return statement
+    if actor.role == Role.UNIT_HANDLER and actor.unit:
+        mine = select(Assignment.case_id).where(Assignment.unit_code == actor.unit)
+        return statement.where(Case.id.in_(mine))
+    raise Forbidden(f"a {actor.role.value} may not read cases")
+
+
+def _encode_cursor(case: Case) -> str:
+    return base64.urlsafe_b64encode(f"{case.received_at.isoformat()}|{case.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        at, _, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), int(case_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not one this API gave out") from exc
+
+
+def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> CasePage:
+    statement = visible(select(Case), actor)
+    if query.status:
+        statement = statement.where(Case.status.in_(query.status))
+    if query.unit:
+        statement = statement.where(Case.id.in_(select(Assignment.case_id).where(Assignment.unit_code == query.unit)))
+    if query.category:
+        statement = statement.where(
+            or_(Case.category_code == query.category, Case.category_code.startswith(query.category + "."))
+        )
+    if query.channel:
+        statement = statement.where(Case.channel_code == query.channel)
+    if query.caller_number:
+        statement = statement.where(Case.caller_id.in_(select(Caller.id).where(Caller.phone == query.caller_number)))
+    if query.overdue is not None:
+        condition = overdue_condition(now)
+        statement = statement.where(condition if query.overdue else ~condition)
+    if query.needs_intake is not None:
+        statement = statement.where(Case.needs_intake.is_(query.needs_intake))
+    if query.received_from:
+        statement = statement.where(Case.received_at >= query.received_from)
+    if query.received_to:
+        statement = statement.where(Case.received_at < query.received_to)
+    if query.cursor:
+        at, case_id = _decode_cursor(query.cursor)
+        statement = statement.where(or_(Case.received_at < at, and_(Case.received_at == at, Case.id < case_id)))
+    statement = (
+        statement.order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(query.limit + 1)
+        .options(selectinload(Case.caller), selectinload(Case.assignments))
+    )
+    rows = list(s.scalars(statement))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    masters = _master_numbers(s, rows)
+    return CasePage(
+        items=[public(case, now, masters) for case in rows],
+        next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
+    )
+
+
+def _master_numbers(s: Session, cases: list[Case]) -> dict[int, str]:
+    ids = {c.duplicate_of_id for c in cases if c.duplicate_of_id}
+    if not ids:
+        return {}
+    return dict(s.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all())
+
+
+def public(case: Case, now: datetime, masters: dict[int, str] | None = None) -> CasePublic:
+    active = [a for a in case.assignments if a.active]
+    return CasePublic(
+        number=case.number,
+        status=case.status,
+        channel=case.channel_code,
+        line=case.line_number,
+        caller_number=case.caller.phone if case.caller else None,
+        description=case.description,
+        transcript=case.transcript,
+        category=case.category_code,
+        place=case.place_code,
+        township=case.township_code,
+        urgency=case.urgency,
+        needs_intake=case.needs_intake,
+        lead_unit=case.lead_unit_code,
+        lead_section=case.lead_section_code,
+        co_units=[a.unit_code for a in active if a.role == "co"],
+        duplicate_of=(masters or {}).get(case.duplicate_of_id) if case.duplicate_of_id else None,
+        satisfaction=case.satisfaction,
+        received_at=case.received_at,
+        register_due=case.register_due,
+        registered_at=case.registered_at,
+        dispatch_due=case.dispatch_due,
+        dispatched_at=case.dispatched_at,
+        accept_due=case.accept_due,
+        accepted_at=case.accepted_at,
+        reply_due=case.reply_due,
+        replied_at=case.replied_at,
+        closed_at=case.closed_at,
+        leader_due=case.leader_due,
+        overdue=overdue_clocks(case, now),
+    )
+
+
+def check_visible(s: Session, case: Case, actor: Actor) -> None:
+    if can_read_all(actor):
+        return
+    if actor.role == Role.UNIT_HANDLER and actor.unit:
+        mine = s.scalar(select(Assignment.id).where(Assignment.case_id == case.id, Assignment.unit_code == actor.unit))
+        if mine is not None:
+            return
+        raise NotFound(f"no case {case.number}")  # a unit does not learn that other units' cases exist
+    raise Forbidden(f"a {actor.role.value} may not read cases")
+
+
+def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
+    case = s.scalar(
+        select(Case)
+        .where(Case.number == number)
+        .options(selectinload(Case.caller), selectinload(Case.assignments), selectinload(Case.events),
+                 selectinload(Case.replies), selectinload(Case.recordings))
+    )
+    if case is None:
+        raise NotFound(f"no case {number}")
+    check_visible(s, case, actor)
+    masters = _master_numbers(s, [case])
+    numbers = dict(
+        s.execute(
+            select(Case.id, Case.number).where(
+                Case.id.in_({r.via_master_id for r in case.replies if r.via_master_id} | {0})
+            )
+        ).all()
+    )
+    links = s.execute(
+        select(DuplicateLink, Case.number).join(Case, Case.id == DuplicateLink.case_id)
+        .where(DuplicateLink.master_id == case.id, DuplicateLink.state == "linked")
+    ).all()
+    suggestions = s.execute(
+        select(DuplicateLink, Case.number).join(Case, Case.id == DuplicateLink.master_id)
+        .where(DuplicateLink.case_id == case.id, DuplicateLink.state == "suggested")
+    ).all()
+    caller_cases: list[str] = []
+    if case.caller_id is not None:
+        caller_cases = list(s.scalars(
+            select(Case.number).where(Case.caller_id == case.caller_id, Case.id != case.id)
+            .order_by(Case.id.desc()).limit(50)
+        ))
+    base = public(case, now, masters)
+    return CaseDetail(
+        **base.model_dump(),
+        classification=case.classification,
+        events=[EventOut(at=e.at, actor=e.actor, kind=e.kind, reason=e.reason, detail=e.detail) for e in case.events],
+        replies=[ReplyOut(at=r.at, unit=r.unit_code, author=r.author, text=r.text, joint=r.joint,
+                          via_master=numbers.get(r.via_master_id) if r.via_master_id else None) for r in case.replies],
+        assignments=[AssignmentOut(unit=a.unit_code, role=a.role, round=a.round, active=a.active,
+                                   section=a.section_code, dispatched_at=a.dispatched_at, accepted_at=a.accepted_at)
+                     for a in case.assignments],
+        duplicates=[DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic)
+                    for link, n in links],
+        suggestions=[DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic)
+                     for link, n in suggestions],
+        caller_cases=caller_cases,
+        recordings=[r.name for r in case.recordings],
+    )

@@ -1,0 +1,169 @@
+"""The native API for agents, units, supervisors and leaders: `/api/v1/cases`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from casebook.api.deps import ActorDep, ServicesDep
+from casebook.cases.lifecycle import Status
+from casebook.cases.queries import CaseFilter, detail, list_cases
+from casebook.cases.schemas import (
+    AcceptIn,
+    CaseCreate,
+    CaseDetail,
+    CasePage,
+    CloseIn,
+    DispatchIn,
+    InterviewIn,
+    InterviewOutcomeIn,
+    JointSessionIn,
+    LeaderDecisionIn,
+    MergeIn,
+    RegisterIn,
+    ReplyIn,
+    ReturnIn,
+    SatisfactionIn,
+)
+from casebook.cases.services import NewAppeal
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+Number = Annotated[str, Path(pattern=r"^[0-9]{1,20}$", description="The case number (digits).")]
+CASE_PATH = "/{number}"
+
+
+def _detail(svc: ServicesDep, actor: ActorDep, number: Number) -> CaseDetail:
+    with svc.book.sessions() as s:
+        return detail(s, number, actor, svc.book.clock.now())
+
+
+@router.get("", response_model=CasePage)
+def get_cases(
+    svc: ServicesDep,
+    actor: ActorDep,
+    status: Annotated[list[Status] | None, Query(max_length=12)] = None,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    caller_number: Annotated[str | None, Query(max_length=32)] = None,
+    overdue: bool | None = None,
+    needs_intake: bool | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CasePage:
+    """Cases, newest first, filtered; `next_cursor` fetches the next page."""
+    query = CaseFilter(tuple(s.value for s in status or ()), unit, category, channel, caller_number, overdue, needs_intake,
+                       received_from, received_to, limit, cursor)
+    with svc.book.sessions() as s:
+        return list_cases(s, actor, query, svc.book.clock.now())
+
+
+@router.post("", response_model=CaseDetail, status_code=201)
+def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate) -> CaseDetail:
+    """An intake agent registers an appeal (a call taken by hand, a walk-in, a letter)."""
+    case = svc.book.open(
+        NewAppeal(channel=body.channel, description=body.description, caller_phone=body.caller_number,
+                  caller_name=body.caller_name, line_number=body.line, address=body.address, origin="agent"),
+        actor,
+    )
+    if body.screen:
+        svc.book.screen(case.number)
+    return _detail(svc, actor, case.number)
+
+
+@router.get(CASE_PATH, response_model=CaseDetail)
+def get_case(svc: ServicesDep, actor: ActorDep, number: Number) -> CaseDetail:
+    """One case with its events, replies, assignments, duplicates and the caller's other cases."""
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/register", response_model=CaseDetail)
+def register(svc: ServicesDep, actor: ActorDep, number: Number, body: RegisterIn) -> CaseDetail:
+    svc.book.register(number, actor, category=body.category, place=body.place, urgency=body.urgency,
+                      description=body.description, reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/dispatch", response_model=CaseDetail)
+def dispatch(svc: ServicesDep, actor: ActorDep, number: Number, body: DispatchIn) -> CaseDetail:
+    svc.book.dispatch(number, actor, lead=body.lead_unit, co_units=body.co_units, deadline_hours=body.deadline_hours,
+                      reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/return", response_model=CaseDetail)
+def return_case(svc: ServicesDep, actor: ActorDep, number: Number, body: ReturnIn) -> CaseDetail:
+    svc.book.return_case(number, actor, reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/accept", response_model=CaseDetail)
+def accept(svc: ServicesDep, actor: ActorDep, number: Number, body: AcceptIn) -> CaseDetail:
+    svc.book.accept(number, actor, section=body.section, reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/reply", response_model=CaseDetail)
+def reply(svc: ServicesDep, actor: ActorDep, number: Number, body: ReplyIn) -> CaseDetail:
+    svc.book.reply(number, actor, text=body.text)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/satisfaction", response_model=CaseDetail)
+def satisfaction(svc: ServicesDep, actor: ActorDep, number: Number, body: SatisfactionIn) -> CaseDetail:
+    svc.book.record_satisfaction(number, actor, satisfied=body.verdict == "satisfied", source=body.source,
+                                 comment=body.comment)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/close", response_model=CaseDetail)
+def close(svc: ServicesDep, actor: ActorDep, number: Number, body: CloseIn) -> CaseDetail:
+    svc.book.close(number, actor, reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/reopen", response_model=CaseDetail)
+def reopen(svc: ServicesDep, actor: ActorDep, number: Number, body: CloseIn) -> CaseDetail:
+    svc.book.reopen(number, actor, reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/interview", response_model=CaseDetail)
+def schedule_interview(svc: ServicesDep, actor: ActorDep, number: Number, body: InterviewIn) -> CaseDetail:
+    svc.book.schedule_interview(number, actor, unit=body.unit, at=body.at, location=body.location)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/interview/outcome", response_model=CaseDetail)
+def interview_outcome(svc: ServicesDep, actor: ActorDep, number: Number, body: InterviewOutcomeIn) -> CaseDetail:
+    svc.book.record_interview(number, actor, satisfied=body.satisfied, notes=body.notes)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/joint-sessions", response_model=CaseDetail)
+def joint_session(svc: ServicesDep, actor: ActorDep, number: Number, body: JointSessionIn) -> CaseDetail:
+    svc.book.joint_session(number, actor, participants=body.participants, lead=body.lead_unit,
+                           decision=body.decision, reply=body.reply)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/leader-decision", response_model=CaseDetail)
+def leader_decision(svc: ServicesDep, actor: ActorDep, number: Number, body: LeaderDecisionIn) -> CaseDetail:
+    svc.book.leader_decision(number, actor, decision=body.decision, deadline=body.deadline, units=body.units)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/merge", response_model=CaseDetail)
+def merge(svc: ServicesDep, actor: ActorDep, number: Number, body: MergeIn) -> CaseDetail:
+    svc.book.merge(number, body.master, actor, reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/unmerge", response_model=CaseDetail)
+def unmerge(svc: ServicesDep, actor: ActorDep, number: Number, body: CloseIn) -> CaseDetail:
+    svc.book.unmerge(number, actor, reason=body.reason)
+    return _detail(svc, actor, number)

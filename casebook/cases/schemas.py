@@ -1,0 +1,180 @@
+"""API schemas of cases (pydantic), separate from the database models.
+
+`CasePublic` is the case as every client sees it; `CaseDetail` adds its history. Inputs are one
+model per lifecycle action, each with the fields that action needs, validated before any change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text4000 = Annotated[str, StringConstraints(max_length=4000)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9.@-]+$")]
+Reason = Annotated[str, StringConstraints(max_length=1000)]
+
+
+class CasePublic(BaseModel):
+    number: str
+    status: str
+    channel: str
+    line: str | None
+    caller_number: str | None
+    description: str
+    transcript: str | None
+    category: str | None
+    place: str | None
+    township: str | None
+    urgency: str
+    needs_intake: bool
+    lead_unit: str | None
+    lead_section: str | None
+    co_units: list[str]
+    duplicate_of: str | None
+    satisfaction: str | None
+    received_at: datetime
+    register_due: datetime
+    registered_at: datetime | None
+    dispatch_due: datetime | None
+    dispatched_at: datetime | None
+    accept_due: datetime | None
+    accepted_at: datetime | None
+    reply_due: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    leader_due: datetime | None
+    overdue: list[str] = Field(description="Clocks that have run out and are still running.")
+
+
+class EventOut(BaseModel):
+    at: datetime
+    actor: str
+    kind: str
+    reason: str
+    detail: dict[str, Any]
+
+
+class ReplyOut(BaseModel):
+    at: datetime
+    unit: str | None
+    author: str
+    text: str
+    joint: bool
+    via_master: str | None
+
+
+class AssignmentOut(BaseModel):
+    unit: str
+    role: str
+    round: int
+    active: bool
+    section: str | None
+    dispatched_at: datetime
+    accepted_at: datetime | None
+
+
+class DuplicateOut(BaseModel):
+    number: str
+    state: str
+    score: float
+    automatic: bool
+
+
+class CaseDetail(CasePublic):
+    classification: dict[str, Any] | None
+    events: list[EventOut]
+    replies: list[ReplyOut]
+    assignments: list[AssignmentOut]
+    duplicates: list[DuplicateOut] = Field(description="Cases linked to this one as their master.")
+    suggestions: list[DuplicateOut] = Field(description="Possible masters of this case, for the intake agent.")
+    caller_cases: list[str] = Field(description="The caller's other cases, newest first.")
+    recordings: list[str]
+
+
+class CasePage(BaseModel):
+    items: list[CasePublic]
+    next_cursor: str | None
+
+
+# --- inputs, one per action ---------------------------------------------------------------------------
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaseCreate(Strict):
+    channel: Code
+    description: Text4000 = Field(min_length=1)
+    caller_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    caller_name: Annotated[str, StringConstraints(max_length=64)] | None = None
+    line: Annotated[str, StringConstraints(max_length=20)] | None = None
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    screen: bool = Field(default=True, description="Classify, link duplicates and route automatically.")
+
+
+class RegisterIn(Strict):
+    category: Code
+    place: Code | None = None
+    urgency: Literal["normal", "urgent", "critical"] | None = None
+    description: Text4000 | None = None
+    reason: Reason = ""
+
+
+class DispatchIn(Strict):
+    lead_unit: Code | None = Field(default=None, description="Omit to use the routing rules.")
+    co_units: list[Code] = Field(default_factory=list, max_length=20)
+    deadline_hours: float | None = Field(default=None, gt=0, le=24 * 365)
+    reason: Reason = ""
+
+
+class ReturnIn(Strict):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class AcceptIn(Strict):
+    section: Code
+    reason: Reason = ""
+
+
+class ReplyIn(Strict):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+class SatisfactionIn(Strict):
+    verdict: Literal["satisfied", "unsatisfied"]
+    source: Literal["callback", "agent", "web", "sms", "interview"] = "agent"
+    comment: Reason = ""
+
+
+class CloseIn(Strict):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class InterviewIn(Strict):
+    at: datetime
+    unit: Code | None = None
+    location: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class InterviewOutcomeIn(Strict):
+    satisfied: bool
+    notes: Reason = ""
+
+
+class JointSessionIn(Strict):
+    participants: list[Code] = Field(min_length=1, max_length=20)
+    lead_unit: Code
+    decision: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    reply: Text4000 | None = None
+
+
+class LeaderDecisionIn(Strict):
+    decision: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    deadline: datetime
+    units: list[Code] = Field(default_factory=list, max_length=20)
+
+
+class MergeIn(Strict):
+    master: Annotated[str, StringConstraints(pattern=r"^[0-9]{6,20}$")]
+    reason: Reason = ""

@@ -1,0 +1,1 @@
+"""The directory: units and sections, categories, places, channels, routing rules, deadlines."""

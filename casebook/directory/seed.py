@@ -1,0 +1,123 @@
+"""Loading the default directory (`data/*.yaml`) into the database, idempotently.
+
+Units, sections, categories, places and channels are upserted (names follow the files); routing
+rules and deadline policies are written only when the table is empty, so edits made by the
+center's administrators through the API are never overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casebook.db.models import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
+
+DEFAULT_CHANNELS = (
+    ("mailbox-mayor", "mailbox", "市长信箱", "Mayor's mailbox"),
+    ("mailbox-county-head", "mailbox", "县长信箱", "County head's mailbox"),
+    ("web", "web", "网上诉求", "Web form"),
+    ("weibo", "weibo", "@新津服务 微博", "Weibo"),
+    ("wechat", "wechat", "@新津服务 微信", "WeChat"),
+    ("radio", "radio", "阳光热线广播节目", "Sunshine Hotline radio programme"),
+    ("walk-in", "walk-in", "现场来访", "Walk-in"),
+    ("phone", "phone", "电话", "Phone (line unknown)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LineChannel:
+    """A hotline number as the casebook knows it (the composition root passes the lines file)."""
+
+    number: str
+    name_zh: str
+    name_en: str
+
+    @property
+    def code(self) -> str:
+        return f"line-{self.number}"
+
+
+def _data(name: str) -> Any:
+    return yaml.safe_load((resources.files("casebook.directory") / "data" / name).read_text(encoding="utf-8"))
+
+
+def urgency_words() -> dict[str, list[str]]:
+    words: dict[str, list[str]] = _data("categories.yaml")["urgency"]
+    return words
+
+
+def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> None:
+    units = _data("units.yaml")
+    for raw in units["units"]:
+        unit = session.get(Unit, raw["code"]) or Unit(code=raw["code"])
+        unit.kind, unit.name_zh, unit.name_en = raw["kind"], raw["name_zh"], raw["name_en"]
+        session.add(unit)
+        sections = raw.get("sections") or (units["township_sections"] if raw["kind"] == "township" else [])
+        for section in sections:
+            existing = session.scalar(
+                select(Section).where(Section.unit_code == raw["code"], Section.code == section["code"])
+            )
+            row = existing or Section(unit_code=raw["code"], code=section["code"])
+            row.name_zh, row.name_en = section["name_zh"], section["name_en"]
+            session.add(row)
+    session.flush()
+
+    def add_category(raw: dict[str, Any], parent: str | None) -> None:
+        category = session.get(Category, raw["code"]) or Category(code=raw["code"])
+        category.parent_code = parent
+        category.name_zh, category.name_en = raw["name_zh"], raw["name_en"]
+        category.keywords = list(raw.get("keywords") or [])
+        session.add(category)
+        session.flush()
+        for child in raw.get("children") or []:
+            add_category(child, raw["code"])
+
+    for raw in _data("categories.yaml")["categories"]:
+        add_category(raw, None)
+
+    for raw in _data("places.yaml")["places"]:
+        place = session.get(Place, raw["code"]) or Place(code=raw["code"])
+        place.name_zh, place.township_code, place.aliases = raw["name_zh"], raw.get("township"), raw.get("aliases") or []
+        session.add(place)
+    for raw in units["units"]:
+        if raw["kind"] == "township":
+            code = f"township-{raw['code']}"
+            place = session.get(Place, code) or Place(code=code)
+            place.name_zh, place.township_code, place.aliases = raw["name_zh"], raw["code"], []
+            session.add(place)
+
+    for code, kind, name_zh, name_en in DEFAULT_CHANNELS:
+        channel = session.get(Channel, code) or Channel(code=code)
+        channel.kind, channel.name_zh, channel.name_en = kind, name_zh, name_en
+        session.add(channel)
+    sync_lines(session, lines or [])
+
+    routing = _data("routing.yaml")
+    if session.scalar(select(RoutingRule.id).limit(1)) is None:
+        for position, rule in enumerate(routing["rules"], start=1):
+            session.add(
+                RoutingRule(position=position * 10, category_code=rule["category"], township_code=rule.get("township"),
+                            lead=rule["lead"], fallback_lead=rule.get("fallback_lead"), co_units=rule.get("co") or [],
+                            active=True)
+            )
+    if session.scalar(select(DeadlinePolicy.hours).limit(1)) is None:
+        for category, hours in routing["deadlines"].items():
+            for urgency, value in hours.items():
+                session.add(DeadlinePolicy(category_code=category, urgency=urgency, hours=float(value)))
+    session.commit()
+
+
+def sync_lines(session: Session, lines: list[LineChannel]) -> None:
+    """One channel per hotline number (`line-<number>`), named as the lines file names it."""
+    for line in lines:
+        channel = session.get(Channel, line.code) or session.scalar(
+            select(Channel).where(Channel.line_number == line.number)
+        ) or Channel(code=line.code)
+        channel.kind, channel.name_zh, channel.name_en, channel.line_number = "phone", line.name_zh, line.name_en, line.number
+        session.add(channel)
+    session.flush()

@@ -1,0 +1,1 @@
+"""Finding the same appeal reported again (by the same or another citizen, on any channel)."""

@@ -1,0 +1,70 @@
+"""Casebook fixtures: the real PostgreSQL, the default directory, and a clock the test controls.
+
+Each test's clock starts on its own day, 30 days after the previous test's, so cases of different
+tests never meet in the 7-day duplicate window and their case numbers never collide.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from casebook.api.app import create_app
+from casebook.api.deps import Services
+from casebook.auth.policy import Actor, Role
+from casebook.auth.services import AuthService
+from casebook.cases.services import CaseBook
+from casebook.clock import FixedClock
+from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.directory.seed import LineChannel, seed_directory
+
+_days = itertools.count()
+LINES = [LineChannel("12345", "12345市长热线", "12345 Mayor's Hotline"),
+         LineChannel("96960", "96960行政效能投诉热线", "96960 Efficiency Complaints")]
+
+AGENT = Actor("agent-li", Role.INTAKE_AGENT)
+SUPERVISOR = Actor("supervisor-wang", Role.SUPERVISOR)
+LEADER = Actor("leader-xia", Role.LEADER)
+ADMIN = Actor("admin", Role.ADMIN)
+
+
+def handler(unit: str) -> Actor:
+    return Actor(f"handler-{unit}", Role.UNIT_HANDLER, unit)
+
+
+@pytest.fixture(scope="session")
+def seeded_pg(migrated_pg: str) -> str:
+    engine = make_engine(migrated_pg)
+    with make_sessionmaker(engine)() as s:
+        seed_directory(s, LINES)
+    engine.dispose()
+    return migrated_pg
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # a Monday morning, Beijing time
+    return FixedClock(datetime(2027, 1, 4, 1, 0, tzinfo=UTC) + timedelta(days=35 * next(_days)))
+
+
+@pytest.fixture
+def book(seeded_pg: str, clock: FixedClock, tmp_path: Path) -> Iterator[CaseBook]:
+    engine = make_engine(seeded_pg)
+    yield CaseBook(make_sessionmaker(engine), clock=clock, recordings_dir=tmp_path / "recordings")
+    engine.dispose()
+
+
+@pytest.fixture
+def auth(book: CaseBook) -> AuthService:
+    return AuthService(book.sessions, book.clock)
+
+
+@pytest.fixture
+def api(book: CaseBook, auth: AuthService) -> Iterator[TestClient]:
+    with TestClient(create_app(Services(book, auth)), raise_server_exceptions=False) as client:
+        yield client
