@@ -31,8 +31,8 @@ import httpx
 import psutil
 
 from casebook.db.migrate import upgrade
+from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.paths import prompts_dir
 from hotline.services import asterisk_process, build_all_prompts, lines_book
 from telephony.runtime.layout import resolve_layout
 from telephony.runtime.rootfs import build_rootfs

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     open311_public_reads: bool = False
     breach_scan_interval_s: float = 60.0
 
+    # --- tasks ------------------------------------------------------------------------------------
+    task_mode: Literal["embedded", "celery"] = Field(
+        default="embedded", description="embedded: scheduled work runs in `hotline serve`; celery: in workers and beat."
+    )
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
     # --- IVR timings --------------------------------------------------------------------------
     menu_timeout_s: float = 6.0
     digit_timeout_s: float = 5.0
@@ -110,8 +116,11 @@ class Settings(BaseSettings):
         if self.environment == "development":
             return self
         weak = [name for name in SECRET_FIELDS if not _is_strong(getattr(self, name))]
-        weak += [name for name in DEV_SECRET_FIELDS if getattr(self, name) is not None
-                 and not _is_strong(getattr(self, name))]
+        weak += [
+            name
+            for name in DEV_SECRET_FIELDS
+            if getattr(self, name) is not None and not _is_strong(getattr(self, name))
+        ]
         if weak:
             names = ", ".join("HOTLINE_" + n.upper() for n in weak)
             raise InsecureSettingsError(

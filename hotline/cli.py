@@ -123,7 +123,7 @@ def asterisk_cli(command: Annotated[list[str], typer.Argument(help="An Asterisk 
 
 
 def _prompts(settings: object) -> Path:
-    from hotline.paths import prompts_dir
+    from common.paths import prompts_dir
 
     return prompts_dir(settings)  # type: ignore[arg-type]
 
@@ -137,10 +137,9 @@ def _main() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the database migrations."""
-    from casebook.db.migrate import upgrade
-
     from casebook.auth.services import AuthService
     from casebook.db.engine import make_engine, make_sessionmaker
+    from casebook.db.migrate import upgrade
     from hotline.bootstrap import bootstrap_casebook
     from hotline.services import lines_book
 

@@ -21,11 +21,12 @@ from casebook.auth.services import AuthService
 from casebook.cases.clocks import scan_breaches
 from casebook.cases.services import CaseBook, CaseNotice
 from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.reports.services import ReportService
 from common.bus import EventBus, PlatformEvent
+from common.paths import recordings_dir, reports_dir
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
-from hotline.paths import recordings_dir
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, load_lines
 from ivr.ports import Sound
@@ -57,6 +58,7 @@ class Platform:
         self.book = CaseBook(self.sessions, timezone=s.timezone, recordings_dir=recordings_dir(s))
         self.book.subscribe(self._publish_case_notice)
         self.auth = AuthService(self.sessions)
+        self.reports = ReportService(self.sessions, reports_dir(s), timezone=s.timezone)
         self.intake = CasebookIntake(self.book)
         self.notifier = CallNotifier(self.bus)
         self.ari = AriClient(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
@@ -116,17 +118,35 @@ class Platform:
     async def ami_health(self) -> dict[str, Any]:
         return {"ok": self.ami.connected}
 
-    def api(self) -> Any:
-        return create_app(
-            self.sessions,
-            {
-                "asterisk": self.asterisk_health,
-                "stasis": self.stasis_health,
-                "ami": self.ami_health,
-            },
+    def _publish_case_notice(self, notice: CaseNotice) -> None:
+        self.bus.publish(
+            PlatformEvent(notice.kind, "-", {"case": notice.number, "status": notice.status, **notice.data})
         )
 
+    def api(self, *, telephony: bool = True) -> Any:
+        checks = {"asterisk": self.asterisk_health, "stasis": self.stasis_health, "ami": self.ami_health}
+        services = Services(self.book, self.auth, self.reports, open311_public_reads=self.settings.open311_public_reads)
+        return create_app(services, checks if telephony else {})
+
+    async def scan_clocks_forever(self) -> None:
+        """Embedded mode's stand-in for Celery beat: the breach scan every minute, and the
+        reports when they fall due (Monday 08:00, the 1st of the month 08:00)."""
+        while True:
+            try:
+                found = await asyncio.to_thread(scan_breaches, self.book)
+                if found:
+                    log.info("clocks: %d breach(es) recorded and escalated", len(found))
+                for report in await asyncio.to_thread(self.reports.make_due):
+                    log.info("report %s for %s made", report.kind, report.period_start.date())
+            except Exception:
+                log.exception("the scheduled work failed; it runs again in a minute")
+            await asyncio.sleep(self.settings.breach_scan_interval_s)
+
     # --- running -----------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Seed the directory, name the lines' channels, create the development credentials."""
+        bootstrap_casebook(self.settings, self.sessions, self.auth, self.lines)
+
     async def run_telephony(self) -> None:
         try:
             await self.ami.connect()
@@ -134,20 +154,22 @@ class Platform:
             log.warning("%s; continuing (panoramisk retries in the background)", exc)
         await self.stasis.run()
 
-    async def serve(self, *, telephony: bool = True, api: bool = True) -> None:
-        tasks: list[asyncio.Task[Any]] = []
+    async def serve(self, *, telephony: bool = True, api: bool = True, clocks: bool = True) -> None:
+        await asyncio.to_thread(self.prepare)
         async with asyncio.TaskGroup() as group:
             if telephony:
-                tasks.append(group.create_task(self.run_telephony()))
+                group.create_task(self.run_telephony())
+            if clocks and self.settings.task_mode == "embedded":
+                group.create_task(self.scan_clocks_forever())
             if api:
                 config = uvicorn.Config(
-                    self.api(),
+                    self.api(telephony=telephony),
                     host=self.settings.api_host,
                     port=self.settings.api_port,
                     log_level="warning",
                     lifespan="off",
                 )
-                tasks.append(group.create_task(uvicorn.Server(config).serve()))
+                group.create_task(uvicorn.Server(config).serve())
 
     async def close(self) -> None:
         self.ami.close()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from common.paths import prompts_dir, tts_cache_dir
 from common.settings import Settings
-from hotline.paths import prompts_dir, tts_cache_dir
 from ivr.lines import LineBook, load_lines
 from ivr.prompts import build_prompts, load_catalogue
 from telephony.runtime.layout import resolve_layout

@@ -29,6 +29,7 @@ from casebook.directory.routes import router as directory_router
 from casebook.open311.formats import Open311Error, error_response
 from casebook.open311.routes import format_of
 from casebook.open311.routes import router as open311_router
+from casebook.reports.routes import router as reports_router
 
 log = logging.getLogger(__name__)
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -55,7 +56,7 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
         description="Unified appeals center: every appeal from any channel is one case with an owner and a clock.",
     )
     app.state.services = services
-    for router in (cases_router, directory_router, auth_router, open311_router):
+    for router in (cases_router, directory_router, auth_router, reports_router, open311_router):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:

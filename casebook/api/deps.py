@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from collections.abc import Callable
-
 from casebook.auth.policy import Actor, require
-from casebook.cases.errors import Forbidden
 from casebook.auth.services import AuthService
+from casebook.cases.errors import Forbidden
 from casebook.cases.services import CaseBook
+from casebook.reports.services import ReportService
 
 
 @dataclass
 class Services:
     book: CaseBook
     auth: AuthService
+    reports: ReportService
     open311_public_reads: bool = False
-    reports_dir: str = ".hotline/reports"
 
 
 def services(request: Request) -> Services:
@@ -34,12 +34,14 @@ ServicesDep = Annotated[Services, Depends(services)]
 def current_actor(svc: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
     """The person behind `Authorization: Bearer <token>`; 401 without a valid token."""
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise HTTPException(401, "log in first: send Authorization: Bearer <token>",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "log in first: send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
     actor = svc.auth.actor_for_token(authorization[7:].strip())
     if actor is None:
-        raise HTTPException(401, "the token is unknown, revoked or expired; log in again",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "the token is unknown, revoked or expired; log in again", headers={"WWW-Authenticate": "Bearer"}
+        )
     return actor
 
 

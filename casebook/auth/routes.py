@@ -69,8 +69,9 @@ def me(actor: ActorDep) -> MeOut:
 def create_user(svc: ServicesDep, actor: PeopleAdminDep, body: UserIn) -> MeOut:
     if body.role == Role.SYSTEM:
         raise HTTPException(422, "system is not a role for people")
-    user = svc.auth.create_user(body.username, body.role, unit=body.unit, display_name=body.display_name,
-                                password=body.password)
+    user = svc.auth.create_user(
+        body.username, body.role, unit=body.unit, display_name=body.display_name, password=body.password
+    )
     return MeOut(username=user.username, role=user.role, unit=user.unit_code)
 
 

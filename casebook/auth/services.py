@@ -49,7 +49,12 @@ class AuthService:
 
     # --- people ---------------------------------------------------------------------------------------
     def create_user(
-        self, username: str, role: Role | str, *, display_name: str = "", unit: str | None = None,
+        self,
+        username: str,
+        role: Role | str,
+        *,
+        display_name: str = "",
+        unit: str | None = None,
         password: str | None = None,
     ) -> User:
         role = Role(role)
@@ -62,9 +67,15 @@ class AuthService:
         with self.sessions() as s:
             if unit is not None and s.get(Unit, unit) is None:
                 raise InvalidInput(f"unknown unit {unit!r}")
-            user = User(username=username, display_name=display_name or username, role=role.value, unit_code=unit,
-                        password_hash=hash_password(password) if password else None, active=True,
-                        created_at=self.clock.now())
+            user = User(
+                username=username,
+                display_name=display_name or username,
+                role=role.value,
+                unit_code=unit,
+                password_hash=hash_password(password) if password else None,
+                active=True,
+                created_at=self.clock.now(),
+            )
             s.add(user)
             try:
                 s.commit()
@@ -73,7 +84,9 @@ class AuthService:
             s.refresh(user)
             return user
 
-    def issue_token(self, username: str, *, token: str | None = None, lifetime: timedelta | None = TOKEN_LIFETIME) -> str:
+    def issue_token(
+        self, username: str, *, token: str | None = None, lifetime: timedelta | None = TOKEN_LIFETIME
+    ) -> str:
         """A bearer token for a user (a given one, e.g. the development admin token, or a new one)."""
         clear = token or secrets.token_urlsafe(32)
         with self.sessions() as s:
@@ -82,8 +95,15 @@ class AuthService:
                 raise InvalidInput(f"no user {username!r}")
             if s.scalar(select(AccessToken.id).where(AccessToken.token_hash == digest(clear))) is None:
                 now = self.clock.now()
-                s.add(AccessToken(token_hash=digest(clear), user_id=user.id, created_at=now,
-                                  expires_at=now + lifetime if lifetime else None, revoked=False))
+                s.add(
+                    AccessToken(
+                        token_hash=digest(clear),
+                        user_id=user.id,
+                        created_at=now,
+                        expires_at=now + lifetime if lifetime else None,
+                        revoked=False,
+                    )
+                )
                 s.commit()
         return clear
 
@@ -98,7 +118,8 @@ class AuthService:
     def actor_for_token(self, token: str) -> Actor | None:
         with self.sessions() as s:
             row = s.execute(
-                select(User, AccessToken).join(AccessToken, AccessToken.user_id == User.id)
+                select(User, AccessToken)
+                .join(AccessToken, AccessToken.user_id == User.id)
                 .where(AccessToken.token_hash == digest(token), ~AccessToken.revoked, User.active)
             ).first()
         if row is None:
@@ -122,8 +143,15 @@ class AuthService:
                 raise InvalidInput(f"unknown channel {channel!r}")
             existing = s.scalar(select(ApiKey).where(ApiKey.name == name))
             if existing is None:
-                s.add(ApiKey(name=name, key_hash=digest(clear), channel_code=channel, active=True,
-                             created_at=self.clock.now()))
+                s.add(
+                    ApiKey(
+                        name=name,
+                        key_hash=digest(clear),
+                        channel_code=channel,
+                        active=True,
+                        created_at=self.clock.now(),
+                    )
+                )
             else:
                 existing.key_hash, existing.channel_code, existing.active = digest(clear), channel, True
             s.commit()

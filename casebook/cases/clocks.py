@@ -21,7 +21,9 @@ from casebook.cases.services import CaseBook, CaseNotice
 from casebook.db.models import Breach, Case
 
 S = Status
-RUNNING: tuple[tuple[str, InstrumentedAttribute[datetime | None] | InstrumentedAttribute[datetime], tuple[Status, ...]], ...] = (
+RUNNING: tuple[
+    tuple[str, InstrumentedAttribute[datetime | None] | InstrumentedAttribute[datetime], tuple[Status, ...]], ...
+] = (
     ("register", Case.register_due, (S.RECEIVED,)),
     ("dispatch", Case.dispatch_due, (S.REGISTERED,)),
     ("accept", Case.accept_due, (S.DISPATCHED,)),
@@ -54,16 +56,34 @@ def scan_breaches(book: CaseBook, *, limit: int = 5000) -> list[BreachFound]:
         for clock, due, states in RUNNING:
             already = exists().where(and_(Breach.case_id == Case.id, Breach.clock == clock, Breach.due_at == due))
             cases = s.scalars(
-                select(Case).where(Case.status.in_([st.value for st in states]), due.is_not(None), due < now, ~already)
-                .order_by(due).limit(limit)
+                select(Case)
+                .where(Case.status.in_([st.value for st in states]), due.is_not(None), due < now, ~already)
+                .order_by(due)
+                .limit(limit)
             ).all()
             for case in cases:
                 due_at = getattr(case, due.key)
                 target = escalation(clock, case)
-                s.add(Breach(case_id=case.id, clock=clock, due_at=due_at, detected_at=now, unit_code=case.lead_unit_code,
-                             escalated_to=target))
-                book._event(s, case, CLOCKS, "clock_breached", f"the {clock} clock ran out", clock=clock,
-                            due_at=due_at, escalated_to=target)
+                s.add(
+                    Breach(
+                        case_id=case.id,
+                        clock=clock,
+                        due_at=due_at,
+                        detected_at=now,
+                        unit_code=case.lead_unit_code,
+                        escalated_to=target,
+                    )
+                )
+                book._event(
+                    s,
+                    case,
+                    CLOCKS,
+                    "clock_breached",
+                    f"the {clock} clock ran out",
+                    clock=clock,
+                    due_at=due_at,
+                    escalated_to=target,
+                )
                 found.append(BreachFound(case.number, clock, due_at, case.lead_unit_code, target))
         s.commit()
     book._notify(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -65,7 +66,7 @@ def overdue_clocks(case: Case, now: datetime) -> list[str]:
     return clocks
 
 
-def visible(statement: Select[tuple[Case]], actor: Actor) -> Select[tuple[Case]]:
+def visible(statement: Select[Any], actor: Actor) -> Select[Any]:
     if can_read_all(actor):
         return statement
     if actor.role == Role.UNIT_HANDLER and actor.unit:
@@ -117,7 +118,7 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
         .limit(query.limit + 1)
         .options(selectinload(Case.caller), selectinload(Case.assignments))
     )
-    rows = list(s.scalars(statement))
+    rows: list[Case] = list(s.scalars(statement))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     masters = _master_numbers(s, rows)
@@ -184,8 +185,13 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
     case = s.scalar(
         select(Case)
         .where(Case.number == number)
-        .options(selectinload(Case.caller), selectinload(Case.assignments), selectinload(Case.events),
-                 selectinload(Case.replies), selectinload(Case.recordings))
+        .options(
+            selectinload(Case.caller),
+            selectinload(Case.assignments),
+            selectinload(Case.events),
+            selectinload(Case.replies),
+            selectinload(Case.recordings),
+        )
     )
     if case is None:
         raise NotFound(f"no case {number}")
@@ -199,33 +205,60 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         ).all()
     )
     links = s.execute(
-        select(DuplicateLink, Case.number).join(Case, Case.id == DuplicateLink.case_id)
+        select(DuplicateLink, Case.number)
+        .join(Case, Case.id == DuplicateLink.case_id)
         .where(DuplicateLink.master_id == case.id, DuplicateLink.state == "linked")
     ).all()
     suggestions = s.execute(
-        select(DuplicateLink, Case.number).join(Case, Case.id == DuplicateLink.master_id)
+        select(DuplicateLink, Case.number)
+        .join(Case, Case.id == DuplicateLink.master_id)
         .where(DuplicateLink.case_id == case.id, DuplicateLink.state == "suggested")
     ).all()
     caller_cases: list[str] = []
     if case.caller_id is not None:
-        caller_cases = list(s.scalars(
-            select(Case.number).where(Case.caller_id == case.caller_id, Case.id != case.id)
-            .order_by(Case.id.desc()).limit(50)
-        ))
+        caller_cases = list(
+            s.scalars(
+                select(Case.number)
+                .where(Case.caller_id == case.caller_id, Case.id != case.id)
+                .order_by(Case.id.desc())
+                .limit(50)
+            )
+        )
     base = public(case, now, masters)
     return CaseDetail(
         **base.model_dump(),
         classification=case.classification,
         events=[EventOut(at=e.at, actor=e.actor, kind=e.kind, reason=e.reason, detail=e.detail) for e in case.events],
-        replies=[ReplyOut(at=r.at, unit=r.unit_code, author=r.author, text=r.text, joint=r.joint,
-                          via_master=numbers.get(r.via_master_id) if r.via_master_id else None) for r in case.replies],
-        assignments=[AssignmentOut(unit=a.unit_code, role=a.role, round=a.round, active=a.active,
-                                   section=a.section_code, dispatched_at=a.dispatched_at, accepted_at=a.accepted_at)
-                     for a in case.assignments],
-        duplicates=[DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic)
-                    for link, n in links],
-        suggestions=[DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic)
-                     for link, n in suggestions],
+        replies=[
+            ReplyOut(
+                at=r.at,
+                unit=r.unit_code,
+                author=r.author,
+                text=r.text,
+                joint=r.joint,
+                via_master=numbers.get(r.via_master_id) if r.via_master_id else None,
+            )
+            for r in case.replies
+        ],
+        assignments=[
+            AssignmentOut(
+                unit=a.unit_code,
+                role=a.role,
+                round=a.round,
+                active=a.active,
+                section=a.section_code,
+                dispatched_at=a.dispatched_at,
+                accepted_at=a.accepted_at,
+            )
+            for a in case.assignments
+        ],
+        duplicates=[
+            DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic) for link, n in links
+        ],
+        suggestions=[
+            DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic)
+            for link, n in suggestions
+        ],
         caller_cases=caller_cases,
         recordings=[r.name for r in case.recordings],
     )

@@ -56,8 +56,19 @@ def get_cases(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
     """Cases, newest first, filtered; `next_cursor` fetches the next page."""
-    query = CaseFilter(tuple(s.value for s in status or ()), unit, category, channel, caller_number, overdue, needs_intake,
-                       received_from, received_to, limit, cursor)
+    query = CaseFilter(
+        tuple(s.value for s in status or ()),
+        unit,
+        category,
+        channel,
+        caller_number,
+        overdue,
+        needs_intake,
+        received_from,
+        received_to,
+        limit,
+        cursor,
+    )
     with svc.book.sessions() as s:
         return list_cases(s, actor, query, svc.book.clock.now())
 
@@ -66,8 +77,15 @@ def get_cases(
 def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate) -> CaseDetail:
     """An intake agent registers an appeal (a call taken by hand, a walk-in, a letter)."""
     case = svc.book.open(
-        NewAppeal(channel=body.channel, description=body.description, caller_phone=body.caller_number,
-                  caller_name=body.caller_name, line_number=body.line, address=body.address, origin="agent"),
+        NewAppeal(
+            channel=body.channel,
+            description=body.description,
+            caller_phone=body.caller_number,
+            caller_name=body.caller_name,
+            line_number=body.line,
+            address=body.address,
+            origin="agent",
+        ),
         actor,
     )
     if body.screen:
@@ -83,15 +101,28 @@ def get_case(svc: ServicesDep, actor: ActorDep, number: Number) -> CaseDetail:
 
 @router.post(CASE_PATH + "/register", response_model=CaseDetail)
 def register(svc: ServicesDep, actor: ActorDep, number: Number, body: RegisterIn) -> CaseDetail:
-    svc.book.register(number, actor, category=body.category, place=body.place, urgency=body.urgency,
-                      description=body.description, reason=body.reason)
+    svc.book.register(
+        number,
+        actor,
+        category=body.category,
+        place=body.place,
+        urgency=body.urgency,
+        description=body.description,
+        reason=body.reason,
+    )
     return _detail(svc, actor, number)
 
 
 @router.post(CASE_PATH + "/dispatch", response_model=CaseDetail)
 def dispatch(svc: ServicesDep, actor: ActorDep, number: Number, body: DispatchIn) -> CaseDetail:
-    svc.book.dispatch(number, actor, lead=body.lead_unit, co_units=body.co_units, deadline_hours=body.deadline_hours,
-                      reason=body.reason)
+    svc.book.dispatch(
+        number,
+        actor,
+        lead=body.lead_unit,
+        co_units=body.co_units,
+        deadline_hours=body.deadline_hours,
+        reason=body.reason,
+    )
     return _detail(svc, actor, number)
 
 
@@ -115,8 +146,9 @@ def reply(svc: ServicesDep, actor: ActorDep, number: Number, body: ReplyIn) -> C
 
 @router.post(CASE_PATH + "/satisfaction", response_model=CaseDetail)
 def satisfaction(svc: ServicesDep, actor: ActorDep, number: Number, body: SatisfactionIn) -> CaseDetail:
-    svc.book.record_satisfaction(number, actor, satisfied=body.verdict == "satisfied", source=body.source,
-                                 comment=body.comment)
+    svc.book.record_satisfaction(
+        number, actor, satisfied=body.verdict == "satisfied", source=body.source, comment=body.comment
+    )
     return _detail(svc, actor, number)
 
 
@@ -146,8 +178,9 @@ def interview_outcome(svc: ServicesDep, actor: ActorDep, number: Number, body: I
 
 @router.post(CASE_PATH + "/joint-sessions", response_model=CaseDetail)
 def joint_session(svc: ServicesDep, actor: ActorDep, number: Number, body: JointSessionIn) -> CaseDetail:
-    svc.book.joint_session(number, actor, participants=body.participants, lead=body.lead_unit,
-                           decision=body.decision, reply=body.reply)
+    svc.book.joint_session(
+        number, actor, participants=body.participants, lead=body.lead_unit, decision=body.decision, reply=body.reply
+    )
     return _detail(svc, actor, number)
 
 

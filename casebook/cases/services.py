@@ -204,8 +204,15 @@ class CaseBook:
         # before a person confirms the type, the classifier's best guess stands in for it
         guess = ((case.classification or {}).get("category") or {}).get("code")
         return CaseFeatures(
-            case.id, case.number, case.received_at, text, case.category_code or guess, case.place_code,
-            case.township_code, case.caller_id, case.duplicate_of_id,
+            case.id,
+            case.number,
+            case.received_at,
+            text,
+            case.category_code or guess,
+            case.place_code,
+            case.township_code,
+            case.caller_id,
+            case.duplicate_of_id,
         )
 
     def duplicate_index(self, s: Session) -> OpenCaseIndex:
@@ -219,7 +226,9 @@ class CaseBook:
             since = now - index.window
             rows = s.scalars(
                 select(Case).where(
-                    Case.id > self._index_max_id, Case.received_at >= since, Case.duplicate_of_id.is_(None),
+                    Case.id > self._index_max_id,
+                    Case.received_at >= since,
+                    Case.duplicate_of_id.is_(None),
                     Case.status.not_in([Status.CLOSED, Status.MERGED]),
                 )
             ).all()
@@ -253,8 +262,16 @@ class CaseBook:
 
     # --- helpers ---------------------------------------------------------------------------------------
     def _event(self, s: Session, case: Case, actor: Actor, kind: str, reason: str = "", **detail: Any) -> None:
-        s.add(CaseEvent(case_id=case.id, at=self.clock.now(), actor=actor.name, kind=kind, reason=reason,
-                        detail=_jsonable(detail)))
+        s.add(
+            CaseEvent(
+                case_id=case.id,
+                at=self.clock.now(),
+                actor=actor.name,
+                kind=kind,
+                reason=reason,
+                detail=_jsonable(detail),
+            )
+        )
 
     def _move(self, s: Session, case: Case, action: Action, actor: Actor, reason: str = "", **detail: Any) -> str:
         before = case.status
@@ -338,15 +355,31 @@ class CaseBook:
                 s.add(case)
                 try:
                     s.flush()
-                    self._event(s, case, actor, "received", channel=appeal.channel, origin=appeal.origin,
-                                line=appeal.line_number, requested_category=appeal.requested_category)
+                    self._event(
+                        s,
+                        case,
+                        actor,
+                        "received",
+                        channel=appeal.channel,
+                        origin=appeal.origin,
+                        line=appeal.line_number,
+                        requested_category=appeal.requested_category,
+                    )
                     s.commit()
                 except IntegrityError:
                     s.rollback()
                     continue  # the same call opened meanwhile, or a number race: look again
                 s.refresh(case)
-                self._notify([CaseNotice("case.received", case.number, case.status,
-                                         {"channel": case.channel_code, "origin": case.origin})])
+                self._notify(
+                    [
+                        CaseNotice(
+                            "case.received",
+                            case.number,
+                            case.status,
+                            {"channel": case.channel_code, "origin": case.origin},
+                        )
+                    ]
+                )
                 return case
         raise InvalidInput("could not open the case; try again")
 
@@ -370,9 +403,18 @@ class CaseBook:
             case.urgency = result.urgency.code or "normal"
             case.place_code = result.place.code
             case.township_code = result.township
-            self._event(s, case, CLASSIFIER, "classified", category=category,
-                        confidence=result.category.confidence, evidence=list(result.category.evidence),
-                        place=result.place.code, urgency=case.urgency, confident=confident)
+            self._event(
+                s,
+                case,
+                CLASSIFIER,
+                "classified",
+                category=category,
+                confidence=result.category.confidence,
+                evidence=list(result.category.evidence),
+                place=result.place.code,
+                urgency=case.urgency,
+                confident=confident,
+            )
             s.commit()
         registered = dispatched = False
         duplicate_of: str | None = None
@@ -380,20 +422,38 @@ class CaseBook:
         if status != Status.RECEIVED:
             return Screening(result, False, None, (), None, False)
         if confident and category:
-            self.register(number, CLASSIFIER, category=category, place=result.place.code,
-                          urgency=result.urgency.code, reason="automatic screening")
+            self.register(
+                number,
+                CLASSIFIER,
+                category=category,
+                place=result.place.code,
+                urgency=result.urgency.code,
+                reason="automatic screening",
+            )
             registered = True
         master, suggestions = self._find_duplicates(number)
         if master is not None:
-            self.merge(number, master.number, CLASSIFIER, score=master.score, automatic=True,
-                       reason=f"same appeal as {master.number} (score {master.score:.2f})")
+            self.merge(
+                number,
+                master.number,
+                CLASSIFIER,
+                score=master.score,
+                automatic=True,
+                reason=f"same appeal as {master.number} (score {master.score:.2f})",
+            )
             duplicate_of = master.number
         elif registered:
             with self.sessions() as s:
                 chosen_route = self.suggest_route(s, self.get(s, number))
             if chosen_route is not None:
-                self.dispatch(number, ROUTER, lead=chosen_route.lead, co_units=chosen_route.co_units,
-                              deadline_hours=chosen_route.deadline_hours, reason=f"routing rule {chosen_route.rule_id}")
+                self.dispatch(
+                    number,
+                    ROUTER,
+                    lead=chosen_route.lead,
+                    co_units=chosen_route.co_units,
+                    deadline_hours=chosen_route.deadline_hours,
+                    reason=f"routing rule {chosen_route.rule_id}",
+                )
                 dispatched = True
         return Screening(result, registered, duplicate_of, suggestions, chosen_route, dispatched)
 
@@ -401,7 +461,9 @@ class CaseBook:
         with self.sessions() as s:
             case = self.get(s, number)
             features = self._features(case)
-            matches = [m for m in self.duplicate_index(s).candidates(features, self.clock.now()) if m.case_id != case.id]
+            matches = [
+                m for m in self.duplicate_index(s).candidates(features, self.clock.now()) if m.case_id != case.id
+            ]
             master: Match | None = None
             if matches and matches[0].score >= AUTO_THRESHOLD:
                 master = matches[0]
@@ -411,15 +473,33 @@ class CaseBook:
                 if target is None or target.status in (Status.CLOSED, Status.MERGED):
                     master = None
                 else:
-                    master = Match(target.id, target.number, master.score, master.text, master.place,
-                                   master.category, master.same_caller)
+                    master = Match(
+                        target.id,
+                        target.number,
+                        master.score,
+                        master.text,
+                        master.place,
+                        master.category,
+                        master.same_caller,
+                    )
             suggestions = tuple(m for m in matches if master is None or m.case_id != master.case_id)
             for match in suggestions:
-                exists = s.scalar(select(DuplicateLink.id).where(DuplicateLink.case_id == case.id,
-                                                                 DuplicateLink.master_id == match.case_id))
+                exists = s.scalar(
+                    select(DuplicateLink.id).where(
+                        DuplicateLink.case_id == case.id, DuplicateLink.master_id == match.case_id
+                    )
+                )
                 if exists is None:
-                    s.add(DuplicateLink(case_id=case.id, master_id=match.case_id, score=match.score, state="suggested",
-                                        automatic=True, created_at=self.clock.now()))
+                    s.add(
+                        DuplicateLink(
+                            case_id=case.id,
+                            master_id=match.case_id,
+                            score=match.score,
+                            state="suggested",
+                            automatic=True,
+                            created_at=self.clock.now(),
+                        )
+                    )
                     self._event(s, case, CLASSIFIER, "duplicate_suggested", master=match.number, score=match.score)
             s.commit()
             self._index_update(case)
@@ -458,8 +538,9 @@ class CaseBook:
                     raise InvalidInput(f"description is longer than {MAX_DESCRIPTION} characters")
                 case.description = description
             first = case.registered_at is None
-            self._move(s, case, Action.REGISTER, actor, reason, category=category, place=case.place_code,
-                       urgency=case.urgency)
+            self._move(
+                s, case, Action.REGISTER, actor, reason, category=category, place=case.place_code, urgency=case.urgency
+            )
             case.category_code = category
             case.needs_intake = False
             now = self.clock.now()
@@ -512,11 +593,15 @@ class CaseBook:
             round_no = (s.scalar(select(func.max(Assignment.round)).where(Assignment.case_id == case.id)) or 0) + 1
             for old in s.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active)):
                 old.active = False
-            s.add(Assignment(case_id=case.id, unit_code=lead, role="lead", round=round_no, active=True,
-                             dispatched_at=now))
+            s.add(
+                Assignment(case_id=case.id, unit_code=lead, role="lead", round=round_no, active=True, dispatched_at=now)
+            )
             for unit in co:
-                s.add(Assignment(case_id=case.id, unit_code=unit, role="co", round=round_no, active=True,
-                                 dispatched_at=now))
+                s.add(
+                    Assignment(
+                        case_id=case.id, unit_code=unit, role="co", round=round_no, active=True, dispatched_at=now
+                    )
+                )
             case.lead_unit_code, case.lead_section_code = lead, None
             if case.dispatched_at is None:
                 case.dispatched_at = now
@@ -553,15 +638,18 @@ class CaseBook:
             case = self._case_for_update(s, number)
             next_status(case.status, Action.ACCEPT)
             require(actor, "accept", lead_unit=case.lead_unit_code)
-            known = s.scalar(select(Section.id).where(Section.unit_code == case.lead_unit_code, Section.code == section))
+            known = s.scalar(
+                select(Section.id).where(Section.unit_code == case.lead_unit_code, Section.code == section)
+            )
             if known is None:
                 raise InvalidInput(f"unit {case.lead_unit_code} has no section {section!r}")
             self._move(s, case, Action.ACCEPT, actor, reason, unit=case.lead_unit_code, section=section)
             now = self.clock.now()
             case.lead_section_code = section
             case.accepted_at = now
-            lead = s.scalar(select(Assignment).where(Assignment.case_id == case.id, Assignment.active,
-                                                     Assignment.role == "lead"))
+            lead = s.scalar(
+                select(Assignment).where(Assignment.case_id == case.id, Assignment.active, Assignment.role == "lead")
+            )
             if lead is not None:
                 lead.accepted_at, lead.section_code = now, section
             s.commit()
@@ -592,12 +680,24 @@ class CaseBook:
         s.flush()
         notices = [CaseNotice("case.replied", case.number, case.status, {"reply_id": reply.id, "joint": joint})]
         for duplicate in s.scalars(select(Case).where(Case.duplicate_of_id == case.id)):
-            s.add(Reply(case_id=duplicate.id, unit_code=case.lead_unit_code, author=actor.name, text=text, joint=joint,
-                        via_master_id=case.id, at=now))
+            s.add(
+                Reply(
+                    case_id=duplicate.id,
+                    unit_code=case.lead_unit_code,
+                    author=actor.name,
+                    text=text,
+                    joint=joint,
+                    via_master_id=case.id,
+                    at=now,
+                )
+            )
             duplicate.replied_at, duplicate.updated_at = now, now
             self._event(s, duplicate, actor, "reply_delivered", master=case.number)
-            notices.append(CaseNotice("case.replied", duplicate.number, duplicate.status,
-                                      {"via_master": case.number, "joint": joint}))
+            notices.append(
+                CaseNotice(
+                    "case.replied", duplicate.number, duplicate.status, {"via_master": case.number, "joint": joint}
+                )
+            )
         return notices
 
     def record_satisfaction(
@@ -616,8 +716,16 @@ class CaseBook:
                 if master is None or master.replied_at is None:
                     raise InvalidTransition("this appeal follows its master case, which has no reply yet")
                 self._event(s, case, actor, "satisfaction", verdict=verdict, master=master.number)
-                s.add(SatisfactionVerdict(case_id=case.id, verdict=verdict, stage=stage, source=source, comment=comment,
-                                          at=self.clock.now()))
+                s.add(
+                    SatisfactionVerdict(
+                        case_id=case.id,
+                        verdict=verdict,
+                        stage=stage,
+                        source=source,
+                        comment=comment,
+                        at=self.clock.now(),
+                    )
+                )
                 case.satisfaction = verdict
                 if not satisfied and master.status == Status.REPLIED:
                     master = self._case_for_update(s, master.number)
@@ -628,8 +736,11 @@ class CaseBook:
                 return self._fresh(number)
             action = Action.SATISFIED if satisfied else Action.UNSATISFIED
             next_status(case.status, action)  # refuse early, before any change
-            s.add(SatisfactionVerdict(case_id=case.id, verdict=verdict, stage=stage, source=source, comment=comment,
-                                      at=self.clock.now()))
+            s.add(
+                SatisfactionVerdict(
+                    case_id=case.id, verdict=verdict, stage=stage, source=source, comment=comment, at=self.clock.now()
+                )
+            )
             case.satisfaction = verdict
             if satisfied:
                 self._move(s, case, action, actor, comment, source=source)
@@ -687,8 +798,9 @@ class CaseBook:
                 raise InvalidInput("name the unit that meets the citizen")
             self._unit(s, unit_code)
             self._move(s, case, Action.SCHEDULE_INTERVIEW, actor, unit=unit_code, at=at, location=location)
-            interview = Interview(case_id=case.id, unit_code=unit_code, scheduled_at=at, location=location,
-                                  created_at=self.clock.now())
+            interview = Interview(
+                case_id=case.id, unit_code=unit_code, scheduled_at=at, location=location, created_at=self.clock.now()
+            )
             s.add(interview)
             s.commit()
             s.refresh(interview)
@@ -700,16 +812,22 @@ class CaseBook:
         with self.sessions() as s:
             case = self._case_for_update(s, number)
             require(actor, "record_interview", lead_unit=case.lead_unit_code)
-            interview = s.scalar(select(Interview).where(Interview.case_id == case.id, Interview.held_at.is_(None))
-                                 .order_by(Interview.id.desc()))
+            interview = s.scalar(
+                select(Interview)
+                .where(Interview.case_id == case.id, Interview.held_at.is_(None))
+                .order_by(Interview.id.desc())
+            )
             action = Action.INTERVIEW_SATISFIED if satisfied else Action.INTERVIEW_UNSATISFIED
             self._move(s, case, action, actor, notes)
             now = self.clock.now()
             if interview is not None:
                 interview.held_at, interview.satisfied, interview.notes = now, satisfied, notes
             verdict = "satisfied" if satisfied else "unsatisfied"
-            s.add(SatisfactionVerdict(case_id=case.id, verdict=verdict, stage="interview", source="interview",
-                                      comment=notes, at=now))
+            s.add(
+                SatisfactionVerdict(
+                    case_id=case.id, verdict=verdict, stage="interview", source="interview", comment=notes, at=now
+                )
+            )
             case.satisfaction = verdict
             if satisfied:
                 case.closed_at = now
@@ -740,8 +858,16 @@ class CaseBook:
             case = self._case_for_update(s, number)
             for unit in unit_list:
                 self._unit(s, unit)
-            s.add(LeaderDecision(case_id=case.id, leader=actor.name, decision=decision, deadline=deadline,
-                                 units=unit_list, decided_at=now))
+            s.add(
+                LeaderDecision(
+                    case_id=case.id,
+                    leader=actor.name,
+                    decision=decision,
+                    deadline=deadline,
+                    units=unit_list,
+                    decided_at=now,
+                )
+            )
             if unit_list and unit_list[0] != case.lead_unit_code:
                 next_status(case.status, Action.DISPATCH)
                 case.leader_due = deadline
@@ -756,8 +882,14 @@ class CaseBook:
                 self._notify([CaseNotice("case.leader_decision", number, case.status, {"deadline": deadline})])
                 return case
         # the leader names another lead: a new round of dispatch with the leader's deadline
-        case = self.dispatch(number, _as_dispatcher(actor), lead=unit_list[0], co_units=unit_list[1:],
-                             reply_due=deadline, reason=decision)
+        case = self.dispatch(
+            number,
+            _as_dispatcher(actor),
+            lead=unit_list[0],
+            co_units=unit_list[1:],
+            reply_due=deadline,
+            reason=decision,
+        )
         self._notify([CaseNotice("case.leader_decision", number, case.status, {"deadline": deadline})])
         return case
 
@@ -791,13 +923,21 @@ class CaseBook:
                 next_status(case.status, Action.JOINT_REPLY)
             elif case.status in (Status.CLOSED, Status.MERGED):
                 raise InvalidTransition(f"cannot hold a joint session on a case that is {case.status}")
-            session_row = JointSession(case_id=case.id, convened_by=actor.name, held_at=held_at or self.clock.now(),
-                                       participants=units, lead_unit_code=lead, decision=decision)
+            session_row = JointSession(
+                case_id=case.id,
+                convened_by=actor.name,
+                held_at=held_at or self.clock.now(),
+                participants=units,
+                lead_unit_code=lead,
+                decision=decision,
+            )
             s.add(session_row)
             self._event(s, case, actor, "joint_session", decision, participants=units, lead=lead)
             # the session decides the owners: one lead, the others co-handle
-            active = {a.unit_code: a for a in s.scalars(select(Assignment).where(Assignment.case_id == case.id,
-                                                                                  Assignment.active))}
+            active = {
+                a.unit_code: a
+                for a in s.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active))
+            }
             round_no = max((a.round for a in active.values()), default=1)
             now = self.clock.now()
             for unit in units:
@@ -805,8 +945,11 @@ class CaseBook:
                 if unit in active:
                     active[unit].role = role
                 else:
-                    s.add(Assignment(case_id=case.id, unit_code=unit, role=role, round=round_no, active=True,
-                                     dispatched_at=now))
+                    s.add(
+                        Assignment(
+                            case_id=case.id, unit_code=unit, role=role, round=round_no, active=True, dispatched_at=now
+                        )
+                    )
             for unit_code, assignment in active.items():
                 if unit_code != lead and assignment.role == "lead":
                     assignment.role = "co"
@@ -814,15 +957,22 @@ class CaseBook:
             if reply is not None:
                 self._move(s, case, Action.JOINT_REPLY, actor, decision, lead=lead)
                 notices = self._record_reply(s, case, actor, reply, joint=True)
-                session_row.reply_id = s.scalar(select(Reply.id).where(Reply.case_id == case.id, Reply.joint)
-                                                .order_by(Reply.id.desc()))
+                session_row.reply_id = s.scalar(
+                    select(Reply.id).where(Reply.case_id == case.id, Reply.joint).order_by(Reply.id.desc())
+                )
             s.commit()
             s.refresh(session_row)
         self._notify([CaseNotice("case.joint_session", number, case.status, {"lead": lead}), *notices])
         return session_row
 
     def merge(
-        self, number: str, master_number: str, actor: Actor, *, score: float | None = None, automatic: bool = False,
+        self,
+        number: str,
+        master_number: str,
+        actor: Actor,
+        *,
+        score: float | None = None,
+        automatic: bool = False,
         reason: str = "",
     ) -> Case:
         """Link a duplicate to its master: it is handled once, and its reporter gets the master's reply."""
@@ -841,11 +991,18 @@ class CaseBook:
             self._move(s, case, Action.MERGE, actor, reason, master=master.number, score=score, automatic=automatic)
             case.duplicate_of_id = master.id
             case.needs_intake = False
-            link = s.scalar(select(DuplicateLink).where(DuplicateLink.case_id == case.id,
-                                                        DuplicateLink.master_id == master.id))
+            link = s.scalar(
+                select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master.id)
+            )
             if link is None:
-                link = DuplicateLink(case_id=case.id, master_id=master.id, score=score or 1.0, automatic=automatic,
-                                     created_at=self.clock.now(), state="linked")
+                link = DuplicateLink(
+                    case_id=case.id,
+                    master_id=master.id,
+                    score=score or 1.0,
+                    automatic=automatic,
+                    created_at=self.clock.now(),
+                    state="linked",
+                )
                 s.add(link)
             link.state, link.decided_by = "linked", actor.name
             for children in s.scalars(select(Case).where(Case.duplicate_of_id == case.id)):
@@ -866,8 +1023,9 @@ class CaseBook:
             if case.category_code is None:
                 case.status = Status.RECEIVED.value
             case.duplicate_of_id = None
-            for link in s.scalars(select(DuplicateLink).where(DuplicateLink.case_id == case.id,
-                                                              DuplicateLink.master_id == master_id)):
+            for link in s.scalars(
+                select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master_id)
+            ):
                 link.state, link.decided_by = "rejected", actor.name
             s.commit()
             s.refresh(case)
@@ -879,8 +1037,9 @@ class CaseBook:
         with self.sessions() as s:
             case = self.get(s, number)
             master = self.get(s, master_number)
-            link = s.scalar(select(DuplicateLink).where(DuplicateLink.case_id == case.id,
-                                                        DuplicateLink.master_id == master.id))
+            link = s.scalar(
+                select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master.id)
+            )
             if link is None or link.state != "suggested":
                 raise NotFound(f"no suggestion linking {number} to {master_number}")
             link.state, link.decided_by = "rejected", actor.name
@@ -905,10 +1064,19 @@ class CaseBook:
             tmp = path.with_suffix(".part")
             tmp.write_bytes(audio)
             tmp.replace(path)
-            s.add(Recording(case_id=case.id, name=name, media_type=media_type, path=str(path), size_bytes=len(audio),
-                            duration_s=duration_s, sha256=hashlib.sha256(audio).hexdigest(), created_at=now))
-            self._event(s, case, TELEPHONY, "recording_stored", name=name,
-                        bytes=len(audio), duration_s=duration_s)
+            s.add(
+                Recording(
+                    case_id=case.id,
+                    name=name,
+                    media_type=media_type,
+                    path=str(path),
+                    size_bytes=len(audio),
+                    duration_s=duration_s,
+                    sha256=hashlib.sha256(audio).hexdigest(),
+                    created_at=now,
+                )
+            )
+            self._event(s, case, TELEPHONY, "recording_stored", name=name, bytes=len(audio), duration_s=duration_s)
             s.commit()
 
     def status_of(self, number: str) -> str | None:
@@ -918,8 +1086,9 @@ class CaseBook:
             status = s.scalar(select(Case.status).where(Case.number == number))
             if status == Status.MERGED:
                 master = s.scalar(
-                    select(Case.status).where(Case.id == select(Case.duplicate_of_id).where(Case.number == number)
-                                              .scalar_subquery())
+                    select(Case.status).where(
+                        Case.id == select(Case.duplicate_of_id).where(Case.number == number).scalar_subquery()
+                    )
                 )
                 return str(master) if master else str(status)
         return str(status) if status is not None else None

@@ -75,39 +75,65 @@ class RulesIn(BaseModel):
 def units(svc: ServicesDep, actor: ActorDep) -> list[UnitOut]:
     with svc.book.sessions() as s:
         rows = s.scalars(select(Unit).where(Unit.active).order_by(Unit.kind, Unit.code)).all()
-        return [UnitOut(code=u.code, kind=u.kind, name_zh=u.name_zh, name_en=u.name_en,
-                        sections=[SectionOut(code=x.code, name_zh=x.name_zh, name_en=x.name_en) for x in u.sections])
-                for u in rows]
+        return [
+            UnitOut(
+                code=u.code,
+                kind=u.kind,
+                name_zh=u.name_zh,
+                name_en=u.name_en,
+                sections=[SectionOut(code=x.code, name_zh=x.name_zh, name_en=x.name_en) for x in u.sections],
+            )
+            for u in rows
+        ]
 
 
 @router.get("/categories", response_model=list[CategoryOut])
 def categories(svc: ServicesDep, actor: ActorDep) -> list[CategoryOut]:
     with svc.book.sessions() as s:
-        return [CategoryOut(code=c.code, parent=c.parent_code, name_zh=c.name_zh, name_en=c.name_en,
-                            keywords=[str(k) for k in c.keywords or []])
-                for c in s.scalars(select(Category).order_by(Category.code))]
+        return [
+            CategoryOut(
+                code=c.code,
+                parent=c.parent_code,
+                name_zh=c.name_zh,
+                name_en=c.name_en,
+                keywords=[str(k) for k in c.keywords or []],
+            )
+            for c in s.scalars(select(Category).order_by(Category.code))
+        ]
 
 
 @router.get("/places", response_model=list[PlaceOut])
 def places(svc: ServicesDep, actor: ActorDep) -> list[PlaceOut]:
     with svc.book.sessions() as s:
-        return [PlaceOut(code=p.code, name_zh=p.name_zh, township=p.township_code, aliases=list(p.aliases or []))
-                for p in s.scalars(select(Place).order_by(Place.code))]
+        return [
+            PlaceOut(code=p.code, name_zh=p.name_zh, township=p.township_code, aliases=list(p.aliases or []))
+            for p in s.scalars(select(Place).order_by(Place.code))
+        ]
 
 
 @router.get("/channels", response_model=list[ChannelOut])
 def channels(svc: ServicesDep, actor: ActorDep) -> list[ChannelOut]:
     with svc.book.sessions() as s:
-        return [ChannelOut(code=c.code, kind=c.kind, name_zh=c.name_zh, name_en=c.name_en, line_number=c.line_number)
-                for c in s.scalars(select(Channel).order_by(Channel.code))]
+        return [
+            ChannelOut(code=c.code, kind=c.kind, name_zh=c.name_zh, name_en=c.name_en, line_number=c.line_number)
+            for c in s.scalars(select(Channel).order_by(Channel.code))
+        ]
 
 
 @router.get("/routing-rules", response_model=list[RuleOut])
 def rules(svc: ServicesDep, actor: ActorDep) -> list[RuleOut]:
     with svc.book.sessions() as s:
-        return [RuleOut(position=r.position, category=r.category_code, township=r.township_code, lead=r.lead,
-                        fallback_lead=r.fallback_lead, co_units=list(r.co_units or []))
-                for r in s.scalars(select(RoutingRule).where(RoutingRule.active).order_by(RoutingRule.position))]
+        return [
+            RuleOut(
+                position=r.position,
+                category=r.category_code,
+                township=r.township_code,
+                lead=r.lead,
+                fallback_lead=r.fallback_lead,
+                co_units=list(r.co_units or []),
+            )
+            for r in s.scalars(select(RoutingRule).where(RoutingRule.active).order_by(RoutingRule.position))
+        ]
 
 
 @router.put("/routing-rules", response_model=list[RuleOut])
@@ -124,8 +150,17 @@ def replace_rules(svc: ServicesDep, actor: AdminDep, body: RulesIn) -> list[Rule
                     raise InvalidInput(f"unknown unit {unit!r}")
         s.execute(delete(RoutingRule))
         for position, rule in enumerate(body.rules, start=1):
-            s.add(RoutingRule(position=position * 10, category_code=rule.category, township_code=rule.township,
-                              lead=rule.lead, fallback_lead=rule.fallback_lead, co_units=rule.co_units, active=True))
+            s.add(
+                RoutingRule(
+                    position=position * 10,
+                    category_code=rule.category,
+                    township_code=rule.township,
+                    lead=rule.lead,
+                    fallback_lead=rule.fallback_lead,
+                    co_units=rule.co_units,
+                    active=True,
+                )
+            )
         s.commit()
     svc.book.reload_directory()
     return rules(svc, actor)
@@ -133,7 +168,8 @@ def replace_rules(svc: ServicesDep, actor: AdminDep, body: RulesIn) -> list[Rule
 
 @router.put("/deadlines/{category}/{urgency}", response_model=dict)
 def set_deadline(
-    svc: ServicesDep, actor: AdminDep,
+    svc: ServicesDep,
+    actor: AdminDep,
     category: Annotated[str, Path(max_length=64)],
     urgency: Annotated[str, Path(pattern="^(normal|urgent|critical)$")],
     hours: Annotated[float, Field(gt=0, le=24 * 365)],

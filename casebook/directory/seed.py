@@ -82,7 +82,11 @@ def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> 
 
     for raw in _data("places.yaml")["places"]:
         place = session.get(Place, raw["code"]) or Place(code=raw["code"])
-        place.name_zh, place.township_code, place.aliases = raw["name_zh"], raw.get("township"), raw.get("aliases") or []
+        place.name_zh, place.township_code, place.aliases = (
+            raw["name_zh"],
+            raw.get("township"),
+            raw.get("aliases") or [],
+        )
         session.add(place)
     for raw in units["units"]:
         if raw["kind"] == "township":
@@ -101,9 +105,15 @@ def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> 
     if session.scalar(select(RoutingRule.id).limit(1)) is None:
         for position, rule in enumerate(routing["rules"], start=1):
             session.add(
-                RoutingRule(position=position * 10, category_code=rule["category"], township_code=rule.get("township"),
-                            lead=rule["lead"], fallback_lead=rule.get("fallback_lead"), co_units=rule.get("co") or [],
-                            active=True)
+                RoutingRule(
+                    position=position * 10,
+                    category_code=rule["category"],
+                    township_code=rule.get("township"),
+                    lead=rule["lead"],
+                    fallback_lead=rule.get("fallback_lead"),
+                    co_units=rule.get("co") or [],
+                    active=True,
+                )
             )
     if session.scalar(select(DeadlinePolicy.hours).limit(1)) is None:
         for category, hours in routing["deadlines"].items():
@@ -115,9 +125,16 @@ def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> 
 def sync_lines(session: Session, lines: list[LineChannel]) -> None:
     """One channel per hotline number (`line-<number>`), named as the lines file names it."""
     for line in lines:
-        channel = session.get(Channel, line.code) or session.scalar(
-            select(Channel).where(Channel.line_number == line.number)
-        ) or Channel(code=line.code)
-        channel.kind, channel.name_zh, channel.name_en, channel.line_number = "phone", line.name_zh, line.name_en, line.number
+        channel = (
+            session.get(Channel, line.code)
+            or session.scalar(select(Channel).where(Channel.line_number == line.number))
+            or Channel(code=line.code)
+        )
+        channel.kind, channel.name_zh, channel.name_en, channel.line_number = (
+            "phone",
+            line.name_zh,
+            line.name_en,
+            line.number,
+        )
         session.add(channel)
     session.flush()

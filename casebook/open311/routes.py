@@ -42,15 +42,17 @@ def _services(s: Session) -> list[dict[str, Any]]:
     for category in categories:
         if category.code in parents:
             continue  # offer the leaves (and the categories without children)
-        rows.append({
-            "service_code": category.code,
-            "service_name": category.name_zh,
-            "description": f"{category.name_zh} / {category.name_en}",
-            "metadata": False,
-            "type": "realtime",
-            "keywords": ",".join(str(k).split(":")[0] for k in (category.keywords or [])[:10]),
-            "group": names.get(category.parent_code or "", category.name_zh),
-        })
+        rows.append(
+            {
+                "service_code": category.code,
+                "service_name": category.name_zh,
+                "description": f"{category.name_zh} / {category.name_en}",
+                "metadata": False,
+                "type": "realtime",
+                "keywords": ",".join(str(k).split(":")[0] for k in (category.keywords or [])[:10]),
+                "group": names.get(category.parent_code or "", category.name_zh),
+            }
+        )
     return rows
 
 
@@ -61,15 +63,23 @@ def discovery(fmt: str) -> Response:
         "changeset": "2026-11-27T00:00:00Z",
         "contact": "the county's citizens' appeals center",
         "key_service": "ask the center for an API key",
-        "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": "/open311/v2",
-                       "changeset": "2026-11-27T00:00:00Z", "type": "production", "formats": ["application/json",
-                                                                                              "text/xml"]}],
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": "/open311/v2",
+                "changeset": "2026-11-27T00:00:00Z",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
     }
     return render_one(fmt, "discovery", row)
 
 
 @router.get("/services.{fmt}", summary="List services")
-def list_services(svc: ServicesDep, fmt: str, jurisdiction_id: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+def list_services(
+    svc: ServicesDep, fmt: str, jurisdiction_id: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
     check_format(fmt)
     with svc.book.sessions() as s:
         return render(fmt, "services", "service", _services(s))
@@ -138,17 +148,31 @@ def create_request(
     name = " ".join(p for p in (last_name, first_name) if p) or None
     try:
         case = svc.book.open(
-            NewAppeal(channel=channel, description=description or "", caller_phone=phone, caller_name=name,
-                      email=email, origin="open311", address=address_string or address_id, lat=latitude,
-                      long=longitude, media_url=media_url, requested_category=service_code),
+            NewAppeal(
+                channel=channel,
+                description=description or "",
+                caller_phone=phone,
+                caller_name=name,
+                email=email,
+                origin="open311",
+                address=address_string or address_id,
+                lat=latitude,
+                long=longitude,
+                media_url=media_url,
+                requested_category=service_code,
+            ),
             GATEWAY,
         )
         screening = svc.book.screen(case.number, requested_category=service_code)
     except CasebookError as exc:
         raise Open311Error(400, str(exc)) from exc
     notice = "已受理" if screening.duplicate_of is None else f"已受理，与 {screening.duplicate_of} 合并办理"
-    return render(fmt, "service_requests", "request",
-                  [{"service_request_id": case.number, "service_notice": notice, "account_id": account_id}])
+    return render(
+        fmt,
+        "service_requests",
+        "request",
+        [{"service_request_id": case.number, "service_notice": notice, "account_id": account_id}],
+    )
 
 
 def _reads_allowed(svc: ServicesDep, api_key: str | None) -> None:
@@ -162,16 +186,17 @@ def _as_request(case: Case, units: dict[str, str], services: dict[str, str], mas
     followed = master or case
     closed = followed.status in (Status.CLOSED,)
     last_reply = next((r.text for r in reversed(followed.replies)), None)
-    notes = last_reply or (f"已转交{units.get(followed.lead_unit_code or '', '')}办理" if followed.lead_unit_code
-                           else "正在登记")
+    notes = last_reply or (
+        f"已转交{units.get(followed.lead_unit_code or '', '')}办理" if followed.lead_unit_code else "正在登记"
+    )
     return {
         "service_request_id": case.number,
         "status": "closed" if closed else "open",
         "status_notes": notes,
-        "service_name": services.get(case.category_code or "", None),
+        "service_name": services.get(case.category_code or ""),
         "service_code": case.category_code,
         "description": case.description,
-        "agency_responsible": units.get(followed.lead_unit_code or "", None),
+        "agency_responsible": units.get(followed.lead_unit_code or ""),
         "service_notice": None,
         "requested_datetime": _iso(case.received_at),
         "updated_datetime": _iso(case.updated_at),
@@ -207,8 +232,11 @@ def _render_requests(svc: ServicesDep, fmt: str, cases: list[Case], s: Session) 
     units = dict(s.execute(select(Unit.code, Unit.name_zh)).all())
     services = dict(s.execute(select(Category.code, Category.name_zh)).all())
     master_ids = {c.duplicate_of_id for c in cases if c.duplicate_of_id}
-    masters = {m.id: m for m in s.scalars(select(Case).where(Case.id.in_(master_ids))
-                                           .options(selectinload(Case.replies)))} if master_ids else {}
+    masters = (
+        {m.id: m for m in s.scalars(select(Case).where(Case.id.in_(master_ids)).options(selectinload(Case.replies)))}
+        if master_ids
+        else {}
+    )
     rows = [_as_request(c, units, services, masters.get(c.duplicate_of_id or 0)) for c in cases]
     return render(fmt, "service_requests", "request", rows)
 
@@ -261,7 +289,9 @@ def get_requests(
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="Get a service request")
 def get_request(
-    svc: ServicesDep, service_request_id: str, fmt: str,
+    svc: ServicesDep,
+    service_request_id: str,
+    fmt: str,
     api_key: Annotated[str | None, Query(max_length=200)] = None,
     jurisdiction_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
@@ -276,7 +306,10 @@ def get_request(
 
 @router.get("/tokens/{token}.{fmt}", summary="Get a service request id from a token")
 def get_token(
-    svc: ServicesDep, token: str, fmt: str, api_key: Annotated[str | None, Query(max_length=200)] = None,
+    svc: ServicesDep,
+    token: str,
+    fmt: str,
+    api_key: Annotated[str | None, Query(max_length=200)] = None,
     jurisdiction_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     check_format(fmt)
@@ -290,4 +323,3 @@ def get_token(
 def format_of(request: Request) -> str:
     last = request.url.path.rsplit("/", 1)[-1]
     return "xml" if last.endswith(".xml") else "json"
-

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.paths import prompts_dir
 from hotline.platform import Platform
 from hotline.services import asterisk_process, build_all_prompts, lines_book
 from telephony.runtime.layout import resolve_layout

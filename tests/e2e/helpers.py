@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from common.bus import PlatformEvent, Subscription
+from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.paths import prompts_dir
 from telephony.ari.events import AriEvent
 from telephony.ari.socket import AriEventSocket
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.paths import prompts_dir
 from hotline.platform import Platform
 from tests.e2e.helpers import AriObserver, assert_events, best_match, place_call, speech_seconds, wait_for
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import selectinload
 from casebook.auth.policy import SYSTEM
 from casebook.cases.services import NewAppeal
 from casebook.db.models import Caller, Case, Recording
+from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.paths import prompts_dir
 from hotline.platform import Platform
 from tests.e2e.helpers import (
     AriObserver,
@@ -132,17 +132,17 @@ async def test_status_of_an_unknown_case_number_says_so(platform: Platform, aste
 
 
 async def test_status_of_a_known_case_is_read_with_its_number(platform: Platform, asterisk: Settings) -> None:
-    number = await platform.intake_service.open_phone_case(
-        PhoneReport(
+    case = platform.book.open(
+        NewAppeal(
+            channel="line-12345",
             call_id=f"status-test-{datetime.now(UTC).timestamp()}",
             line_number="12345",
-            caller_number="13700000003",
-            received_at=datetime.now(UTC),
+            caller_phone="13700000003",
             origin="ivr",
-            language="zh",
-            ivr_path=(),
-        )
+        ),
+        SYSTEM,
     )
+    number = case.number
     log: list = []
     async with AriObserver(asterisk).running() as ari:
         with platform.bus.subscribe() as sub:

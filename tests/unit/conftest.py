@@ -22,10 +22,13 @@ from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.directory.seed import LineChannel, seed_directory
+from casebook.reports.services import ReportService
 
 _days = itertools.count()
-LINES = [LineChannel("12345", "12345市长热线", "12345 Mayor's Hotline"),
-         LineChannel("96960", "96960行政效能投诉热线", "96960 Efficiency Complaints")]
+LINES = [
+    LineChannel("12345", "12345市长热线", "12345 Mayor's Hotline"),
+    LineChannel("96960", "96960行政效能投诉热线", "96960 Efficiency Complaints"),
+]
 
 AGENT = Actor("agent-li", Role.INTAKE_AGENT)
 SUPERVISOR = Actor("supervisor-wang", Role.SUPERVISOR)
@@ -65,6 +68,11 @@ def auth(book: CaseBook) -> AuthService:
 
 
 @pytest.fixture
-def api(book: CaseBook, auth: AuthService) -> Iterator[TestClient]:
-    with TestClient(create_app(Services(book, auth)), raise_server_exceptions=False) as client:
+def reports(book: CaseBook, tmp_path: Path) -> ReportService:
+    return ReportService(book.sessions, tmp_path / "reports", clock=book.clock)
+
+
+@pytest.fixture
+def api(book: CaseBook, auth: AuthService, reports: ReportService) -> Iterator[TestClient]:
+    with TestClient(create_app(Services(book, auth, reports)), raise_server_exceptions=False) as client:
         yield client

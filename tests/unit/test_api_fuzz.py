@@ -19,17 +19,18 @@ from casebook.api.deps import Services
 from casebook.auth.policy import Role
 from casebook.auth.services import AuthService
 from casebook.cases.services import CaseBook
+from casebook.reports.services import ReportService
 
 # The application object exists at import (schemathesis reads its schema then); the test's
 # fixture gives it its services (database, clock) before any request is made.
-APP = create_app(Services(book=None, auth=None))  # type: ignore[arg-type]
+APP = create_app(Services(book=None, auth=None, reports=None))  # type: ignore[arg-type]
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 HEADERS: dict[str, dict[str, str]] = {}
 
 
 @pytest.fixture(autouse=True)
-def wired(book: CaseBook, auth: AuthService) -> None:
-    APP.state.services = Services(book, auth)
+def wired(book: CaseBook, auth: AuthService, reports: ReportService) -> None:
+    APP.state.services = Services(book, auth, reports)
     stamp = secrets.token_hex(4)
     for role in (Role.SUPERVISOR, Role.ADMIN):
         name = f"fuzz-{role.value}-{stamp}"

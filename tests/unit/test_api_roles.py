@@ -33,14 +33,37 @@ def tokens(auth: AuthService) -> dict[str, dict[str, str]]:
 
 
 def _new_case(api: TestClient, tokens: dict[str, dict[str, str]], text: str = "夜间施工噪音太大，严重扰民") -> str:
-    answer = api.post("/api/v1/cases", json={"channel": "web", "description": text, "caller_number": "13800000031"},
-                      headers=tokens["agent"])
+    answer = api.post(
+        "/api/v1/cases",
+        json={"channel": "web", "description": text, "caller_number": "13800000031"},
+        headers=tokens["agent"],
+    )
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert body["status"] == "dispatched" and body["lead_unit"] == "env"  # screened and routed at once
-    for field in ("number", "status", "channel", "line", "caller_number", "description", "transcript", "category",
-                  "place", "lead_unit", "co_units", "duplicate_of", "satisfaction", "register_due", "dispatch_due",
-                  "accept_due", "reply_due", "registered_at", "dispatched_at", "accepted_at", "replied_at"):
+    for field in (
+        "number",
+        "status",
+        "channel",
+        "line",
+        "caller_number",
+        "description",
+        "transcript",
+        "category",
+        "place",
+        "lead_unit",
+        "co_units",
+        "duplicate_of",
+        "satisfaction",
+        "register_due",
+        "dispatch_due",
+        "accept_due",
+        "reply_due",
+        "registered_at",
+        "dispatched_at",
+        "accepted_at",
+        "replied_at",
+    ):
         assert field in body
     return str(body["number"])
 
@@ -59,21 +82,24 @@ def test_a_unit_sees_and_acts_on_its_own_cases_only(api: TestClient, tokens: dic
     assert number not in [c["number"] for c in listed]
     refused = api.post(f"/api/v1/cases/{number}/accept", json={"section": "rivers"}, headers=tokens["water-handler"])
     assert refused.status_code == 403 and "lead unit" in refused.json()["detail"]
-    accepted = api.post(f"/api/v1/cases/{number}/accept", json={"section": "inspection"},
-                        headers=tokens["env-handler"])
+    accepted = api.post(f"/api/v1/cases/{number}/accept", json={"section": "inspection"}, headers=tokens["env-handler"])
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
 
 
-@pytest.mark.parametrize(("who", "action", "body", "expected"), [
-    ("agent", "reply", {"text": "x"}, 403),
-    ("leader", "dispatch", {"lead_unit": "water"}, 403),
-    ("admin", "register", {"category": "general"}, 403),
-    ("supervisor", "reply", {"text": "x"}, 409),  # may reply, but not before the unit accepted
-    ("env-handler", "close", {"reason": "x"}, 403),
-    ("agent", "leader-decision", {"decision": "x", "deadline": "2099-01-01T00:00:00Z"}, 403),
-])
-def test_the_role_matrix(api: TestClient, tokens: dict[str, dict[str, str]], who: str, action: str, body: dict,
-                         expected: int) -> None:
+@pytest.mark.parametrize(
+    ("who", "action", "body", "expected"),
+    [
+        ("agent", "reply", {"text": "x"}, 403),
+        ("leader", "dispatch", {"lead_unit": "water"}, 403),
+        ("admin", "register", {"category": "general"}, 403),
+        ("supervisor", "reply", {"text": "x"}, 409),  # may reply, but not before the unit accepted
+        ("env-handler", "close", {"reason": "x"}, 403),
+        ("agent", "leader-decision", {"decision": "x", "deadline": "2099-01-01T00:00:00Z"}, 403),
+    ],
+)
+def test_the_role_matrix(
+    api: TestClient, tokens: dict[str, dict[str, str]], who: str, action: str, body: dict, expected: int
+) -> None:
     number = _new_case(api, tokens)
     answer = api.post(f"/api/v1/cases/{number}/{action}", json=body, headers=tokens[who])
     assert answer.status_code == expected, answer.text
@@ -86,30 +112,47 @@ def test_the_whole_ladder_over_the_api(api: TestClient, tokens: dict[str, dict[s
     path = f"/api/v1/cases/{number}"
     assert api.post(f"{path}/accept", json={"section": "inspection"}, headers=env).status_code == 200
     assert api.post(f"{path}/reply", json={"text": "已责令停工"}, headers=env).status_code == 200
-    assert api.post(f"{path}/satisfaction", json={"verdict": "unsatisfied", "source": "callback"},
-                    headers=agent).json()["status"] == "reopened"
+    assert (
+        api.post(f"{path}/satisfaction", json={"verdict": "unsatisfied", "source": "callback"}, headers=agent).json()[
+            "status"
+        ]
+        == "reopened"
+    )
     when = (book.clock.now() + timedelta(days=1)).isoformat()
-    assert api.post(f"{path}/interview", json={"at": when, "location": "约谈室"}, headers=sup).json()["status"] == "interview"
-    assert api.post(f"{path}/interview/outcome", json={"satisfied": False}, headers=env).json()["status"] == \
-        "leader_review"
+    assert (
+        api.post(f"{path}/interview", json={"at": when, "location": "约谈室"}, headers=sup).json()["status"]
+        == "interview"
+    )
+    assert (
+        api.post(f"{path}/interview/outcome", json={"satisfied": False}, headers=env).json()["status"]
+        == "leader_review"
+    )
     deadline = (book.clock.now() + timedelta(days=3)).isoformat()
     decided = api.post(f"{path}/leader-decision", json={"decision": "限期整改", "deadline": deadline}, headers=leader)
     assert decided.status_code == 200 and decided.json()["leader_due"] is not None
     view = api.get(path, headers=sup).json()
-    assert [e["kind"] for e in view["events"]][-5:] == ["unsatisfied", "schedule_interview", "interview_unsatisfied",
-                                                        "leader_decision"][-4:] or view["events"]
+    assert [e["kind"] for e in view["events"]][-5:] == [
+        "unsatisfied",
+        "schedule_interview",
+        "interview_unsatisfied",
+        "leader_decision",
+    ][-4:] or view["events"]
     assert all({"at", "actor", "kind", "reason"} <= set(e) for e in view["events"])
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    ({"channel": "web"}, "description"),
-    ({"channel": "web", "description": "x" * 4001}, "4000"),
-    ({"channel": "web", "description": "x", "caller_number": "12-ab"}, "phone"),
-    ({"channel": "pigeon", "description": "x"}, "channel"),
-    ({"channel": "web", "description": "x", "unexpected": 1}, "unexpected"),
-])
-def test_bad_input_gets_a_4xx_with_a_reason(api: TestClient, tokens: dict[str, dict[str, str]], body: dict,
-                                           fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"channel": "web"}, "description"),
+        ({"channel": "web", "description": "x" * 4001}, "4000"),
+        ({"channel": "web", "description": "x", "caller_number": "12-ab"}, "phone"),
+        ({"channel": "pigeon", "description": "x"}, "channel"),
+        ({"channel": "web", "description": "x", "unexpected": 1}, "unexpected"),
+    ],
+)
+def test_bad_input_gets_a_4xx_with_a_reason(
+    api: TestClient, tokens: dict[str, dict[str, str]], body: dict, fragment: str
+) -> None:
     answer = api.post("/api/v1/cases", json=body, headers=tokens["agent"])
     assert 400 <= answer.status_code < 500
     assert fragment in answer.text
@@ -121,20 +164,28 @@ def test_wrong_case_numbers_and_cursors(api: TestClient, tokens: dict[str, dict[
     assert api.get("/api/v1/cases", params={"cursor": "garbage"}, headers=tokens["agent"]).status_code == 422
 
 
-def test_routing_rules_are_data_an_admin_edits(api: TestClient, tokens: dict[str, dict[str, str]], book: CaseBook) -> None:
+def test_routing_rules_are_data_an_admin_edits(
+    api: TestClient, tokens: dict[str, dict[str, str]], book: CaseBook
+) -> None:
     rules = api.get("/api/v1/routing-rules", headers=tokens["admin"]).json()
     assert rules[0]["category"] == "environment.dead-animals"
     assert api.put("/api/v1/routing-rules", json={"rules": rules}, headers=tokens["agent"]).status_code == 403
     noise_first = [{"category": "environment.noise", "lead": "urban"}] + [
-        {k: v for k, v in r.items() if k != "position"} for r in rules]
+        {k: v for k, v in r.items() if k != "position"} for r in rules
+    ]
     assert api.put("/api/v1/routing-rules", json={"rules": noise_first}, headers=tokens["admin"]).status_code == 200
     try:
-        answer = api.post("/api/v1/cases", json={"channel": "web", "description": "工地噪音扰民"},
-                          headers=tokens["agent"])
+        answer = api.post(
+            "/api/v1/cases", json={"channel": "web", "description": "工地噪音扰民"}, headers=tokens["agent"]
+        )
         assert answer.json()["lead_unit"] == "urban"
     finally:
-        api.put("/api/v1/routing-rules", json={"rules": [{k: v for k, v in r.items() if k != "position"}
-                                                          for r in rules]}, headers=tokens["admin"])
-    bad = api.put("/api/v1/routing-rules", json={"rules": [{"category": "nope", "lead": "env"}]},
-                  headers=tokens["admin"])
+        api.put(
+            "/api/v1/routing-rules",
+            json={"rules": [{k: v for k, v in r.items() if k != "position"} for r in rules]},
+            headers=tokens["admin"],
+        )
+    bad = api.put(
+        "/api/v1/routing-rules", json={"rules": [{"category": "nope", "lead": "env"}]}, headers=tokens["admin"]
+    )
     assert bad.status_code == 422 and "unknown category" in bad.json()["detail"]

@@ -81,8 +81,14 @@ def test_the_escalation_ladder_reply_unsatisfied_interview_leader_and_deadline(
     case = book.record_satisfaction(number, AGENT, satisfied=True)
     assert case.status == "closed"
     with book.sessions() as s:
-        stages = [(v.stage, v.verdict) for v in s.scalars(
-            select(SatisfactionVerdict).where(SatisfactionVerdict.case_id == case.id).order_by(SatisfactionVerdict.id))]
+        stages = [
+            (v.stage, v.verdict)
+            for v in s.scalars(
+                select(SatisfactionVerdict)
+                .where(SatisfactionVerdict.case_id == case.id)
+                .order_by(SatisfactionVerdict.id)
+            )
+        ]
     assert stages == [("reply", "unsatisfied"), ("interview", "unsatisfied"), ("leader", "satisfied")]
 
 
@@ -93,13 +99,16 @@ def test_a_leader_naming_other_units_starts_a_new_round_of_dispatch(book: CaseBo
     book.record_satisfaction(number, AGENT, satisfied=False)
     book.schedule_interview(number, SUPERVISOR, at=clock.now() + timedelta(days=1))
     book.record_interview(number, SUPERVISOR, satisfied=False)
-    case = book.leader_decision(number, LEADER, decision="由城管局牵头", deadline=clock.now() + timedelta(days=3),
-                                units=["urban", "env"])
+    case = book.leader_decision(
+        number, LEADER, decision="由城管局牵头", deadline=clock.now() + timedelta(days=3), units=["urban", "env"]
+    )
     assert (case.status, case.lead_unit_code) == ("dispatched", "urban")
     with book.sessions() as s:
         view = detail(s, number, SUPERVISOR, clock.now())
     assert {(a.unit, a.role, a.round, a.active) for a in view.assignments if a.active} == {
-        ("urban", "lead", 2, True), ("env", "co", 2, True)}
+        ("urban", "lead", 2, True),
+        ("env", "co", 2, True),
+    }
     book.accept(number, handler("urban"), section="enforcement")
 
 
@@ -109,14 +118,16 @@ def test_a_unit_returns_a_case_that_is_not_theirs_and_the_center_redispatches_wi
     number = _dispatched(book, clock)
     clock.advance(minutes=30)
     case = book.return_case(number, ENV, reason="属于城管职责")
-    assert (case.status, case.lead_unit_code, case.dispatch_due) == ("registered", None, clock.now() + timedelta(hours=1))
+    assert (case.status, case.lead_unit_code, case.dispatch_due) == (
+        "registered",
+        None,
+        clock.now() + timedelta(hours=1),
+    )
     case = book.dispatch(number, AGENT, lead="urban", deadline_hours=72)
     assert case.lead_unit_code == "urban"
 
 
-@pytest.mark.parametrize(("state", "action"), [
-    (s, a) for s in Status for a in Action if (s, a) not in TRANSITIONS
-])
+@pytest.mark.parametrize(("state", "action"), [(s, a) for s in Status for a in Action if (s, a) not in TRANSITIONS])
 def test_every_transition_outside_the_table_is_refused_with_the_possible_ones(state: Status, action: Action) -> None:
     with pytest.raises(InvalidTransition, match=f"cannot {action.value} a case that is {state.value}"):
         next_status(state, action)

@@ -10,9 +10,20 @@ from tests.unit.conftest import AGENT
 
 # (text, category, place or None, township or None, urgency)
 APPEALS = [
-    ("新津外国语实验学校游泳池旁边的河里有几十头死猪，臭得很", "environment.dead-animals",
-     "school-foreign-languages", "wujin", "normal"),
-    ("花源工业园有工厂晚上偷排污水，河水发黑", "environment.water-pollution", "huayuan-industrial", "huayuan", "normal"),
+    (
+        "新津外国语实验学校游泳池旁边的河里有几十头死猪，臭得很",
+        "environment.dead-animals",
+        "school-foreign-languages",
+        "wujin",
+        "normal",
+    ),
+    (
+        "花源工业园有工厂晚上偷排污水，河水发黑",
+        "environment.water-pollution",
+        "huayuan-industrial",
+        "huayuan",
+        "normal",
+    ),
     ("邓双镇有人在田里焚烧秸秆，烟尘很大", "environment.air", "township-dengshuang", "dengshuang", "normal"),
     ("工地夜间施工噪音太大，严重扰民，睡不着觉", "environment.noise", None, None, "normal"),
     ("我们小区停水两天了，自来水一直没来", "water.supply", None, None, "urgent"),
@@ -91,7 +102,10 @@ POLICIES = {("default", "normal"): 120.0, ("default", "urgent"): 24.0, ("urban",
 def test_routing_rules_decide_lead_co_units_and_deadline() -> None:
     dead = route(RULES, POLICIES, category="environment.dead-animals", township="wujin", urgency="normal")
     assert dead is not None and (dead.lead, dead.co_units, dead.deadline_hours) == (
-        "livestock", ("env", "water", "wujin"), 120.0)
+        "livestock",
+        ("env", "water", "wujin"),
+        120.0,
+    )
     in_anxi = route(RULES, POLICIES, category="urban.sanitation", township="anxi", urgency="urgent")
     assert in_anxi is not None and (in_anxi.lead, in_anxi.deadline_hours, in_anxi.rule_id) == ("urban", 12.0, 2)
     elsewhere = route(RULES, POLICIES, category="urban.sanitation", township="xingyi", urgency="normal")

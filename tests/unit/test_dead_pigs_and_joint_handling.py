@@ -17,7 +17,11 @@ from tests.unit.conftest import AGENT, SUPERVISOR, handler
 SIX_REPORTS = [
     ("line-12345", "13800000011", "新津外国语实验学校游泳池旁边的河里有几十头死猪，臭得很，孩子们没法游泳。"),
     ("mailbox-mayor", "13800000012", "外国语学校游泳池边上河道里漂着很多死猪，恶臭严重，请相关部门尽快处理。"),
-    ("line-96960", "13800000013", "五津镇外国语实验学校旁边河边搁浅了数十头死猪，气味难闻，打了几个电话都说不归他们管。"),
+    (
+        "line-96960",
+        "13800000013",
+        "五津镇外国语实验学校旁边河边搁浅了数十头死猪，气味难闻，打了几个电话都说不归他们管。",
+    ),
     ("web", "13800000014", "学校游泳池旁的河岸有大量死猪尸体，臭气熏天，希望尽快清理。"),
     ("wechat", "13800000015", "外国语实验学校游泳池附近河边死猪很多，太臭了，影响游泳。"),
     ("weibo", "13800000016", "新津外国语实验学校游泳池旁边河里有死猪，味道很大，谁来管管？"),
@@ -77,7 +81,10 @@ def test_joint_handling_records_participants_decision_and_one_consolidated_reply
     book.register(number, AGENT, category="environment.water-pollution", place="south-river")
     book.dispatch(number, AGENT, lead="env", co_units=["water"])
     session = book.joint_session(
-        number, SUPERVISOR, participants=["env", "water", "livestock", "wujin"], lead="water",
+        number,
+        SUPERVISOR,
+        participants=["env", "water", "livestock", "wujin"],
+        lead="water",
         decision="水务局牵头封堵排污口，环保局监测水质，畜牧局处理死鱼，五津镇配合",
         reply="经四部门会商，排污口已封堵，水质恢复正常，死鱼已清理。",
     )
@@ -97,6 +104,12 @@ def test_a_joint_session_needs_two_units_and_a_decision(book: CaseBook) -> None:
         book.joint_session(number, SUPERVISOR, participants=["env"], lead="env", decision="x")
     with pytest.raises(InvalidInput, match="decision"):
         book.joint_session(number, SUPERVISOR, participants=["env", "urban"], lead="env", decision=" ")
-    book.joint_session(number, SUPERVISOR, participants=["env", "urban"], lead="urban", decision="城管牵头",
-                       held_at=book.clock.now() - timedelta(hours=1))
+    book.joint_session(
+        number,
+        SUPERVISOR,
+        participants=["env", "urban"],
+        lead="urban",
+        decision="城管牵头",
+        held_at=book.clock.now() - timedelta(hours=1),
+    )
     assert book._fresh(number).lead_unit_code == "urban"

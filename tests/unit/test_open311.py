@@ -18,8 +18,12 @@ def key(auth: AuthService) -> str:
 
 
 def _post(api: TestClient, key: str | None, fmt: str = "json", **fields: str) -> object:
-    data = {"service_code": "urban.sanitation", "address_string": "五津镇正街", "description": "五津镇正街垃圾没人清运",
-            **fields}
+    data = {
+        "service_code": "urban.sanitation",
+        "address_string": "五津镇正街",
+        "description": "五津镇正街垃圾没人清运",
+        **fields,
+    }
     if key is not None:
         data["api_key"] = key
     return api.post(f"{BASE}/requests.{fmt}", data=data)
@@ -41,8 +45,16 @@ def test_services_list_the_categories_in_json_and_xml(api: TestClient) -> None:
 
 
 def test_a_request_is_created_with_a_key_and_read_back(api: TestClient, key: str) -> None:
-    created = _post(api, key, lat="30.41", long="103.81", first_name="学清", last_name="王", phone="13800000041",
-                    email="wang@example.org")
+    created = _post(
+        api,
+        key,
+        lat="30.41",
+        long="103.81",
+        first_name="学清",
+        last_name="王",
+        phone="13800000041",
+        email="wang@example.org",
+    )
     assert created.status_code == 200, created.text
     [row] = created.json()
     number = row["service_request_id"]
@@ -57,8 +69,9 @@ def test_a_request_is_created_with_a_key_and_read_back(api: TestClient, key: str
     assert xml.tag == "service_requests" and xml.find("request/service_request_id").text == number  # type: ignore[union-attr]
     listed = api.get(f"{BASE}/requests.json", params={"api_key": key, "service_request_id": number}).json()
     assert [r["service_request_id"] for r in listed] == [number]
-    by_code = api.get(f"{BASE}/requests.json", params={"api_key": key, "service_code": "urban.sanitation",
-                                                       "status": "open"}).json()
+    by_code = api.get(
+        f"{BASE}/requests.json", params={"api_key": key, "service_code": "urban.sanitation", "status": "open"}
+    ).json()
     assert number in [r["service_request_id"] for r in by_code]
     closed = api.get(f"{BASE}/requests.json", params={"api_key": key, "status": "closed"}).json()
     assert number not in [r["service_request_id"] for r in closed]
@@ -74,18 +87,21 @@ def test_tokens_lead_to_the_request(api: TestClient, key: str, auth: AuthService
     assert api.get(f"{BASE}/tokens/nope.json").status_code == 404
 
 
-@pytest.mark.parametrize(("fields", "code", "fragment"), [
-    ({"api_key": None}, 403, "api_key is required"),
-    ({"api_key": "wrong"}, 403, "not valid"),
-    ({"service_code": ""}, 400, "service_code"),
-    ({"service_code": "no.such"}, 404, "unknown service_code"),
-    ({"address_string": "", "lat": "", "long": ""}, 400, "location"),
-    ({"lat": "91", "long": "0"}, 400, "lat"),
-    ({"lat": "abc", "long": "1"}, 400, "number"),
-    ({"lat": "30"}, 400, "together"),
-    ({"description": "长" * 4001}, 400, "4000"),
-    ({"phone": "not-a-phone"}, 400, "phone"),
-])
+@pytest.mark.parametrize(
+    ("fields", "code", "fragment"),
+    [
+        ({"api_key": None}, 403, "api_key is required"),
+        ({"api_key": "wrong"}, 403, "not valid"),
+        ({"service_code": ""}, 400, "service_code"),
+        ({"service_code": "no.such"}, 404, "unknown service_code"),
+        ({"address_string": "", "lat": "", "long": ""}, 400, "location"),
+        ({"lat": "91", "long": "0"}, 400, "lat"),
+        ({"lat": "abc", "long": "1"}, 400, "number"),
+        ({"lat": "30"}, 400, "together"),
+        ({"description": "长" * 4001}, 400, "4000"),
+        ({"phone": "not-a-phone"}, 400, "phone"),
+    ],
+)
 def test_bad_requests_get_the_specifications_error_format(
     api: TestClient, key: str, fields: dict[str, str | None], code: int, fragment: str
 ) -> None:

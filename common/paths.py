@@ -17,3 +17,7 @@ def tts_cache_dir(settings: Settings) -> Path:
 
 def recordings_dir(settings: Settings) -> Path:
     return settings.data_dir / "recordings"
+
+
+def reports_dir(settings: Settings) -> Path:
+    return settings.data_dir / "reports"

@@ -1,0 +1,1 @@
+"""Reports for the leaders: the Monday leader-duty list and the monthly figures (HTML and PDF)."""

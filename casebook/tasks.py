@@ -1,0 +1,78 @@
+"""Celery tasks of the casebook, and their schedule (Celery beat).
+
+In production (`HOTLINE_TASK_MODE=celery`): `celery -A casebook.tasks worker` and
+`celery -A casebook.tasks beat`, with Redis as the broker. In embedded mode `hotline serve`
+runs the same functions in-process on the same schedule. Tasks are acknowledged late (a worker
+killed mid-task leaves the task to run again) and are idempotent: a breach is recorded once per
+case, clock and deadline; a report once per kind and period.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+from celery import Celery
+from celery.schedules import crontab
+
+from casebook.cases.clocks import scan_breaches
+from casebook.cases.services import CaseBook
+from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.reports.services import ReportService
+from common.paths import recordings_dir, reports_dir
+from common.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerServices:
+    book: CaseBook
+    reports: ReportService
+
+
+@lru_cache(maxsize=1)
+def worker_services() -> WorkerServices:
+    """Built on the first task a worker runs (not at import: a worker may start before the database)."""
+    settings = get_settings()
+    sessions = make_sessionmaker(make_engine(settings.sqlalchemy_url, pool_size=4))
+    return WorkerServices(
+        CaseBook(sessions, timezone=settings.timezone, recordings_dir=recordings_dir(settings)),
+        ReportService(sessions, reports_dir(settings), timezone=settings.timezone),
+    )
+
+
+def make_celery(broker_url: str) -> Celery:
+    app = Celery("hotline", broker=broker_url, backend=broker_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        timezone=get_settings().timezone,
+        broker_connection_retry_on_startup=True,
+        beat_schedule={
+            "scan-breaches": {"task": "casebook.scan_breaches", "schedule": 60.0},
+            "reports-when-due": {"task": "casebook.make_due_reports", "schedule": crontab(minute="*/10")},
+        },
+    )
+    return app
+
+
+app = make_celery(get_settings().redis_url)
+
+
+@app.task(name="casebook.scan_breaches")  # type: ignore[untyped-decorator]
+def scan_breaches_task() -> int:
+    found = scan_breaches(worker_services().book)
+    if found:
+        log.info("clocks: %d breach(es) recorded and escalated", len(found))
+    return len(found)
+
+
+@app.task(name="casebook.make_due_reports")  # type: ignore[untyped-decorator]
+def make_due_reports_task() -> list[str]:
+    return [f"{r.kind}:{r.period_start.date()}" for r in worker_services().reports.make_due()]
