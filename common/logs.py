@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import time
 
 call_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("call_id", default="-")
 
@@ -28,7 +29,9 @@ def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler._hotline = True  # type: ignore[attr-defined]
     handler.addFilter(_CallIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [call=%(call_id)s] %(message)s"))
+    formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(name)s [call=%(call_id)s] %(message)s")
+    formatter.converter = time.gmtime  # UTC, marked with Z: one clock for every process and machine
+    handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "websockets", "panoramisk", "asyncio", "alembic"):

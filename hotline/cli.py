@@ -111,7 +111,8 @@ def asterisk_reload() -> None:
 
     settings = get_settings()
     build_all_prompts(settings)
-    typer.echo(asterisk_process(settings).reload(lines_book(settings), _prompts(settings)))
+    asterisk_process(settings).reload(lines_book(settings), _prompts(settings))
+    typer.echo("asterisk: configuration rendered and reloaded (calls in progress are not affected)")
 
 
 @asterisk_app.command("cli", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -208,13 +209,24 @@ def call(
         _fail(f"bad script: {exc}")
     from datetime import UTC, datetime
 
+    if record is not None and not record.resolve().parent.is_dir():
+        _fail(f"--record: folder {record.resolve().parent} does not exist")
+    from datetime import UTC, datetime
+
+    import pjsua2
+
     from telephony.sip.caller import SipCaller
 
     started = datetime.now(UTC)
-    sip = SipCaller(local_port=port)
+    try:
+        sip = SipCaller(local_port=port)
+    except pjsua2.Error as exc:
+        _fail(f"cannot start the SIP caller on port {port or 'any'}: {exc.info().strip() or exc}")
     try:
         target = f"sip:{number}@{settings.sip_bind}:{settings.sip_port}"
         result = sip.call(target, caller, steps, record_to=record.resolve() if record else None)
+    except pjsua2.Error as exc:
+        _fail(f"the call failed inside pjsua2: {exc.info().strip() or exc}")
     finally:
         sip.close()
     if as_json:

@@ -141,8 +141,9 @@ class HotlineFlow:
         await self.leg.play(*intro)
         self.leg.clear_keys()
         message = await self.leg.record(self.timings.record_max_s, self.timings.record_silence_s, self._report_meta())
-        self._step("recorded", duration_s=message.duration_s)
-        if message.duration_s < self.timings.min_message_s:
+        self._step("recorded", duration_s=message.duration_s, voiced_s=message.voiced_s)
+        spoken = message.voiced_s if message.voiced_s is not None else message.duration_s
+        if spoken < self.timings.min_message_s:
             await self.leg.play(Sound("no-recording"), Sound("goodbye"), interruptible=False)
             self.outcome = "no-message"
             await self.leg.hangup()

@@ -35,6 +35,7 @@ Say = Sound | Digits
 class RecordedMessage:
     name: str
     duration_s: float
+    voiced_s: float | None = None  # how much of it is voice (None: not known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,6 +113,7 @@ class RecordingEvent(AriEvent):
     state: str
     duration: int | None
     cause: str
+    talking_duration: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,7 @@ def _parse_known(kind: str, data: dict[str, Any]) -> AriEvent:
         rec = data.get("recording") or {}
         rcls = _RECORDING_EVENTS[kind]
         duration = rec.get("duration")
+        talking = rec.get("talking_duration")
         return rcls(
             kind,
             data,
@@ -176,6 +178,7 @@ def _parse_known(kind: str, data: dict[str, Any]) -> AriEvent:
             str(rec.get("state", "")),
             int(duration) if duration is not None else None,
             str(rec.get("cause", "")),
+            int(talking) if talking is not None else None,
         )
     return OtherEvent(kind, data)
 

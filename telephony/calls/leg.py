@@ -17,7 +17,8 @@ from typing import Any
 
 from ivr.ports import CallEnded, RecordedMessage, ReportedCall, Say, Sound
 from telephony.ari.client import AriClient
-from telephony.ari.errors import AriNotFound
+from telephony.ari.errors import AriError, AriNotFound
+from telephony.calls.audio import voiced_seconds
 from telephony.calls.errors import RecordingFailed
 from telephony.calls.keys import KeyBuffer
 from telephony.calls.recordings import APP_PREFIX, RecordingKeeper
@@ -65,7 +66,7 @@ class AriCallLeg:
         self.keys = KeyBuffer()
         self._on_state = on_state
         self._playbacks: dict[str, asyncio.Future[None]] = {}
-        self._recordings: dict[str, asyncio.Future[float | None]] = {}
+        self._recordings: dict[str, asyncio.Future[tuple[float | None, float | None]]] = {}
         self._recording_count = 0
 
     # --- events pushed by the application --------------------------------------------------------
@@ -77,14 +78,16 @@ class AriCallLeg:
         if future is not None and not future.done():
             future.set_result(None)
 
-    def on_recording_finished(self, name: str, duration: float | None, failed: bool) -> None:
+    def on_recording_finished(
+        self, name: str, duration: float | None, failed: bool, talking: float | None = None
+    ) -> None:
         future = self._recordings.pop(name, None)
         if future is None or future.done():
             return
         if failed:
             future.set_exception(RecordingFailed(f"recording {name} failed"))
         else:
-            future.set_result(duration)
+            future.set_result((duration, talking))
 
     async def resync(self) -> None:
         """After an event-socket gap: settle playbacks and recordings whose end we missed."""
@@ -97,7 +100,7 @@ class AriCallLeg:
             try:
                 await self.client.live_recording(name)
             except AriNotFound:
-                self.on_recording_finished(name, None, failed=False)
+                self.on_recording_finished(name, None, failed=False)  # its end was missed
 
     # --- CallLeg ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -151,19 +154,28 @@ class AriCallLeg:
         self._recording_count += 1
         name = f"{APP_PREFIX}{self.call_id.replace('.', '-')}-{self._recording_count}"
         await self.keeper.remember(name, replace(meta, recording_name=name))
-        done: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[tuple[float | None, float | None]] = asyncio.get_running_loop().create_future()
         self._recordings[name] = done
         self.keys.clear()
         with self._channel_calls():
             await self.client.record(self.channel_id, name, max_duration_s=max_duration_s, max_silence_s=max_silence_s)
         self._on_state(CallState.RECORDING)
         started = asyncio.get_running_loop().time()
-        duration = await done
+        duration, _talking = await done
         if duration is None:
             duration = asyncio.get_running_loop().time() - started
         self._on_state(CallState.IN_IVR)
         self.keys.clear()
-        return RecordedMessage(name=name, duration_s=float(duration))
+        return RecordedMessage(name=name, duration_s=float(duration), voiced_s=await self._voiced(name))
+
+    async def _voiced(self, name: str) -> float | None:
+        """Seconds of voice in the stored message (Asterisk's own talking time is not reliable
+        once it trims the trailing silence); None if it cannot be read."""
+        try:
+            audio = await self.client.fetch_recording(name)
+        except AriError:
+            return None
+        return await asyncio.to_thread(voiced_seconds, audio)
 
     async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None:
         with self._channel_calls():

@@ -12,6 +12,7 @@ cases: the intake is idempotent by call id.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -27,6 +28,7 @@ from telephony.ami.client import AmiError
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError, AriNotFound
 from telephony.calls import notifier as ev
+from telephony.calls.audio import voiced_seconds
 from telephony.calls.notifier import CallNotifier
 from telephony.calls.ports import IntakeSink
 
@@ -54,7 +56,8 @@ class RecordingKeeper:
         self.notifier = notifier
         self.min_duration_s = min_duration_s
         self._busy: set[str] = set()
-        self._known: dict[str, ReportedCall] = {}  # facts of this process's recordings, in case AMI is down
+        self._known: dict[str, ReportedCall] = {}
+        self._orphans_told: set[str] = set()  # facts of this process's recordings, in case AMI is down
 
     # --- facts kept in Asterisk -----------------------------------------------------------------
     async def remember(self, name: str, report: ReportedCall) -> None:
@@ -91,7 +94,21 @@ class RecordingKeeper:
         for name in sorted(names):
             if await self.ingest(name):
                 done += 1
+        await self._report_orphans()
         return done
+
+    async def _report_orphans(self) -> None:
+        """Audio in Asterisk's recording folder that no facts describe (left by a crash before its
+        facts were written, or by an older version) is kept, and said once, for a person to look at."""
+        try:
+            stored = {str(r.get("name", "")) for r in await self.client.list_stored_recordings()}
+            known = set(await self.astdb.tree(FAMILY))
+        except (AriError, AmiError):
+            return
+        for name in sorted(stored - known - self._orphans_told):
+            if name.startswith((APP_PREFIX, "fb-")):
+                log.warning("recording %s is in Asterisk without its facts (caller, line); kept for inspection", name)
+                self._orphans_told.add(name)
 
     async def _finished_unnoticed(self, name: str, raw: str) -> bool:
         """A recording whose end nobody marked: this application's, once ARI no longer records it
@@ -136,20 +153,19 @@ class RecordingKeeper:
             try:
                 audio = await self.client.fetch_recording(name)
             except AriNotFound:
-                age = (datetime.now(UTC) - report.started_at).total_seconds()
-                if age < LOST_AFTER_S:
-                    return None
-                log.error("recording %s has no audio in Asterisk after %d s; its facts are dropped", name, age)
-                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="audio missing")
+                # complete (marked done) but no audio: the caller hung up before the tone
+                log.info("recording %s has no audio: the caller hung up before the tone; no message", name)
+                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="no audio")
                 await self._forget(name)
                 return None
             duration = wav_duration(audio)
+            voiced = await asyncio.to_thread(voiced_seconds, audio)
             report = replace(report, recording_duration_s=duration)
-            if duration is not None and duration < self.min_duration_s:
-                log.info("recording %s is %.1f s long: no message, not a case", name, duration)
-                self.notifier.emit(
-                    report.call_id, ev.RECORDING_DISCARDED, name=name, reason="too short", duration_s=duration
-                )
+            if voiced is not None and voiced < self.min_duration_s:
+                log.info("recording %s holds %.1f s of voice in %.1f s: no message, not a case", name, voiced,
+                         duration or 0.0)
+                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="no voice",
+                                   duration_s=duration, voiced_s=voiced)
                 await self._delete_audio(name)
                 await self._forget(name)
                 return None

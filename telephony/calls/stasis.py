@@ -154,7 +154,7 @@ class StasisApp:
     def _on_recording_done(self, event: RecordingFinished | RecordingFailed) -> None:
         failed = isinstance(event, RecordingFailed)
         if session := self.sessions.get(_target_channel(event.target_uri)):
-            session.leg.on_recording_finished(event.name, event.duration, failed)
+            session.leg.on_recording_finished(event.name, event.duration, failed, event.talking_duration)
         self.notifier.emit(
             _target_channel(event.target_uri),
             ev.RECORDING_FINISHED,

@@ -127,6 +127,7 @@ TEMPLATES = (
     "pjproject.conf",
     "websocket_client.conf",
     "ccss.conf",
+    "stasis.conf",
     "queuerules.conf",
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -31,8 +32,11 @@ class RootfsBuildError(RuntimeError):
     pass
 
 
+RECIPE_VERSION = "2"  # 2: Asterisk's user gets ids of its own, unused on the host
+
+
 def recipe_id() -> str:
-    return hashlib.sha256(f"{SUITE}|{','.join(PACKAGES)}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{RECIPE_VERSION}|{SUITE}|{','.join(PACKAGES)}".encode()).hexdigest()[:16]
 
 
 def is_built(root: Path) -> bool:
@@ -80,8 +84,51 @@ def build_rootfs(root: Path, *, force: bool = False, mirror: str | None = None) 
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise RootfsBuildError("mmdebstrap failed:\n" + result.stderr[-2000:])
+    isolate_asterisk_user(staging)
     (staging / STAMP).write_text(recipe_id() + "\n")
     if root.exists():
         shutil.rmtree(root)
     staging.rename(root)
     return True
+
+
+def _ids(path: Path, field: int) -> set[int]:
+    ids = set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            parts = line.split(":")
+            if len(parts) > field and parts[field].isdigit():
+                ids.add(int(parts[field]))
+    return ids
+
+
+def isolate_asterisk_user(root: Path, host_etc: Path = Path("/etc")) -> int | None:
+    """Give the root filesystem's `asterisk` user and group an id no host account uses.
+
+    Debian assigns it a low system id (101), which on the host may belong to another service
+    (postgres, a group with ssh access...): files Asterisk writes would then belong to that
+    host account. An id from 64000 up that neither the host nor the root uses avoids it.
+    """
+    passwd, group = root / "etc/passwd", root / "etc/group"
+    entry = next((line.split(":") for line in passwd.read_text().splitlines() if line.startswith("asterisk:")), None)
+    if entry is None:
+        return None
+    old_uid, old_gid = int(entry[2]), int(entry[3])
+    taken = (_ids(host_etc / "passwd", 2) | _ids(host_etc / "group", 2) | _ids(passwd, 2) | _ids(group, 2))
+    new = next(i for i in range(64000, 65000) if i not in taken)
+    passwd.write_text("\n".join(
+        ":".join([p[0], p[1], str(new), str(new), *p[4:]]) if p[0] == "asterisk" else ":".join(p)
+        for p in (line.split(":") for line in passwd.read_text().splitlines())
+    ) + "\n")
+    group.write_text("\n".join(
+        ":".join([p[0], p[1], str(new), *p[3:]]) if p[0] == "asterisk" else ":".join(p)
+        for p in (line.split(":") for line in group.read_text().splitlines())
+    ) + "\n")
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            path = os.path.join(dirpath, name)
+            info = os.lstat(path)
+            if info.st_uid == old_uid or info.st_gid == old_gid:
+                os.lchown(path, new if info.st_uid == old_uid else -1, new if info.st_gid == old_gid else -1)
+    log.info("asterisk's user in %s now has id %d (was %d:%d)", root, new, old_uid, old_gid)
+    return new

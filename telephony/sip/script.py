@@ -48,7 +48,8 @@ def parse_script(text: str) -> list[Step]:
             if not Path(arg).is_file():
                 raise ScriptError(f"say: no such file {arg!r}")
         elif action != "hangup":
-            raise ScriptError(f"unknown step {action!r} (wait, keys, say, hangup, until-hangup)")
+            raise ScriptError(f"unknown step {action!r} (wait SECONDS, keys DIGITS, say FILE.wav, hangup, "
+                              "until-hangup SECONDS)")
         steps.append(Step(action, arg))
     return steps
 
@@ -60,6 +61,8 @@ def default_script(
     if keys:
         parts.append(f"keys {keys}")
     if say is not None:
-        parts += [f"wait {before_say}", f"say {say}", "keys #"]
+        # after keys (a report), '#' ends the message; without keys (the fallback takes a
+        # message at once) the silence ends it, and a '#' would be a menu key
+        parts += [f"wait {before_say}", f"say {say}"] + (["keys #"] if keys else [])
     parts.append(f"until-hangup {hangup_wait}")
     return "; ".join(parts)
