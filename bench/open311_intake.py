@@ -49,13 +49,33 @@ def main() -> int:
             seed_directory(s)
         key = AuthService(sessions).create_api_key("bench", "web")
         engine.dispose()
-        env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_ENVIRONMENT": "test",
-               "HOTLINE_ARI_PASSWORD": secrets.token_urlsafe(24), "HOTLINE_AMI_PASSWORD": secrets.token_urlsafe(24),
-               "HOTLINE_LOG_LEVEL": "WARNING", "OPEN311_KEY": key}
+        env = {
+            **os.environ,
+            "HOTLINE_DATABASE_URL": url,
+            "HOTLINE_ENVIRONMENT": "test",
+            "HOTLINE_ARI_PASSWORD": secrets.token_urlsafe(24),
+            "HOTLINE_AMI_PASSWORD": secrets.token_urlsafe(24),
+            "HOTLINE_LOG_LEVEL": "WARNING",
+            "OPEN311_KEY": key,
+        }
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "hotline.asgi:app", "--host", "127.0.0.1", "--port", str(args.port),
-             "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "hotline.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         try:
             base = f"http://127.0.0.1:{args.port}"
@@ -66,13 +86,35 @@ def main() -> int:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             # warm up every worker (jieba's dictionary, the duplicate index, connection pools)
-            warm = subprocess.run(["wrk", "-t1", "-c4", "-d5s", "-s", str(HERE / "wrk" / "open311_post.lua"),
-                                   f"{base}/open311/v2/requests.json"], env=env, capture_output=True, text=True)
+            warm = subprocess.run(
+                [
+                    "wrk",
+                    "-t1",
+                    "-c4",
+                    "-d5s",
+                    "-s",
+                    str(HERE / "wrk" / "open311_post.lua"),
+                    f"{base}/open311/v2/requests.json",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             before = _count(url)
             run = subprocess.run(
-                ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
-                 "-s", str(HERE / "wrk" / "open311_post.lua"), f"{base}/open311/v2/requests.json"],
-                env=env, capture_output=True, text=True,
+                [
+                    "wrk",
+                    f"-t{args.threads}",
+                    f"-c{args.connections}",
+                    f"-d{args.seconds}s",
+                    "--latency",
+                    "-s",
+                    str(HERE / "wrk" / "open311_post.lua"),
+                    f"{base}/open311/v2/requests.json",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
             )
             created = _count(url) - before
         finally:
@@ -83,8 +125,14 @@ def main() -> int:
             print(run.stdout, run.stderr, warm.stdout, file=sys.stderr)
             return 1
         result: dict[str, object] = {k: float(v) for k, v in (p.split("=") for p in match.group(1).split())}
-        result.update({"cases_created": created, "workers": args.workers, "connections": args.connections,
-                       "seconds": args.seconds})
+        result.update(
+            {
+                "cases_created": created,
+                "workers": args.workers,
+                "connections": args.connections,
+                "seconds": args.seconds,
+            }
+        )
         print(json.dumps(result, indent=2))
         (ROOT / "bench" / "out").mkdir(exist_ok=True)
         (ROOT / "bench" / "out" / "open311_intake.json").write_text(json.dumps(result, indent=2))

@@ -24,9 +24,12 @@ def build() -> Any:
     settings = get_settings()
     sessions = make_sessionmaker(make_engine(settings.sqlalchemy_url))
     book = CaseBook(sessions, timezone=settings.timezone, recordings_dir=recordings_dir(settings))
-    services = Services(book, AuthService(sessions), ReportService(sessions, reports_dir(settings),
-                                                                   timezone=settings.timezone),
-                        open311_public_reads=settings.open311_public_reads)
+    services = Services(
+        book,
+        AuthService(sessions),
+        ReportService(sessions, reports_dir(settings), timezone=settings.timezone),
+        open311_public_reads=settings.open311_public_reads,
+    )
     return create_app(services)
 
 

@@ -162,10 +162,20 @@ class RecordingKeeper:
             voiced = await asyncio.to_thread(voiced_seconds, audio)
             report = replace(report, recording_duration_s=duration)
             if voiced is not None and voiced < self.min_duration_s:
-                log.info("recording %s holds %.1f s of voice in %.1f s: no message, not a case", name, voiced,
-                         duration or 0.0)
-                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="no voice",
-                                   duration_s=duration, voiced_s=voiced)
+                log.info(
+                    "recording %s holds %.1f s of voice in %.1f s: no message, not a case",
+                    name,
+                    voiced,
+                    duration or 0.0,
+                )
+                self.notifier.emit(
+                    report.call_id,
+                    ev.RECORDING_DISCARDED,
+                    name=name,
+                    reason="no voice",
+                    duration_s=duration,
+                    voiced_s=voiced,
+                )
                 await self._delete_audio(name)
                 await self._forget(name)
                 return None

@@ -114,16 +114,22 @@ def isolate_asterisk_user(root: Path, host_etc: Path = Path("/etc")) -> int | No
     if entry is None:
         return None
     old_uid, old_gid = int(entry[2]), int(entry[3])
-    taken = (_ids(host_etc / "passwd", 2) | _ids(host_etc / "group", 2) | _ids(passwd, 2) | _ids(group, 2))
+    taken = _ids(host_etc / "passwd", 2) | _ids(host_etc / "group", 2) | _ids(passwd, 2) | _ids(group, 2)
     new = next(i for i in range(64000, 65000) if i not in taken)
-    passwd.write_text("\n".join(
-        ":".join([p[0], p[1], str(new), str(new), *p[4:]]) if p[0] == "asterisk" else ":".join(p)
-        for p in (line.split(":") for line in passwd.read_text().splitlines())
-    ) + "\n")
-    group.write_text("\n".join(
-        ":".join([p[0], p[1], str(new), *p[3:]]) if p[0] == "asterisk" else ":".join(p)
-        for p in (line.split(":") for line in group.read_text().splitlines())
-    ) + "\n")
+    passwd.write_text(
+        "\n".join(
+            ":".join([p[0], p[1], str(new), str(new), *p[4:]]) if p[0] == "asterisk" else ":".join(p)
+            for p in (line.split(":") for line in passwd.read_text().splitlines())
+        )
+        + "\n"
+    )
+    group.write_text(
+        "\n".join(
+            ":".join([p[0], p[1], str(new), *p[3:]]) if p[0] == "asterisk" else ":".join(p)
+            for p in (line.split(":") for line in group.read_text().splitlines())
+        )
+        + "\n"
+    )
     for dirpath, dirnames, filenames in os.walk(root):
         for name in [*dirnames, *filenames]:
             path = os.path.join(dirpath, name)

@@ -48,8 +48,9 @@ def parse_script(text: str) -> list[Step]:
             if not Path(arg).is_file():
                 raise ScriptError(f"say: no such file {arg!r}")
         elif action != "hangup":
-            raise ScriptError(f"unknown step {action!r} (wait SECONDS, keys DIGITS, say FILE.wav, hangup, "
-                              "until-hangup SECONDS)")
+            raise ScriptError(
+                f"unknown step {action!r} (wait SECONDS, keys DIGITS, say FILE.wav, hangup, until-hangup SECONDS)"
+            )
         steps.append(Step(action, arg))
     return steps
 

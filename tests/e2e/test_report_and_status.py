@@ -24,6 +24,7 @@ from hotline.platform import Platform
 from tests.e2e.helpers import (
     AriObserver,
     assert_events,
+    drain,
     best_match,
     place_call,
     prompt_seconds,
@@ -75,7 +76,13 @@ async def test_a_report_is_recorded_and_becomes_a_case_read_back_to_the_caller(
     assert ari.count("RecordingStarted") == 1 and ari.count("RecordingFinished") == 1
 
     case, recordings = await _case(platform, number)
-    assert (case.line_number, case.caller_number, case.channel, case.origin) == ("96960", "13912345678", "phone", "ivr")
+    assert (case.line_number, case.caller.phone, case.channel_code, case.origin) == (
+        "96960",
+        "13912345678",
+        "line-96960",
+        "ivr",
+    )
+    assert case.status == "received" and case.register_due is not None  # the one-hour clock runs
     assert len(recordings) == 1
     audio = Path(recordings[0].path)
     said = _speech_length(speech_wav)
@@ -154,3 +161,35 @@ async def test_status_of_a_known_case_is_read_with_its_number(platform: Platform
     assert any(u.endswith("/status-received") for u in uris), uris
     digits = [u.rsplit("digit-", 1)[1] for u in uris if "/digit-" in u]
     assert "".join(digits) == number
+
+
+async def test_a_report_without_a_word_opens_no_case_and_says_so(platform: Platform, asterisk: Settings) -> None:
+    # expected: ivr.recorded with no voice, no ivr.case-opened, recording.discarded (no voice); Asterisk
+    # plays "no-recording"
+    script = f"wait 1; keys 1; wait {_intro(asterisk) + 7:.1f}; until-hangup 20"
+    log: list = []
+    async with AriObserver(asterisk).running() as ari:
+        with platform.bus.subscribe() as sub:
+            await place_call(asterisk, "12345", script, caller="13700000004")
+            ended = await wait_for(sub, "call.ended", log=log, timeout=30)
+            await asyncio.sleep(1)
+            drain(sub, log)
+    assert_events(
+        log, {"ivr.recorded": 1, "ivr.case-opened": 0, "recording.stored": 0, "recording.discarded": 1}, ended.call_id
+    )
+    assert ended.data["outcome"] == "no-message"
+    assert any(e.raw["playback"]["media_uri"].endswith("/no-recording") for e in ari.of_type("PlaybackStarted"))
+    with platform.sessions() as session:
+        assert session.scalar(select(Case).join(Caller).where(Caller.phone == "13700000004")) is None
+
+
+async def test_hanging_up_during_a_silent_recording_leaves_no_case(platform: Platform, asterisk: Settings) -> None:
+    script = f"wait 1; keys 1; wait {_intro(asterisk) + 3:.1f}; hangup"
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", script, caller="13700000005")
+        discarded = await wait_for(sub, "recording.discarded", log=log, timeout=20)
+    assert discarded.data["reason"] in ("no voice", "no audio")
+    assert_events(log, {"recording.stored": 0})
+    with platform.sessions() as session:
+        assert session.scalar(select(Case).join(Caller).where(Caller.phone == "13700000005")) is None
