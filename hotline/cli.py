@@ -211,7 +211,6 @@ def call(
 
     if record is not None and not record.resolve().parent.is_dir():
         _fail(f"--record: folder {record.resolve().parent} does not exist")
-    from datetime import UTC, datetime
 
     import pjsua2
 

@@ -24,8 +24,8 @@ from hotline.platform import Platform
 from tests.e2e.helpers import (
     AriObserver,
     assert_events,
-    drain,
     best_match,
+    drain,
     place_call,
     prompt_seconds,
     speech_seconds,
