@@ -17,6 +17,7 @@ from celery import Celery
 from celery.schedules import crontab
 
 from casebook.cases.clocks import scan_breaches
+from casebook.cases.screening import screen_pending
 from casebook.cases.services import CaseBook
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.reports.services import ReportService
@@ -57,6 +58,7 @@ def make_celery(broker_url: str) -> Celery:
         beat_schedule={
             "scan-breaches": {"task": "casebook.scan_breaches", "schedule": 60.0},
             "reports-when-due": {"task": "casebook.make_due_reports", "schedule": crontab(minute="*/10")},
+            "screen-pending": {"task": "casebook.screen_pending", "schedule": 60.0},
         },
     )
     return app
@@ -76,3 +78,15 @@ def scan_breaches_task() -> int:
 @app.task(name="casebook.make_due_reports")  # type: ignore[untyped-decorator]
 def make_due_reports_task() -> list[str]:
     return [f"{r.kind}:{r.period_start.date()}" for r in worker_services().reports.make_due()]
+
+
+@app.task(name="casebook.screen", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)  # type: ignore[untyped-decorator]
+def screen_task(number: str, requested_category: str | None = None) -> bool:
+    """Classify, check for duplicates and route one received case (idempotent: a case already
+    screened is only re-classified, never registered or dispatched twice)."""
+    return worker_services().book.screen(number, requested_category=requested_category).registered
+
+
+@app.task(name="casebook.screen_pending")  # type: ignore[untyped-decorator]
+def screen_pending_task() -> int:
+    return screen_pending(worker_services().book)

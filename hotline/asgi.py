@@ -3,7 +3,8 @@
     uvicorn hotline.asgi:app --host 127.0.0.1 --port 8000 --workers 2
 
 (`hotline serve` runs the API together with the Stasis application in one process instead.)
-Each worker builds its services from the settings on first import of this module.
+Each worker builds its services from the settings when it imports this module; the database is
+not touched until the first request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.reports.services import ReportService
 from common.paths import recordings_dir, reports_dir
 from common.settings import get_settings
+from hotline.screening import screen_later
 
 
 def build() -> Any:
@@ -29,6 +31,7 @@ def build() -> Any:
         AuthService(sessions),
         ReportService(sessions, reports_dir(settings), timezone=settings.timezone),
         open311_public_reads=settings.open311_public_reads,
+        screen_later=screen_later(settings, book),
     )
     return create_app(services)
 

@@ -19,6 +19,7 @@ from casebook.api.app import create_app
 from casebook.api.deps import Services
 from casebook.auth.services import AuthService
 from casebook.cases.clocks import scan_breaches
+from casebook.cases.screening import screen_pending
 from casebook.cases.services import CaseBook, CaseNotice
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.reports.services import ReportService
@@ -27,6 +28,7 @@ from common.paths import recordings_dir, reports_dir
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
+from hotline.screening import screen_later
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, load_lines
 from ivr.ports import Sound
@@ -125,7 +127,13 @@ class Platform:
 
     def api(self, *, telephony: bool = True) -> Any:
         checks = {"asterisk": self.asterisk_health, "stasis": self.stasis_health, "ami": self.ami_health}
-        services = Services(self.book, self.auth, self.reports, open311_public_reads=self.settings.open311_public_reads)
+        services = Services(
+            self.book,
+            self.auth,
+            self.reports,
+            open311_public_reads=self.settings.open311_public_reads,
+            screen_later=screen_later(self.settings, self.book),
+        )
         return create_app(services, checks if telephony else {})
 
     async def scan_clocks_forever(self) -> None:
@@ -133,6 +141,7 @@ class Platform:
         reports when they fall due (Monday 08:00, the 1st of the month 08:00)."""
         while True:
             try:
+                await asyncio.to_thread(screen_pending, self.book)
                 found = await asyncio.to_thread(scan_breaches, self.book)
                 if found:
                     log.info("clocks: %d breach(es) recorded and escalated", len(found))

@@ -21,6 +21,13 @@ class Services:
     auth: AuthService
     reports: ReportService
     open311_public_reads: bool = False
+    screen_later: Callable[[str, str | None], None] | None = None  # None: screen within the request
+
+    def screen(self, number: str, requested_category: str | None) -> None:
+        if self.screen_later is None:
+            self.book.screen(number, requested_category=requested_category)
+        else:
+            self.screen_later(number, requested_category)
 
 
 def services(request: Request) -> Services:

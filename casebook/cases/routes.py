@@ -76,20 +76,16 @@ def get_cases(
 @router.post("", response_model=CaseDetail, status_code=201)
 def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate) -> CaseDetail:
     """An intake agent registers an appeal (a call taken by hand, a walk-in, a letter)."""
-    case = svc.book.open(
-        NewAppeal(
-            channel=body.channel,
-            description=body.description,
-            caller_phone=body.caller_number,
-            caller_name=body.caller_name,
-            line_number=body.line,
-            address=body.address,
-            origin="agent",
-        ),
-        actor,
+    appeal = NewAppeal(
+        channel=body.channel,
+        description=body.description,
+        caller_phone=body.caller_number,
+        caller_name=body.caller_name,
+        line_number=body.line,
+        address=body.address,
+        origin="agent",
     )
-    if body.screen:
-        svc.book.screen(case.number)
+    case = svc.book.open_and_screen(appeal, actor)[0] if body.screen else svc.book.open(appeal, actor)
     return _detail(svc, actor, case.number)
 
 

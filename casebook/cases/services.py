@@ -17,6 +17,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -114,6 +115,19 @@ class CaseNotice:
 
 
 Listener = Callable[[CaseNotice], None]
+DIRECTORY_TTL_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """What the actions validate against, read once a minute instead of once per request."""
+
+    channels: frozenset[str]
+    categories: frozenset[str]
+    places: dict[str, str | None]  # place -> its township
+    units: frozenset[str]  # active ones
+    sections: frozenset[tuple[str, str]]  # (unit, section)
+    loaded_at: float
 
 
 def normalise_phone(raw: str | None) -> str | None:
@@ -147,6 +161,7 @@ class CaseBook:
         self._policies: dict[tuple[str, str], float] | None = None
         self._index: OpenCaseIndex | None = None
         self._index_max_id = 0
+        self._directory: Directory | None = None
 
     # --- notifier -------------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -167,6 +182,24 @@ class CaseBook:
             self._classifier = None
             self._rules = None
             self._policies = None
+            self._directory = None
+
+    def directory(self) -> Directory:
+        with self._lock:
+            current = self._directory
+            if current is not None and time.monotonic() - current.loaded_at < DIRECTORY_TTL_S:
+                return current
+            with self.sessions() as s:
+                current = Directory(
+                    channels=frozenset(s.scalars(select(Channel.code))),
+                    categories=frozenset(s.scalars(select(Category.code))),
+                    places=dict(s.execute(select(Place.code, Place.township_code)).all()),
+                    units=frozenset(s.scalars(select(Unit.code).where(Unit.active))),
+                    sections=frozenset(s.execute(select(Section.unit_code, Section.code)).all()),
+                    loaded_at=time.monotonic(),
+                )
+            self._directory = current
+            return current
 
     def classifier(self) -> Classifier:
         with self._lock:
@@ -280,22 +313,25 @@ class CaseBook:
         self._event(s, case, actor, action.value, reason, status_from=before, status_to=case.status, **detail)
         return before
 
-    def _unit(self, s: Session, code: str) -> Unit:
-        unit = s.get(Unit, code)
-        if unit is None or not unit.active:
+    def _unit(self, s: Session, code: str) -> None:
+        if code not in self.directory().units:
             raise InvalidInput(f"unknown handling unit {code!r}")
-        return unit
 
-    def _next_number(self, s: Session, at: datetime) -> str:
+    def _next_number(self, at: datetime) -> str:
+        """The next number of the day, taken in a transaction of its own: the day's counter row is
+        locked for one statement, not for the whole intake (a gap after a failed intake is fine)."""
         day = at.astimezone(self.tz).strftime("%y%m%d")
-        insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = (
-            insert(CaseNumberCounter)
-            .values(day=day, last=1)
-            .on_conflict_do_update(index_elements=["day"], set_={"last": CaseNumberCounter.last + 1})
-            .returning(CaseNumberCounter.last)
-        )
-        return f"{day}{s.execute(statement).scalar_one():04d}"
+        with self.sessions() as s:
+            insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+            statement = (
+                insert(CaseNumberCounter)
+                .values(day=day, last=1)
+                .on_conflict_do_update(index_elements=["day"], set_={"last": CaseNumberCounter.last + 1})
+                .returning(CaseNumberCounter.last)
+            )
+            sequence = s.execute(statement).scalar_one()
+            s.commit()
+        return f"{day}{sequence:04d}"
 
     def _caller(self, s: Session, phone: str | None, name: str | None, email: str | None) -> Caller | None:
         if phone is None:
@@ -312,24 +348,35 @@ class CaseBook:
     # --- intake -------------------------------------------------------------------------------------------
     def open(self, appeal: NewAppeal, actor: Actor) -> Case:
         """Register a new appeal as a case (received); idempotent by `call_id`."""
+        return self._open(appeal, actor, screen=False)[0]
+
+    def open_and_screen(self, appeal: NewAppeal, actor: Actor) -> tuple[Case, Screening]:
+        """Register, classify, link to a master or route a new appeal, in one transaction."""
+        case, screening = self._open(appeal, actor, screen=True)
+        if screening is None:  # the same call id was opened before: screen what is there
+            screening = self.screen(case.number, requested_category=appeal.requested_category)
+        return case, screening
+
+    def _open(self, appeal: NewAppeal, actor: Actor, *, screen: bool) -> tuple[Case, Screening | None]:
         require(actor, "open")
         description = appeal.description or ""
         if len(description) > MAX_DESCRIPTION:
             raise InvalidInput(f"description is longer than {MAX_DESCRIPTION} characters")
         phone = normalise_phone(appeal.caller_phone)
+        directory = self.directory()
+        if appeal.channel not in directory.channels:
+            raise InvalidInput(f"unknown channel {appeal.channel!r}")
         for _attempt in range(3):
             with self.sessions() as s:
                 if appeal.call_id:
                     existing = s.scalar(select(Case).where(Case.call_id == appeal.call_id))
                     if existing is not None:
-                        return existing
-                if s.get(Channel, appeal.channel) is None:
-                    raise InvalidInput(f"unknown channel {appeal.channel!r}")
+                        return existing, None
                 now = self.clock.now()
                 received = appeal.received_at or now
                 caller = self._caller(s, phone, appeal.caller_name, appeal.email)
                 case = Case(
-                    number=self._next_number(s, received),
+                    number=self._next_number(received),
                     call_id=appeal.call_id,
                     token=secrets.token_hex(8),
                     status=Status.RECEIVED.value,
@@ -355,154 +402,147 @@ class CaseBook:
                 s.add(case)
                 try:
                     s.flush()
-                    self._event(
-                        s,
-                        case,
-                        actor,
-                        "received",
-                        channel=appeal.channel,
-                        origin=appeal.origin,
-                        line=appeal.line_number,
-                        requested_category=appeal.requested_category,
+                except IntegrityError:
+                    s.rollback()
+                    continue  # the same call opened meanwhile: look again
+                self._event(
+                    s,
+                    case,
+                    actor,
+                    "received",
+                    channel=appeal.channel,
+                    origin=appeal.origin,
+                    line=appeal.line_number,
+                    requested_category=appeal.requested_category,
+                )
+                notices = [
+                    CaseNotice(
+                        "case.received", case.number, case.status, {"channel": case.channel_code, "origin": case.origin}
                     )
+                ]
+                screening = None
+                if screen:
+                    screening, more = self._screen(s, case, appeal.requested_category)
+                    notices += more
+                try:
                     s.commit()
                 except IntegrityError:
                     s.rollback()
-                    continue  # the same call opened meanwhile, or a number race: look again
-                s.refresh(case)
-                self._notify(
-                    [
-                        CaseNotice(
-                            "case.received",
-                            case.number,
-                            case.status,
-                            {"channel": case.channel_code, "origin": case.origin},
-                        )
-                    ]
-                )
-                return case
+                    continue
+                self._index_update(case)
+                self._notify(notices)
+                return case, screening
         raise InvalidInput("could not open the case; try again")
 
     def screen(self, number: str, *, requested_category: str | None = None) -> Screening:
-        """Classify a received case and, when confident, register it, link it to its master when it
-        is a duplicate, and dispatch it by the routing rules: all within seconds, without a person."""
-        with self.sessions() as s:
-            case = self.get(s, number)
-            text = " ".join(t for t in (case.description, case.transcript or "") if t)
-            status = case.status
-        result = self.classifier().classify(text)
-        category = result.category.code
-        confident = result.confident
-        if requested_category and not confident:
-            with self.sessions() as s:
-                if s.get(Category, requested_category) is not None:
-                    category, confident = requested_category, True  # the citizen chose the type (Open311)
+        """Classify a received case and, when confident, register it; link it to its master when it
+        is a duplicate, or dispatch it by the routing rules: in one transaction, without a person."""
         with self.sessions() as s:
             case = self._case_for_update(s, number)
-            case.classification = result.to_json()
-            case.urgency = result.urgency.code or "normal"
-            case.place_code = result.place.code
-            case.township_code = result.township
-            self._event(
-                s,
-                case,
-                CLASSIFIER,
-                "classified",
-                category=category,
-                confidence=result.category.confidence,
-                evidence=list(result.category.evidence),
-                place=result.place.code,
-                urgency=case.urgency,
-                confident=confident,
-            )
+            result, notices = self._screen(s, case, requested_category)
             s.commit()
+        self._index_update(case)
+        self._notify(notices)
+        return result
+
+    def _screen(self, s: Session, case: Case, requested_category: str | None) -> tuple[Screening, list[CaseNotice]]:
+        text = " ".join(t for t in (case.description, case.transcript or "") if t)
+        result = self.classifier().classify(text)
+        category, confident = result.category.code, result.confident
+        directory = self.directory()
+        if requested_category and not confident and requested_category in directory.categories:
+            category, confident = requested_category, True  # the citizen chose the type (Open311)
+        notices: list[CaseNotice] = []
+        status = case.status
+        case.classification = result.to_json()
+        self._event(
+            s,
+            case,
+            CLASSIFIER,
+            "classified",
+            category=category,
+            confidence=result.category.confidence,
+            evidence=list(result.category.evidence),
+            place=result.place.code,
+            urgency=result.urgency.code,
+            confident=confident,
+        )
+        if status != Status.RECEIVED:
+            return Screening(result, False, None, (), None, False), notices
+        case.urgency = result.urgency.code or "normal"
+        case.place_code, case.township_code = result.place.code, result.township
         registered = dispatched = False
         duplicate_of: str | None = None
         chosen_route: Route | None = None
-        if status != Status.RECEIVED:
-            return Screening(result, False, None, (), None, False)
         if confident and category:
-            self.register(
-                number,
-                CLASSIFIER,
-                category=category,
-                place=result.place.code,
-                urgency=result.urgency.code,
-                reason="automatic screening",
-            )
+            self._register(s, case, CLASSIFIER, category=category, reason="automatic screening")
+            notices.append(CaseNotice("case.registered", case.number, case.status, {"category": category}))
             registered = True
-        master, suggestions = self._find_duplicates(number)
+        master, suggestions = self._find_duplicates(s, case)
         if master is not None:
-            self.merge(
-                number,
-                master.number,
+            master_case = s.get(Case, master.case_id)
+            assert master_case is not None
+            self._merge(
+                s,
+                case,
+                master_case,
                 CLASSIFIER,
                 score=master.score,
                 automatic=True,
                 reason=f"same appeal as {master.number} (score {master.score:.2f})",
             )
+            notices.append(CaseNotice("case.merged", case.number, case.status, {"master": master.number}))
             duplicate_of = master.number
         elif registered:
-            with self.sessions() as s:
-                chosen_route = self.suggest_route(s, self.get(s, number))
+            chosen_route = self.suggest_route(s, case)
             if chosen_route is not None:
-                self.dispatch(
-                    number,
+                self._dispatch(
+                    s,
+                    case,
                     ROUTER,
                     lead=chosen_route.lead,
                     co_units=chosen_route.co_units,
                     deadline_hours=chosen_route.deadline_hours,
+                    reply_due=None,
                     reason=f"routing rule {chosen_route.rule_id}",
                 )
-                dispatched = True
-        return Screening(result, registered, duplicate_of, suggestions, chosen_route, dispatched)
-
-    def _find_duplicates(self, number: str) -> tuple[Match | None, tuple[Match, ...]]:
-        with self.sessions() as s:
-            case = self.get(s, number)
-            features = self._features(case)
-            matches = [
-                m for m in self.duplicate_index(s).candidates(features, self.clock.now()) if m.case_id != case.id
-            ]
-            master: Match | None = None
-            if matches and matches[0].score >= AUTO_THRESHOLD:
-                master = matches[0]
-                target = s.get(Case, master.case_id)
-                while target is not None and target.duplicate_of_id is not None:  # follow to the real master
-                    target = s.get(Case, target.duplicate_of_id)
-                if target is None or target.status in (Status.CLOSED, Status.MERGED):
-                    master = None
-                else:
-                    master = Match(
-                        target.id,
-                        target.number,
-                        master.score,
-                        master.text,
-                        master.place,
-                        master.category,
-                        master.same_caller,
-                    )
-            suggestions = tuple(m for m in matches if master is None or m.case_id != master.case_id)
-            for match in suggestions:
-                exists = s.scalar(
-                    select(DuplicateLink.id).where(
-                        DuplicateLink.case_id == case.id, DuplicateLink.master_id == match.case_id
+                notices.append(
+                    CaseNotice(
+                        "case.dispatched",
+                        case.number,
+                        case.status,
+                        {"lead": chosen_route.lead, "co_units": list(chosen_route.co_units)},
                     )
                 )
-                if exists is None:
-                    s.add(
-                        DuplicateLink(
-                            case_id=case.id,
-                            master_id=match.case_id,
-                            score=match.score,
-                            state="suggested",
-                            automatic=True,
-                            created_at=self.clock.now(),
-                        )
-                    )
-                    self._event(s, case, CLASSIFIER, "duplicate_suggested", master=match.number, score=match.score)
-            s.commit()
-            self._index_update(case)
+                dispatched = True
+        return Screening(result, registered, duplicate_of, suggestions, chosen_route, dispatched), notices
+
+    def _find_duplicates(self, s: Session, case: Case) -> tuple[Match | None, tuple[Match, ...]]:
+        features = self._features(case)
+        matches = [m for m in self.duplicate_index(s).candidates(features, self.clock.now()) if m.case_id != case.id]
+        master: Match | None = None
+        if matches and matches[0].score >= AUTO_THRESHOLD:
+            best = matches[0]
+            target = s.get(Case, best.case_id)
+            while target is not None and target.duplicate_of_id is not None:  # follow to the real master
+                target = s.get(Case, target.duplicate_of_id)
+            if target is not None and target.status not in (Status.CLOSED, Status.MERGED) and target.id != case.id:
+                master = Match(
+                    target.id, target.number, best.score, best.text, best.place, best.category, best.same_caller
+                )
+        suggestions = tuple(m for m in matches if master is None or m.case_id != master.case_id)
+        for match in suggestions:
+            s.add(
+                DuplicateLink(
+                    case_id=case.id,
+                    master_id=match.case_id,
+                    score=match.score,
+                    state="suggested",
+                    automatic=True,
+                    created_at=self.clock.now(),
+                )
+            )
+            self._event(s, case, CLASSIFIER, "duplicate_suggested", master=match.number, score=match.score)
         return master, suggestions
 
     # --- the lifecycle ----------------------------------------------------------------------------------
@@ -521,37 +561,52 @@ class CaseBook:
         require(actor, "register")
         with self.sessions() as s:
             case = self._case_for_update(s, number)
-            next_status(case.status, Action.REGISTER)
-            if s.get(Category, category) is None:
-                raise InvalidInput(f"unknown category {category!r}")
-            if place is not None:
-                place_row = s.get(Place, place)
-                if place_row is None:
-                    raise InvalidInput(f"unknown place {place!r}")
-                case.place_code, case.township_code = place, place_row.township_code
-            if urgency is not None:
-                if urgency not in URGENCIES:
-                    raise InvalidInput(f"urgency must be one of {', '.join(URGENCIES)}")
-                case.urgency = urgency
-            if description is not None:
-                if len(description) > MAX_DESCRIPTION:
-                    raise InvalidInput(f"description is longer than {MAX_DESCRIPTION} characters")
-                case.description = description
-            first = case.registered_at is None
-            self._move(
-                s, case, Action.REGISTER, actor, reason, category=category, place=case.place_code, urgency=case.urgency
+            self._register(
+                s, case, actor, category=category, place=place, urgency=urgency, description=description, reason=reason
             )
-            case.category_code = category
-            case.needs_intake = False
-            now = self.clock.now()
-            if first:
-                case.registered_at = now
-                case.dispatch_due = now + WINDOW
             s.commit()
-            s.refresh(case)
         self._index_update(case)
         self._notify([CaseNotice("case.registered", number, case.status, {"category": category})])
         return case
+
+    def _register(
+        self,
+        s: Session,
+        case: Case,
+        actor: Actor,
+        *,
+        category: str,
+        place: str | None = None,
+        urgency: str | None = None,
+        description: str | None = None,
+        reason: str = "",
+    ) -> None:
+        next_status(case.status, Action.REGISTER)
+        directory = self.directory()
+        if category not in directory.categories:
+            raise InvalidInput(f"unknown category {category!r}")
+        if place is not None:
+            if place not in directory.places:
+                raise InvalidInput(f"unknown place {place!r}")
+            case.place_code, case.township_code = place, directory.places[place]
+        if urgency is not None:
+            if urgency not in URGENCIES:
+                raise InvalidInput(f"urgency must be one of {', '.join(URGENCIES)}")
+            case.urgency = urgency
+        if description is not None:
+            if len(description) > MAX_DESCRIPTION:
+                raise InvalidInput(f"description is longer than {MAX_DESCRIPTION} characters")
+            case.description = description
+        first = case.registered_at is None
+        self._move(
+            s, case, Action.REGISTER, actor, reason, category=category, place=case.place_code, urgency=case.urgency
+        )
+        case.category_code = category
+        case.needs_intake = False
+        if first:
+            now = self.clock.now()
+            case.registered_at = now
+            case.dispatch_due = now + WINDOW
 
     def dispatch(
         self,
@@ -568,51 +623,76 @@ class CaseBook:
         require(actor, "dispatch")
         with self.sessions() as s:
             case = self._case_for_update(s, number)
-            next_status(case.status, Action.DISPATCH)
-            suggested = self.suggest_route(s, case) if lead is None else None
-            if lead is None:
-                if suggested is None:
-                    raise InvalidInput("no lead unit given and no routing rule matches this case")
-                lead, co_units = suggested.lead, suggested.co_units
-                deadline_hours = deadline_hours if deadline_hours is not None else suggested.deadline_hours
-            self._unit(s, lead)
-            co = [c for c in dict.fromkeys(co_units) if c != lead]
-            for unit in co:
-                self._unit(s, unit)
-            now = self.clock.now()
-            if reply_due is None:
-                if deadline_hours is None:
-                    _rules, policies = self._routing(s)
-                    deadline_hours = policy_hours(policies, case.category_code or "general", case.urgency)
-                if deadline_hours <= 0:
-                    raise InvalidInput("the handling deadline must be in the future")
-                reply_due = now + timedelta(hours=deadline_hours)
-            elif reply_due <= now:
+            co = self._dispatch(
+                s,
+                case,
+                actor,
+                lead=lead,
+                co_units=co_units,
+                deadline_hours=deadline_hours,
+                reply_due=reply_due,
+                reason=reason,
+            )
+            s.commit()
+        self._notify(
+            [CaseNotice("case.dispatched", number, case.status, {"lead": case.lead_unit_code, "co_units": co})]
+        )
+        return case
+
+    def _dispatch(
+        self,
+        s: Session,
+        case: Case,
+        actor: Actor,
+        *,
+        lead: str | None,
+        co_units: Iterable[str],
+        deadline_hours: float | None,
+        reply_due: datetime | None,
+        reason: str,
+    ) -> list[str]:
+        next_status(case.status, Action.DISPATCH)
+        if lead is None:
+            suggested = self.suggest_route(s, case)
+            if suggested is None:
+                raise InvalidInput("no lead unit given and no routing rule matches this case")
+            lead, co_units = suggested.lead, suggested.co_units
+            deadline_hours = deadline_hours if deadline_hours is not None else suggested.deadline_hours
+        units = self.directory().units
+        co = [c for c in dict.fromkeys(co_units) if c != lead]
+        for unit in (lead, *co):
+            if unit not in units:
+                raise InvalidInput(f"unknown handling unit {unit!r}")
+        now = self.clock.now()
+        if reply_due is None:
+            if deadline_hours is None:
+                _rules, policies = self._routing(s)
+                deadline_hours = policy_hours(policies, case.category_code or "general", case.urgency)
+            if deadline_hours <= 0:
                 raise InvalidInput("the handling deadline must be in the future")
-            self._move(s, case, Action.DISPATCH, actor, reason, lead=lead, co_units=co, reply_due=reply_due)
+            reply_due = now + timedelta(hours=deadline_hours)
+        elif reply_due <= now:
+            raise InvalidInput("the handling deadline must be in the future")
+        self._move(s, case, Action.DISPATCH, actor, reason, lead=lead, co_units=co, reply_due=reply_due)
+        round_no = 1
+        if case.dispatched_at is not None:  # dispatched before: a new round replaces the old one
             round_no = (s.scalar(select(func.max(Assignment.round)).where(Assignment.case_id == case.id)) or 0) + 1
             for old in s.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active)):
                 old.active = False
+        s.add(Assignment(case_id=case.id, unit_code=lead, role="lead", round=round_no, active=True, dispatched_at=now))
+        for unit in co:
             s.add(
-                Assignment(case_id=case.id, unit_code=lead, role="lead", round=round_no, active=True, dispatched_at=now)
+                Assignment(case_id=case.id, unit_code=unit, role="co", round=round_no, active=True, dispatched_at=now)
             )
-            for unit in co:
-                s.add(
-                    Assignment(
-                        case_id=case.id, unit_code=unit, role="co", round=round_no, active=True, dispatched_at=now
-                    )
-                )
-            case.lead_unit_code, case.lead_section_code = lead, None
-            if case.dispatched_at is None:
-                case.dispatched_at = now
-            case.accept_due = now + WINDOW
-            case.accepted_at = None if round_no > 1 else case.accepted_at
-            case.reply_due = reply_due
-            case.replied_at = None
-            s.commit()
-            s.refresh(case)
-        self._notify([CaseNotice("case.dispatched", number, case.status, {"lead": lead, "co_units": co})])
-        return case
+        case.lead_unit_code, case.lead_section_code = lead, None
+        if case.dispatched_at is None:
+            case.dispatched_at = now
+        else:
+            case.accepted_at = None
+        case.accept_due = now + WINDOW
+        case.reply_due = reply_due
+        case.replied_at = None
+        return co
 
     def return_case(self, number: str, actor: Actor, *, reason: str) -> Case:
         """The lead unit says the case is not theirs (退回): back to the center, which re-dispatches
@@ -638,10 +718,7 @@ class CaseBook:
             case = self._case_for_update(s, number)
             next_status(case.status, Action.ACCEPT)
             require(actor, "accept", lead_unit=case.lead_unit_code)
-            known = s.scalar(
-                select(Section.id).where(Section.unit_code == case.lead_unit_code, Section.code == section)
-            )
-            if known is None:
+            if (case.lead_unit_code, section) not in self.directory().sections:
                 raise InvalidInput(f"unit {case.lead_unit_code} has no section {section!r}")
             self._move(s, case, Action.ACCEPT, actor, reason, unit=case.lead_unit_code, section=section)
             now = self.clock.now()
@@ -982,37 +1059,49 @@ class CaseBook:
         with self.sessions() as s:
             case = self._case_for_update(s, number)
             master = self.get(s, master_number)
-            while master.duplicate_of_id is not None:
-                master = s.get(Case, master.duplicate_of_id)  # type: ignore[assignment]
-            if master.id == case.id:
-                raise InvalidInput("that would make the case its own master")
-            if master.status in (Status.CLOSED, Status.MERGED):
-                raise InvalidTransition(f"master case {master.number} is {master.status}")
-            self._move(s, case, Action.MERGE, actor, reason, master=master.number, score=score, automatic=automatic)
-            case.duplicate_of_id = master.id
-            case.needs_intake = False
-            link = s.scalar(
-                select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master.id)
-            )
-            if link is None:
-                link = DuplicateLink(
-                    case_id=case.id,
-                    master_id=master.id,
-                    score=score or 1.0,
-                    automatic=automatic,
-                    created_at=self.clock.now(),
-                    state="linked",
-                )
-                s.add(link)
-            link.state, link.decided_by = "linked", actor.name
-            for children in s.scalars(select(Case).where(Case.duplicate_of_id == case.id)):
-                children.duplicate_of_id = master.id  # the master's duplicates follow it
-            self._event(s, master, actor, "duplicate_linked", duplicate=case.number, score=score)
+            self._merge(s, case, master, actor, score=score, automatic=automatic, reason=reason)
             s.commit()
-            s.refresh(case)
         self._index_update(case)
         self._notify([CaseNotice("case.merged", number, case.status, {"master": master_number})])
         return case
+
+    def _merge(
+        self,
+        s: Session,
+        case: Case,
+        master: Case,
+        actor: Actor,
+        *,
+        score: float | None,
+        automatic: bool,
+        reason: str,
+    ) -> None:
+        while master.duplicate_of_id is not None:
+            master = s.get(Case, master.duplicate_of_id)  # type: ignore[assignment]
+        if master.id == case.id:
+            raise InvalidInput("that would make the case its own master")
+        if master.status in (Status.CLOSED, Status.MERGED):
+            raise InvalidTransition(f"master case {master.number} is {master.status}")
+        self._move(s, case, Action.MERGE, actor, reason, master=master.number, score=score, automatic=automatic)
+        case.duplicate_of_id = master.id
+        case.needs_intake = False
+        link = s.scalar(
+            select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master.id)
+        )
+        if link is None:
+            link = DuplicateLink(
+                case_id=case.id,
+                master_id=master.id,
+                score=score or 1.0,
+                automatic=automatic,
+                created_at=self.clock.now(),
+                state="linked",
+            )
+            s.add(link)
+        link.state, link.decided_by = "linked", actor.name
+        for child in s.scalars(select(Case).where(Case.duplicate_of_id == case.id)):
+            child.duplicate_of_id = master.id  # the case's own duplicates follow it to the master
+        self._event(s, master, actor, "duplicate_linked", duplicate=case.number, score=score)
 
     def unmerge(self, number: str, actor: Actor, *, reason: str) -> Case:
         require(actor, "unmerge")

@@ -163,10 +163,10 @@ def create_request(
             ),
             GATEWAY,
         )
-        screening = svc.book.screen(case.number, requested_category=service_code)
     except CasebookError as exc:
         raise Open311Error(400, str(exc)) from exc
-    notice = "已受理" if screening.duplicate_of is None else f"已受理，与 {screening.duplicate_of} 合并办理"
+    svc.screen(case.number, service_code)  # classified, checked for duplicates and routed in seconds
+    notice = "已受理，正在登记转办"
     return render(
         fmt,
         "service_requests",

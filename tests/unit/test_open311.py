@@ -132,3 +132,26 @@ def test_reads_need_a_key_here_and_unknown_things_are_named(api: TestClient, key
     assert api.get(f"{BASE}/requests.json", params={"api_key": key, "status": "pending"}).status_code == 400
     assert api.get(f"{BASE}/requests.json", params={"api_key": key, "service_request_id": "1,x"}).status_code == 400
     assert api.get(f"{BASE}/services/no.such.json").json()[0]["code"] == 404
+
+
+def test_screening_follows_the_answer_and_the_sweep_catches_what_was_missed(
+    book, auth: AuthService, reports, key: str, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from casebook.api.app import create_app
+    from casebook.api.deps import Services
+    from casebook.cases.screening import BackgroundScreener, screen_pending
+
+    screener = BackgroundScreener(book)
+    lost: list[str] = []
+    with TestClient(create_app(Services(book, auth, reports, screen_later=screener.submit))) as api:
+        number = _post(api, key).json()[0]["service_request_id"]  # type: ignore[attr-defined]
+        screener.drain()
+        [request] = api.get(f"{BASE}/requests/{number}.json", params={"api_key": key}).json()
+        assert request["agency_responsible"] == "五津镇"
+    # a process that died before screening: the case waits, received, until the sweep
+    with TestClient(create_app(Services(book, auth, reports, screen_later=lambda n, c: lost.append(n)))) as api:
+        number = _post(api, key).json()[0]["service_request_id"]  # type: ignore[attr-defined]
+    assert lost == [number] and book._fresh(number).status == "received"
+    clock.advance(minutes=1)
+    assert screen_pending(book) >= 1
+    assert book._fresh(number).status == "dispatched"

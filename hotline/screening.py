@@ -1,0 +1,21 @@
+"""Where screening after intake runs: a Celery worker, or a thread of the API process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from casebook.cases.screening import BackgroundScreener
+from casebook.cases.services import CaseBook
+from common.settings import Settings
+
+
+def screen_later(settings: Settings, book: CaseBook) -> Callable[[str, str | None], None]:
+    """After intake, screening runs in a Celery worker (celery mode) or a thread of this process."""
+    if settings.task_mode == "celery":
+        from casebook.tasks import screen_task
+
+        def send(number: str, category: str | None) -> None:
+            screen_task.delay(number, category)
+
+        return send
+    return BackgroundScreener(book).submit
