@@ -150,7 +150,8 @@ def test_screening_follows_the_answer_and_the_sweep_catches_what_was_missed(
         assert request["agency_responsible"] == "五津镇"
     # a process that died before screening: the case waits, received, until the sweep
     with TestClient(create_app(Services(book, auth, reports, screen_later=lambda n, c: lost.append(n)))) as api:
-        number = _post(api, key).json()[0]["service_request_id"]  # type: ignore[attr-defined]
+        answer = _post(api, key, service_code="urban.streetlights", description="安西镇老街路灯不亮")
+        number = answer.json()[0]["service_request_id"]  # type: ignore[attr-defined]
     assert lost == [number] and book._fresh(number).status == "received"
     clock.advance(minutes=1)
     assert screen_pending(book) >= 1
