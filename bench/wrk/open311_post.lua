@@ -12,7 +12,8 @@ local problems = {
   {"consultation", "请问办理居住证需要什么材料"},
 }
 local counter = 0
-math.randomseed(os.time())
+-- each wrk thread has its own Lua state: seed it apart (a table's address differs per state)
+math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
 
 local function urlencode(s)
   return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))

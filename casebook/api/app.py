@@ -56,6 +56,7 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
         description="Unified appeals center: every appeal from any channel is one case with an owner and a clock.",
     )
     app.state.services = services
+    app.add_middleware(RefuseNul)
     for router in (cases_router, directory_router, auth_router, reports_router, open311_router):
         app.include_router(router)
 
@@ -80,17 +81,6 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
             except Exception as exc:  # a failing dependency is reported, not raised
                 components[name] = ComponentHealth(ok=False, detail={"error": str(exc)[:200]})
         return StatusOut(ok=all(c.ok for c in components.values()), components=components)
-
-    @app.middleware("http")
-    async def refuse_nul_bytes(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """NUL cannot be stored in PostgreSQL text: refuse it at the door with a reason."""
-        body = await request.body()
-        if "%00" in request.url.query or "%00" in request.url.path or b"\x00" in body or b"\\u0000" in body:
-            problem = "the request contains a NUL character, which is not allowed in any field"
-            if _is_open311(request):
-                return error_response(format_of(request), [(400, problem)])
-            return JSONResponse({"detail": problem}, status_code=400)
-        return await call_next(request)
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> Response:
@@ -124,6 +114,59 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     return app
+
+
+NUL_PROBLEM = "the request contains a NUL character, which is not allowed in any field"
+
+
+class RefuseNul:
+    """NUL cannot be stored in PostgreSQL text: refuse it at the door, with a reason.
+
+    A plain ASGI middleware (no per-request task or body copy): it looks at the path and the
+    query string, and at each body chunk as it streams in.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if (
+            b"%00" in scope.get("query_string", b"")
+            or "\x00" in scope.get("path", "")
+            or "%00" in scope.get("raw_path", b"").decode("latin-1")
+        ):
+            await self._refuse(scope, receive, send)
+            return
+        body: list[bytes] = []
+        more = True
+        while more:  # the body is small (forms, JSON): read it, check it, then replay it
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            if b"\x00" in chunk or b"\\u0000" in chunk:
+                await self._refuse(scope, receive, send)
+                return
+            body.append(chunk)
+            more = message.get("more_body", False)
+        replay = iter([{"type": "http.request", "body": b"".join(body), "more_body": False}])
+
+        async def replayed() -> Any:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
+
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if path.startswith("/open311/"):
+            fmt = "xml" if path.endswith(".xml") else "json"
+            response: Response = error_response(fmt, [(400, NUL_PROBLEM)])
+        else:
+            response = JSONResponse({"detail": NUL_PROBLEM}, status_code=400)
+        await response(scope, receive, send)
 
 
 def _plain(errors: Any) -> Any:

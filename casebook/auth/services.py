@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from casebook.clock import Clock, SystemClock
 from casebook.db.models import AccessToken, ApiKey, Channel, Unit, User
 
 TOKEN_LIFETIME = timedelta(hours=12)
+KEY_CACHE_S = 60.0
 MIN_PASSWORD = 10
 
 
@@ -46,6 +48,7 @@ class AuthService:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
+        self._keys: dict[str, tuple[str, float]] = {}
 
     # --- people ---------------------------------------------------------------------------------------
     def create_user(
@@ -158,8 +161,19 @@ class AuthService:
         return clear
 
     def channel_for_key(self, key: str) -> str | None:
+        """The channel of an active key. Known keys are remembered for a minute (a busy client
+        sends hundreds of requests a second); a revoked key stops working within that minute."""
+        hashed = digest(key)
+        cached = self._keys.get(hashed)
+        if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_S:
+            return cached[0]
         with self.sessions() as s:
-            return s.scalar(select(ApiKey.channel_code).where(ApiKey.key_hash == digest(key), ApiKey.active))
+            channel = s.scalar(select(ApiKey.channel_code).where(ApiKey.key_hash == hashed, ApiKey.active))
+        if channel is not None:
+            self._keys[hashed] = (channel, time.monotonic())
+        else:
+            self._keys.pop(hashed, None)
+        return channel
 
     def ensure_user(self, username: str, role: Role, *, unit: str | None = None, display_name: str = "") -> None:
         with self.sessions() as s:

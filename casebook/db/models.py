@@ -259,7 +259,11 @@ class Assignment(Base):
     """A unit's share of a case: the lead (one) or a co-handler (会办单位)."""
 
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("case_id", "unit_code", "round"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "unit_code", "round"),
+        Index("ix_assignments_case_unit", "case_id", "unit_code"),
+        Index("ix_assignments_unit_case", "unit_code", "case_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)

@@ -134,9 +134,8 @@ def create_request(
         raise Open311Error(403, "api_key is not valid")
     if not service_code:
         raise Open311Error(400, "service_code is required")
-    with svc.book.sessions() as s:
-        if s.get(Category, service_code) is None:
-            raise Open311Error(404, f"unknown service_code {service_code[:64]}")
+    if service_code not in svc.book.directory().categories:
+        raise Open311Error(404, f"unknown service_code {service_code[:64]}")
     latitude = _float("lat", lat, -90, 90)
     longitude = _float("long", long, -180, 180)
     if (latitude is None) != (longitude is None):

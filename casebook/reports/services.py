@@ -57,6 +57,8 @@ class ReportService:
     def month_bounds(self, month: str) -> tuple[datetime, datetime]:
         try:
             year, number = (int(p) for p in month.split("-"))
+            if not 2000 <= year <= 2999:
+                raise ValueError
             first = datetime(year, number, 1, tzinfo=self.tz)
         except (ValueError, TypeError):
             raise InvalidInput("month is YYYY-MM") from None
@@ -67,6 +69,8 @@ class ReportService:
         """The week before the given Monday (the leader takes it on that Monday afternoon)."""
         if monday.weekday() != 0:
             raise InvalidInput("the leader-duty report is for a Monday (YYYY-MM-DD)")
+        if not 2000 <= monday.year <= 2999:
+            raise InvalidInput("the Monday must be between the years 2000 and 2999")
         end = datetime(monday.year, monday.month, monday.day, tzinfo=self.tz)
         return end - timedelta(days=7), end
 

@@ -189,3 +189,14 @@ def test_who_may_act(book: CaseBook, clock: FixedClock) -> None:
         book.leader_decision(number, SUPERVISOR, decision="x", deadline=clock.now() + timedelta(days=1))
     with pytest.raises(Forbidden):
         book.register(number, ENV, category="general")
+
+
+def test_case_numbers_keep_every_digit_past_the_ten_thousandth_of_a_day(book: CaseBook, clock: FixedClock) -> None:
+    from casebook.db.models import CaseNumberCounter
+
+    day = clock.now().astimezone(book.tz).strftime("%y%m%d")
+    with book.sessions() as s:
+        s.merge(CaseNumberCounter(day=day, last=9999))
+        s.commit()
+    assert _open(book) == f"{day}10000"
+    assert _open(book) == f"{day}10001"

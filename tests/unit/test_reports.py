@@ -208,3 +208,16 @@ def test_scheduled_reports_are_made_when_due_and_once(month: tuple) -> None:
     assert reports.due() == [("leader-duty", "2027-03-01"), ("monthly", "2027-02")]
     assert len(reports.make_due()) == 2
     assert reports.due() == []
+
+
+def test_periods_far_in_the_past_or_future_are_refused(month: tuple) -> None:
+    from casebook.cases.errors import InvalidInput
+
+    _book, reports, _clock, _auth = month
+    for call in (
+        lambda: reports.leader_duty(date(1, 1, 1)),
+        lambda: reports.monthly("0001-01"),
+        lambda: reports.monthly("9999-12"),
+    ):
+        with pytest.raises(InvalidInput):
+            call()
