@@ -32,6 +32,10 @@ from ivr.ports import (
 log = logging.getLogger(__name__)
 
 MAX_CASE_NUMBER_DIGITS = 16
+# statuses with a prompt of their own ("status-<code>" in prompts.yaml); others say "in progress"
+STATUS_PROMPTS = frozenset(
+    {"received", "registered", "dispatched", "accepted", "replied", "closed", "reopened", "interview", "leader_review"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +180,8 @@ class HotlineFlow:
             if view is None:
                 await self.leg.play(Sound("status-not-found"))
                 continue
-            await self.leg.play(Sound("status-prefix"), Digits(view.number), Sound(f"status-{view.status}"))
+            status = view.status if view.status in STATUS_PROMPTS else "unknown"
+            await self.leg.play(Sound("status-prefix"), Digits(view.number), Sound(f"status-{status}"))
             return
 
     async def _collect_number(self) -> str:

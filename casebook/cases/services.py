@@ -418,6 +418,8 @@ class CaseBook:
                     existing = s.scalar(select(Case).where(Case.call_id == appeal.call_id))
                     if existing is not None:
                         return existing, None
+                # the number first, in its own transaction, before this one writes (SQLite has one writer)
+                values["number"] = self._day_number(received)
                 insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
                 if phone is not None:
                     values["caller_id"] = s.execute(
@@ -426,7 +428,6 @@ class CaseBook:
                         .on_conflict_do_update(index_elements=["phone"], set_={"phone": phone})
                         .returning(Caller.id)
                     ).scalar_one()
-                values["number"] = self._day_number(received)
                 try:
                     values["id"] = s.execute(insert(Case).values(**values).returning(Case.id)).scalar_one()
                 except IntegrityError:

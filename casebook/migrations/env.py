@@ -20,6 +20,10 @@ def run_migrations_online() -> None:
         return
     engine = make_sync_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # batch migrations rebuild tables; SQLite checks foreign keys against the dropped copy
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,51 @@
+"""Embedded mode: the same migrations and services on SQLite (what `make up` runs by default)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from casebook.cases.queries import CaseFilter, list_cases
+from casebook.cases.services import CaseBook, NewAppeal
+from casebook.clock import FixedClock
+from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.db.migrate import downgrade, upgrade
+from casebook.db.models import Case
+from casebook.directory.seed import seed_directory
+from tests.unit.conftest import AGENT, LINES, SUPERVISOR, handler
+
+
+def test_the_casebook_works_on_sqlite_from_migration_to_reply(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as s:
+        seed_directory(s, LINES)
+    clock = FixedClock(datetime(2027, 3, 1, 1, 0, tzinfo=UTC))
+    book = CaseBook(sessions, clock=clock, recordings_dir=tmp_path / "rec")
+    case, screening = book.open_and_screen(
+        NewAppeal(
+            channel="line-12345",
+            description="花源工业园工厂偷排污水，河水发黑",
+            caller_phone="13800000051",
+            call_id="sqlite-call-1",
+        ),
+        AGENT,
+    )
+    assert screening.dispatched and case.number == "2703010001"
+    again = book.open(NewAppeal(channel="line-12345", call_id="sqlite-call-1"), AGENT)
+    assert again.number == case.number
+    env = handler("env")
+    book.accept(case.number, env, section="pollution")
+    book.reply(case.number, env, text="已查处")
+    with sessions() as s:
+        stored = s.scalar(select(Case).where(Case.number == case.number))
+        assert stored is not None and stored.received_at == clock.now()  # read back as UTC, not local time
+        page = list_cases(s, SUPERVISOR, CaseFilter(caller_number="13800000051"), clock.now())
+    assert [c.status for c in page.items] == ["replied"]
+    engine.dispose()
+    downgrade(url, "0001")
+    upgrade(url)
