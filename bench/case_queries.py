@@ -97,6 +97,7 @@ def main() -> int:
                 Actor("h", Role.UNIT_HANDLER, rng.choice(units)),
                 CaseFilter(status=("dispatched", "accepted")),
             ),
+            "a unit holding no case at all": lambda: (Actor("h", Role.UNIT_HANDLER, "civility"), CaseFilter()),
             "category prefix": lambda: (supervisor, CaseFilter(category=rng.choice(["urban", "environment"]))),
             "caller number": lambda: (supervisor, CaseFilter(caller_number=f"139{rng.randint(1, 100000):08d}")),
             "overdue": lambda: (supervisor, CaseFilter(overdue=True)),
