@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	scripts/pip-install.sh $(VENV)/bin/pip install -q --upgrade pip
-	scripts/pip-install.sh $(VENV)/bin/pip install -q -e '.[dev,sip]'
+	scripts/pip-install.sh $(VENV)/bin/pip install -q -e '.[dev,sip,ko-model]'
 	touch $(STAMP)
 
 lint:

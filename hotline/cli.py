@@ -236,8 +236,37 @@ def call(
         typer.echo(f"answered: {result.answered}  talk: {result.duration_s}s  ended by: {result.ended_by}")
         number_opened = _case_opened_since(settings, caller, started) if result.answered else None
         typer.echo(f"case opened: {number_opened or 'none'}")
+        asked = _status_asked(keys or "")
+        if asked and result.answered:
+            typer.echo(f"status asked for {asked}: {_status_of(settings, asked) or 'no such case'}")
     if not result.answered:
         raise typer.Exit(2)
+
+
+def _status_asked(keys: str) -> str | None:
+    """The case number keyed after 2 at the menu (`--keys 2<number>#`), for the printout."""
+    if not keys.startswith("2"):
+        return None
+    number = keys[1:].split("#", 1)[0]
+    return number if number.isdigit() else None
+
+
+def _status_of(settings: object, number: str) -> str | None:
+    """What the IVR read to the caller: the case's status in the casebook."""
+    from sqlalchemy import select
+
+    from casebook.db.engine import make_engine
+    from casebook.db.models import Case
+
+    engine = make_engine(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+    try:
+        with engine.connect() as connection:
+            status = connection.execute(select(Case.status).where(Case.number == number)).scalar()
+        return str(status) if status else None
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
 
 
 def _case_opened_since(settings: object, caller: str, since: object) -> str | None:

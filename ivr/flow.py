@@ -176,7 +176,7 @@ class HotlineFlow:
                 await self.leg.play(Sound("no-input"))
                 continue
             view: CaseStatusView | None = await self.intake.case_status(number)
-            self._step("status-result", found=view is not None)
+            self._step("status-result", found=view is not None, status=view.status if view else None)
             if view is None:
                 await self.leg.play(Sound("status-not-found"))
                 continue

@@ -62,6 +62,28 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "directory_write": frozenset({R.ADMIN}),
     "users": frozenset({R.ADMIN}),
 }
+# how each action reads in an error message ("the role intake_agent may not manage users")
+PHRASES: dict[str, str] = {
+    "open": "open cases",
+    "register": "register cases",
+    "dispatch": "dispatch cases",
+    "merge": "merge cases",
+    "unmerge": "unmerge cases",
+    "return": "return cases",
+    "accept": "accept cases",
+    "reply": "reply to cases",
+    "satisfaction": "record satisfaction",
+    "close": "close cases",
+    "reopen": "reopen cases",
+    "schedule_interview": "schedule interviews",
+    "record_interview": "record interviews",
+    "joint_session": "hold joint handling sessions",
+    "leader_decision": "record leader decisions",
+    "read_all": "read every case",
+    "reports": "read reports",
+    "directory_write": "change the directory",
+    "users": "manage users and API keys",
+}
 UNIT_LEAD_ACTIONS = frozenset({"return", "accept", "reply", "schedule_interview", "record_interview"})
 
 
@@ -71,9 +93,10 @@ def require(actor: Actor, action: str, *, lead_unit: str | None = None) -> None:
         return
     allowed = ACTIONS.get(action, frozenset())
     if actor.role not in allowed:
-        raise Forbidden(f"a {actor.role.value} may not {action.replace('_', ' ')}")
+        raise Forbidden(f"the role {actor.role.value} may not {PHRASES.get(action, action.replace('_', ' '))}")
     if actor.role == R.UNIT_HANDLER and action in UNIT_LEAD_ACTIONS and (actor.unit is None or actor.unit != lead_unit):
-        raise Forbidden(f"only the lead unit's handlers may {action.replace('_', ' ')} this case")
+        phrase = PHRASES.get(action, action).replace(" cases", "").replace(" to cases", "")
+        raise Forbidden(f"only the lead unit's handlers may {phrase} on this case")
 
 
 def can_read_all(actor: Actor) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.auth.policy import Actor, Role
-from casebook.cases.errors import InvalidInput
+from casebook.cases.errors import Conflict, InvalidInput
 from casebook.clock import Clock, SystemClock
 from casebook.db.models import AccessToken, ApiKey, Channel, Unit, User
 
@@ -83,7 +83,7 @@ class AuthService:
             try:
                 s.commit()
             except IntegrityError:
-                raise InvalidInput(f"user {username!r} exists already") from None
+                raise Conflict(f"user {username!r} exists already") from None
             s.refresh(user)
             return user
 

@@ -21,3 +21,9 @@ class Forbidden(CasebookError):
 
 class InvalidInput(CasebookError):
     status_code = 422
+
+
+class Conflict(CasebookError):
+    """The thing exists already (a user name taken)."""
+
+    status_code = 409

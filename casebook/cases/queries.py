@@ -22,8 +22,9 @@ from casebook.cases.schemas import (
     DuplicateOut,
     EventOut,
     ReplyOut,
+    TranscriptOut,
 )
-from casebook.db.models import Assignment, Caller, Case, DuplicateLink
+from casebook.db.models import Assignment, Caller, Case, DuplicateLink, Transcript
 
 S = Status
 
@@ -150,6 +151,8 @@ def public(case: Case, now: datetime, masters: dict[int, str] | None = None) -> 
         caller_number=case.caller.phone if case.caller else None,
         description=case.description,
         transcript=case.transcript,
+        transcript_state=case.transcript_state,
+        transcript_note=case.transcript_note,
         category=case.category_code,
         place=case.place_code,
         township=case.township_code,
@@ -266,4 +269,17 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         ],
         caller_cases=caller_cases,
         recordings=[r.name for r in case.recordings],
+        transcripts=[
+            TranscriptOut(
+                source=t.source,
+                text=t.text,
+                language=t.language,
+                model=t.model,
+                confidence=t.confidence,
+                duration_s=t.duration_s,
+                words=t.words,
+                created_at=t.created_at,
+            )
+            for t in s.scalars(select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id))
+        ],
     )

@@ -24,6 +24,10 @@ class CasePublic(BaseModel):
     caller_number: str | None
     description: str
     transcript: str | None
+    transcript_state: str | None = Field(
+        description="Calls only: waiting, pending, done, or failed (no transcript: a person listens)."
+    )
+    transcript_note: str | None
     category: str | None
     place: str | None
     township: str | None
@@ -82,6 +86,17 @@ class DuplicateOut(BaseModel):
     automatic: bool
 
 
+class TranscriptOut(BaseModel):
+    source: str = Field(description="file (the stored recording), live (during the call), menu (said at the menu)")
+    text: str
+    language: str
+    model: str
+    confidence: float | None
+    duration_s: float | None
+    words: list[dict[str, Any]] = Field(description="{word, start, end, conf}, times in seconds")
+    created_at: datetime
+
+
 class CaseDetail(CasePublic):
     classification: dict[str, Any] | None
     events: list[EventOut]
@@ -91,6 +106,7 @@ class CaseDetail(CasePublic):
     suggestions: list[DuplicateOut] = Field(description="Possible masters of this case, for the intake agent.")
     caller_cases: list[str] = Field(description="The caller's other cases, newest first.")
     recordings: list[str]
+    transcripts: list[TranscriptOut]
 
 
 class CasePage(BaseModel):

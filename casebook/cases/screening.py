@@ -14,10 +14,11 @@ import queue
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from casebook.cases.lifecycle import Status
 from casebook.cases.services import CaseBook
+from casebook.cases.transcripts import PENDING, WAITING
 from casebook.db.models import Case, CaseEvent
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,28 @@ class BackgroundScreener:
                 log.exception("screening case %s failed; the minute sweep tries again", number)
 
 
+SPEECH_GRACE = timedelta(minutes=10)
+
+
 def screen_pending(book: CaseBook, *, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
-    """Screen received cases that no screening has looked at (e.g. the process died first)."""
+    """Screen received cases that no screening has looked at (e.g. the process died first).
+
+    A call's case waits for its transcript (screening an empty text would only leave it to a
+    person); after `SPEECH_GRACE` it is screened with what there is, so no case waits forever."""
     cutoff = book.clock.now() - older_than
+    speech_cutoff = book.clock.now() - SPEECH_GRACE
     with book.sessions() as s:
         waiting = s.execute(
             select(Case.number, CaseEvent.detail)
             .join(CaseEvent, (CaseEvent.case_id == Case.id) & (CaseEvent.kind == "received"))
             .where(Case.status == Status.RECEIVED, Case.classification.is_(None), Case.created_at < cutoff)
+            .where(
+                or_(
+                    Case.transcript_state.is_(None),
+                    Case.transcript_state.not_in((WAITING, PENDING)),
+                    Case.created_at < speech_cutoff,
+                )
+            )
             .order_by(Case.id)
             .limit(limit)
         ).all()

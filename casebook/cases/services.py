@@ -26,14 +26,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.auth.policy import CLASSIFIER, ROUTER, Actor, Role, require
+from casebook.cases import transcripts
 from casebook.cases.errors import InvalidInput, InvalidTransition, NotFound
 from casebook.cases.lifecycle import Action, Status, next_status
+from casebook.cases.transcripts import SpeechText, TranscriptionJob
 from casebook.classify.classifier import Classification, Classifier, build_lexicon
 from casebook.clock import Clock, SystemClock
 from casebook.db.models import (
@@ -55,6 +57,7 @@ from casebook.db.models import (
     RoutingRule,
     SatisfactionVerdict,
     Section,
+    Transcript,
     Unit,
 )
 from casebook.directory.seed import urgency_words
@@ -69,6 +72,8 @@ MAX_DESCRIPTION = 4000
 URGENCIES = ("normal", "urgent", "critical")
 PHONE = re.compile(r"^\+?[0-9]{3,20}$")
 TELEPHONY = Actor("telephony", Role.SYSTEM)
+SPEECH = Actor("speech-recognition", Role.SYSTEM)
+CALL_ORIGINS = ("ivr", "fallback")
 
 # The intake as one PostgreSQL statement (see CaseBook._open_in_one_statement).
 INTAKE_SQL = text(
@@ -312,6 +317,10 @@ class CaseBook:
                 self._index.add(self._features(case))
 
     # --- reading ---------------------------------------------------------------------------------------
+    def aware(self, at: datetime) -> datetime:
+        """A time without a zone is the center's local time (Asia/Shanghai by default)."""
+        return at.replace(tzinfo=self.tz) if at.tzinfo is None else at
+
     def _case_for_update(self, s: Session, number: str) -> Case:
         case = s.scalar(select(Case).where(Case.number == number).with_for_update())
         if case is None:
@@ -410,6 +419,8 @@ class CaseBook:
             created_at=now,
             updated_at=now,
         )
+        if appeal.call_id and appeal.origin in CALL_ORIGINS:
+            values["transcript_state"] = transcripts.WAITING  # its recording is on the way
         if not screen and not appeal.call_id and self._dialect() == "postgresql":
             return self._open_in_one_statement(appeal, actor, values, phone), None
         for _attempt in range(3):
@@ -528,7 +539,8 @@ class CaseBook:
         return result
 
     def _screen(self, s: Session, case: Case, requested_category: str | None) -> tuple[Screening, list[CaseNotice]]:
-        text = " ".join(t for t in (case.description, case.transcript or "") if t)
+        # the address a citizen typed names the place as well as the description does
+        text = " ".join(t for t in (case.description, case.transcript or "", case.address or "") if t)
         result = self.classifier().classify(text)
         category, confident = result.category.code, result.confident
         directory = self.directory()
@@ -951,6 +963,9 @@ class CaseBook:
         self, number: str, actor: Actor, *, unit: str | None = None, at: datetime, location: str = ""
     ) -> Interview:
         """Arrange a face-to-face meeting (约谈) with the unsatisfied citizen."""
+        at = self.aware(at)
+        if at < self.clock.now() - timedelta(days=7):
+            raise InvalidInput("an interview is arranged for now or later (at most a week back, to record one held)")
         with self.sessions() as s:
             case = self._case_for_update(s, number)
             require(actor, "schedule_interview", lead_unit=case.lead_unit_code)
@@ -1011,6 +1026,7 @@ class CaseBook:
         require(actor, "leader_decision")
         if not decision.strip():
             raise InvalidInput("a decision needs its text")
+        deadline = self.aware(deadline)
         now = self.clock.now()
         if deadline <= now:
             raise InvalidInput("the leader's deadline must be in the future")
@@ -1249,8 +1265,151 @@ class CaseBook:
                     created_at=now,
                 )
             )
+            if case.transcript_state in (None, transcripts.WAITING):
+                case.transcript_state = transcripts.PENDING
             self._event(s, case, TELEPHONY, "recording_stored", name=name, bytes=len(audio), duration_s=duration_s)
             s.commit()
+
+    # --- speech ----------------------------------------------------------------------------------------
+    def keep_call_transcript(self, call_id: str, speech: SpeechText) -> None:
+        """A transcript heard during a call (live, or said at the menu), kept by call id; it joins
+        the call's case when there is one (now or when the case is opened)."""
+        with self.sessions() as s:
+            case_id = s.scalar(select(Case.id).where(Case.call_id == call_id))
+            s.add(self._transcript_row(case_id, call_id, speech, recording_id=None))
+            s.commit()
+
+    def transcription_job(self, call_id: str) -> TranscriptionJob | None:
+        """What transcribing this call's message needs; None while its case or recording is not stored."""
+        with self.sessions() as s:
+            case = s.scalar(select(Case).where(Case.call_id == call_id))
+            if case is None:
+                return None
+            recording = s.scalar(select(Recording).where(Recording.case_id == case.id).order_by(Recording.id.desc()))
+            live = s.scalar(
+                select(Transcript)
+                .where(Transcript.call_id == call_id, Transcript.source == "live")
+                .order_by(Transcript.id.desc())
+            )
+            return TranscriptionJob(
+                call_id=call_id,
+                number=case.number,
+                status=case.status,
+                state=case.transcript_state,
+                recording_name=recording.name if recording else None,
+                recording_path=recording.path if recording else None,
+                live=SpeechText(
+                    "live",
+                    live.text,
+                    live.language,
+                    live.model,
+                    live.words,
+                    live.confidence,
+                    live.duration_s,
+                )
+                if live is not None
+                else None,
+                screened=case.classification is not None,
+            )
+
+    def store_transcript(self, call_id: str, speech: SpeechText) -> str:
+        """The transcript of a call's message: on the case, with its words; idempotent (a retried
+        task stores it once). Returns the case's transcript state (done, or failed when nothing
+        intelligible was said)."""
+        with self.sessions() as s:
+            case = s.scalar(select(Case).where(Case.call_id == call_id).with_for_update())
+            if case is None:
+                raise NotFound(f"no case for call {call_id}")
+            if case.transcript_state == transcripts.DONE:
+                return transcripts.DONE
+            recording_id = s.scalar(
+                select(Recording.id).where(Recording.case_id == case.id).order_by(Recording.id.desc())
+            )
+            kept_live = speech.source == "live" and s.scalar(
+                select(Transcript.id).where(Transcript.call_id == call_id, Transcript.source == "live")
+            )
+            if not kept_live:
+                s.add(self._transcript_row(case.id, call_id, speech, recording_id=recording_id))
+            s.execute(
+                update(Transcript)
+                .where(Transcript.call_id == call_id, Transcript.case_id.is_(None))
+                .values(case_id=case.id)
+            )
+            spoken_at_menu = s.scalars(
+                select(Transcript.text)
+                .where(Transcript.call_id == call_id, Transcript.source == "menu")
+                .order_by(Transcript.id)
+            ).all()
+            text = _join_speech([*spoken_at_menu, speech.text], speech.language)
+            if not text.strip():
+                case.transcript_state = transcripts.FAILED
+                case.transcript_note = "no transcript: nothing intelligible was said; listen to the recording"
+                self._event(s, case, SPEECH, "transcription_failed", case.transcript_note, source=speech.source)
+            else:
+                case.transcript = text[: MAX_DESCRIPTION * 4]
+                case.transcript_state, case.transcript_note = transcripts.DONE, None
+                self._event(
+                    s,
+                    case,
+                    SPEECH,
+                    "transcribed",
+                    source=speech.source,
+                    model=speech.model,
+                    words=len(speech.words),
+                    confidence=speech.confidence,
+                    duration_s=speech.duration_s,
+                )
+            case.updated_at = self.clock.now()
+            state = case.transcript_state
+            number = case.number
+            s.commit()
+        self._notify([CaseNotice("case.transcribed", number, case.status, {"state": state})])
+        return state
+
+    def transcription_failed(self, call_id: str, reason: str) -> None:
+        """No transcript can be made (corrupt or empty recording): say so on the case, for a person."""
+        with self.sessions() as s:
+            case = s.scalar(select(Case).where(Case.call_id == call_id).with_for_update())
+            if case is None:
+                raise NotFound(f"no case for call {call_id}")
+            if case.transcript_state in (transcripts.DONE, transcripts.FAILED):
+                return
+            case.transcript_state = transcripts.FAILED
+            case.transcript_note = f"no transcript: {reason}"[:200]
+            self._event(s, case, SPEECH, "transcription_failed", case.transcript_note)
+            s.commit()
+
+    def waiting_transcriptions(self, older_than: timedelta, limit: int = 200) -> list[str]:
+        """Call ids whose recording is stored but not transcribed for a while (a lost task)."""
+        cutoff = self.clock.now() - older_than
+        with self.sessions() as s:
+            return [
+                str(c)
+                for c in s.scalars(
+                    select(Case.call_id)
+                    .where(Case.transcript_state == transcripts.PENDING, Case.updated_at < cutoff)
+                    .order_by(Case.id)
+                    .limit(limit)
+                )
+                if c
+            ]
+
+    def _transcript_row(
+        self, case_id: int | None, call_id: str, speech: SpeechText, *, recording_id: int | None
+    ) -> Transcript:
+        return Transcript(
+            case_id=case_id,
+            call_id=call_id,
+            source=speech.source,
+            recording_id=recording_id,
+            text=speech.text,
+            language=speech.language,
+            model=speech.model[:64],
+            words=speech.words,
+            confidence=speech.confidence,
+            duration_s=speech.duration_s,
+            created_at=self.clock.now(),
+        )
 
     def status_of(self, number: str) -> str | None:
         if not number.isdigit() or len(number) > 20:
@@ -1269,6 +1428,10 @@ class CaseBook:
     def _fresh(self, number: str) -> Case:
         with self.sessions() as s:
             return self.get(s, number)
+
+
+def _join_speech(parts: list[str], language: str) -> str:
+    return ("" if language == "zh" else " ").join(p.strip() for p in parts if p and p.strip())
 
 
 def _as_dispatcher(actor: Actor) -> Actor:

@@ -214,6 +214,9 @@ class Case(Base):
     ivr_path: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
     transcript: Mapped[str | None] = mapped_column(Text)
+    # speech: None (no call), waiting, pending, done, failed (see casebook.cases.transcripts)
+    transcript_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    transcript_note: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(Text)
     lat: Mapped[float | None] = mapped_column(Float)
     long: Mapped[float | None] = mapped_column(Float)
@@ -393,11 +396,15 @@ class Recording(Base):
 
 
 class Transcript(Base):
-    """What speech recognition heard in a recording (filled by the transcription issue)."""
+    """What speech recognition heard: in a stored recording (file), live during the call (live),
+    or said at the menu instead of a key (menu). A live one may exist before its case."""
 
     __tablename__ = "transcripts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(8), default="file", server_default="file")
+    duration_s: Mapped[float | None]
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"))
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))

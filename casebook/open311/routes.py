@@ -106,8 +106,20 @@ def _float(name: str, value: str | None, low: float, high: float) -> float | Non
     return number
 
 
+def _utf8(value: str | None) -> str | None:
+    """Form fields sent as raw UTF-8 bytes (curl -d 五津镇) reach us decoded as Latin-1 by the
+    form parser; percent-encoded ones arrive right. Undo the former, leave the latter."""
+    if value is None or value.isascii() or any(ord(ch) > 0xFF for ch in value):
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return value  # genuine Latin-1 text
+
+
 @router.post("/requests.{fmt}", summary="Create a service request")
 def create_request(
+    request: Request,
     svc: ServicesDep,
     fmt: str,
     api_key: Annotated[str | None, Form(max_length=200)] = None,
@@ -127,8 +139,15 @@ def create_request(
     jurisdiction_id: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
     check_format(fmt)
+    content_type = request.headers.get("content-type", "")
+    if content_type and not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        raise Open311Error(
+            400, "requests are form-encoded (application/x-www-form-urlencoded or multipart/form-data), as Open311 says"
+        )
     if not api_key:
         raise Open311Error(403, "api_key is required to create a request")
+    description, address_string, address_id = _utf8(description), _utf8(address_string), _utf8(address_id)
+    first_name, last_name = _utf8(first_name), _utf8(last_name)
     channel = svc.auth.channel_for_key(api_key)
     if channel is None:
         raise Open311Error(403, "api_key is not valid")

@@ -120,6 +120,44 @@ class AriClient:
         result: dict[str, Any] = await self.request("GET", f"/playbacks/{playback_id}")
         return result
 
+    # --- media taps -------------------------------------------------------------------------------
+    async def snoop(self, channel_id: str, snoop_id: str, *, spy: str = "in") -> dict[str, Any]:
+        """A channel that hears `channel_id` (spy=in: what the caller says), placed in this app."""
+        result: dict[str, Any] = await self.request(
+            "POST",
+            f"/channels/{channel_id}/snoop/{snoop_id}",
+            {"spy": spy, "whisper": "none", "app": self.app, "appArgs": "tap"},
+        )
+        return result
+
+    async def external_media(self, channel_id: str, external_host: str, *, fmt: str = "slin16") -> dict[str, Any]:
+        """An externalMedia channel sending its audio as RTP (UDP) to `external_host` (host:port)."""
+        result: dict[str, Any] = await self.request(
+            "POST",
+            "/channels/externalMedia",
+            {
+                "channelId": channel_id,
+                "app": self.app,
+                "external_host": external_host,
+                "format": fmt,
+                "encapsulation": "rtp",
+                "transport": "udp",
+                "connection_type": "client",
+                "direction": "both",
+            },
+        )
+        return result
+
+    async def create_bridge(self, bridge_id: str, kind: str = "mixing") -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("POST", f"/bridges/{bridge_id}", {"type": kind})
+        return result
+
+    async def add_to_bridge(self, bridge_id: str, channel_ids: Iterable[str]) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel", {"channel": ",".join(channel_ids)})
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self.request("DELETE", f"/bridges/{bridge_id}")
+
     # --- recordings ------------------------------------------------------------------------------
     async def record(
         self,

@@ -181,8 +181,13 @@ class AriCallLeg:
         with self._channel_calls():
             await self.client.set_channel_variable(self.channel_id, "HL_IVR_PATH", ">".join(ivr_path))
             await self.client.set_channel_variable(self.channel_id, "HL_CALL_ID", self.call_id)
-            await self.client.continue_in_dialplan(self.channel_id, QUEUE_CONTEXT, queue)
-        self._on_state(CallState.TRANSFERRED)
+            # the state first: the channel's StasisEnd can arrive before `continue` has answered
+            self._on_state(CallState.TRANSFERRED)
+            try:
+                await self.client.continue_in_dialplan(self.channel_id, QUEUE_CONTEXT, queue)
+            except BaseException:
+                self._on_state(CallState.IN_IVR)
+                raise
 
     async def hangup(self) -> None:
         with contextlib.suppress(AriNotFound):

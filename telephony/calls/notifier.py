@@ -21,6 +21,10 @@ CALL_UNKNOWN_ARGS = "call.rejected"
 RECORDING_FINISHED = "recording.finished"
 RECORDING_STORED = "recording.stored"
 RECORDING_DISCARDED = "recording.discarded"
+TRANSCRIPT_PARTIAL = "transcript.partial"
+TRANSCRIPT_FINAL = "transcript.final"
+SPEECH_HEARD = "speech.heard"
+MEDIA_TAP_FAILED = "media.tap_failed"
 ARI_CONNECTED = "ari.connected"
 ARI_DISCONNECTED = "ari.disconnected"
 
@@ -35,4 +39,15 @@ class CallNotifier:
             log.info("%s %s", event, " ".join(f"{k}={v}" for k, v in data.items()))
         finally:
             call_id_var.reset(token)
+        self.bus.publish(PlatformEvent(event, call_id, dict(data)))
+
+    def emit_speech(self, call_id: str, event: str, /, **data: object) -> None:
+        """Transcript events: published, never logged with their words (a caller may say a phone
+        number or a name); partial ones are not logged at all, there are several a second."""
+        if event != TRANSCRIPT_PARTIAL:
+            token = call_id_var.set(call_id)
+            try:
+                log.info("%s chars=%d", event, len(str(data.get("text", ""))))
+            finally:
+                call_id_var.reset(token)
         self.bus.publish(PlatformEvent(event, call_id, dict(data)))

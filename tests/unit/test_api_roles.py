@@ -189,3 +189,38 @@ def test_routing_rules_are_data_an_admin_edits(
         "/api/v1/routing-rules", json={"rules": [{"category": "nope", "lead": "env"}]}, headers=tokens["admin"]
     )
     assert bad.status_code == 422 and "unknown category" in bad.json()["detail"]
+
+
+def test_times_without_a_zone_are_the_centers_local_time_not_a_server_error(
+    api: TestClient, tokens: dict[str, dict[str, str]], book: CaseBook
+) -> None:
+    number = _new_case(api, tokens)
+    env, agent, sup, leader = tokens["env-handler"], tokens["agent"], tokens["supervisor"], tokens["leader"]
+    path = f"/api/v1/cases/{number}"
+    api.post(f"{path}/accept", json={"section": "inspection"}, headers=env)
+    api.post(f"{path}/reply", json={"text": "已责令停工"}, headers=env)
+    api.post(f"{path}/satisfaction", json={"verdict": "unsatisfied"}, headers=agent)
+    long_ago = api.post(f"{path}/interview", json={"at": "2020-01-01T09:00:00"}, headers=sup)
+    assert long_ago.status_code == 422 and "week back" in long_ago.text
+    tomorrow = (book.clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")  # no zone
+    assert api.post(f"{path}/interview", json={"at": tomorrow}, headers=sup).status_code == 200
+    api.post(f"{path}/interview/outcome", json={"satisfied": False}, headers=env)
+    a_date = (book.clock.now() + timedelta(days=5)).strftime("%Y-%m-%d")  # a date, no time, no zone
+    decided = api.post(f"{path}/leader-decision", json={"decision": "限期整改", "deadline": a_date}, headers=leader)
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["leader_due"].endswith(("+00:00", "Z"))
+
+
+def test_refusals_say_which_role_may_not_do_what(api: TestClient, tokens: dict[str, dict[str, str]]) -> None:
+    body = {"username": "someone", "role": "intake_agent", "password": "a-long-password"}
+    answer = api.post("/api/v1/users", json=body, headers=tokens["agent"])
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "the role intake_agent may not manage users and API keys"
+
+
+def test_a_taken_user_name_is_a_conflict(api: TestClient, tokens: dict[str, dict[str, str]]) -> None:
+    body = {"username": "same-name", "role": "intake_agent", "password": "a-long-password"}
+    first = api.post("/api/v1/users", json=body, headers=tokens["admin"])
+    again = api.post("/api/v1/users", json=body, headers=tokens["admin"])
+    assert first.status_code in (201, 409) and again.status_code == 409
+    assert "exists already" in again.text

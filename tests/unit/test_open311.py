@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casebook.auth.services import AuthService
+from casebook.cases.services import CaseBook
 
 BASE = "/open311/v2"
 
@@ -156,3 +157,31 @@ def test_screening_follows_the_answer_and_the_sweep_catches_what_was_missed(
     clock.advance(minutes=1)
     assert screen_pending(book) >= 1
     assert book._fresh(number).status == "dispatched"
+
+
+def test_raw_utf8_form_fields_are_read_as_utf8(api: TestClient, key: str) -> None:
+    """`curl -d address_string=五津镇` sends raw UTF-8 bytes, not percent escapes."""
+    body = f"api_key={key}&service_code=urban.sanitation&address_string=五津镇正街&description=垃圾没人清运 café"
+    created = api.post(
+        f"{BASE}/requests.json",
+        content=body.encode("utf-8"),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert created.status_code == 200, created.text
+    number = created.json()[0]["service_request_id"]
+    [read] = api.get(f"{BASE}/requests/{number}.json", params={"api_key": key}).json()
+    assert read["address"] == "五津镇正街" and read["description"] == "垃圾没人清运 café"
+
+
+def test_the_address_names_the_place_when_the_description_does_not(api: TestClient, key: str, book: CaseBook) -> None:
+    created = _post(api, key, address_string="五津镇", description="河边垃圾堆了一个星期没人清运")
+    number = created.json()[0]["service_request_id"]
+    book.screen(number)
+    with book.sessions() as s:
+        assert book.get(s, number).township_code == "wujin"
+
+
+def test_a_json_body_is_told_to_use_a_form(api: TestClient, key: str) -> None:
+    answer = api.post(f"{BASE}/requests.json", json={"api_key": key, "service_code": "urban.sanitation"})
+    assert answer.status_code == 400
+    assert "form-encoded" in answer.json()[0]["description"]

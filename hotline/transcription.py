@@ -1,0 +1,152 @@
+"""From a call's stored message to a screened case: transcribe, keep the text, screen.
+
+This is the only place where speech (`asr`) and the casebook meet, so neither imports the
+other. `Transcriber.run(call_id)` is idempotent: run twice (a Celery task redelivered after a
+worker died, the sweep finding a lost one), it stores one transcript and the case is screened
+once; it never opens a case (the case exists before its recording is stored).
+
+Which text: the live transcript of the recording, when the call had one (it was decoded while
+the caller spoke, so it is ready the moment they hang up); otherwise the stored recording is
+decoded now. Corrupt or empty audio leaves the case `failed` ("no transcript") for a person.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from asr.engine import SpeechEngine
+from asr.errors import AsrError
+from asr.schemas import Transcript
+from casebook.cases import transcripts
+from casebook.cases.lifecycle import Status
+from casebook.cases.services import CaseBook
+from casebook.cases.transcripts import SpeechText
+from common.logs import call_id_var
+
+log = logging.getLogger(__name__)
+
+LOST_AFTER = timedelta(minutes=2)
+
+
+class NotReady(Exception):
+    """The call's case or recording is not stored yet: try again shortly."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    call_id: str
+    number: str
+    state: str  # done, failed, or already
+    source: str  # live, file, or ""
+    registered: bool = False
+    dispatched: bool = False
+    seconds: float = 0.0
+
+
+def speech_text(transcript: Transcript, source: str | None = None) -> SpeechText:
+    """asr's transcript in the casebook's terms."""
+    return SpeechText(
+        source=source or transcript.source,  # type: ignore[arg-type]
+        text=transcript.text,
+        language=transcript.language,
+        model=transcript.model,
+        words=[w.to_json() for w in transcript.words],
+        confidence=transcript.confidence,
+        duration_s=transcript.duration_s,
+    )
+
+
+class Transcriber:
+    def __init__(self, book: CaseBook, engine: Callable[[], SpeechEngine]) -> None:
+        self.book = book
+        self._engine = engine  # loaded on first use: a worker may never need the model
+
+    def run(self, call_id: str) -> Outcome:
+        started = time.perf_counter()
+        token = call_id_var.set(call_id)
+        try:
+            job = self.book.transcription_job(call_id)
+            if job is None or job.recording_path is None:
+                raise NotReady(f"call {call_id}: case or recording not stored yet")
+            if job.state in (transcripts.DONE, transcripts.FAILED):
+                if job.state == transcripts.DONE and not job.screened and job.status == Status.RECEIVED:
+                    self.book.screen(job.number)  # stored, but the screening was lost
+                return Outcome(call_id, job.number, "already", "", seconds=time.perf_counter() - started)
+            if job.live is not None and job.live.text.strip():
+                speech, source = job.live, "live"
+            else:
+                try:
+                    audio = Path(job.recording_path).read_bytes()
+                    speech = speech_text(self.engine().transcribe_wav(audio), "file")
+                except (AsrError, OSError) as exc:
+                    log.warning("case %s: no transcript (%s); left for an intake agent", job.number, exc)
+                    self.book.transcription_failed(call_id, str(exc))
+                    return Outcome(
+                        call_id, job.number, transcripts.FAILED, "file", seconds=time.perf_counter() - started
+                    )
+                source = "file"
+            state = self.book.store_transcript(call_id, speech)
+            registered = dispatched = False
+            if state == transcripts.DONE:
+                screening = self.book.screen(job.number)
+                registered, dispatched = screening.registered, screening.dispatched
+            log.info(
+                "case %s transcribed (%s, %d words): %s",
+                job.number,
+                source,
+                len(speech.words) or len(speech.text.split()),
+                "dispatched" if dispatched else "registered" if registered else "left for an intake agent",
+            )
+            return Outcome(call_id, job.number, state, source, registered, dispatched, time.perf_counter() - started)
+        finally:
+            call_id_var.reset(token)
+
+    def engine(self) -> SpeechEngine:
+        return self._engine()
+
+
+class BackgroundTranscriber:
+    """Embedded mode: one thread runs the transcriptions of this process, retrying what is not
+    ready; the minute sweep (`sweep`) picks up what a crash lost."""
+
+    def __init__(self, transcriber: Transcriber, *, retries: int = 10, retry_delay_s: float = 0.5) -> None:
+        self.transcriber = transcriber
+        self.retries = retries
+        self.retry_delay_s = retry_delay_s
+        self._queue: queue.Queue[tuple[str, int]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.done: list[Outcome] = []
+
+    def submit(self, call_id: str) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="transcription", daemon=True)
+                self._thread.start()
+        self._queue.put((call_id, 0))
+
+    def sweep(self) -> int:
+        lost = self.transcriber.book.waiting_transcriptions(LOST_AFTER)
+        for call_id in lost:
+            self.submit(call_id)
+        return len(lost)
+
+    def _run(self) -> None:
+        while True:
+            call_id, attempt = self._queue.get()
+            try:
+                self.done.append(self.transcriber.run(call_id))
+                del self.done[:-100]
+            except NotReady:
+                if attempt < self.retries:
+                    time.sleep(self.retry_delay_s)
+                    self._queue.put((call_id, attempt + 1))
+            except Exception:
+                log.exception("transcription of call %s failed; the sweep tries again", call_id)

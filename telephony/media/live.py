@@ -1,0 +1,119 @@
+"""A caller's voice decoded while they speak: segments out as events, utterances for the IVR.
+
+One `LiveTranscription` per call, fed by the call's audio tap. The audio goes to a recognition
+stream in a worker thread, about 100 ms at a time; each new partial or final segment is
+published as `transcript.partial` / `transcript.final` with the call id (the agent's screen
+shows them). The IVR restarts the stream at the points that matter: a digits-only grammar
+while it waits for a case number, a fresh stream for each recorded message, so a message's
+transcript is exactly what was said while it was recorded, and is complete the moment it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from asr.engine import RecognitionStream, SpeechEngine
+from asr.schemas import Segment, Transcript
+from telephony.calls import notifier as ev
+from telephony.calls.notifier import CallNotifier
+from telephony.media.rtp import RtpReceiver
+
+log = logging.getLogger(__name__)
+
+RATE = 16000  # slin16 from the externalMedia channel
+BATCH_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A finished utterance of the caller, and in which stream (what the IVR was listening for)."""
+
+    text: str
+    purpose: str
+    end_s: float
+
+
+class LiveTranscription:
+    def __init__(self, engine: SpeechEngine, receiver: RtpReceiver, notifier: CallNotifier, call_id: str) -> None:
+        self.engine = engine
+        self.receiver = receiver
+        self.notifier = notifier
+        self.call_id = call_id
+        self.purpose = "call"
+        self._stream: RecognitionStream = engine.open_stream(RATE)
+        self._lock = asyncio.Lock()
+        self._heard: asyncio.Queue[Heard] = asyncio.Queue(100)
+        self.seconds_fed = 0.0
+        self.decode_s = 0.0
+
+    @property
+    def language(self) -> str:
+        return self.engine.language
+
+    async def run(self) -> None:
+        """Feed the recognizer until cancelled (the call ended or the tap was removed)."""
+        batch_bytes = int(RATE * BATCH_S) * 2
+        while True:
+            chunk = [await self.receiver.queue.get()]
+            size = len(chunk[0])
+            while size < batch_bytes and not self.receiver.queue.empty():
+                chunk.append(self.receiver.queue.get_nowait())
+                size += len(chunk[-1])
+            await self._feed(b"".join(chunk))
+
+    async def _feed(self, pcm: bytes) -> None:
+        async with self._lock:
+            stream, purpose = self._stream, self.purpose
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            segment = await asyncio.to_thread(stream.accept, pcm)
+            self.decode_s += loop.time() - started
+            self.seconds_fed += len(pcm) / 2 / RATE
+        if segment is not None:
+            self._publish(segment, purpose)
+
+    async def restart(self, purpose: str, *, grammar: list[str] | None = None) -> Transcript:
+        """End the current stream (returning its transcript) and listen afresh for `purpose`."""
+        async with self._lock:
+            old, old_purpose = self._stream, self.purpose
+            last = await asyncio.to_thread(old.finish)
+            self._stream = await asyncio.to_thread(self.engine.open_stream, RATE, grammar=grammar)
+            self.purpose = purpose
+            while not self._heard.empty():  # what was heard before this point is moot
+                self._heard.get_nowait()
+        if last is not None:
+            self._publish(last, old_purpose, queue=False)
+        return old.transcript(source="live")
+
+    async def next_utterance(self, timeout: float) -> Heard | None:
+        """The next thing the caller finishes saying in the current stream, or None."""
+        try:
+            return await asyncio.wait_for(self._heard.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def close(self) -> Transcript:
+        async with self._lock:
+            last = await asyncio.to_thread(self._stream.finish)
+        if last is not None:
+            self._publish(last, self.purpose, queue=False)
+        return self._stream.transcript(source="live")
+
+    def _publish(self, segment: Segment, purpose: str, *, queue: bool = True) -> None:
+        event = ev.TRANSCRIPT_FINAL if segment.kind == "final" else ev.TRANSCRIPT_PARTIAL
+        self.notifier.emit_speech(
+            self.call_id,
+            event,
+            text=segment.text,
+            start_s=round(segment.start_s, 2),
+            end_s=round(segment.end_s, 2),
+            purpose=purpose,
+            words=[w.to_json() for w in segment.words],
+            language=self.language,
+        )
+        if queue and segment.kind == "final":
+            with contextlib.suppress(asyncio.QueueFull):
+                self._heard.put_nowait(Heard(segment.text, purpose, segment.end_s))
