@@ -116,8 +116,9 @@ class _Utterance:
 class RecognitionStream:
     """One stream of audio (a caller's voice, a file): partial and final segments as it goes.
 
-    Not thread-safe: feed it from one thread at a time. `finish()` returns the recognizer to
-    the pool; the stream keeps its transcript."""
+    Fed from worker threads: a lock keeps two threads from ever using its recognizer at once
+    (Kaldi would crash). `finish()` returns the recognizer to the pool; the stream keeps its
+    transcript, and audio fed after it is ignored."""
 
     def __init__(self, engine: SpeechEngine, rate: int, grammar: tuple[str, ...] | None) -> None:
         self.engine = engine
@@ -129,6 +130,7 @@ class RecognitionStream:
         self._last_partial = ""
         self._utterance_start = 0.0
         self.finished = False
+        self._lock = threading.Lock()
 
     @property
     def position_s(self) -> float:
@@ -136,6 +138,10 @@ class RecognitionStream:
 
     def accept(self, pcm: bytes, *, partials: bool = True) -> Segment | None:
         """Feed little-endian 16-bit samples; return a new final segment, or a changed partial."""
+        with self._lock:
+            return self._accept(pcm, partials)
+
+    def _accept(self, pcm: bytes, partials: bool) -> Segment | None:
         if self.finished or not pcm:
             return None
         self._samples += len(pcm) // 2
@@ -151,14 +157,16 @@ class RecognitionStream:
 
     def finish(self) -> Segment | None:
         """End of audio: the last final segment (if anything was said since the previous one)."""
-        if self.finished:
-            return None
-        self.finished = True
-        try:
-            return self._final(self._recognizer.FinalResult())
-        finally:
-            self.engine.pool.give_back(self._recognizer, self.rate, self.grammar)
-            self._recognizer = None
+        with self._lock:
+            if self.finished:
+                return None
+            self.finished = True
+            try:
+                last = self._final(self._recognizer.FinalResult())
+            finally:
+                recognizer, self._recognizer = self._recognizer, None
+        self.engine.pool.give_back(recognizer, self.rate, self.grammar)
+        return last
 
     def transcript(self, *, source: str = "live") -> Transcript:
         words = tuple(w for u in self._utterances for w in u.words)

@@ -53,6 +53,8 @@ def bench_settings(data: Path) -> Settings:
         api_port=8299,
         rtp_port_start=40000,
         rtp_port_end=44999,
+        media_port_start=47000,  # the application's side of live call audio, apart from Asterisk's
+        media_port_end=47999,
         ari_password=secrets.token_urlsafe(24),
         ami_password=secrets.token_urlsafe(24),
         log_level="INFO",
@@ -70,6 +72,8 @@ def env_for(settings: Settings) -> dict[str, str]:
         "ami_port",
         "api_port",
         "log_level",
+        "media_port_start",
+        "media_port_end",
     ):
         env[f"HOTLINE_{name.upper()}"] = str(getattr(settings, name))
     env["HOTLINE_ARI_PASSWORD"] = settings.secret("ari_password")

@@ -55,6 +55,7 @@ def make_celery(broker_url: str) -> Celery:
         accept_content=["json"],
         timezone=get_settings().timezone,
         broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": get_settings().task_visibility_timeout_s},
         beat_schedule={
             "scan-breaches": {"task": "casebook.scan_breaches", "schedule": 60.0},
             "reports-when-due": {"task": "casebook.make_due_reports", "schedule": crontab(minute="*/10")},

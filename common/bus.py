@@ -28,8 +28,25 @@ class Subscription:
     def __init__(self, maxsize: int) -> None:
         self.queue: asyncio.Queue[PlatformEvent] = asyncio.Queue(maxsize)
         self.dropped = 0
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
 
     def offer(self, event: PlatformEvent) -> None:
+        """Queue the event; from another thread (the casebook's worker threads publish too) the
+        event is handed to the subscriber's loop, as asyncio queues are not thread-safe."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self.loop is not None and running is not self.loop:
+            with contextlib.suppress(RuntimeError):  # the subscriber's loop has closed
+                self.loop.call_soon_threadsafe(self._offer, event)
+            return
+        self._offer(event)
+
+    def _offer(self, event: PlatformEvent) -> None:
         if self.queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         default="embedded", description="embedded: scheduled work runs in `hotline serve`; celery: in workers and beat."
     )
     redis_url: str = "redis://127.0.0.1:6379/0"
+    task_visibility_timeout_s: int = Field(
+        default=600,
+        ge=5,
+        description="A task a dead worker held is given to another worker after this long (Redis broker); "
+        "longer than the longest task (a 120 s message transcribes in under a minute).",
+    )
 
     # --- speech ------------------------------------------------------------------------------------
     vosk_model: Path | None = Field(
@@ -113,6 +119,9 @@ class Settings(BaseSettings):
     )
     asr_language: str | None = Field(default=None, description="The model's language if its name does not say.")
     asr_live: bool = Field(default=True, description="Transcribe the caller's voice live during calls.")
+    asr_max_live_streams: int = Field(
+        default=4, ge=0, description="Live streams decoded at once (2 cores hold about 4 in real time; see bench/)."
+    )
     media_host: str = Field(default="127.0.0.1", description="Where this application receives call audio (RTP).")
     media_port_start: int = 40000
     media_port_end: int = 40999

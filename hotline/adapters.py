@@ -7,11 +7,15 @@ in a worker thread, so a slow database never stalls the calls in progress.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+from asr.schemas import Transcript
 from casebook.auth.policy import Actor, Role
 from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.transcripts import SpeechText
 from casebook.directory.seed import LineChannel
-from ivr.ports import CaseStatusView, ReportedCall
+from hotline.transcription import speech_text
+from ivr.ports import CaseStatusView, ReportedCall, Utterance
 from telephony.calls.notifier import CallNotifier
 
 IVR = Actor("ivr", Role.SYSTEM)
@@ -25,8 +29,9 @@ def line_channel(number: str) -> str:
 class CasebookIntake:
     """The IVR's `IntakePort` and telephony's `IntakeSink`, served by the casebook."""
 
-    def __init__(self, book: CaseBook) -> None:
+    def __init__(self, book: CaseBook, transcribe: Callable[[str], None] | None = None) -> None:
         self.book = book
+        self.transcribe = transcribe  # queue a call's transcription (Celery task or in-process thread)
 
     async def open_report(self, report: ReportedCall) -> str:
         appeal = NewAppeal(
@@ -46,6 +51,20 @@ class CasebookIntake:
         self, call_id: str, recording_name: str, audio: bytes, media_type: str, duration_s: float | None
     ) -> None:
         await asyncio.to_thread(self.book.attach_recording, call_id, recording_name, audio, media_type, duration_s)
+
+    async def message_stored(self, call_id: str, live: Transcript | None) -> None:
+        if live is not None and not live.empty:
+            await asyncio.to_thread(self.book.keep_call_transcript, call_id, speech_text(live, "live"))
+        if self.transcribe is not None:
+            await asyncio.to_thread(self.transcribe, call_id)
+
+    async def keep_spoken(self, call_id: str, utterance: Utterance, language: str) -> None:
+        speech = SpeechText("menu", utterance.text, language, utterance.model)
+        await asyncio.to_thread(self.book.keep_call_transcript, call_id, speech)
+
+    async def keep_call_transcript(self, call_id: str, transcript: Transcript) -> None:
+        """What the caller said after the IVR (to an agent), kept by call id."""
+        await asyncio.to_thread(self.book.keep_call_transcript, call_id, speech_text(transcript, "call"))
 
     async def case_status(self, number: str) -> CaseStatusView | None:
         status = await asyncio.to_thread(self.book.status_of, number)

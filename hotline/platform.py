@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 
+from asr.engine import SpeechEngine
+from asr.errors import AsrError
+from asr.model import load_model, resolve_model_path
 from casebook.api.app import create_app
 from casebook.api.deps import Services
 from casebook.auth.services import AuthService
@@ -29,6 +32,7 @@ from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
 from hotline.screening import screen_later
+from hotline.transcription import BackgroundTranscriber, Transcriber
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, load_lines
 from ivr.ports import Sound
@@ -41,6 +45,7 @@ from telephony.calls.notifier import CallNotifier
 from telephony.calls.recordings import RecordingKeeper
 from telephony.calls.session import CallSession
 from telephony.calls.stasis import StasisApp
+from telephony.media.calls import LiveCalls
 from telephony.runtime.layout import resolve_layout
 
 log = logging.getLogger(__name__)
@@ -61,7 +66,11 @@ class Platform:
         self.book.subscribe(self._publish_case_notice)
         self.auth = AuthService(self.sessions)
         self.reports = ReportService(self.sessions, reports_dir(s), timezone=s.timezone)
-        self.intake = CasebookIntake(self.book)
+        self.speech: SpeechEngine | None = None
+        self.speech_error: str | None = None
+        self.transcriber = Transcriber(self.book, self.speech_engine)
+        self.transcriptions = BackgroundTranscriber(self.transcriber)
+        self.intake = CasebookIntake(self.book, self._transcribe_later)
         self.notifier = CallNotifier(self.bus)
         self.ari = AriClient(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
         self.socket = AriEventSocket(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
@@ -69,6 +78,16 @@ class Platform:
         self.agents = AmiAgents(self.ami)
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(s)
+        self.live = LiveCalls(
+            self.ari,
+            self.notifier,
+            lambda: self.speech if s.asr_live else None,
+            host=s.media_host,
+            port_start=s.media_port_start,
+            port_end=s.media_port_end,
+            max_streams=s.asr_max_live_streams,
+            keep_call_transcript=self.intake.keep_call_transcript,
+        )
         self.stasis = StasisApp(
             self.ari,
             self.socket,
@@ -76,6 +95,7 @@ class Platform:
             keeper=self.keeper,
             notifier=self.notifier,
             media=PromptMedia(layout.dir("sounds")),
+            live=self.live,
         )
         self.timings = FlowTimings(
             menu_timeout_s=s.menu_timeout_s,
@@ -84,6 +104,44 @@ class Platform:
             record_silence_s=s.record_silence_s,
         )
         self.tz = ZoneInfo(s.timezone)
+
+    # --- speech ------------------------------------------------------------------------------------
+    def speech_engine(self) -> SpeechEngine:
+        """The speech engine, loading the model on first use (`serve` loads it at start)."""
+        if self.speech is None:
+            model = load_model(resolve_model_path(self.settings.vosk_model), self.settings.asr_language)
+            self.speech = SpeechEngine(model)
+            self.speech.pool.warm(16000, count=2)
+        return self.speech
+
+    def load_speech(self) -> None:
+        try:
+            engine = self.speech_engine()
+        except AsrError as exc:
+            self.speech_error = str(exc)
+            log.error("speech recognition unavailable: %s; calls are recorded and left for people", exc)
+            return
+        info = engine.model.info
+        if info.language not in ("zh", "unknown"):
+            log.warning(
+                "speech model %s is %s, not Chinese: transcripts will not match the Chinese classifier "
+                "(set HOTLINE_VOSK_MODEL to vosk-model-small-cn-0.22 or vosk-model-cn-0.22 in production)",
+                info.name,
+                info.language,
+            )
+
+    def _transcribe_later(self, call_id: str) -> None:
+        if self.settings.task_mode == "celery":
+            from hotline.worker import transcribe_call_task
+
+            transcribe_call_task.delay(call_id)
+        else:
+            self.transcriptions.submit(call_id)
+
+    async def speech_health(self) -> dict[str, Any]:
+        if self.speech is None:
+            return {"ok": False, "error": self.speech_error or "model not loaded yet"}
+        return {"ok": True, **self.speech.describe(), "live_calls": len(self.live.active)}
 
     # --- the IVR for one call ----------------------------------------------------------------------
     async def run_incoming(self, session: CallSession) -> str:
@@ -126,7 +184,12 @@ class Platform:
         )
 
     def api(self, *, telephony: bool = True) -> Any:
-        checks = {"asterisk": self.asterisk_health, "stasis": self.stasis_health, "ami": self.ami_health}
+        checks = {
+            "asterisk": self.asterisk_health,
+            "stasis": self.stasis_health,
+            "ami": self.ami_health,
+            "speech": self.speech_health,
+        }
         services = Services(
             self.book,
             self.auth,
@@ -142,6 +205,7 @@ class Platform:
         while True:
             try:
                 await asyncio.to_thread(screen_pending, self.book)
+                await asyncio.to_thread(self.transcriptions.sweep)
                 found = await asyncio.to_thread(scan_breaches, self.book)
                 if found:
                     log.info("clocks: %d breach(es) recorded and escalated", len(found))
@@ -165,6 +229,8 @@ class Platform:
 
     async def serve(self, *, telephony: bool = True, api: bool = True, clocks: bool = True) -> None:
         await asyncio.to_thread(self.prepare)
+        if telephony:
+            await asyncio.to_thread(self.load_speech)
         async with asyncio.TaskGroup() as group:
             if telephony:
                 group.create_task(self.run_telephony())

@@ -27,11 +27,14 @@ from ivr.ports import (
     IntakePort,
     ReportedCall,
     Sound,
+    Utterance,
 )
 
 log = logging.getLogger(__name__)
 
 MAX_CASE_NUMBER_DIGITS = 16
+MENU_KEYS = frozenset("1230989")
+MIN_SPOKEN_WORDS, MIN_SPOKEN_CJK_CHARS = 2, 4  # less than this said at the menu is not a report
 # statuses with a prompt of their own ("status-<code>" in prompts.yaml); others say "in progress"
 STATUS_PROMPTS = frozenset(
     {"received", "registered", "dispatched", "accepted", "replied", "closed", "reopened", "interview", "leader_review"}
@@ -71,6 +74,7 @@ class HotlineFlow:
         self.started_at = now()
         self.path: list[str] = []
         self.outcome = "hangup"
+        self.spoken_at_menu = False
 
     # --- helpers ---------------------------------------------------------------------------------
     def _step(self, name: str, **data: object) -> None:
@@ -109,11 +113,22 @@ class HotlineFlow:
         failures = 0
         while True:
             self._step("menu")
-            key = await self.leg.play(Sound("menu"), Sound("menu-language"))
-            if key is None:
-                key = await self.leg.next_key(self.timings.menu_timeout_s)
+            await self.leg.listen("menu")
+            played = await self.leg.play(Sound("menu"), Sound("menu-language"), speech=True)
+            got = await self.leg.next_input(self.timings.menu_timeout_s if played is None else 0)
+            key: str | None
+            if isinstance(got, Utterance):
+                key = self._spoken_choice(got)
+                if key is None and _is_description(got.text):
+                    # the caller said what the problem is instead of pressing 1
+                    self._step("spoken-report", chars=len(got.text))
+                    await self.intake.keep_spoken(self.leg.call_id, got, self.leg.language)
+                    self.spoken_at_menu = True
+                    await self.report(intro=(Sound("spoken-report"),))
+                    return
+                self._step(f"said:{key or 'unclear'}", key=key)
             else:
-                key = await self.leg.next_key(0)
+                key = got
             self._step(f"key:{key or 'none'}", key=key)
             if key == "1":
                 await self.report(intro=(Sound("record-intro"),))
@@ -139,6 +154,13 @@ class HotlineFlow:
                 await self.agent()
                 return
 
+    @staticmethod
+    def _spoken_choice(utterance: Utterance) -> str | None:
+        """A menu choice said as one number word ("one", "一", "일"), else None."""
+        if len(utterance.text.split()) == 1 and len(utterance.digits) == 1 and utterance.digits in MENU_KEYS:
+            return utterance.digits
+        return None
+
     async def report(self, intro: tuple[Sound, ...]) -> None:
         """Record the caller's message and read back the case number."""
         self._step("report")
@@ -147,7 +169,7 @@ class HotlineFlow:
         message = await self.leg.record(self.timings.record_max_s, self.timings.record_silence_s, self._report_meta())
         self._step("recorded", duration_s=message.duration_s, voiced_s=message.voiced_s)
         spoken = message.voiced_s if message.voiced_s is not None else message.duration_s
-        if spoken < self.timings.min_message_s:
+        if spoken < self.timings.min_message_s and not self.spoken_at_menu:
             await self.leg.play(Sound("no-recording"), Sound("goodbye"), interruptible=False)
             self.outcome = "no-message"
             await self.leg.hangup()
@@ -167,10 +189,11 @@ class HotlineFlow:
         await self.leg.hangup()
 
     async def status(self) -> None:
-        """Ask for a case number (keys then `#`) and read its status; two tries."""
+        """Ask for a case number (keys then `#`, or said aloud) and read its status; two tries."""
         self._step("status")
         for _attempt in range(2):
-            await self.leg.play(Sound("status-enter"))
+            await self.leg.listen("case-number", digits=True)
+            await self.leg.play(Sound("status-enter"), speech=True)
             number = await self._collect_number()
             if not number:
                 await self.leg.play(Sound("no-input"))
@@ -188,11 +211,16 @@ class HotlineFlow:
         digits = ""
         timeout = self.timings.digit_timeout_s * 2
         while len(digits) <= MAX_CASE_NUMBER_DIGITS:
-            key = await self.leg.next_key(timeout)
-            if key is None or key == "#":
+            got = await self.leg.next_input(timeout)
+            if isinstance(got, Utterance):
+                if got.digits and not digits:
+                    self._step("said-number", digits=len(got.digits))
+                    return got.digits[: MAX_CASE_NUMBER_DIGITS + 1]
+                continue  # words that are no number: keep waiting for keys or digits
+            if got is None or got == "#":
                 return digits
-            if key.isdigit():
-                digits += key
+            if got.isdigit():
+                digits += got
             timeout = self.timings.digit_timeout_s
         return digits
 
@@ -207,3 +235,9 @@ class HotlineFlow:
             return
         self._step("no-agent", queue=queue)
         await self.report(intro=(Sound("no-agent"), Sound("record-intro")))
+
+
+def _is_description(text: str) -> bool:
+    """Enough words to be about a problem (not a cough, a "hello?" or a lone word)."""
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return len(text.split()) >= MIN_SPOKEN_WORDS or cjk >= MIN_SPOKEN_CJK_CHARS

@@ -32,6 +32,19 @@ Say = Sound | Digits
 
 
 @dataclass(frozen=True, slots=True)
+class Utterance:
+    """Something the caller said (live speech recognition): its words, and the digits in them."""
+
+    text: str
+    digits: str
+    model: str = ""
+
+
+# what `play` returns when the caller spoke over the prompt (the utterance waits in `next_input`)
+SPOKE = "speech"
+
+
+@dataclass(frozen=True, slots=True)
 class RecordedMessage:
     name: str
     duration_s: float
@@ -69,11 +82,19 @@ class CallLeg(Protocol):
 
     async def answer(self) -> None: ...
 
-    async def play(self, *items: Say, interruptible: bool = True) -> str | None:
-        """Play in order; with `interruptible`, stop at the first key and return it (left buffered)."""
+    async def play(self, *items: Say, interruptible: bool = True, speech: bool = False) -> str | None:
+        """Play in order; with `interruptible`, stop at the first key and return it (left buffered);
+        with `speech` too, stop when the caller has said something and return `SPOKE`."""
 
     async def next_key(self, timeout: float) -> str | None:
         """Take the next key (buffered or new) or return None after `timeout` seconds."""
+
+    async def next_input(self, timeout: float) -> str | Utterance | None:
+        """The next key, or the next thing the caller says (when the leg hears speech), or None."""
+
+    async def listen(self, purpose: str, *, digits: bool = False) -> None:
+        """Listen afresh for `purpose` (menu, case-number...); `digits`: a digits-only grammar.
+        Without live speech recognition this does nothing and `next_input` only gives keys."""
 
     def clear_keys(self) -> None: ...
 
@@ -91,6 +112,9 @@ class IntakePort(Protocol):
         """Open (or find, for the same call id) the case of a recorded report; return its number."""
 
     async def case_status(self, number: str) -> CaseStatusView | None: ...
+
+    async def keep_spoken(self, call_id: str, utterance: Utterance, language: str) -> None:
+        """Keep what the caller said at the menu about their problem (it joins their case)."""
 
 
 class AgentsPort(Protocol):

@@ -444,6 +444,12 @@ class CaseBook:
                 except IntegrityError:
                     s.rollback()
                     continue  # the same call opened meanwhile: look again
+                if appeal.call_id:  # what the caller said before the case existed (at the menu) joins it
+                    s.execute(
+                        update(Transcript)
+                        .where(Transcript.call_id == appeal.call_id, Transcript.case_id.is_(None))
+                        .values(case_id=values["id"])
+                    )
                 s.execute(
                     insert(CaseEvent).values(
                         case_id=values["id"],

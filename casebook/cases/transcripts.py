@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 WAITING, PENDING, DONE, FAILED = "waiting", "pending", "done", "failed"
 STATES = (WAITING, PENDING, DONE, FAILED)
-Source = Literal["file", "live", "menu"]
+# file: the stored recording; live: the message as it was said; menu: said at the menu instead of a
+# key; call: the rest of the call (to an agent)
+Source = Literal["file", "live", "menu", "call"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from ivr.ports import CallEnded, RecordedMessage, ReportedCall, Say, Sound
+from asr.schemas import Transcript
+from asr.text import digit_grammar, spoken_digits
+from ivr.ports import SPOKE, CallEnded, RecordedMessage, ReportedCall, Say, Sound, Utterance
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError, AriNotFound
 from telephony.calls.audio import voiced_seconds
@@ -23,6 +25,7 @@ from telephony.calls.errors import RecordingFailed
 from telephony.calls.keys import KeyBuffer
 from telephony.calls.recordings import APP_PREFIX, RecordingKeeper
 from telephony.calls.states import CallState
+from telephony.media.live import LiveTranscription
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,13 @@ class AriCallLeg:
         self._playbacks: dict[str, asyncio.Future[None]] = {}
         self._recordings: dict[str, asyncio.Future[tuple[float | None, float | None]]] = {}
         self._recording_count = 0
+        # live speech: started once the call is answered (by `on_answered`), if capacity allows
+        self.live: LiveTranscription | None = None
+        self.on_answered: Callable[[AriCallLeg], Awaitable[None]] | None = None
+        # a message's live transcript goes to the keeper (name, transcript or None when it had none)
+        self.on_message_transcript: Callable[[str, Transcript | None], None] | None = None
+        self.on_message_started: Callable[[str], None] | None = None
+        self.recording_now: str | None = None
 
     # --- events pushed by the application --------------------------------------------------------
     def on_dtmf(self, digit: str) -> None:
@@ -114,10 +124,43 @@ class AriCallLeg:
         with self._channel_calls():
             await self.client.answer(self.channel_id)
         self._on_state(CallState.IN_IVR)
+        if self.on_answered is not None:
+            await self.on_answered(self)
 
-    async def play(self, *items: Say, interruptible: bool = True) -> str | None:
+    # --- speech ----------------------------------------------------------------------------------
+    async def listen(self, purpose: str, *, digits: bool = False) -> None:
+        if self.live is None:
+            return
+        grammar = None
+        if digits and self.live.engine.model.info.grammar:
+            grammar = digit_grammar(self.live.language)
+        await self.live.restart(purpose, grammar=grammar)
+
+    async def next_input(self, timeout: float) -> str | Utterance | None:
+        if self.live is None:
+            return await self.keys.take(timeout)
+        if self.keys.peek() is not None:
+            return await self.keys.take(0)
+        key_task = asyncio.ensure_future(self.keys.wait())
+        heard_task = asyncio.ensure_future(self.live.has_heard.wait())
+        try:
+            await asyncio.wait({key_task, heard_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            key_task.cancel()
+            heard_task.cancel()
+        if self.keys.peek() is not None:
+            return await self.keys.take(0)
+        heard = await self.live.next_utterance(0.01) if self.live.has_heard.is_set() else None
+        if heard is None:
+            return None
+        return Utterance(heard.text, spoken_digits(heard.text, self.live.language), self.live.engine.model.info.name)
+
+    async def play(self, *items: Say, interruptible: bool = True, speech: bool = False) -> str | None:
         if interruptible and (key := self.keys.peek()) is not None:
             return key
+        hearing = speech and interruptible and self.live is not None
+        if hearing and self.live is not None and self.live.has_heard.is_set():
+            return SPOKE
         uris = self.media.uris(items, self.language)
         if not uris:
             return None
@@ -132,15 +175,19 @@ class AriCallLeg:
                 return None
             key_arrived: asyncio.Future[str] = asyncio.ensure_future(self.keys.wait())
             waiters: set[asyncio.Future[Any]] = {finished, key_arrived}
+            if hearing and self.live is not None:
+                waiters.add(asyncio.ensure_future(self.live.has_heard.wait()))
             try:
                 await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                key_arrived.cancel()
-            if self.keys.peek() is None:
+                for waiter in waiters - {finished}:
+                    waiter.cancel()
+            spoke = hearing and self.live is not None and self.live.has_heard.is_set()
+            if self.keys.peek() is None and not spoke:
                 return None
             with contextlib.suppress(AriNotFound):
                 await self.client.stop_playback(playback_id)
-            return self.keys.peek()
+            return self.keys.peek() or SPOKE
         finally:
             self._playbacks.pop(playback_id, None)
 
@@ -157,16 +204,32 @@ class AriCallLeg:
         done: asyncio.Future[tuple[float | None, float | None]] = asyncio.get_running_loop().create_future()
         self._recordings[name] = done
         self.keys.clear()
+        if self.live is not None:
+            await self.live.restart("message")  # the message's transcript: exactly what is said from here
+            self.recording_now = name
+            if self.on_message_started is not None:
+                self.on_message_started(name)
         with self._channel_calls():
             await self.client.record(self.channel_id, name, max_duration_s=max_duration_s, max_silence_s=max_silence_s)
         self._on_state(CallState.RECORDING)
         started = asyncio.get_running_loop().time()
         duration, _talking = await done
+        await self.end_live_message()
         if duration is None:
             duration = asyncio.get_running_loop().time() - started
         self._on_state(CallState.IN_IVR)
         self.keys.clear()
         return RecordedMessage(name=name, duration_s=float(duration), voiced_s=await self._voiced(name))
+
+    async def end_live_message(self) -> None:
+        """The message being recorded has ended (or the caller hung up): its live transcript,
+        complete now, goes to the keeper with the recording."""
+        name, self.recording_now = self.recording_now, None
+        if name is None or self.live is None:
+            return
+        transcript: Transcript | None = await self.live.restart("call")
+        if self.on_message_transcript is not None:
+            self.on_message_transcript(name, transcript)
 
     async def _voiced(self, name: str) -> float | None:
         """Seconds of voice in the stored message (Asterisk's own talking time is not reliable

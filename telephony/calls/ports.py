@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from asr.schemas import Transcript
 from ivr.ports import ReportedCall
 
 
@@ -16,3 +17,6 @@ class IntakeSink(Protocol):
         self, call_id: str, recording_name: str, audio: bytes, media_type: str, duration_s: float | None
     ) -> None:
         """Store the audio with the case; must be idempotent (a retry may send it twice)."""
+
+    async def message_stored(self, call_id: str, live: Transcript | None) -> None:
+        """The message is stored: keep its live transcript (if any) and have it transcribed."""

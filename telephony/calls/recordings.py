@@ -21,6 +21,7 @@ import wave
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from asr.schemas import Transcript
 from common.logs import call_id_var
 from ivr.ports import ReportedCall
 from telephony.ami.astdb import AstDb
@@ -123,13 +124,14 @@ class RecordingKeeper:
         age = (datetime.now(UTC) - decode_meta(raw, name).started_at).total_seconds()
         return age > LOST_AFTER_S
 
-    async def ingest(self, name: str) -> str | None:
-        """Hand one complete recording to the casebook; return the case number, None if not (yet)."""
+    async def ingest(self, name: str, *, live: Transcript | None = None) -> str | None:
+        """Hand one complete recording to the casebook (with the live transcript of the message,
+        when the call had one); return the case number, None if not (yet)."""
         if name in self._busy:
             return None
         self._busy.add(name)
         try:
-            return await self._ingest(name)
+            return await self._ingest(name, live)
         except (AriError, AmiError) as exc:
             log.warning("recording %s not ingested yet (Asterisk): %s", name, exc)
             return None
@@ -139,7 +141,7 @@ class RecordingKeeper:
         finally:
             self._busy.discard(name)
 
-    async def _ingest(self, name: str) -> str | None:
+    async def _ingest(self, name: str, live: Transcript | None) -> str | None:
         raw = await self.astdb.get(FAMILY, name)
         if raw:
             report = decode_meta(raw, name)
@@ -181,6 +183,7 @@ class RecordingKeeper:
                 return None
             number = await self.sink.open_report(report)
             await self.sink.attach_recording(report.call_id, name, audio, "audio/wav", duration)
+            await self.sink.message_stored(report.call_id, live)
             await self._delete_audio(name)
             await self._forget(name)
             self.notifier.emit(

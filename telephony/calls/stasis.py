@@ -17,6 +17,7 @@ import contextlib
 import logging
 from typing import Any
 
+from asr.schemas import Transcript
 from common.privacy import mask_number
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError
@@ -38,10 +39,13 @@ from telephony.calls.leg import AriCallLeg, PromptMedia
 from telephony.calls.notifier import CallNotifier
 from telephony.calls.recordings import RecordingKeeper
 from telephony.calls.session import CallSession, FlowRunner
+from telephony.calls.states import CallState
+from telephony.media.calls import LiveCalls
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 30.0
+LIVE_TRANSCRIPT_WAIT_S = 5.0
 
 
 class StasisApp:
@@ -54,6 +58,7 @@ class StasisApp:
         keeper: RecordingKeeper,
         notifier: CallNotifier,
         media: PromptMedia,
+        live: LiveCalls | None = None,
     ) -> None:
         self.client = client
         self.socket = socket
@@ -61,7 +66,9 @@ class StasisApp:
         self.keeper = keeper
         self.notifier = notifier
         self.media = media
+        self.live = live
         self.sessions: dict[str, CallSession] = {}
+        self._live_messages: dict[str, asyncio.Future[Transcript | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.ready = asyncio.Event()
 
@@ -77,6 +84,8 @@ class StasisApp:
                 task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self.live is not None:
+                await self.live.close()
 
     def _track(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -143,9 +152,13 @@ class StasisApp:
             case RecordingFinished() | RecordingFailed():
                 self._on_recording_done(event)
             case StasisEnd(channel=channel):
+                if channel.is_auxiliary and self.live is not None:
+                    self.live.channel_gone(channel.id)
                 if session := self.sessions.get(channel.id):
                     session.gone("left Stasis")
             case ChannelHangupRequest(channel=channel) | ChannelDestroyed(channel=channel):
+                if channel.is_auxiliary and self.live is not None:
+                    self.live.channel_gone(channel.id)
                 if session := self.sessions.get(channel.id):
                     session.gone("hung up")
             case _:
@@ -171,7 +184,24 @@ class StasisApp:
         except AriError as exc:
             log.warning("could not mark recording %s complete (the sweep will): %s", name, exc)
             return
-        await self.keeper.ingest(name)
+        live: Transcript | None = None
+        waiting = self._live_messages.get(name)
+        if waiting is not None:
+            # the live transcript of this message completes as the recording ends: wait a moment
+            try:
+                live = await asyncio.wait_for(asyncio.shield(waiting), LIVE_TRANSCRIPT_WAIT_S)
+            except TimeoutError:
+                log.warning("live transcript of %s did not complete; the recording will be transcribed", name)
+            self._live_messages.pop(name, None)
+        await self.keeper.ingest(name, live=live)
+
+    def _message_started(self, name: str) -> None:
+        self._live_messages[name] = asyncio.get_running_loop().create_future()
+
+    def _message_transcript(self, name: str, transcript: Transcript | None) -> None:
+        future = self._live_messages.get(name)
+        if future is not None and not future.done():
+            future.set_result(transcript)
 
     def _start_session(self, channel: Channel, args: tuple[str, ...], *, resumed: bool) -> None:
         leg = AriCallLeg(
@@ -184,15 +214,25 @@ class StasisApp:
             on_state=lambda state: session.set_state(state),
         )
         session = CallSession(leg, self.notifier, resumed=resumed)
+        leg.on_message_started = self._message_started
+        leg.on_message_transcript = self._message_transcript
+        if self.live is not None:
+            leg.on_answered = self._start_live
         self.sessions[channel.id] = session
         log.info("call from %s to %s", mask_number(channel.caller_number), args[1])
         self._track(self._run_session(session))
+
+    async def _start_live(self, leg: AriCallLeg) -> None:
+        if self.live is not None:
+            await self.live.start(leg)
 
     async def _run_session(self, session: CallSession) -> None:
         try:
             await session.run(self.incoming)
         finally:
             self.sessions.pop(session.call_id, None)
+            if self.live is not None and session.state != CallState.TRANSFERRED:
+                await self.live.stop(session.call_id)  # transferred callers stay tapped for the agent
 
     async def _hangup_quietly(self, channel_id: str) -> None:
         with contextlib.suppress(AriError):

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from asr.engine import RecognitionStream, SpeechEngine
 from asr.schemas import Segment, Transcript
@@ -22,6 +24,22 @@ from telephony.calls.notifier import CallNotifier
 from telephony.media.rtp import RtpReceiver
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `fn` in a worker thread and wait for it to finish even if this task is cancelled: a
+    recognizer must never be used by two threads at once (Kaldi crashes), and a cancelled
+    `to_thread` would leave its thread running while the next call starts."""
+    future = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await future
+        raise
+
 
 RATE = 16000  # slin16 from the externalMedia channel
 BATCH_S = 0.1
@@ -46,6 +64,7 @@ class LiveTranscription:
         self._stream: RecognitionStream = engine.open_stream(RATE)
         self._lock = asyncio.Lock()
         self._heard: asyncio.Queue[Heard] = asyncio.Queue(100)
+        self.has_heard = asyncio.Event()  # set while an utterance waits to be taken
         self.seconds_fed = 0.0
         self.decode_s = 0.0
 
@@ -69,7 +88,7 @@ class LiveTranscription:
             stream, purpose = self._stream, self.purpose
             loop = asyncio.get_running_loop()
             started = loop.time()
-            segment = await asyncio.to_thread(stream.accept, pcm)
+            segment = await _in_thread(stream.accept, pcm)
             self.decode_s += loop.time() - started
             self.seconds_fed += len(pcm) / 2 / RATE
         if segment is not None:
@@ -79,11 +98,12 @@ class LiveTranscription:
         """End the current stream (returning its transcript) and listen afresh for `purpose`."""
         async with self._lock:
             old, old_purpose = self._stream, self.purpose
-            last = await asyncio.to_thread(old.finish)
-            self._stream = await asyncio.to_thread(self.engine.open_stream, RATE, grammar=grammar)
+            last = await _in_thread(old.finish)
+            self._stream = await _in_thread(self.engine.open_stream, RATE, grammar=grammar)
             self.purpose = purpose
             while not self._heard.empty():  # what was heard before this point is moot
                 self._heard.get_nowait()
+            self.has_heard.clear()
         if last is not None:
             self._publish(last, old_purpose, queue=False)
         return old.transcript(source="live")
@@ -91,13 +111,16 @@ class LiveTranscription:
     async def next_utterance(self, timeout: float) -> Heard | None:
         """The next thing the caller finishes saying in the current stream, or None."""
         try:
-            return await asyncio.wait_for(self._heard.get(), timeout)
+            heard = await asyncio.wait_for(self._heard.get(), timeout)
         except TimeoutError:
             return None
+        if self._heard.empty():
+            self.has_heard.clear()
+        return heard
 
     async def close(self) -> Transcript:
         async with self._lock:
-            last = await asyncio.to_thread(self._stream.finish)
+            last = await _in_thread(self._stream.finish)
         if last is not None:
             self._publish(last, self.purpose, queue=False)
         return self._stream.transcript(source="live")
@@ -117,3 +140,4 @@ class LiveTranscription:
         if queue and segment.kind == "final":
             with contextlib.suppress(asyncio.QueueFull):
                 self._heard.put_nowait(Heard(segment.text, purpose, segment.end_s))
+                self.has_heard.set()

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 from dataclasses import dataclass
+from typing import cast
 
 from asr.audio import swap_bytes
 
@@ -56,8 +57,7 @@ class RtpReceiver(asyncio.DatagramProtocol):
         self.port = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is not a subclass
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         payload = rtp_payload(data)

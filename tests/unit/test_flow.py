@@ -8,14 +8,14 @@ from datetime import datetime
 
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import load_lines
-from ivr.ports import CaseStatusView, Digits, RecordedMessage, ReportedCall, Say, Sound
+from ivr.ports import SPOKE, CaseStatusView, Digits, RecordedMessage, ReportedCall, Say, Sound, Utterance
 
 
 @dataclass
 class ScriptedLeg:
     """Keys arrive in order; each play or wait consumes time only in the caller's imagination."""
 
-    keys: deque[str | None]
+    keys: deque[str | Utterance | None]  # a key, a thing said, or None (nothing within the timeout)
     record_seconds: float = 12.0
     call_id: str = "c-1"
     caller_number: str = "13800138000"
@@ -24,25 +24,38 @@ class ScriptedLeg:
     played: list[str] = field(default_factory=list)
     hung_up: bool = False
     transferred_to: str | None = None
-    buffered: deque[str] = field(default_factory=deque)
+    buffered: deque[str | Utterance] = field(default_factory=deque)
+    listening: list[str] = field(default_factory=list)
 
     async def answer(self) -> None:
         pass
 
-    async def play(self, *items: Say, interruptible: bool = True) -> str | None:
+    async def play(self, *items: Say, interruptible: bool = True, speech: bool = False) -> str | None:
         for item in items:
             self.played.append(item.name if isinstance(item, Sound) else f"digits:{item.value}")
-        if interruptible and self.keys and self.keys[0] is not None:
+        if not interruptible or not self.keys or self.keys[0] is None:
+            return None
+        if isinstance(self.keys[0], Utterance):
+            if not speech:
+                return None
             self.buffered.append(self.keys.popleft())  # type: ignore[arg-type]
-            return self.buffered[0]
-        return None
+            return SPOKE
+        self.buffered.append(self.keys.popleft())  # type: ignore[arg-type]
+        return self.buffered[0] if isinstance(self.buffered[0], str) else SPOKE
 
-    async def next_key(self, timeout: float) -> str | None:
+    async def next_input(self, timeout: float) -> str | Utterance | None:
         if self.buffered:
             return self.buffered.popleft()
         if timeout <= 0 or not self.keys:
             return None
         return self.keys.popleft()
+
+    async def next_key(self, timeout: float) -> str | None:
+        got = await self.next_input(timeout)
+        return got if isinstance(got, str) else None
+
+    async def listen(self, purpose: str, *, digits: bool = False) -> None:
+        self.listening.append(purpose + (":digits" if digits else ""))
 
     def clear_keys(self) -> None:
         self.buffered.clear()
@@ -61,6 +74,7 @@ class ScriptedLeg:
 class Intake:
     def __init__(self) -> None:
         self.reports: list[ReportedCall] = []
+        self.spoken: list[str] = []
 
     async def open_report(self, report: ReportedCall) -> str:
         self.reports.append(report)
@@ -68,6 +82,9 @@ class Intake:
 
     async def case_status(self, number: str) -> CaseStatusView | None:
         return CaseStatusView(number, "dispatched") if number == "2611270001" else None
+
+    async def keep_spoken(self, call_id: str, utterance: Utterance, language: str) -> None:
+        self.spoken.append(utterance.text)
 
 
 class Agents:
@@ -87,7 +104,11 @@ class Events:
 
 
 def _flow(
-    keys: list[str | None], *, agents_free: bool = False, number: str = "12345", record_seconds: float = 12.0
+    keys: list[str | Utterance | None],
+    *,
+    agents_free: bool = False,
+    number: str = "12345",
+    record_seconds: float = 12.0,
 ) -> tuple[HotlineFlow, ScriptedLeg, Intake, Events]:
     line = load_lines().by_number(number)
     assert line is not None
@@ -166,3 +187,40 @@ async def test_out_of_hours_skips_the_menu() -> None:
 
 async def test_digits_are_read_one_by_one() -> None:
     assert Digits("2611").value == "2611"
+
+
+# --- speaking instead of keying ------------------------------------------------------------------------
+async def test_saying_the_problem_at_the_menu_records_a_report_and_keeps_what_was_said() -> None:
+    said = Utterance("五津镇 河边 有 死猪", "")
+    flow, leg, intake, events = _flow([said])
+    assert await flow.run() == "reported"
+    assert intake.spoken == ["五津镇 河边 有 死猪"]
+    assert "spoken-report" in leg.played and "<record>" in leg.played
+    assert "ivr.spoken-report" in events.names and len(intake.reports) == 1
+
+
+async def test_a_menu_number_said_aloud_works_like_its_key() -> None:
+    flow, _leg, intake, events = _flow([Utterance("일", "1")])
+    assert await flow.run() == "reported"
+    assert "ivr.said" in events.names and intake.spoken == []
+
+
+async def test_a_lone_unclear_word_at_the_menu_is_no_input_not_a_report() -> None:
+    flow, leg, intake, _ = _flow([Utterance("네", ""), None, None], agents_free=True)
+    assert await flow.run() == "transferred"
+    assert intake.spoken == [] and "no-input" in leg.played
+
+
+async def test_a_case_number_said_aloud_is_looked_up() -> None:
+    flow, leg, _, events = _flow(["2", Utterance("二六一一二七零零零一", "2611270001"), "3"], agents_free=True)
+    await flow.run()
+    assert "case-number:digits" in leg.listening
+    assert "digits:2611270001" in leg.played and "status-dispatched" in leg.played
+    assert "ivr.said-number" in events.names
+
+
+async def test_words_that_hold_no_number_do_not_end_the_number_entry() -> None:
+    keys: list[str | Utterance | None] = ["2", Utterance("뭐라고요", ""), *"2611270001", "#", "3"]
+    flow, leg, _, _ = _flow(keys, agents_free=True)
+    await flow.run()
+    assert "status-dispatched" in leg.played

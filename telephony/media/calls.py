@@ -1,0 +1,126 @@
+"""Live transcription of every call that capacity allows, from answer to the caller's hangup.
+
+A call's live stream outlives its IVR session: after a transfer to an agent the caller's voice
+is still tapped and decoded, so the agent's screen keeps getting the transcript. It ends when
+Asterisk removes the snoop channel (the caller hung up) or the application stops. At the end,
+what the caller said outside the menu and their message (to an agent, say) is kept by call id.
+
+Two cores decode a handful of streams in real time; beyond `max_streams` a call simply has no
+live stream (its message is transcribed from the recording after the hangup instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from asr.engine import SpeechEngine
+from asr.schemas import Transcript
+from telephony.ari.client import AriClient
+from telephony.ari.errors import AriError
+from telephony.calls import notifier as ev
+from telephony.calls.leg import AriCallLeg
+from telephony.calls.notifier import CallNotifier
+from telephony.media.live import LiveTranscription
+from telephony.media.tap import CallerAudioTap
+
+log = logging.getLogger(__name__)
+
+CallTranscriptSink = Callable[[str, Transcript], Awaitable[None]]
+
+
+@dataclass
+class _LiveCall:
+    leg: AriCallLeg
+    tap: CallerAudioTap
+    live: LiveTranscription
+    task: asyncio.Task[None]
+
+
+class LiveCalls:
+    def __init__(
+        self,
+        client: AriClient,
+        notifier: CallNotifier,
+        engine: Callable[[], SpeechEngine | None],
+        *,
+        host: str,
+        port_start: int,
+        port_end: int,
+        max_streams: int,
+        keep_call_transcript: CallTranscriptSink | None = None,
+    ) -> None:
+        self.client = client
+        self.notifier = notifier
+        self.engine = engine
+        self.host = host
+        self.ports = (port_start, port_end)
+        self.max_streams = max_streams
+        self.keep_call_transcript = keep_call_transcript
+        self.active: dict[str, _LiveCall] = {}
+        self._by_snoop: dict[str, str] = {}
+        self.refused = 0
+
+    async def start(self, leg: AriCallLeg) -> bool:
+        """Tap and decode this caller's voice; False when there is no capacity or the tap failed."""
+        engine = self.engine()
+        if engine is None or leg.call_id in self.active:
+            return False
+        if len(self.active) >= self.max_streams:
+            self.refused += 1
+            log.info("no live transcription for this call: %d streams already", len(self.active))
+            return False
+        tap = CallerAudioTap(
+            self.client, leg.channel_id, host=self.host, port_start=self.ports[0], port_end=self.ports[1]
+        )
+        try:
+            receiver = await tap.start()
+        except (AriError, OSError) as exc:
+            self.notifier.emit(leg.call_id, ev.MEDIA_TAP_FAILED, reason=str(exc)[:200])
+            return False
+        live = LiveTranscription(engine, receiver, self.notifier, leg.call_id)
+        leg.live = live
+        task = asyncio.get_running_loop().create_task(live.run())
+        self.active[leg.call_id] = _LiveCall(leg, tap, live, task)
+        self._by_snoop[tap.snoop_id] = leg.call_id
+        task.add_done_callback(functools.partial(self._runner_ended, leg.call_id))
+        return True
+
+    def _runner_ended(self, call_id: str, _task: asyncio.Task[None]) -> None:
+        call = self.active.get(call_id)
+        if call is not None and not call.task.cancelled() and call.task.exception() is not None:
+            log.error("live transcription stopped: %s", call.task.exception())
+            asyncio.get_running_loop().create_task(self.stop(call_id))
+
+    def channel_gone(self, channel_id: str) -> None:
+        """An auxiliary channel ended: if it was a call's snoop, the caller is gone."""
+        call_id = self._by_snoop.get(channel_id)
+        if call_id is not None:
+            asyncio.get_running_loop().create_task(self.stop(call_id))
+
+    async def stop(self, call_id: str) -> None:
+        call = self.active.pop(call_id, None)
+        if call is None:
+            return
+        self._by_snoop.pop(call.tap.snoop_id, None)
+        call.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await call.task
+        try:
+            await call.leg.end_live_message()
+            rest = await call.live.close()
+            if self.keep_call_transcript is not None and not rest.empty:
+                await self.keep_call_transcript(call_id, rest)
+        except Exception:
+            log.exception("the end of a live transcript could not be kept")
+        finally:
+            call.leg.live = None
+            await call.tap.stop()
+
+    async def close(self) -> None:
+        for call_id in list(self.active):
+            await self.stop(call_id)

