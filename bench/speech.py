@@ -6,8 +6,9 @@
 - real-time factor (RTF): decoding time / audio time for a recorded message of `--seconds`,
   at 8 kHz (a phone recording) and 16 kHz (the live tap's slin16), one stream alone;
 - live streams: N streams fed at real-time pace (20 ms frames, as RTP brings them), each in
-  the platform's way (a worker thread per 100 ms batch); a stream keeps up when its final result
-  arrives within 1 s of the end of its audio and its backlog never grows past 1 s;
+  the platform's way (a worker thread per 100 ms batch); a stream keeps up (real time) when its
+  final result arrives within 1 s of the end of its audio; the worst transient backlog (a batch
+  decoded late, caught up later) is reported beside it;
 - memory: resident memory added per open stream (recognizer state after 30 s of audio).
 
 The audio is Korean speech made with espeak-ng (the packaged model is Korean), repeated to length.
@@ -118,7 +119,7 @@ def live_streams(engine: SpeechEngine, pcm16: bytes, count: int) -> dict[str, fl
         "final_lag_max_s": round(max(lags), 3),
         "worst_backlog_s": round(max(backlogs), 3),
         "cpu_cores_busy": round(((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / wall, 2),
-        "real_time": max(lags) < 1.0 and max(backlogs) < 1.0,
+        "real_time": max(lags) < 1.0,
     }
 
 

@@ -33,7 +33,10 @@ class AstDb:
     async def delete(self, family: str, key: str) -> None:
         answer = await self.ami.send({"Action": "DBDel", "Family": family, "Key": key}, as_list=False)
         message = _messages(answer)[0]
-        if message.get("Response") != "Success" and "not found" not in str(message.get("Message", "")).lower():
+        if message.get("Response") == "Success" or "not found" in str(message.get("Message", "")).lower():
+            return
+        # Asterisk 22 answers "could not be deleted" for a key that is already gone: fine, if so
+        if await self.get(family, key) is not None:
             raise AmiError(f"AMI DBDel refused: {message.get('Message')}")
 
     async def tree(self, family: str) -> dict[str, str]:

@@ -78,6 +78,7 @@ class AriCallLeg:
         self.on_message_transcript: Callable[[str, Transcript | None], None] | None = None
         self.on_message_started: Callable[[str], None] | None = None
         self.recording_now: str | None = None
+        self._message_ending: asyncio.Task[None] | None = None
 
     # --- events pushed by the application --------------------------------------------------------
     def on_dtmf(self, digit: str) -> None:
@@ -224,12 +225,23 @@ class AriCallLeg:
     async def end_live_message(self) -> None:
         """The message being recorded has ended (or the caller hung up): its live transcript,
         complete now, goes to the keeper with the recording."""
-        name, self.recording_now = self.recording_now, None
-        if name is None or self.live is None:
+        if self.recording_now is None or self.live is None:
             return
-        transcript: Transcript | None = await self.live.restart("call")
-        if self.on_message_transcript is not None:
-            self.on_message_transcript(name, transcript)
+        if self._message_ending is None:
+            # its own task: a hangup cancelling the flow must not cut the hand-over in half
+            self._message_ending = asyncio.get_running_loop().create_task(
+                self._hand_over(self.recording_now, self.live)
+            )
+        await asyncio.shield(self._message_ending)
+
+    async def _hand_over(self, name: str, live: LiveTranscription) -> None:
+        transcript: Transcript | None = None
+        try:
+            transcript = await live.restart("call")
+        finally:
+            self.recording_now, self._message_ending = None, None
+            if self.on_message_transcript is not None:
+                self.on_message_transcript(name, transcript)
 
     async def _voiced(self, name: str) -> float | None:
         """Seconds of voice in the stored message (Asterisk's own talking time is not reliable
@@ -248,8 +260,8 @@ class AriCallLeg:
             self._on_state(CallState.TRANSFERRED)
             try:
                 await self.client.continue_in_dialplan(self.channel_id, QUEUE_CONTEXT, queue)
-            except BaseException:
-                self._on_state(CallState.IN_IVR)
+            except AriError:
+                self._on_state(CallState.IN_IVR)  # still ours (a cancellation means it has left)
                 raise
 
     async def hangup(self) -> None:

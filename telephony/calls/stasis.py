@@ -45,7 +45,7 @@ from telephony.media.calls import LiveCalls
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 30.0
-LIVE_TRANSCRIPT_WAIT_S = 5.0
+LIVE_TRANSCRIPT_WAIT_S = 20.0  # a stream running behind still finishes sooner than a decode of the file
 
 
 class StasisApp:
@@ -231,8 +231,10 @@ class StasisApp:
             await session.run(self.incoming)
         finally:
             self.sessions.pop(session.call_id, None)
-            if self.live is not None and session.state != CallState.TRANSFERRED:
-                await self.live.stop(session.call_id)  # transferred callers stay tapped for the agent
+            if self.live is not None and session.state == CallState.TRANSFERRED:
+                self.live.transferred(session.call_id)  # transferred callers stay tapped for the agent
+            elif self.live is not None:
+                await self.live.stop(session.call_id)
 
     async def _hangup_quietly(self, channel_id: str) -> None:
         with contextlib.suppress(AriError):

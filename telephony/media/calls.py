@@ -96,6 +96,12 @@ class LiveCalls:
             log.error("live transcription stopped: %s", call.task.exception())
             asyncio.get_running_loop().create_task(self.stop(call_id))
 
+    def transferred(self, call_id: str) -> None:
+        """The caller left the IVR for an agent: what they say now is the call itself."""
+        call = self.active.get(call_id)
+        if call is not None:
+            asyncio.get_running_loop().create_task(call.live.restart("call"))
+
     def channel_gone(self, channel_id: str) -> None:
         """An auxiliary channel ended: if it was a call's snoop, the caller is gone."""
         call_id = self._by_snoop.get(channel_id)

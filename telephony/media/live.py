@@ -98,6 +98,12 @@ class LiveTranscription:
         """End the current stream (returning its transcript) and listen afresh for `purpose`."""
         async with self._lock:
             old, old_purpose = self._stream, self.purpose
+            # audio received until now belongs to the old purpose, even when decoding runs behind
+            waiting = self._drain()
+            if waiting:
+                segment = await _in_thread(old.accept, waiting)
+                if segment is not None:
+                    self._publish(segment, old_purpose)
             last = await _in_thread(old.finish)
             self._stream = await _in_thread(self.engine.open_stream, RATE, grammar=grammar)
             self.purpose = purpose
@@ -107,6 +113,13 @@ class LiveTranscription:
         if last is not None:
             self._publish(last, old_purpose, queue=False)
         return old.transcript(source="live")
+
+    def _drain(self) -> bytes:
+        chunks = []
+        while not self.receiver.queue.empty():
+            chunks.append(self.receiver.queue.get_nowait())
+        self.seconds_fed += sum(len(c) for c in chunks) / 2 / RATE
+        return b"".join(chunks)
 
     async def next_utterance(self, timeout: float) -> Heard | None:
         """The next thing the caller finishes saying in the current stream, or None."""
@@ -120,6 +133,9 @@ class LiveTranscription:
 
     async def close(self) -> Transcript:
         async with self._lock:
+            waiting = self._drain()
+            if waiting:
+                await _in_thread(self._stream.accept, waiting)
             last = await _in_thread(self._stream.finish)
         if last is not None:
             self._publish(last, self.purpose, queue=False)

@@ -7,6 +7,7 @@ the tap hangs up both helper channels and destroys the bridge; the caller is nev
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -36,11 +37,24 @@ class CallerAudioTap:
             await self.client.create_bridge(self.bridge_id)
             await self.client.snoop(self.call_id, self.snoop_id, spy="in")
             await self.client.external_media(self.media_id, f"{self.host}:{self.receiver.port}", fmt="slin16")
-            await self.client.add_to_bridge(self.bridge_id, [self.snoop_id, self.media_id])
+            await self._add_when_in_stasis()
         except BaseException:
             await self.stop()
             raise
         return self.receiver
+
+    async def _add_when_in_stasis(self, attempts: int = 50, pause_s: float = 0.02) -> None:
+        """The helper channels enter Stasis a moment after they are created (ARI answers 422 until
+        then): add them to the bridge as soon as Asterisk lets us."""
+        for channel_id in (self.snoop_id, self.media_id):
+            for attempt in range(attempts):
+                try:
+                    await self.client.add_to_bridge(self.bridge_id, [channel_id])
+                    break
+                except AriError as exc:
+                    if exc.status != 422 or attempt == attempts - 1:
+                        raise
+                    await asyncio.sleep(pause_s)
 
     async def stop(self) -> None:
         for channel_id in (self.snoop_id, self.media_id):

@@ -132,3 +132,32 @@ async def test_keys_still_work_while_the_platform_listens(platform: Platform, as
         await place_call(asterisk, "12345", "wait 1; keys 9; wait 2; keys 2; wait 3; hangup", caller="13912340004")
         await wait_for(sub, "ivr.status", log=log, timeout=20)
     assert [e.data["key"] for e in log if e.name == "ivr.key"] == ["9", "2"]
+
+
+async def test_the_callers_voice_is_still_transcribed_after_the_transfer_to_an_agent(
+    platform: Platform, asterisk: Settings, korean_report: Path
+) -> None:
+    # expected: ivr.transfer 1, call.state transferred, then transcript.final purpose=call for the
+    # same call id while the caller talks to the agent; after the hangup the words are kept by call id
+    await platform.ami.queue_add("intake", "Local/agent1@hotline-test-agents", member_name="agent1")
+    try:
+        log: list = []
+        script = f"wait 1; keys 0; wait 4; say {korean_report}; wait 2; hangup"
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(place_call(asterisk, "12345", script, caller="13912340005"))
+            await wait_for(sub, "call.state", log=log, state="transferred", timeout=30)
+            final = await wait_for(sub, "transcript.final", log=log, purpose="call", timeout=60)
+            await call
+        transferred_at = next(e.at for e in log if e.name == "call.state" and e.data["state"] == "transferred")
+        assert final.at > transferred_at and final.data["text"]
+        call_id = final.call_id
+        for _ in range(50):
+            with platform.sessions() as s:
+                kept = s.scalar(select(Transcript).where(Transcript.call_id == call_id, Transcript.source == "call"))
+            if kept is not None:
+                break
+            await asyncio.sleep(0.2)
+        assert kept is not None and kept.text and kept.words
+        assert call_id not in platform.live.active  # the tap ended with the call
+    finally:
+        await platform.ami.queue_remove("intake", "Local/agent1@hotline-test-agents")
