@@ -25,14 +25,9 @@ from pathlib import Path
 
 import psycopg
 
-from bench.ivr_load import bench_settings, percentile
-from casebook.db.migrate import upgrade
+from bench.ivr_load import bench_settings, percentile, start_bench_asterisk
 from common.bus import PlatformEvent
-from common.paths import prompts_dir
 from hotline.platform import Platform
-from hotline.services import asterisk_process, build_all_prompts, lines_book
-from telephony.runtime.layout import resolve_layout
-from telephony.runtime.rootfs import build_rootfs
 from tests.e2e.helpers import place_call, prompt_seconds
 from tests.speech import REPORT_KO, speak
 
@@ -68,14 +63,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "asr_max_live_streams": args.live,
         }
     )
-    layout = resolve_layout(settings)
-    if layout.chrooted:
-        build_rootfs(layout.root)
-    build_all_prompts(settings)
-    upgrade(settings.sqlalchemy_url)
-    asterisk = asterisk_process(settings)
-    asterisk.stop()
-    asterisk.start(lines_book(settings), prompts_dir(settings))
+    asterisk = start_bench_asterisk(settings)
     platform = Platform(settings)
     serving = asyncio.create_task(platform.serve(api=False))
     events: list[PlatformEvent] = []

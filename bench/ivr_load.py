@@ -35,6 +35,7 @@ from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.services import asterisk_process, build_all_prompts, lines_book
 from telephony.runtime.layout import resolve_layout
+from telephony.runtime.process import AsteriskProcess
 from telephony.runtime.rootfs import build_rootfs
 
 HERE = Path(__file__).resolve().parent
@@ -81,6 +82,19 @@ def env_for(settings: Settings) -> dict[str, str]:
     return env
 
 
+def start_bench_asterisk(settings: Settings) -> AsteriskProcess:
+    """The bench instance of Asterisk, restarted with these settings, its database migrated."""
+    layout = resolve_layout(settings)
+    if layout.chrooted:
+        build_rootfs(layout.root)
+    build_all_prompts(settings)
+    upgrade(settings.sqlalchemy_url)
+    asterisk = asterisk_process(settings)
+    asterisk.stop()
+    asterisk.start(lines_book(settings), prompts_dir(settings))
+    return asterisk
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -101,14 +115,7 @@ def main() -> int:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     settings = bench_settings(data)
-    layout = resolve_layout(settings)
-    if layout.chrooted:
-        build_rootfs(layout.root)
-    build_all_prompts(settings)
-    upgrade(settings.sqlalchemy_url)
-    asterisk = asterisk_process(settings)
-    asterisk.stop()
-    asterisk.start(lines_book(settings), prompts_dir(settings))
+    asterisk = start_bench_asterisk(settings)
     serve_log = (data / "serve.log").open("wb")
     app = subprocess.Popen(
         [sys.executable, "-m", "hotline", "serve"],
