@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+from celery import Celery
 from sqlalchemy import func, select
 
 from casebook.auth.policy import SYSTEM
@@ -101,14 +102,12 @@ def test_a_worker_killed_mid_transcription_runs_the_task_again(
     ).number
     book.attach_recording(call_id, "rec-long", long.read_bytes(), "audio/wav", 60.0)
 
-    import hotline.worker as worker_module
-
-    worker_module.app.conf.update(broker_url=REDIS_DB, result_backend=REDIS_DB)
+    sender = Celery("test-sender", broker=REDIS_DB)  # its own connection, whatever other tests set
     log = tmp_path / "worker.log"
     worker = _worker(worker_env, log)
     try:
-        worker_module.transcribe_call_task.delay(call_id)
-        _wait_for_line(log, "speech.transcribe_call", 60)
+        sender.send_task("speech.transcribe_call", args=[call_id])
+        _wait_for_line(log, "] received", 60)
         _wait_for_line(log, "speech model loaded", 60)
         time.sleep(2.0)  # decoding the minute of speech takes about 8 s: this is in the middle
         with book.sessions() as s:
