@@ -19,7 +19,7 @@ from typing import Any
 from asr.audio import read_wav
 from asr.model import LoadedModel
 from asr.schemas import Segment, Transcript, Word, mean_confidence
-from asr.text import join_words
+from asr.text import is_word, join_words
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class RecognitionStream:
         words = tuple(
             Word(str(w["word"]), round(float(w["start"]), 3), round(float(w["end"]), 3), round(float(w["conf"]), 3))
             for w in result.get("result", [])
-            if w.get("word") and w["word"] != "[unk]"
+            if is_word(str(w.get("word", "")))
         )
         text = join_words([w.word for w in words] or str(result.get("text", "")).split(), self._lang)
         start = words[0].start_s if words else self._utterance_start

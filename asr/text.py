@@ -59,6 +59,8 @@ DIGIT_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+# tokens a recognizer emits that are no words: [unk], [2] (a model's noise labels), lone separators
+_NOT_A_WORD = re.compile(r"^(\[[^\]]*\]|[/\-\u2013\u2014|]+)$")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _ZH_DIGIT_RUN = re.compile("[" + "".join(DIGIT_WORDS["zh"]) + "]{3,}")
@@ -66,11 +68,16 @@ _ZH_DIGIT_RUN = re.compile("[" + "".join(DIGIT_WORDS["zh"]) + "]{3,}")
 
 def join_words(words: list[str], language: str) -> str:
     """The words as text in the language's own spacing, without the recognizer's `[unk]`."""
-    kept = [w for w in words if w and w != UNKNOWN]
+    kept = [w for w in words if is_word(w)]
     text = " ".join(kept)
     if language == "zh":
         text = normalise_chinese(text)
     return text
+
+
+def is_word(token: str) -> bool:
+    """False for the recognizer's labels and separators ("[unk]", "[2]", "/")."""
+    return bool(token) and not _NOT_A_WORD.match(token)
 
 
 def normalise_chinese(text: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from asr.schemas import Transcript
 from casebook.auth.policy import Actor, Role
+from casebook.cases import transcripts
 from casebook.cases.services import CaseBook, NewAppeal
 from casebook.cases.transcripts import SpeechText
 from casebook.directory.seed import LineChannel
@@ -32,6 +33,9 @@ class CasebookIntake:
     def __init__(self, book: CaseBook, transcribe: Callable[[str], None] | None = None) -> None:
         self.book = book
         self.transcribe = transcribe  # queue a call's transcription (Celery task or in-process thread)
+        # the IVR and the recording keeper may open the same call's case at once: one at a time per
+        # call, so the second finds the first's case instead of spending a case number
+        self._opening: dict[str, asyncio.Lock] = {}
 
     async def open_report(self, report: ReportedCall) -> str:
         appeal = NewAppeal(
@@ -44,7 +48,14 @@ class CasebookIntake:
             language=report.language,
             ivr_path=report.ivr_path,
         )
-        case = await asyncio.to_thread(self.book.open, appeal, FALLBACK if report.origin == "fallback" else IVR)
+        lock = self._opening.setdefault(report.call_id, asyncio.Lock())
+        try:
+            async with lock:
+                actor = FALLBACK if report.origin == "fallback" else IVR
+                case = await asyncio.to_thread(self.book.open, appeal, actor)
+        finally:
+            if not lock.locked():
+                self._opening.pop(report.call_id, None)
         return case.number
 
     async def attach_recording(
@@ -59,8 +70,27 @@ class CasebookIntake:
             await asyncio.to_thread(self.transcribe, call_id)
 
     async def keep_spoken(self, call_id: str, utterance: Utterance, language: str) -> None:
-        speech = SpeechText("menu", utterance.text, language, utterance.model)
+        confs = [float(str(w["conf"])) for w in utterance.words if "conf" in w]
+        speech = SpeechText(
+            "menu",
+            utterance.text,
+            utterance.language or language,
+            utterance.model,
+            [dict(w) for w in utterance.words],
+            round(sum(confs) / len(confs), 3) if confs else None,
+            utterance.duration_s,
+        )
         await asyncio.to_thread(self.book.keep_call_transcript, call_id, speech)
+
+    async def spoken_report_only(self, call_id: str) -> None:
+        def finish() -> None:
+            nothing_more = SpeechText("menu", "", "", "")
+            if self.book.store_transcript(call_id, nothing_more) == transcripts.DONE:
+                job = self.book.transcription_job(call_id)
+                if job is not None:
+                    self.book.screen(job.number)
+
+        await asyncio.to_thread(finish)
 
     async def keep_call_transcript(self, call_id: str, transcript: Transcript) -> None:
         """What the caller said after the IVR (to an agent), kept by call id."""

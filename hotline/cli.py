@@ -188,7 +188,14 @@ def call(
     caller: Annotated[str, typer.Option("--from", help="The caller's number.")] = "13800138000",
     keys: Annotated[str | None, typer.Option(help="Keys to press after the greeting starts.")] = None,
     say: Annotated[Path | None, typer.Option(help="A WAV file to speak after the keys.")] = None,
-    script: Annotated[str | None, typer.Option(help="Full script: 'wait 2; keys 1; say f.wav; ...'.")] = None,
+    script: Annotated[
+        str | None,
+        typer.Option(
+            help="Full script, steps separated by ';': wait SECONDS, keys DIGITS (0-9 * # A-D, RFC 2833), "
+            "say FILE.wav (16-bit PCM), hangup, until-hangup SECONDS. "
+            "Example: 'wait 1; keys 1; wait 7; say f.wav; hangup'."
+        ),
+    ] = None,
     first_wait: Annotated[float, typer.Option(help="Seconds before the keys.")] = 1.5,
     before_say: Annotated[float, typer.Option(help="Seconds between the keys and speaking.")] = 9.0,
     hangup_wait: Annotated[float, typer.Option(help="Seconds to wait for the far end to hang up.")] = 40.0,

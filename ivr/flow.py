@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_CASE_NUMBER_DIGITS = 16
 MENU_KEYS = frozenset("1230989")
+LATE_SPEECH_S = 1.5  # how long a key after speech waits for the words' final result
 MIN_SPOKEN_WORDS, MIN_SPOKEN_CJK_CHARS = 2, 4  # less than this said at the menu is not a report
 # statuses with a prompt of their own ("status-<code>" in prompts.yaml); others say "in progress"
 STATUS_PROMPTS = frozenset(
@@ -116,6 +117,10 @@ class HotlineFlow:
             await self.leg.listen("menu")
             played = await self.leg.play(Sound("menu"), Sound("menu-language"), speech=True)
             got = await self.leg.next_input(self.timings.menu_timeout_s if played is None else 0)
+            if isinstance(got, str) and got not in MENU_KEYS and self.leg.hears_speech:
+                # "#" or a stray key right after speaking: the words may still be on their way
+                late = await self.leg.next_input(LATE_SPEECH_S)
+                got = late if late is not None else got
             key: str | None
             if isinstance(got, Utterance):
                 key = self._spoken_choice(got)
@@ -176,6 +181,8 @@ class HotlineFlow:
             return
         report = replace(self._report_meta(message.name), recording_duration_s=message.duration_s)
         number = await self.intake.open_report(report)
+        if spoken < self.timings.min_message_s:  # what was said at the menu is the whole report
+            await self.intake.spoken_report_only(self.leg.call_id)
         self._step("case-opened", case_number=number)
         self.outcome = "reported"
         await self.leg.play(

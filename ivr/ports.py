@@ -38,6 +38,9 @@ class Utterance:
     text: str
     digits: str
     model: str = ""
+    words: tuple[dict[str, object], ...] = ()  # {word, start, end, conf}
+    duration_s: float | None = None
+    language: str = ""  # the recognizer's language (not the caller's prompt language)
 
 
 # what `play` returns when the caller spoke over the prompt (the utterance waits in `next_input`)
@@ -80,6 +83,10 @@ class CallLeg(Protocol):
     dialled_number: str
     language: str
 
+    @property
+    def hears_speech(self) -> bool:
+        """The caller's words are recognised live (else only keys come in)."""
+
     async def answer(self) -> None: ...
 
     async def play(self, *items: Say, interruptible: bool = True, speech: bool = False) -> str | None:
@@ -115,6 +122,9 @@ class IntakePort(Protocol):
 
     async def keep_spoken(self, call_id: str, utterance: Utterance, language: str) -> None:
         """Keep what the caller said at the menu about their problem (it joins their case)."""
+
+    async def spoken_report_only(self, call_id: str) -> None:
+        """The caller said nothing after the tone: their words at the menu are the report."""
 
 
 class AgentsPort(Protocol):

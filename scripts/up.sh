@@ -27,6 +27,7 @@ fi
 $HOTLINE asterisk status
 cat <<MSG
 platform: running (pid $(cat .hotline/serve.pid)), API and status at http://$port/status
+Its log:           .hotline/serve.log   (Asterisk: .venv/bin/hotline asterisk cli "core show channels")
 Try a real call:   .venv/bin/hotline call 12345 --keys 1 --say <a WAV file>
 Stop everything:   make down
 MSG

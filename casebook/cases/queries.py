@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
@@ -24,7 +25,7 @@ from casebook.cases.schemas import (
     ReplyOut,
     TranscriptOut,
 )
-from casebook.db.models import Assignment, Caller, Case, DuplicateLink, Transcript
+from casebook.db.models import Assignment, Caller, Case, DuplicateLink, Recording, Transcript
 
 S = Status
 
@@ -187,6 +188,20 @@ def check_visible(s: Session, case: Case, actor: Actor) -> None:
             return
         raise NotFound(f"no case {case.number}")  # a unit does not learn that other units' cases exist
     raise Forbidden(f"a {actor.role.value} may not read cases")
+
+
+def recording_path(s: Session, number: str, name: str, actor: Actor) -> str:
+    """Where a case's recording is stored, if the actor may read the case and the file is there."""
+    case = s.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        raise NotFound(f"no case {number}")
+    check_visible(s, case, actor)
+    path = s.scalar(select(Recording.path).where(Recording.case_id == case.id, Recording.name == name))
+    if path is None:
+        raise NotFound(f"case {number} has no recording {name}")
+    if not Path(path).is_file():
+        raise NotFound(f"the audio of recording {name} is missing from storage")
+    return str(path)
 
 
 def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import FileResponse
 
 from casebook.api.deps import ActorDep, ServicesDep
 from casebook.cases.lifecycle import Status
-from casebook.cases.queries import CaseFilter, detail, list_cases
+from casebook.cases.queries import CaseFilter, detail, list_cases, recording_path
 from casebook.cases.schemas import (
     AcceptIn,
     CaseCreate,
@@ -93,6 +94,24 @@ def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate) -> CaseDeta
 def get_case(svc: ServicesDep, actor: ActorDep, number: Number) -> CaseDetail:
     """One case with its events, replies, assignments, duplicates and the caller's other cases."""
     return _detail(svc, actor, number)
+
+
+@router.get(
+    CASE_PATH + "/recordings/{name}",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/wav": {}}, "description": "The caller's recorded message."}},
+)
+def get_recording(
+    svc: ServicesDep,
+    actor: ActorDep,
+    number: Number,
+    name: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,128}$")],
+) -> FileResponse:
+    """A recorded message of the case, for whoever may read the case (an intake agent listens when
+    there is no transcript)."""
+    with svc.book.sessions() as s:
+        path = recording_path(s, number, name, actor)
+    return FileResponse(path, media_type="audio/wav", filename=f"{number}-{name}.wav")
 
 
 @router.post(CASE_PATH + "/register", response_model=CaseDetail)

@@ -1334,7 +1334,8 @@ class CaseBook:
             kept_live = speech.source == "live" and s.scalar(
                 select(Transcript.id).where(Transcript.call_id == call_id, Transcript.source == "live")
             )
-            if not kept_live:
+            nothing_new = speech.source == "menu" and not speech.text  # the menu's words are the report
+            if not kept_live and not nothing_new:
                 s.add(self._transcript_row(case.id, call_id, speech, recording_id=recording_id))
             s.execute(
                 update(Transcript)
@@ -1346,7 +1347,10 @@ class CaseBook:
                 .where(Transcript.call_id == call_id, Transcript.source == "menu")
                 .order_by(Transcript.id)
             ).all()
-            text = _join_speech([*spoken_at_menu, speech.text], speech.language)
+            language = speech.language or s.scalar(
+                select(Transcript.language).where(Transcript.call_id == call_id).order_by(Transcript.id)
+            )
+            text = _join_speech([*spoken_at_menu, speech.text], language or "")
             if not text.strip():
                 case.transcript_state = transcripts.FAILED
                 case.transcript_note = "no transcript: nothing intelligible was said; listen to the recording"

@@ -129,6 +129,10 @@ class AriCallLeg:
             await self.on_answered(self)
 
     # --- speech ----------------------------------------------------------------------------------
+    @property
+    def hears_speech(self) -> bool:
+        return self.live is not None
+
     async def listen(self, purpose: str, *, digits: bool = False) -> None:
         if self.live is None:
             return
@@ -154,7 +158,14 @@ class AriCallLeg:
         heard = await self.live.next_utterance(0.01) if self.live.has_heard.is_set() else None
         if heard is None:
             return None
-        return Utterance(heard.text, spoken_digits(heard.text, self.live.language), self.live.engine.model.info.name)
+        return Utterance(
+            heard.text,
+            spoken_digits(heard.text, self.live.language),
+            self.live.engine.model.info.name,
+            heard.words,
+            round(heard.end_s - heard.start_s, 2),
+            self.live.language,
+        )
 
     async def play(self, *items: Say, interruptible: bool = True, speech: bool = False) -> str | None:
         if interruptible and (key := self.keys.peek()) is not None:

@@ -215,7 +215,7 @@ def encode_meta(report: ReportedCall) -> str:
         [
             report.line_number,
             caller,
-            str(int(report.started_at.timestamp())),
+            f"{report.started_at.timestamp():.3f}",
             report.origin,
             report.language,
             report.call_id,
@@ -228,7 +228,10 @@ def decode_meta(raw: str, name: str) -> ReportedCall:
     parts = raw.split("|")
     parts += [""] * (7 - len(parts))
     line, caller, epoch, origin, language, call_id, path = parts[:7]
-    started = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    try:
+        started = datetime.fromtimestamp(float(epoch), UTC)
+    except ValueError:
+        started = datetime.now(UTC)
     return ReportedCall(
         call_id=call_id or name,
         line_number=line,

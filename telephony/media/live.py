@@ -51,7 +51,9 @@ class Heard:
 
     text: str
     purpose: str
+    start_s: float
     end_s: float
+    words: tuple[dict[str, Any], ...] = ()
 
 
 class LiveTranscription:
@@ -155,5 +157,6 @@ class LiveTranscription:
         )
         if queue and segment.kind == "final":
             with contextlib.suppress(asyncio.QueueFull):
-                self._heard.put_nowait(Heard(segment.text, purpose, segment.end_s))
+                words = tuple(w.to_json() for w in segment.words)
+                self._heard.put_nowait(Heard(segment.text, purpose, segment.start_s, segment.end_s, words))
                 self.has_heard.set()

@@ -8,6 +8,7 @@ end), `hangup`, `until-hangup S` (wait for the far end to hang up, at most S sec
 
 from __future__ import annotations
 
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,14 +46,29 @@ def parse_script(text: str) -> list[Step]:
             if not arg or set(arg) - VALID_KEYS:
                 raise ScriptError(f"keys takes digits 0-9 * # A-D, got {arg!r}")
         elif action == "say":
+            if not arg:
+                raise ScriptError("say needs a WAV file: say FILE.wav")
             if not Path(arg).is_file():
                 raise ScriptError(f"say: no such file {arg!r}")
+            _check_wav(arg)
         elif action != "hangup":
             raise ScriptError(
                 f"unknown step {action!r} (wait SECONDS, keys DIGITS, say FILE.wav, hangup, until-hangup SECONDS)"
             )
         steps.append(Step(action, arg))
     return steps
+
+
+def _check_wav(path: str) -> None:
+    """pjsua2 plays 16-bit PCM WAV files: say so before the call, not in a traceback during it."""
+    try:
+        with wave.open(path) as wav:
+            if wav.getsampwidth() != 2:
+                raise ScriptError(f"say: {path} has {8 * wav.getsampwidth()}-bit samples; 16-bit PCM WAV needed")
+    except (wave.Error, EOFError) as exc:
+        raise ScriptError(
+            f"say: {path} is not a WAV file ({exc}); convert it: sox IN -r 8000 -c 1 -b 16 OUT.wav"
+        ) from None
 
 
 def default_script(

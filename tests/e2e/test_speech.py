@@ -91,7 +91,8 @@ async def test_saying_the_problem_at_the_menu_instead_of_pressing_1(
 ) -> None:
     # expected: ivr.spoken-report 1 (no key pressed), recording as for key 1, the menu words on the case
     intro = prompt_seconds(asterisk, "spoken-report") + 1.2
-    script = f"wait 2; say {korean_report}; wait {intro + 2:.1f}; say {korean_report}; keys #; until-hangup 60"
+    # the caller ends what they say with # out of habit: the words must not be lost to the key
+    script = f"wait 2; say {korean_report}; keys #; wait {intro + 2:.1f}; say {korean_report}; keys #; until-hangup 60"
     log: list = []
     with platform.bus.subscribe() as sub:
         await place_call(asterisk, "12345", script, caller="13912340002")
@@ -101,6 +102,22 @@ async def test_saying_the_problem_at_the_menu_instead_of_pressing_1(
     _case_row, _recordings, transcripts = _case(platform, transcribed.data["case"])
     assert [t.source for t in transcripts if t.source in ("menu", "live")] == ["menu", "live"]
     assert all(t.text for t in transcripts)
+
+
+async def test_words_at_the_menu_alone_make_a_screened_case(
+    platform: Platform, asterisk: Settings, korean_report: Path
+) -> None:
+    # expected: ivr.spoken-report 1, the message after the tone is silence (no recording kept),
+    # case.transcribed state=done with the menu's words as the transcript
+    script = f"wait 2; say {korean_report}; until-hangup 60"
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", script, caller="13912340006")
+        transcribed = await wait_for(sub, "case.transcribed", log=log, timeout=40)
+    assert transcribed.data["state"] == "done"
+    case, recordings, transcripts = _case(platform, transcribed.data["case"])
+    assert recordings == [] and [t.source for t in transcripts] == ["menu"]
+    assert case.transcript == transcripts[0].text and transcripts[0].words and case.classification is not None
 
 
 async def test_a_case_number_can_be_said_instead_of_keyed(

@@ -26,6 +26,7 @@ class ScriptedLeg:
     transferred_to: str | None = None
     buffered: deque[str | Utterance] = field(default_factory=deque)
     listening: list[str] = field(default_factory=list)
+    hears_speech: bool = False
 
     async def answer(self) -> None:
         pass
@@ -85,6 +86,9 @@ class Intake:
 
     async def keep_spoken(self, call_id: str, utterance: Utterance, language: str) -> None:
         self.spoken.append(utterance.text)
+
+    async def spoken_report_only(self, call_id: str) -> None:
+        self.spoken.append("<nothing more>")
 
 
 class Agents:
@@ -224,3 +228,17 @@ async def test_words_that_hold_no_number_do_not_end_the_number_entry() -> None:
     flow, leg, _, _ = _flow(keys, agents_free=True)
     await flow.run()
     assert "status-dispatched" in leg.played
+
+
+async def test_words_at_the_menu_are_the_report_when_nothing_follows_the_tone() -> None:
+    flow, leg, intake, _ = _flow([Utterance("五津镇 河边 有 死猪", "")], record_seconds=0.2)
+    assert await flow.run() == "reported"
+    assert intake.spoken == ["五津镇 河边 有 死猪", "<nothing more>"] and len(intake.reports) == 1
+    assert "case-opened" in leg.played
+
+
+async def test_a_hash_pressed_as_the_caller_finishes_speaking_does_not_lose_the_words() -> None:
+    flow, leg, _intake, events = _flow(["#", Utterance("五津镇 河边 有 死猪", "")])
+    leg.hears_speech = True
+    assert await flow.run() == "reported"
+    assert "ivr.spoken-report" in events.names and "invalid-key" not in leg.played

@@ -56,7 +56,13 @@ def test_wav_duration_and_corrupt_audio() -> None:
 
 def test_call_scripts(tmp_path: Path) -> None:
     speech = tmp_path / "s.wav"
-    speech.write_bytes(b"x")
+    with wave.open(str(speech), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * 800)
+    not_audio = tmp_path / "bad.wav"
+    not_audio.write_text("not a wav")
     steps = parse_script(f"wait 1.5; keys 1#; say {speech}; hangup")
     assert [s.action for s in steps] == ["wait", "keys", "say", "hangup"]
     assert "keys 2" in default_script("2", None, first_wait=1, before_say=2, hangup_wait=3)
@@ -64,6 +70,8 @@ def test_call_scripts(tmp_path: Path) -> None:
         ("wait x", "seconds"),
         ("keys 1x", "keys"),
         ("say /nope.wav", "no such file"),
+        (f"say {not_audio}", "is not a WAV file"),
+        ("say", "needs a WAV file"),
         ("dance", "unknown step"),
     ):
         with pytest.raises(ScriptError, match=message):

@@ -162,6 +162,7 @@ def test_chinese_output_loses_the_recognizer_spaces_and_reads_numbers_as_digits(
     assert normalise_chinese("我 的 电话 是 一 三 八 零 零 一 三 八 零 零 零") == "我的电话是13800138000"
     assert normalise_chinese("一个 人") == "一个人"  # a single numeral stays a word
     assert join_words(["dead", "pigs"], "en") == "dead pigs"
+    assert join_words(["브리", "[2]", "/", "나", "-", "[unk]"], "ko") == "브리 나"  # labels and separators go
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from asr.engine import SpeechEngine
 from asr.model import load_model, resolve_model_path
-from casebook.auth.policy import SYSTEM
+from casebook.auth.policy import SYSTEM, Role
+from casebook.auth.services import AuthService
 from casebook.cases.screening import screen_pending
 from casebook.cases.services import CaseBook, NewAppeal
 from casebook.cases.transcripts import SpeechText
@@ -197,3 +199,35 @@ def test_missing_model_says_how_to_fix_it(tmp_path: Path) -> None:
 
     with pytest.raises(ModelNotFound, match="HOTLINE_VOSK_MODEL"):
         resolve_model_path(tmp_path / "nothing-here")
+
+
+def test_words_said_at_the_menu_alone_make_the_transcript(book: CaseBook) -> None:
+    call_id = f"menu-only-{next(_calls)}"
+    book.keep_call_transcript(call_id, SpeechText("menu", "五津镇河边有死猪", "zh", "m", confidence=0.8))
+    number = book.open(
+        NewAppeal(channel="line-12345", line_number="12345", call_id=call_id, origin="ivr"), SYSTEM
+    ).number
+    assert book.store_transcript(call_id, SpeechText("menu", "", "", "")) == "done"
+    case = _case(book, number)
+    assert case.transcript == "五津镇河边有死猪" and case.transcript_state == "done"
+    assert [t.source for t in _transcripts(book, number)] == ["menu"]  # no empty row added
+
+
+def test_a_recording_is_served_to_those_who_may_read_its_case(
+    book: CaseBook, api: TestClient, auth: AuthService, report_wav: bytes
+) -> None:
+    call_id, number = _call(book, report_wav)
+    suffix = book.clock.now().strftime("%H%M%S%f")
+    auth.create_user(f"agent-{suffix}", Role.INTAKE_AGENT, password="a-long-password")
+    auth.create_user(f"water-{suffix}", Role.UNIT_HANDLER, unit="water", password="a-long-password")
+    agent = {"Authorization": f"Bearer {auth.login(f'agent-{suffix}', 'a-long-password')}"}
+    water = {"Authorization": f"Bearer {auth.login(f'water-{suffix}', 'a-long-password')}"}
+    path = f"/api/v1/cases/{number}/recordings/rec-{call_id}"
+    heard = api.get(path, headers=agent)
+    assert heard.status_code == 200 and heard.headers["content-type"] == "audio/wav"
+    assert heard.content == report_wav
+    assert api.get(path, headers=water).status_code == 404  # another unit's case does not exist for it
+    assert api.get(path).status_code == 401
+    missing = api.get(f"/api/v1/cases/{number}/recordings/rec-nothing", headers=agent)
+    assert missing.status_code == 404 and "no recording" in missing.text
+    assert api.get(f"/api/v1/cases/{number}/recordings/..%2F..%2Fetc", headers=agent).status_code in (404, 422)
