@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from common.paths import prompts_dir, tts_cache_dir
 from common.settings import Settings
 from ivr.lines import LineBook, load_lines
 from ivr.prompts import build_prompts, load_catalogue
+from telephony.runtime.config import PhoneAccount
 from telephony.runtime.layout import resolve_layout
 from telephony.runtime.process import AsteriskProcess
+
+log = logging.getLogger(__name__)
 
 
 def lines_book(settings: Settings) -> LineBook:
@@ -21,4 +26,23 @@ def build_all_prompts(settings: Settings) -> tuple[int, int]:
 
 
 def asterisk_process(settings: Settings) -> AsteriskProcess:
-    return AsteriskProcess(settings, resolve_layout(settings))
+    return AsteriskProcess(settings, resolve_layout(settings), agent_phones(settings))
+
+
+def agent_phones(settings: Settings) -> list[PhoneAccount]:
+    """The agents' phones from the casebook, for Asterisk's configuration. Without a database yet
+    (a first start before `hotline db upgrade`) Asterisk starts with none, and says so."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from casebook.agents.services import AgentDirectory
+    from casebook.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        accounts = AgentDirectory(make_sessionmaker(engine)).sip_accounts()
+    except SQLAlchemyError as exc:
+        log.warning("no agents' phones configured (the casebook could not be read: %s)", str(exc).splitlines()[0])
+        return []
+    finally:
+        engine.dispose()
+    return [PhoneAccount(a.extension, a.digest_md5, a.digest_sha256) for a in accounts]

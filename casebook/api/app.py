@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from casebook.agents.routes import router as agents_router
 from casebook.api.deps import Services
 from casebook.auth.routes import router as auth_router
 from casebook.cases.errors import CasebookError
@@ -57,7 +58,7 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
     )
     app.state.services = services
     app.add_middleware(RefuseNul)
-    for router in (cases_router, directory_router, auth_router, reports_router, open311_router):
+    for router in (cases_router, directory_router, auth_router, reports_router, open311_router, agents_router):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:

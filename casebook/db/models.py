@@ -148,6 +148,21 @@ class User(Base):
     created_at: Mapped[datetime]
 
 
+class Agent(Base):
+    """A person who answers calls: their SIP extension (one phone), skills as queue penalties."""
+
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    extension: Mapped[str] = mapped_column(String(16), unique=True)
+    digest_md5: Mapped[str] = mapped_column(String(32))  # of "extension:realm:password"
+    digest_sha256: Mapped[str] = mapped_column(String(64))
+    skills: Mapped[dict[str, Any]] = mapped_column(default=dict)  # queue -> penalty (0 = first choice)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    password_set_at: Mapped[datetime]
+
+
 class AccessToken(Base):
     """A bearer token of a person (login) or a long-lived one (the development admin token)."""
 

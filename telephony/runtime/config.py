@@ -8,6 +8,8 @@ and reloads the dialplan without dropping calls.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -132,11 +134,21 @@ TEMPLATES = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneAccount:
+    """An agent's desk phone: a PJSIP endpoint that registers with digests of its password."""
+
+    extension: str
+    digest_md5: str
+    digest_sha256: str
+
+
 def render_configuration(
     settings: Settings,
     layout: AsteriskLayout,
     lines: LineBook,
     *,
+    phones: Sequence[PhoneAccount] = (),
     queue_wait_s: int = 300,
     max_calls: int = 2000,
 ) -> Path:
@@ -155,6 +167,7 @@ def render_configuration(
         "modules": MODULES,
         "lines": lines.lines,
         "queues": lines.queues,
+        "phones": list(phones),
         "queue_wait_s": queue_wait_s,
         "max_calls": max_calls,
         "country": "us" if settings.timezone.startswith("America/") else "cn",

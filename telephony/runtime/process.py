@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import httpx
 
 from common.settings import Settings
 from ivr.lines import LineBook
-from telephony.runtime.config import render_configuration
+from telephony.runtime.config import PhoneAccount, render_configuration
 from telephony.runtime.layout import AsteriskLayout, AsteriskNotInstalled
 from telephony.runtime.rootfs import is_built
 
@@ -46,9 +47,10 @@ class AsteriskStatus:
 
 
 class AsteriskProcess:
-    def __init__(self, settings: Settings, layout: AsteriskLayout) -> None:
+    def __init__(self, settings: Settings, layout: AsteriskLayout, phones: Sequence[PhoneAccount] = ()) -> None:
         self.settings = settings
         self.layout = layout
+        self.phones = tuple(phones)  # the agents' desk phones, rendered as PJSIP endpoints
         # Asterisk's own pid file, in the instance's run folder: found by any process of the
         # installation, whatever its data dir (tests and benchmarks use temporary ones)
         self.pid_file = layout.host_path(layout.dir("run")) / "asterisk.pid"
@@ -75,7 +77,7 @@ class AsteriskProcess:
         self.check_installed()
         if (pid := self.pid()) is not None:
             return pid
-        render_configuration(self.settings, self.layout, lines)
+        render_configuration(self.settings, self.layout, lines, phones=self.phones)
         self.install_prompts(prompts_dir)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.console_log.open("ab")
@@ -103,7 +105,7 @@ class AsteriskProcess:
     def run_foreground(self, lines: LineBook, prompts_dir: Path) -> None:
         """Render, install prompts, and replace this process with Asterisk (never returns)."""
         self.check_installed()
-        render_configuration(self.settings, self.layout, lines)
+        render_configuration(self.settings, self.layout, lines, phones=self.phones)
         self.install_prompts(prompts_dir)
         argv = self.layout.command("-f", "-n")
         os.execvp(argv[0], argv)
@@ -123,7 +125,7 @@ class AsteriskProcess:
 
     def reload(self, lines: LineBook, prompts_dir: Path) -> str:
         """Re-render the configuration and reload it into the running Asterisk (calls stay up)."""
-        render_configuration(self.settings, self.layout, lines)
+        render_configuration(self.settings, self.layout, lines, phones=self.phones)
         self.install_prompts(prompts_dir)
         return self.cli("core reload")
 

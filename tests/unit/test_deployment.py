@@ -63,3 +63,19 @@ def test_configuration_renders_every_line_and_keeps_interfaces_on_loopback(tmp_p
     modules = (etc / "modules.conf").read_text()
     assert "autoload = no" in modules and "load = app_stasis.so" in modules
     assert "[intake]" in (etc / "queues.conf").read_text()
+
+
+def test_agents_phones_are_rendered_with_digests_only(tmp_path: Path) -> None:
+    from casebook.agents.services import sip_digests
+    from telephony.runtime.config import PhoneAccount
+
+    settings = Settings(_env_file=None, ari_password="a" * 20, ami_password="b" * 20)  # type: ignore[call-arg]
+    md5, sha = sip_digests("1001", "the-generated-password")
+    etc = render_configuration(
+        settings, AsteriskLayout(tmp_path, "unit"), load_lines(), phones=[PhoneAccount("1001", md5, sha)]
+    )
+    pjsip = (etc / "pjsip.conf").read_text()
+    assert "[1001]\ntype = endpoint" in pjsip and "context = hotline-agents" in pjsip
+    assert f"password_digest = MD5:{md5}" in pjsip and f"password_digest = SHA-256:{sha}" in pjsip
+    assert "the-generated-password" not in pjsip and "max_contacts = 1" in pjsip
+    assert "[hotline-agents]" in (etc / "extensions.conf").read_text()

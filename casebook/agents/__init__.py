@@ -1,0 +1,1 @@
+"""Agents: people with a SIP extension who answer the calls the IVR hands to a person."""
