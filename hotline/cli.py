@@ -250,6 +250,36 @@ def call(
         raise typer.Exit(2)
 
 
+@app.command("register-phone")
+def register_phone(
+    extension: Annotated[str, typer.Argument(help="The agent's extension.")],
+    port: Annotated[int, typer.Option(help="Local SIP port (0: any).")] = 0,
+    bind: Annotated[str, typer.Option(help="Local address (a desk on the LAN, not a carrier address).")] = "127.0.0.2",
+    hold: Annotated[float, typer.Option(help="Seconds to stay registered before unregistering.")] = 0.0,
+) -> None:
+    """Register a real SIP phone (pjsua2) as this agent, with the password in HOTLINE_SIP_PASSWORD,
+    and print the registrar's answer as JSON (to check an agent's credentials)."""
+    import json
+    import os
+
+    from telephony.sip.caller import SipCaller
+
+    password = os.environ.get("HOTLINE_SIP_PASSWORD", "")
+    if not password:
+        _fail("set HOTLINE_SIP_PASSWORD to the agent's SIP password (shown when the phone was made)")
+    settings = get_settings()
+    phone = SipCaller(local_port=port, bind=bind)
+    try:
+        result = phone.register(extension, password, f"sip:{settings.sip_bind}:{settings.sip_port}")
+        typer.echo(json.dumps(result.to_dict()))
+        if result.registered and hold > 0:
+            phone.pump(hold)
+    finally:
+        phone.close()
+    if not result.registered:
+        raise typer.Exit(2)
+
+
 def _status_asked(keys: str) -> str | None:
     """The case number keyed after 2 at the menu (`--keys 2<number>#`), for the printout."""
     if not keys.startswith("2"):

@@ -55,6 +55,26 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.owner._on_media(self)
 
 
+class _RegisteringAccount(pj.Account):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer: tuple[int, str] | None = None
+
+    def onRegState(self, prm: Any) -> None:
+        self.answer = (int(prm.code), str(prm.reason))
+
+
+@dataclass
+class RegistrationResult:
+    extension: str
+    status_code: int
+    reason: str
+    registered: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class SipCaller:
     """One pjsua2 endpoint placing one call at a time."""
 
@@ -214,7 +234,27 @@ class SipCaller:
                 self.pump(0.02)
         self._media = None
 
+    def register(
+        self, extension: str, password: str, registrar: str, *, realm: str = "hotline", timeout: float = 10.0
+    ) -> RegistrationResult:
+        """Register as a desk phone (digest auth), as an agent's softphone does."""
+        host = registrar.removeprefix("sip:").split(":")[0]
+        acfg = pj.AccountConfig()
+        acfg.idUri = f"sip:{extension}@{host}"
+        acfg.regConfig.registrarUri = registrar
+        acfg.regConfig.retryIntervalSec = 0  # one answer is what a test wants
+        acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", realm, extension, 0, password))
+        account = _RegisteringAccount()
+        account.create(acfg)
+        self._reg_account: _RegisteringAccount | None = account
+        deadline = time.monotonic() + timeout
+        while account.answer is None and time.monotonic() < deadline:
+            self.pump(0.02)
+        code, reason = account.answer or (408, "no answer")
+        return RegistrationResult(extension, code, reason, bool(account.getInfo().regIsActive))
+
     def close(self) -> None:
+        self._reg_account = None
         self._call = None
         self._recorder = None
         self._players.clear()
