@@ -255,25 +255,27 @@ def register_phone(
     extension: Annotated[str, typer.Argument(help="The agent's extension.")],
     port: Annotated[int, typer.Option(help="Local SIP port (0: any).")] = 0,
     bind: Annotated[str, typer.Option(help="Local address (a desk on the LAN, not a carrier address).")] = "127.0.0.2",
-    hold: Annotated[float, typer.Option(help="Seconds to stay registered before unregistering.")] = 0.0,
+    hold: Annotated[float, typer.Option(help="Seconds to stay registered (ringing calls are answered).")] = 0.0,
+    answer_after: Annotated[float, typer.Option(help="Seconds of ringing before answering (-1: never).")] = 1.0,
+    talk: Annotated[float, typer.Option(help="Seconds of talk before hanging up (0: the caller ends).")] = 0.0,
 ) -> None:
-    """Register a real SIP phone (pjsua2) as this agent, with the password in HOTLINE_SIP_PASSWORD,
-    and print the registrar's answer as JSON (to check an agent's credentials)."""
+    """Register a real SIP desk phone (pjsua2) as this agent, with the password in
+    HOTLINE_SIP_PASSWORD; print the registrar's answer, then the calls it rings for, as JSON lines."""
     import json
     import os
 
-    from telephony.sip.caller import SipCaller
+    from telephony.sip.phone import DeskPhone
 
     password = os.environ.get("HOTLINE_SIP_PASSWORD", "")
     if not password:
         _fail("set HOTLINE_SIP_PASSWORD to the agent's SIP password (shown when the phone was made)")
     settings = get_settings()
-    phone = SipCaller(local_port=port, bind=bind)
+    phone = DeskPhone(local_port=port, bind=bind)
     try:
-        result = phone.register(extension, password, f"sip:{settings.sip_bind}:{settings.sip_port}")
-        typer.echo(json.dumps(result.to_dict()))
+        result = phone.register_answering(extension, password, f"sip:{settings.sip_bind}:{settings.sip_port}")
+        typer.echo(json.dumps({"event": "registration", **result.to_dict()}))
         if result.registered and hold > 0:
-            phone.pump(hold)
+            phone.serve(hold, answer_after_s=answer_after, talk_s=talk)
     finally:
         phone.close()
     if not result.registered:

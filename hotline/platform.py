@@ -18,9 +18,11 @@ import uvicorn
 from asr.engine import SpeechEngine
 from asr.errors import AsrError
 from asr.model import load_model, resolve_model_path
+from casebook.agents.services import AgentDirectory
 from casebook.api.app import create_app
 from casebook.api.deps import Services
 from casebook.auth.services import AuthService
+from casebook.calllog.services import CallLog
 from casebook.cases.clocks import scan_breaches
 from casebook.cases.screening import screen_pending
 from casebook.cases.services import CaseBook, CaseNotice
@@ -31,6 +33,9 @@ from common.paths import recordings_dir, reports_dir
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
+from hotline.calllog import CallLogWriter
+from hotline.desk.routes import router as desk_router
+from hotline.desk.services import AgentDesk
 from hotline.screening import screen_later
 from hotline.transcription import BackgroundTranscriber, Transcriber
 from ivr.flow import FlowTimings, HotlineFlow
@@ -71,11 +76,14 @@ class Platform:
         self.transcriber = Transcriber(self.book, self.speech_engine)
         self.transcriptions = BackgroundTranscriber(self.transcriber)
         self.intake = CasebookIntake(self.book, self._transcribe_later)
+        self.call_log = CallLog(self.sessions)
+        self.call_log_writer = CallLogWriter(self.bus, self.call_log)
         self.notifier = CallNotifier(self.bus)
         self.ari = AriClient(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
         self.socket = AriEventSocket(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
         self.ami = AmiClient(s.asterisk_host, s.ami_port, s.ami_user, s.secret("ami_password"))
         self.agents = AmiAgents(self.ami)
+        self.desk = AgentDesk(AgentDirectory(self.sessions), self.ami, self.bus)
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(s)
         self.live = LiveCalls(
@@ -197,7 +205,11 @@ class Platform:
             open311_public_reads=self.settings.open311_public_reads,
             screen_later=screen_later(self.settings, self.book),
         )
-        return create_app(services, checks if telephony else {})
+        app = create_app(services, checks if telephony else {})
+        app.include_router(desk_router)
+        if telephony:
+            app.state.desk = self.desk
+        return app
 
     async def scan_clocks_forever(self) -> None:
         """Embedded mode's stand-in for Celery beat: the breach scan every minute, and the
@@ -233,6 +245,7 @@ class Platform:
             await asyncio.to_thread(self.load_speech)
         async with asyncio.TaskGroup() as group:
             if telephony:
+                group.create_task(self.call_log_writer.run())
                 group.create_task(self.run_telephony())
             if clocks and self.settings.task_mode == "embedded":
                 group.create_task(self.scan_clocks_forever())

@@ -121,6 +121,20 @@ class AgentDirectory:
             rows = s.execute(select(Agent, User).join(User, User.id == Agent.user_id).order_by(Agent.extension)).all()
             return [_view(agent, user) for agent, user in rows]
 
+    def phone_of(self, username: str) -> SipAccount | None:
+        """The active phone of this person, if they have one."""
+        with self.sessions() as s:
+            agent = s.scalar(
+                select(Agent)
+                .join(User, User.id == Agent.user_id)
+                .where(User.username == username, Agent.active.is_(True))
+            )
+            return (
+                SipAccount(agent.extension, agent.digest_md5, agent.digest_sha256, dict(agent.skills))
+                if agent
+                else None
+            )
+
     def sip_accounts(self) -> list[SipAccount]:
         """Every active agent's phone, for Asterisk's configuration."""
         with self.sessions() as s:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -443,6 +444,19 @@ class CaseEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+class CallEventRow(Base):
+    """One event of a call as the platform saw it (append-only; the manager metrics read it)."""
+
+    __tablename__ = "call_events"
+    __table_args__ = (Index("ix_call_events_name_at", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(48))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Report(Base):

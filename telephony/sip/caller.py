@@ -55,7 +55,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.owner._on_media(self)
 
 
-class _RegisteringAccount(pj.Account):  # type: ignore[misc]
+class RegisteringAccount(pj.Account):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.answer: tuple[int, str] | None = None
@@ -235,7 +235,14 @@ class SipCaller:
         self._media = None
 
     def register(
-        self, extension: str, password: str, registrar: str, *, realm: str = "hotline", timeout: float = 10.0
+        self,
+        extension: str,
+        password: str,
+        registrar: str,
+        *,
+        realm: str = "hotline",
+        timeout: float = 10.0,
+        account: RegisteringAccount | None = None,
     ) -> RegistrationResult:
         """Register as a desk phone (digest auth), as an agent's softphone does."""
         host = registrar.removeprefix("sip:").split(":")[0]
@@ -244,9 +251,9 @@ class SipCaller:
         acfg.regConfig.registrarUri = registrar
         acfg.regConfig.retryIntervalSec = 0  # one answer is what a test wants
         acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", realm, extension, 0, password))
-        account = _RegisteringAccount()
+        account = account or RegisteringAccount()
         account.create(acfg)
-        self._reg_account: _RegisteringAccount | None = account
+        self._reg_account: RegisteringAccount | None = account
         deadline = time.monotonic() + timeout
         while account.answer is None and time.monotonic() < deadline:
             self.pump(0.02)

@@ -20,7 +20,7 @@ from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.helpers import ROOT, settings_env
+from tests.e2e.helpers import ROOT, place_call, settings_env, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -39,7 +39,8 @@ async def _register(
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     lines = [line for line in out.decode().splitlines() if line.startswith("{")]
     assert lines, err.decode()[-2000:]
-    return int(proc.returncode or 0), json.loads(lines[-1])
+    registration = next(json.loads(line) for line in lines if '"registration"' in line)
+    return int(proc.returncode or 0), registration
 
 
 async def test_an_agents_phone_registers_with_its_generated_password_and_a_wrong_one_is_refused(
@@ -63,3 +64,81 @@ async def test_an_agents_phone_registers_with_its_generated_password_and_a_wrong
     code, right = await _register(asterisk, "1001", made.sip_password, while_registered=watch)
     assert code == 0 and right["registered"] is True and right["status_code"] == 200, right
     assert seen and seen[-1] == "online", seen
+
+
+class Phone:
+    """A desk phone process (`hotline register-phone --hold`), its JSON lines read as they come."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[dict[str, Any]] = []
+
+    @classmethod
+    async def start(cls, settings: Settings, extension: str, password: str, hold: float) -> Phone:
+        env = {**settings_env(settings), "HOTLINE_SIP_PASSWORD": password}
+        argv = [sys.executable, "-m", "hotline", "register-phone", extension, "--hold", str(hold)]
+        argv += ["--answer-after", "1", "--talk", "3"]
+        proc = await asyncio.create_subprocess_exec(*argv, cwd=ROOT, env=env, stdout=subprocess.PIPE)
+        phone = cls(proc)
+        registration = await phone.next_line(30)
+        assert registration["event"] == "registration" and registration["registered"], registration
+        return phone
+
+    async def next_line(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            if not raw:
+                raise AssertionError("the phone process ended")
+            if raw.startswith(b"{"):
+                self.lines.append(json.loads(raw))
+                return self.lines[-1]
+
+    def events(self) -> list[str]:
+        return [str(line["event"]) for line in self.lines]
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+async def test_a_caller_pressing_3_reaches_the_available_agent_and_not_the_paused_one(
+    platform: Platform, asterisk: Settings
+) -> None:
+    # expected: agent.login x2, agent.paused (desk-b), ivr.transfer (intake); desk-a's phone rings and
+    # answers (incoming, answered), desk-b's never rings; AMI AgentConnect for desk-a
+    auth = AuthService(platform.sessions)
+    directory = AgentDirectory(platform.sessions)
+    passwords = {}
+    for name, extension in (("desk-a", "1002"), ("desk-b", "1003")):
+        auth.create_user(name, Role.INTAKE_AGENT, password="a-long-password")
+        passwords[name] = directory.create(ADMIN, name, extension, {"intake": 0}).sip_password
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    phone_a = await Phone.start(asterisk, "1002", passwords["desk-a"], hold=40)
+    phone_b = await Phone.start(asterisk, "1003", passwords["desk-b"], hold=40)
+    connected: list[dict[str, Any]] = []
+    platform.ami.on_event("AgentConnect", lambda _m, msg: connected.append(dict(msg)))
+    agent_a, agent_b = Actor("desk-a", Role.INTAKE_AGENT), Actor("desk-b", Role.INTAKE_AGENT)
+    log: list = []
+    try:
+        with platform.bus.subscribe() as sub:
+            assert (await platform.desk.login(agent_a)).status == "available"
+            await platform.desk.login(agent_b)
+            assert (await platform.desk.pause(agent_b, "break")).status == "paused"
+            call = asyncio.create_task(
+                place_call(asterisk, "12345", "wait 1; keys 3; wait 12; hangup", caller="13912340010")
+            )
+            await wait_for(sub, "ivr.transfer", log=log, timeout=30)
+            assert (await phone_a.next_line(20))["event"] == "incoming"
+            assert (await phone_a.next_line(10))["event"] == "answered"
+            await call
+        assert "incoming" not in phone_b.events()
+        assert connected and connected[0].get("MemberName") == "desk-a"
+        names = [e.name for e in log]
+        assert names.count("agent.login") == 2 and names.count("agent.paused") == 1
+    finally:
+        await platform.desk.logout(agent_a)
+        await platform.desk.logout(agent_b)
+        await phone_a.stop()
+        await phone_b.stop()

@@ -1,0 +1,91 @@
+"""An agent's desk phone on pjsua2, for tests and for checking a desk: registers, rings, answers.
+
+Prints what happens as JSON lines (registered, incoming, answered, ended) so a test can follow
+it from another process: the same path a real softphone takes through Asterisk's queue.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import pjsua2 as pj
+
+from telephony.sip.caller import RegisteringAccount, RegistrationResult, SipCaller
+
+
+class _PhoneCall(pj.Call):  # type: ignore[misc]
+    def __init__(self, account: pj.Account, call_id: int, phone: DeskPhone) -> None:
+        super().__init__(account, call_id)
+        self.phone = phone
+        self.rang_at = time.monotonic()
+        self.answered_at: float | None = None
+        self.ended = False
+
+    def onCallState(self, prm: Any) -> None:
+        try:
+            info = self.getInfo()
+            if info.state == pj.PJSIP_INV_STATE_DISCONNECTED and not self.ended:
+                self.ended = True
+                self.phone.say("ended", remote=str(info.remoteUri), status=int(info.lastStatusCode))
+        except Exception as exc:  # a callback must never raise into pjsua2
+            print(f"onCallState failed: {exc!r}", file=sys.stderr)
+
+
+class _AnsweringAccount(RegisteringAccount):
+    def __init__(self, phone: DeskPhone) -> None:
+        super().__init__()
+        self.phone = phone
+
+    def onIncomingCall(self, prm: Any) -> None:
+        try:
+            call = _PhoneCall(self, prm.callId, self.phone)
+            ringing = pj.CallOpParam()
+            ringing.statusCode = 180
+            call.answer(ringing)
+            self.phone.calls.append(call)
+            self.phone.say("incoming", remote=str(call.getInfo().remoteUri))
+        except Exception as exc:
+            print(f"onIncomingCall failed: {exc!r}", file=sys.stderr)
+
+
+class DeskPhone(SipCaller):
+    def __init__(self, *, local_port: int = 0, bind: str = "127.0.0.2") -> None:
+        super().__init__(local_port=local_port, bind=bind)
+        self.calls: list[_PhoneCall] = []
+        self.started = time.monotonic()
+
+    def say(self, event: str, **data: object) -> None:
+        print(json.dumps({"event": event, "t": round(time.monotonic() - self.started, 3), **data}), flush=True)
+
+    def register_answering(
+        self, extension: str, password: str, registrar: str, *, timeout: float = 10.0
+    ) -> RegistrationResult:
+        account = _AnsweringAccount(self)
+        return self.register(extension, password, registrar, timeout=timeout, account=account)
+
+    def serve(self, seconds: float, *, answer_after_s: float, talk_s: float) -> None:
+        """Ring, answer after `answer_after_s` (never, if negative), hang up after `talk_s` (0: let the caller)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.pump(0.02)
+            now = time.monotonic()
+            for call in self.calls:
+                if call.ended:
+                    continue
+                if call.answered_at is None and answer_after_s >= 0 and now - call.rang_at >= answer_after_s:
+                    ok = pj.CallOpParam()
+                    ok.statusCode = 200
+                    call.answer(ok)
+                    call.answered_at = now
+                    self.say("answered", remote=str(call.getInfo().remoteUri))
+                elif call.answered_at is not None and talk_s > 0 and now - call.answered_at >= talk_s:
+                    call.hangup(pj.CallOpParam(True))
+                    call.ended = True
+                    self.say("hung-up")
+
+    def close(self) -> None:
+        self.calls.clear()
+        super().close()

@@ -1,0 +1,89 @@
+"""The agent desk's decisions over a scripted AMI (logic only; tests/e2e rings real phones)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from casebook.agents.services import AgentDirectory
+from casebook.api.app import create_app
+from casebook.api.deps import Services
+from casebook.auth.policy import Actor, Role
+from casebook.auth.services import AuthService
+from casebook.cases.services import CaseBook
+from casebook.reports.services import ReportService
+from common.bus import EventBus
+from hotline.desk.routes import router as desk_router
+from hotline.desk.services import AgentDesk
+from telephony.ami.client import AmiError
+
+ADMIN = Actor("admin", Role.ADMIN)
+
+
+class ScriptedAmi:
+    def __init__(self, *, down: bool = False, members: set[tuple[str, str]] | None = None) -> None:
+        self.down = down
+        self.members = members if members is not None else set()
+        self.paused: dict[str, str] = {}
+
+    async def queue_add(self, queue: str, interface: str, *, member_name: str = "", penalty: int = 0) -> None:
+        if self.down:
+            raise ConnectionError("AMI not connected")
+        if (queue, interface) in self.members:
+            raise AmiError("AMI QueueAdd refused: Unable to add interface: Already there")
+        self.members.add((queue, interface))
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        if (queue, interface) not in self.members:
+            raise AmiError("AMI QueueRemove refused: Unable to remove interface: Not there")
+        self.members.discard((queue, interface))
+
+    async def queue_pause(self, queue: str | None, interface: str, paused: bool, reason: str = "") -> None:
+        if paused:
+            self.paused[interface] = reason
+        else:
+            self.paused.pop(interface, None)
+
+
+def _client(book: CaseBook, auth: AuthService, reports: ReportService, ami: ScriptedAmi) -> tuple[TestClient, EventBus]:
+    bus = EventBus()
+    app = create_app(Services(book, auth, reports))
+    app.include_router(desk_router)
+    app.state.desk = AgentDesk(AgentDirectory(book.sessions, book.clock), ami, bus)  # type: ignore[arg-type]
+    return TestClient(app, raise_server_exceptions=False), bus
+
+
+def _agent(auth: AuthService, book: CaseBook, name: str, extension: str | None) -> dict[str, str]:
+    auth.create_user(name, Role.INTAKE_AGENT, password="a-long-password")
+    if extension:
+        AgentDirectory(book.sessions).create(ADMIN, name, extension, {"intake": 0, "efficiency": 2})
+    return {"Authorization": f"Bearer {auth.login(name, 'a-long-password')}"}
+
+
+def test_an_agent_logs_in_to_the_queues_of_their_skills_pauses_and_leaves(
+    book: CaseBook, auth: AuthService, reports: ReportService
+) -> None:
+    stamp = book.clock.now().strftime("%d%H%M")
+    ami = ScriptedAmi(members={("intake", "PJSIP/5101")})  # already in one queue (a second tab)
+    client, _bus = _client(book, auth, reports, ami)
+    me = _agent(auth, book, f"desk-{stamp}", "5101")
+    assert client.get("/api/v1/desk", headers=me).json()["status"] == "logged_out"
+    state = client.post("/api/v1/desk/login", headers=me).json()
+    assert state["status"] == "available" and state["queues"] == {"efficiency": 2, "intake": 0}
+    assert ami.members == {("intake", "PJSIP/5101"), ("efficiency", "PJSIP/5101")}
+    paused = client.post("/api/v1/desk/pause", json={"reason": "training"}, headers=me).json()
+    assert paused["status"] == "paused" and paused["reason"] == "training" and ami.paused == {"PJSIP/5101": "training"}
+    assert client.post("/api/v1/desk/resume", headers=me).json()["status"] == "available"
+    assert client.post("/api/v1/desk/logout", headers=me).json()["status"] == "logged_out" and not ami.members
+
+
+def test_desk_refusals_are_clear(book: CaseBook, auth: AuthService, reports: ReportService) -> None:
+    stamp = book.clock.now().strftime("%d%H%M")
+    client, _ = _client(book, auth, reports, ScriptedAmi(down=True))
+    no_phone = _agent(auth, book, f"nophone-{stamp}", None)
+    answer = client.post("/api/v1/desk/login", headers=no_phone)
+    assert answer.status_code == 404 and "has no phone" in answer.json()["detail"]
+    me = _agent(auth, book, f"down-{stamp}", "5102")
+    down = client.post("/api/v1/desk/login", headers=me)
+    assert down.status_code == 503 and "not reachable" in down.json()["detail"]
+    assert client.post("/api/v1/desk/pause", json={}, headers=me).status_code == 422
+    assert client.post("/api/v1/desk/login").status_code == 401
