@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
@@ -44,9 +45,9 @@ def _out(state: DeskState) -> DeskOut:
     )
 
 
-async def _do(action: object) -> DeskOut:
+async def _do(action: Awaitable[DeskState]) -> DeskOut:
     try:
-        return _out(await action)  # type: ignore[misc]
+        return _out(await action)
     except DeskError as exc:
         raise HTTPException(exc.status_code, str(exc)) from exc
 

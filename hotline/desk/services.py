@@ -8,6 +8,7 @@ agent.resumed), so the call log keeps the agents' states for the metrics.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from casebook.agents.services import AgentDirectory, SipAccount
@@ -101,9 +102,9 @@ class AgentDesk:
             if "not there" not in str(exc).lower():
                 raise
 
-    async def _ami(self, action: object) -> None:
+    async def _ami(self, action: Awaitable[None]) -> None:
         try:
-            await action  # type: ignore[misc]
+            await action
         except AmiError as exc:
             raise PhoneSystemDown(f"the phone system did not take it: {exc}") from exc
         except (ConnectionError, TimeoutError) as exc:
