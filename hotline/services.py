@@ -26,7 +26,7 @@ def build_all_prompts(settings: Settings) -> tuple[int, int]:
 
 
 def asterisk_process(settings: Settings) -> AsteriskProcess:
-    return AsteriskProcess(settings, resolve_layout(settings), agent_phones(settings))
+    return AsteriskProcess(settings, resolve_layout(settings), lambda: agent_phones(settings))
 
 
 def agent_phones(settings: Settings) -> list[PhoneAccount]:

@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +47,17 @@ class AsteriskStatus:
 
 
 class AsteriskProcess:
-    def __init__(self, settings: Settings, layout: AsteriskLayout, phones: Sequence[PhoneAccount] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        layout: AsteriskLayout,
+        phones: Callable[[], Sequence[PhoneAccount]] = tuple,
+    ) -> None:
         self.settings = settings
         self.layout = layout
-        self.phones = tuple(phones)  # the agents' desk phones, rendered as PJSIP endpoints
+        # the agents' desk phones, read when a configuration is rendered (start, reload), not for
+        # stop, status or cli
+        self.phones = phones
         # Asterisk's own pid file, in the instance's run folder: found by any process of the
         # installation, whatever its data dir (tests and benchmarks use temporary ones)
         self.pid_file = layout.host_path(layout.dir("run")) / "asterisk.pid"
@@ -77,7 +84,7 @@ class AsteriskProcess:
         self.check_installed()
         if (pid := self.pid()) is not None:
             return pid
-        render_configuration(self.settings, self.layout, lines, phones=self.phones)
+        render_configuration(self.settings, self.layout, lines, phones=self.phones())
         self.install_prompts(prompts_dir)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.console_log.open("ab")
@@ -105,7 +112,7 @@ class AsteriskProcess:
     def run_foreground(self, lines: LineBook, prompts_dir: Path) -> None:
         """Render, install prompts, and replace this process with Asterisk (never returns)."""
         self.check_installed()
-        render_configuration(self.settings, self.layout, lines, phones=self.phones)
+        render_configuration(self.settings, self.layout, lines, phones=self.phones())
         self.install_prompts(prompts_dir)
         argv = self.layout.command("-f", "-n")
         os.execvp(argv[0], argv)
@@ -125,7 +132,7 @@ class AsteriskProcess:
 
     def reload(self, lines: LineBook, prompts_dir: Path) -> str:
         """Re-render the configuration and reload it into the running Asterisk (calls stay up)."""
-        render_configuration(self.settings, self.layout, lines, phones=self.phones)
+        render_configuration(self.settings, self.layout, lines, phones=self.phones())
         self.install_prompts(prompts_dir)
         return self.cli("core reload")
 
