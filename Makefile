@@ -20,6 +20,7 @@ test: deps
 
 deps: $(STAMP)
 	scripts/install-system-packages.sh
+	scripts/install-web-packages.sh
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'

@@ -126,6 +126,38 @@ class Settings(BaseSettings):
     media_port_start: int = 40000
     media_port_end: int = 40999
 
+    # --- satisfaction callbacks -------------------------------------------------------------------
+    carrier_uri: str | None = Field(
+        default=None,
+        pattern=r"^sips?:[A-Za-z0-9.\-\[\]:]+$",
+        description="Where calls out through the trunk go, e.g. sip:192.0.2.10:5060; unset: no callback is placed "
+        "(they wait, and /status says why).",
+    )
+    callback_enabled: bool = Field(default=True, description="Call citizens back when their case's reply is recorded.")
+    callback_hours: str = Field(
+        default="09:00-20:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        description="When citizens may be called (HH:MM-HH:MM in the settings' timezone; 00:00-24:00: any time).",
+    )
+    callback_retry_delay_min: float = Field(default=30.0, gt=0, description="Minutes between two attempts.")
+    callback_max_attempts: int = Field(default=3, ge=1, le=20, description="Attempts before 'no verdict'.")
+    callback_ring_timeout_s: int = Field(default=30, ge=3, le=120, description="Ringing before 'no answer'.")
+    callback_max_concurrent: int = Field(default=2, ge=1, le=100, description="Callbacks placed at once.")
+    callback_scan_interval_s: float = Field(default=15.0, gt=0, description="How often due callbacks are looked for.")
+
+    # --- queues and the agent desk ------------------------------------------------------------
+    queue_max_wait_s: int = Field(
+        default=120, ge=10, description="A caller waiting this long in a queue is asked to leave a message instead."
+    )
+    softphone_ws_url: str | None = Field(
+        default=None,
+        description="Where agents' browsers reach Asterisk's SIP over WebSocket "
+        "(default ws://<asterisk host>:<ARI port>/ws; production: wss://<the proxy in front of Asterisk>/ws).",
+    )
+    desk_wrapup_max_s: float = Field(
+        default=180.0, ge=0, description="Wrap-up after a call ends at the latest after this long (agent back on)."
+    )
+
     # --- IVR timings --------------------------------------------------------------------------
     menu_timeout_s: float = 6.0
     digit_timeout_s: float = 5.0

@@ -18,7 +18,7 @@ from common.bus import EventBus, PlatformEvent
 
 log = logging.getLogger(__name__)
 
-KEPT_PREFIXES = ("call.", "ivr.", "recording.", "queue.", "agent.", "media.", "speech.")
+KEPT_PREFIXES = ("call.", "ivr.", "recording.", "queue.", "agent.", "media.", "speech.", "callback.")
 
 
 def wanted(event: PlatformEvent) -> bool:

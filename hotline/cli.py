@@ -282,6 +282,41 @@ def register_phone(
         raise typer.Exit(2)
 
 
+@app.command("citizen")
+def citizen(
+    plans: Annotated[
+        list[str],
+        typer.Option(
+            "--call",
+            help="What to do with each call, in order (the last one repeats): 'answer S; wait S; keys 2; "
+            "until-hangup S', 'reject CODE' (486 busy, 603 declined), 'ignore' (ring until given up).",
+        ),
+    ],
+    bind: Annotated[str, typer.Option(help="Local address (what HOTLINE_CARRIER_URI points at).")] = "127.0.0.3",
+    port: Annotated[int, typer.Option(help="Local SIP port.")] = 5070,
+    hold: Annotated[float, typer.Option(help="Seconds to listen for calls.")] = 60.0,
+) -> None:
+    """Be a citizen's phone at the far end of the trunk (pjsua2): calls the platform places ring
+    here (set HOTLINE_CARRIER_URI=sip:BIND:PORT); print each as JSON lines."""
+    import pjsua2
+
+    from telephony.sip.citizen import CallPlan, CitizenPhone
+    from telephony.sip.script import ScriptError
+
+    try:
+        parsed = [CallPlan.parse(plan) for plan in plans]
+    except (ScriptError, ValueError) as exc:
+        _fail(f"bad --call: {exc}")
+    try:
+        phone = CitizenPhone(bind, port, parsed)
+    except pjsua2.Error as exc:
+        _fail(f"cannot listen on {bind}:{port}: {exc.info().strip() or exc}")
+    try:
+        phone.serve(hold)
+    finally:
+        phone.close()
+
+
 def _status_asked(keys: str) -> str | None:
     """The case number keyed after 2 at the menu (`--keys 2<number>#`), for the printout."""
     if not keys.startswith("2"):

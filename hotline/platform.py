@@ -33,7 +33,9 @@ from common.paths import recordings_dir, reports_dir
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
+from hotline.callbacks import CallbackDialler
 from hotline.calllog import CallLogWriter
+from hotline.desk.page import router as agent_page_router
 from hotline.desk.routes import router as desk_router
 from hotline.desk.services import AgentDesk
 from hotline.screening import screen_later
@@ -43,6 +45,7 @@ from ivr.lines import LineBook, load_lines
 from ivr.ports import Sound
 from telephony.ami.astdb import AstDb
 from telephony.ami.client import AmiAgents, AmiClient, AmiError
+from telephony.ami.queue_events import QueueEvents
 from telephony.ari.client import AriClient
 from telephony.ari.socket import AriEventSocket
 from telephony.calls.leg import PromptMedia
@@ -83,7 +86,19 @@ class Platform:
         self.socket = AriEventSocket(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
         self.ami = AmiClient(s.asterisk_host, s.ami_port, s.ami_user, s.secret("ami_password"))
         self.agents = AmiAgents(self.ami)
-        self.desk = AgentDesk(AgentDirectory(self.sessions), self.ami, self.bus)
+        self.desk = AgentDesk(
+            AgentDirectory(self.sessions),
+            self.ami,
+            self.bus,
+            book=self.book,
+            lines=self.lines,
+            wrapup_max_s=s.desk_wrapup_max_s,
+            softphone_ws_url=s.softphone_ws_url or f"ws://{s.asterisk_host}:{s.ari_port}/ws",
+            sip_domain=s.asterisk_host,
+        )
+        self.queue_events = QueueEvents(self.ami, self.notifier)
+        self.queue_events.subscribe(self.desk.on_queue_event)
+        self.queue_events.attach()
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(s)
         self.live = LiveCalls(
@@ -96,14 +111,19 @@ class Platform:
             max_streams=s.asr_max_live_streams,
             keep_call_transcript=self.intake.keep_call_transcript,
         )
+        # satisfaction callbacks: scheduled on replies, placed through the trunk, answered in Stasis
+        self.callbacks = CallbackDialler.build(s, self.book, self.ari, self.bus, self.notifier, self.lines)
         self.stasis = StasisApp(
             self.ari,
             self.socket,
             incoming=self.run_incoming,
+            queue_message=self.run_queue_message,
             keeper=self.keeper,
             notifier=self.notifier,
             media=PromptMedia(layout.dir("sounds")),
             live=self.live,
+            outbound=self.callbacks.outbound,
+            callback=self.callbacks.run_callback,
         )
         self.timings = FlowTimings(
             menu_timeout_s=s.menu_timeout_s,
@@ -170,6 +190,24 @@ class Platform:
         session.progress = lambda: flow.outcome
         return await flow.run()
 
+    async def run_queue_message(self, session: CallSession, prompt: str) -> str:
+        """A caller back from a queue (key 1, or the wait ran out) leaves a message: a case."""
+        line = self.lines.by_number(session.leg.dialled_number)
+        if line is None:
+            await session.leg.hangup()
+            return "unknown-number"
+        flow = HotlineFlow(
+            session.leg,
+            line,
+            intake=self.intake,
+            agents=self.agents,
+            events=FlowEvents(self.notifier),
+            now=lambda: datetime.now(self.tz),
+            timings=self.timings,
+        )
+        session.progress = lambda: flow.outcome
+        return await flow.leave_message(prompt)
+
     # --- health ------------------------------------------------------------------------------------
     async def asterisk_health(self) -> dict[str, Any]:
         info = await self.ari.asterisk_info()
@@ -197,6 +235,7 @@ class Platform:
             "stasis": self.stasis_health,
             "ami": self.ami_health,
             "speech": self.speech_health,
+            "callbacks": self.callbacks.health,
         }
         services = Services(
             self.book,
@@ -204,9 +243,12 @@ class Platform:
             self.reports,
             open311_public_reads=self.settings.open311_public_reads,
             screen_later=screen_later(self.settings, self.book),
+            callbacks=self.callbacks.service,
+            callbacks_placing=self.callbacks.placing if telephony else (False, "this process places no calls"),
         )
         app = create_app(services, checks if telephony else {})
         app.include_router(desk_router)
+        app.include_router(agent_page_router)
         if telephony:
             app.state.desk = self.desk
         return app
@@ -237,7 +279,9 @@ class Platform:
             await self.ami.connect()
         except AmiError as exc:
             log.warning("%s; continuing (panoramisk retries in the background)", exc)
-        await self.stasis.run()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.desk.run())
+            group.create_task(self.stasis.run())
 
     async def serve(self, *, telephony: bool = True, api: bool = True, clocks: bool = True) -> None:
         await asyncio.to_thread(self.prepare)
@@ -247,6 +291,7 @@ class Platform:
             if telephony:
                 group.create_task(self.call_log_writer.run())
                 group.create_task(self.run_telephony())
+                group.create_task(self.callbacks.run(self.stasis.ready))
             if clocks and self.settings.task_mode == "embedded":
                 group.create_task(self.scan_clocks_forever())
             if api:
@@ -257,7 +302,18 @@ class Platform:
                     log_level="warning",
                     lifespan="off",
                 )
-                group.create_task(uvicorn.Server(config).serve())
+                group.create_task(self._serve_api(uvicorn.Server(config)))
+
+    @staticmethod
+    async def _serve_api(server: uvicorn.Server) -> None:
+        """uvicorn, closing its listening sockets when cancelled (it only does so on a signal), so
+        a platform stopped and started in one process finds its port free."""
+        try:
+            await server.serve()
+        finally:
+            server.should_exit = True
+            for listening in getattr(server, "servers", []):
+                listening.close()
 
     async def close(self) -> None:
         self.ami.close()

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_CASE_NUMBER_DIGITS = 16
 MENU_KEYS = frozenset("1230989")
+QUEUE_MESSAGE_PROMPTS = ("no-agent", "message-instead")  # why a queued caller is asked for a message
 LATE_SPEECH_S = 1.5  # how long a key after speech waits for the words' final result
 MIN_SPOKEN_WORDS, MIN_SPOKEN_CJK_CHARS = 2, 4  # less than this said at the menu is not a report
 # statuses with a prompt of their own ("status-<code>" in prompts.yaml); others say "in progress"
@@ -110,17 +111,36 @@ class HotlineFlow:
         await self.main_menu()
         return self.outcome
 
+    async def leave_message(self, prompt: str) -> str:
+        """A caller taken out of a queue (key 1, or the wait ran out): their message becomes a case,
+        as a report at the menu does."""
+        self.leg.language = self.line.language
+        await self.leg.answer()
+        self._step("queue-message", reason=prompt)
+        await self.report(
+            intro=(Sound(prompt if prompt in QUEUE_MESSAGE_PROMPTS else "no-agent"), Sound("record-intro"))
+        )
+        return self.outcome
+
     async def main_menu(self) -> None:
         failures = 0
+        pending: str | None = None  # a key pressed while waiting for late words: the next choice
         while True:
             self._step("menu")
-            await self.leg.listen("menu")
-            played = await self.leg.play(Sound("menu"), Sound("menu-language"), speech=True)
-            got = await self.leg.next_input(self.timings.menu_timeout_s if played is None else 0)
+            got: str | Utterance | None
+            if pending is not None:
+                got, pending = pending, None
+            else:
+                await self.leg.listen("menu")
+                played = await self.leg.play(Sound("menu"), Sound("menu-language"), speech=True)
+                got = await self.leg.next_input(self.timings.menu_timeout_s if played is None else 0)
             if isinstance(got, str) and got not in MENU_KEYS and self.leg.hears_speech:
                 # "#" or a stray key right after speaking: the words may still be on their way
                 late = await self.leg.next_input(LATE_SPEECH_S)
-                got = late if late is not None else got
+                if isinstance(late, Utterance):
+                    got = late
+                elif late is not None:
+                    pending = late  # no words but another key: both count, in order
             key: str | None
             if isinstance(got, Utterance):
                 key = self._spoken_choice(got)

@@ -3,7 +3,8 @@
 # filesystem, built by `hotline asterisk build`). Installs only what is missing.
 set -euo pipefail
 PACKAGES=(mmdebstrap sip-tester espeak-ng sox libsox-fmt-all docker-compose
-  libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-utils)
+  libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-utils
+  chromium chromium-driver npm)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -12,7 +12,7 @@ from casebook.agents.services import SIP_REALM, AgentDirectory, NewSipPassword
 from casebook.api.deps import ActorDep, ServicesDep
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
-Extension = Annotated[str, Path(pattern=r"^[1-9][0-9]{2,7}$")]
+Extension = Annotated[str, Path(pattern=r"^[1-9][0-9]{3,5}$")]
 
 
 def _directory(svc: ServicesDep) -> AgentDirectory:

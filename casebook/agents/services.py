@@ -23,7 +23,7 @@ from casebook.clock import Clock, SystemClock
 from casebook.db.models import Agent, User
 
 SIP_REALM = "hotline"
-EXTENSION = re.compile(r"^[1-9][0-9]{2,7}$")
+EXTENSION = re.compile(r"^[1-9][0-9]{3,5}$")
 QUEUE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 AGENT_ROLES = (Role.INTAKE_AGENT, Role.SUPERVISOR)
 
@@ -76,7 +76,9 @@ class AgentDirectory:
         """Give an existing intake agent or supervisor a phone; returns its generated SIP password."""
         require(actor, "users")
         if not EXTENSION.match(extension):
-            raise InvalidInput("an extension is 3 to 8 digits, not starting with 0")
+            raise InvalidInput(
+                "an extension is 4 to 6 digits, not starting with 0 (shorter or longer could be a caller's number)"
+            )
         skills = check_skills(skills)
         password = secrets.token_urlsafe(18)  # 144 bits
         md5, sha256 = sip_digests(extension, password)
@@ -140,6 +142,16 @@ class AgentDirectory:
         with self.sessions() as s:
             agents = s.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.extension)).all()
             return [SipAccount(a.extension, a.digest_md5, a.digest_sha256, dict(a.skills)) for a in agents]
+
+    def owners(self) -> dict[str, str]:
+        """Extension -> user name of every active phone (the desk matches Asterisk's queue members)."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Agent.extension, User.username)
+                .join(User, User.id == Agent.user_id)
+                .where(Agent.active.is_(True))
+            ).all()
+            return {extension: username for extension, username in rows}
 
     def _agent(self, s: Session, extension: str) -> tuple[Agent, User]:
         row = s.execute(

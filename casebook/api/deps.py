@@ -10,6 +10,7 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from casebook.auth.policy import Actor, require
 from casebook.auth.services import AuthService
+from casebook.callbacks.services import CallbackService
 from casebook.cases.errors import Forbidden
 from casebook.cases.services import CaseBook
 from casebook.reports.services import ReportService
@@ -22,6 +23,9 @@ class Services:
     reports: ReportService
     open311_public_reads: bool = False
     screen_later: Callable[[str, str | None], None] | None = None  # None: screen within the request
+    callbacks: CallbackService | None = None  # None: callbacks with the default policy
+    # whether calls are placed (a carrier is configured and callbacks are on), and why not
+    callbacks_placing: tuple[bool, str] = (False, "this process places no calls: `hotline serve` does")
 
     def screen(self, number: str, requested_category: str | None) -> None:
         if self.screen_later is None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -444,6 +445,36 @@ class CaseEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Callback(Base):
+    """A call the platform places to a citizen: after a reply (the satisfaction question) or because
+    an agent asked for one. One row per request; `attempts` counts the calls placed for it."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        Index("ix_callbacks_state_next", "state", "next_attempt_at"),
+        # at most one callback waiting or ringing per case, whoever asks twice
+        Index(
+            "ux_callbacks_case_active",
+            "case_id",
+            unique=True,
+            postgresql_where=text("state IN ('due', 'calling')"),
+            sqlite_where=text("state IN ('due', 'calling')"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # satisfaction, agent
+    requested_by: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # due, calling, done, no_verdict, failed, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_result: Mapped[str | None] = mapped_column(String(200))
+    last_call_id: Mapped[str | None] = mapped_column(String(64))
+    verdict: Mapped[str | None] = mapped_column(String(16))  # satisfied, unsatisfied
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class CallEventRow(Base):

@@ -11,3 +11,7 @@ class NoPhone(DeskError):
 
 class PhoneSystemDown(DeskError):
     status_code = 503
+
+
+class NoCall(DeskError):
+    status_code = 409

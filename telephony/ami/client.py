@@ -18,6 +18,9 @@ from panoramisk import Manager
 log = logging.getLogger(__name__)
 
 
+NOT_THERE = (4, 5)  # Asterisk device states: invalid, unavailable (the phone is not registered)
+
+
 class AmiError(RuntimeError):
     pass
 
@@ -30,6 +33,18 @@ class QueueSummary:
     callers: int
     hold_time_s: int
     longest_hold_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMember:
+    queue: str
+    name: str  # the member name: the agent's user name
+    interface: str  # PJSIP/1001
+    penalty: int
+    paused: bool
+    reason: str
+    status: int  # Asterisk's device state: 1 not in use, 2 in use, 5 unavailable, 6 ringing...
+    in_call: bool
 
 
 class AmiClient:
@@ -96,6 +111,27 @@ class AmiClient:
                 )
         return None
 
+    async def queue_members(self) -> list[QueueMember]:
+        """Every member of every queue as Asterisk has them now (the desk resyncs from this)."""
+        answer = await self.send({"Action": "QueueStatus"}, as_list=True)
+        members = []
+        for message in answer if isinstance(answer, list) else [answer]:
+            if message.get("Event") != "QueueMember":
+                continue
+            members.append(
+                QueueMember(
+                    queue=str(message.get("Queue", "")),
+                    name=str(message.get("Name", "")),
+                    interface=str(message.get("StateInterface") or message.get("Location", "")),
+                    penalty=_int(message.get("Penalty")),
+                    paused=str(message.get("Paused", "0")) == "1",
+                    reason=str(message.get("PausedReason", "")),
+                    status=_int(message.get("Status")),
+                    in_call=str(message.get("InCall", "0")) == "1",
+                )
+            )
+        return members
+
     async def queue_add(
         self, queue: str, interface: str, *, member_name: str = "", penalty: int = 0, paused: bool = False
     ) -> None:
@@ -129,18 +165,33 @@ class AmiClient:
 
 
 class AmiAgents:
-    """The IVR's `AgentsPort`: is anybody in this queue free to answer?"""
+    """The IVR's `AgentsPort`: can anybody in this queue answer, now or after the calls ahead?
+
+    A caller is queued when at least one member is logged in with a working phone and not
+    paused, even if they are all busy (the caller hears their position and may leave a message
+    after `queue_max_wait_s`); with nobody there, waiting would be pointless: a message at once.
+    """
 
     def __init__(self, ami: AmiClient) -> None:
         self.ami = ami
 
     async def agents_available(self, queue: str) -> bool:
         try:
-            summary = await self.ami.queue_summary(queue)
+            members = await self.ami.queue_members()
         except AmiError as exc:
             log.warning("cannot ask AMI about queue %s (%s): treating it as unavailable", queue, exc)
             return False
-        return summary is not None and summary.available > 0
+        mine = [m for m in members if m.queue == queue]
+        if any(not m.paused and m.status not in NOT_THERE for m in mine):
+            return True
+        log.info(
+            "queue %s: nobody to answer (%d members, %d paused, %d phones unreachable)",
+            queue,
+            len(mine),
+            sum(m.paused for m in mine),
+            sum(m.status in NOT_THERE for m in mine),
+        )
+        return False
 
 
 def _int(value: Any) -> int:

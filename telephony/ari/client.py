@@ -91,6 +91,29 @@ class AriClient:
         result: list[dict[str, Any]] = await self.request("GET", "/channels")
         return result
 
+    async def originate(
+        self,
+        endpoint: str,
+        *,
+        channel_id: str,
+        app_args: Iterable[str],
+        caller_id: str,
+        timeout_s: int,
+    ) -> dict[str, Any]:
+        """Dial `endpoint` (e.g. `PJSIP/13800000000@carrier`); when it answers the channel enters
+        this application with `app_args`. The application is subscribed from the start, so a
+        call that is never answered still reports its end (ChannelDestroyed, with the cause)."""
+        params: dict[str, str | int | float | bool | None] = {
+            "endpoint": endpoint,
+            "channelId": channel_id,
+            "app": self.app,
+            "appArgs": ",".join(app_args),
+            "callerId": caller_id,
+            "timeout": timeout_s,
+        }
+        result: dict[str, Any] = await self.request("POST", "/channels", params)
+        return result
+
     async def answer(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{channel_id}/answer")
 

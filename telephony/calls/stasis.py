@@ -1,8 +1,10 @@
 """The Stasis application `hotline`: ARI events in, sessions and legs driven.
 
 Dispatch is on the first Stasis argument, as the dialplan sets it:
-`Stasis(hotline,incoming,<dialled number>)` starts the IVR for that number. Snoop and
-externalMedia channels raise StasisStart too and are never treated as callers.
+`Stasis(hotline,incoming,<dialled number>)` starts the IVR for that number. A call the
+platform placed itself (`OutboundCalls`) arrives answered with (callback, <callback id>) and runs
+the `callback` flow instead. Snoop and externalMedia channels raise StasisStart too and are
+never treated as callers.
 
 After every (re)connection of the event socket the application resynchronises: calls whose
 channel vanished end, playbacks and recordings whose end was missed are settled, channels
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asr.schemas import Transcript
@@ -37,6 +40,7 @@ from telephony.ari.socket import AriEventSocket
 from telephony.calls import notifier as ev
 from telephony.calls.leg import AriCallLeg, PromptMedia
 from telephony.calls.notifier import CallNotifier
+from telephony.calls.outbound import OutboundCalls
 from telephony.calls.recordings import RecordingKeeper
 from telephony.calls.session import CallSession, FlowRunner
 from telephony.calls.states import CallState
@@ -55,18 +59,24 @@ class StasisApp:
         socket: AriEventSocket,
         *,
         incoming: FlowRunner,
+        queue_message: Callable[[CallSession, str], Awaitable[str]] | None = None,
         keeper: RecordingKeeper,
         notifier: CallNotifier,
         media: PromptMedia,
         live: LiveCalls | None = None,
+        outbound: OutboundCalls | None = None,
+        callback: FlowRunner | None = None,
     ) -> None:
         self.client = client
         self.socket = socket
         self.incoming = incoming
+        self.queue_message = queue_message
         self.keeper = keeper
         self.notifier = notifier
         self.media = media
         self.live = live
+        self.outbound = outbound
+        self.callback = callback
         self.sessions: dict[str, CallSession] = {}
         self._live_messages: dict[str, asyncio.Future[Transcript | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -129,6 +139,10 @@ class StasisApp:
             if args is not None and args[:1] == ("incoming",):
                 log.info("adopting call %s waiting in Stasis (application restarted)", channel.id)
                 self._start_session(channel, args, resumed=True)
+            elif args is not None and args[:1] == ("callback",) and channel.state == "Up":
+                # a callback whose placing process is gone: nobody knows what it was for any more
+                log.info("ending callback %s left in Stasis (application restarted)", channel.id)
+                self._track(self._hangup_quietly(channel.id))
 
     # --- events ----------------------------------------------------------------------------------
     async def on_event(self, event: AriEvent) -> None:
@@ -140,6 +154,13 @@ class StasisApp:
                     return
                 if args[:1] == ("incoming",) and len(args) >= 2:
                     self._start_session(channel, args, resumed=False)
+                elif args[:1] == ("queue-message",) and len(args) >= 2 and self.queue_message is not None:
+                    # back from a queue for a message; its live tap (if any) is still running
+                    prompt = args[2] if len(args) > 2 else "no-agent"
+                    runner = self.queue_message
+                    self._start_session(channel, args, resumed=False, flow=lambda s: runner(s, prompt), live=False)
+                elif args[:1] == ("callback",) and (placed := self._placed(channel.id)) is not None:
+                    self._start_callback(channel, *placed)
                 else:
                     self.notifier.emit(channel.id, ev.CALL_UNKNOWN_ARGS, args=",".join(args))
                     self._track(self._hangup_quietly(channel.id))
@@ -157,6 +178,8 @@ class StasisApp:
                 if session := self.sessions.get(channel.id):
                     session.gone("left Stasis")
             case ChannelHangupRequest(channel=channel) | ChannelDestroyed(channel=channel):
+                if isinstance(event, ChannelDestroyed) and self.outbound is not None:
+                    self.outbound.destroyed(channel.id, event.cause, event.cause_txt)
                 if channel.is_auxiliary and self.live is not None:
                     self.live.channel_gone(channel.id)
                 if session := self.sessions.get(channel.id):
@@ -203,11 +226,33 @@ class StasisApp:
         if future is not None and not future.done():
             future.set_result(transcript)
 
-    def _start_session(self, channel: Channel, args: tuple[str, ...], *, resumed: bool) -> None:
+    def _placed(self, channel_id: str) -> tuple[str, str, FlowRunner] | None:
+        """(number called, our line, flow) of a call this platform placed, if it is one."""
+        request = self.outbound.request_of(channel_id) if self.outbound is not None else None
+        if request is None or self.callback is None:
+            return None
+        return request.number, request.caller_id, self.callback
+
+    def _start_callback(self, channel: Channel, number: str, line: str, flow: FlowRunner) -> None:
+        """An answered callback: the citizen is the far end, our line is the "dialled" number."""
+        if self.outbound is not None:
+            self.outbound.answered(channel.id)
+        self._start_session(channel, ("callback", line), resumed=False, caller=number, flow=flow, live=False)
+
+    def _start_session(
+        self,
+        channel: Channel,
+        args: tuple[str, ...],
+        *,
+        resumed: bool,
+        caller: str | None = None,
+        flow: FlowRunner | None = None,
+        live: bool = True,
+    ) -> None:
         leg = AriCallLeg(
             self.client,
             channel.id,
-            caller_number=channel.caller_number,
+            caller_number=channel.caller_number if caller is None else caller,
             dialled_number=args[1],
             media=self.media,
             keeper=self.keeper,
@@ -216,21 +261,23 @@ class StasisApp:
         session = CallSession(leg, self.notifier, resumed=resumed)
         leg.on_message_started = self._message_started
         leg.on_message_transcript = self._message_transcript
-        if self.live is not None:
+        if self.live is not None and live:
             leg.on_answered = self._start_live
         self.sessions[channel.id] = session
-        log.info("call from %s to %s", mask_number(channel.caller_number), args[1])
-        self._track(self._run_session(session))
+        log.info("call %s %s, line %s", args[0], mask_number(leg.caller_number), args[1])
+        self._track(self._run_session(session, flow or self.incoming))
 
     async def _start_live(self, leg: AriCallLeg) -> None:
         if self.live is not None:
             await self.live.start(leg)
 
-    async def _run_session(self, session: CallSession) -> None:
+    async def _run_session(self, session: CallSession, flow: FlowRunner) -> None:
         try:
-            await session.run(self.incoming)
+            await session.run(flow)
         finally:
             self.sessions.pop(session.call_id, None)
+            if self.outbound is not None:
+                self.outbound.finished(session.call_id, session.outcome)
             if self.live is not None and session.state == CallState.TRANSFERRED:
                 self.live.transferred(session.call_id)  # transferred callers stay tapped for the agent
             elif self.live is not None:

@@ -57,6 +57,11 @@ MODULES = (
     "res_pjsip_logger",
     "res_rtp_asterisk",
     "res_security_log",
+    # WebRTC: the browser softphone (SIP over WebSocket, DTLS-SRTP, ICE, Opus)
+    "res_pjsip_transport_websocket",
+    "res_srtp",
+    "res_format_attr_opus",
+    "codec_opus_open_source",
     # ARI and Stasis
     "res_http_websocket",
     "res_websocket_client",

@@ -84,7 +84,9 @@ class AsteriskProcess:
         self.check_installed()
         if (pid := self.pid()) is not None:
             return pid
-        render_configuration(self.settings, self.layout, lines, phones=self.phones())
+        render_configuration(
+            self.settings, self.layout, lines, phones=self.phones(), queue_wait_s=self.settings.queue_max_wait_s
+        )
         self.install_prompts(prompts_dir)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.console_log.open("ab")
@@ -112,7 +114,9 @@ class AsteriskProcess:
     def run_foreground(self, lines: LineBook, prompts_dir: Path) -> None:
         """Render, install prompts, and replace this process with Asterisk (never returns)."""
         self.check_installed()
-        render_configuration(self.settings, self.layout, lines, phones=self.phones())
+        render_configuration(
+            self.settings, self.layout, lines, phones=self.phones(), queue_wait_s=self.settings.queue_max_wait_s
+        )
         self.install_prompts(prompts_dir)
         argv = self.layout.command("-f", "-n")
         os.execvp(argv[0], argv)
@@ -132,7 +136,9 @@ class AsteriskProcess:
 
     def reload(self, lines: LineBook, prompts_dir: Path) -> str:
         """Re-render the configuration and reload it into the running Asterisk (calls stay up)."""
-        render_configuration(self.settings, self.layout, lines, phones=self.phones())
+        render_configuration(
+            self.settings, self.layout, lines, phones=self.phones(), queue_wait_s=self.settings.queue_max_wait_s
+        )
         self.install_prompts(prompts_dir)
         return self.cli("core reload")
 

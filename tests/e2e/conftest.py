@@ -1,7 +1,9 @@
 """End-to-end fixtures: a real Asterisk (instance `test`), a real database, the real platform.
 
 Asterisk runs once per session on its own ports (SIP 5160, ARI 8188, AMI 5138) so a developer's
-`make up` instance on the default ports is not disturbed. The platform (Stasis application)
+`make up` instance on the default ports is not disturbed. `HOTLINE_E2E_SLOT=N` (N >= 1) moves the
+instance to `testN` and every port by N*10 (media by N*1000), so two developers of one machine
+can run end-to-end tests side by side. The platform (Stasis application)
 runs inside each test's event loop, so tests can stop it, start it, and read its events.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import shutil
 import subprocess
@@ -27,6 +30,7 @@ from telephony.runtime.rootfs import build_rootfs
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 pytestmark = pytest.mark.e2e
+SLOT = int(os.environ.get("HOTLINE_E2E_SLOT", "0"))
 
 
 @pytest.fixture(scope="session")
@@ -37,12 +41,15 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, migrated_pg: str) -> 
         data_dir=tmp_path_factory.mktemp("hotline-data"),
         database_url=migrated_pg,
         lines_file=DATA / "lines.yaml",
-        asterisk_instance="test",
-        sip_port=5160,
-        ari_port=8188,
-        ami_port=5138,
-        rtp_port_start=30000,
-        rtp_port_end=31999,
+        asterisk_instance=f"test{SLOT}" if SLOT else "test",
+        sip_port=5160 + SLOT * 10,
+        ari_port=8188 + SLOT * 10,
+        ami_port=5138 + SLOT * 10,
+        api_port=8100 + SLOT * 10,
+        rtp_port_start=30000 + SLOT * 2000,
+        rtp_port_end=31999 + SLOT * 2000,
+        media_port_start=40000 + SLOT * 1000,
+        media_port_end=40999 + SLOT * 1000,
         ari_password=secrets.token_urlsafe(24),
         ami_password=secrets.token_urlsafe(24),
         menu_timeout_s=4.0,

@@ -189,3 +189,43 @@ def best_match(heard: Path, prompt: Path) -> float:
         w = (window - window.mean()) / (window.std() + 1e-9)
         best = max(best, float(np.dot(w, p) / len(p)))
     return best
+
+
+# --- agents' desk phones ---------------------------------------------------------------------------
+class Phone:
+    """A desk phone process (`hotline register-phone --hold`), its JSON lines read as they come."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[dict[str, Any]] = []
+
+    @classmethod
+    async def start(
+        cls, settings: Settings, extension: str, password: str, hold: float, *, answer_after: float = 1, talk: float = 3
+    ) -> Phone:
+        env = {**settings_env(settings), "HOTLINE_SIP_PASSWORD": password}
+        argv = [sys.executable, "-m", "hotline", "register-phone", extension, "--hold", str(hold)]
+        argv += ["--answer-after", str(answer_after), "--talk", str(talk)]
+        proc = await asyncio.create_subprocess_exec(*argv, cwd=ROOT, env=env, stdout=subprocess.PIPE)
+        phone = cls(proc)
+        registration = await phone.next_line(30)
+        assert registration["event"] == "registration" and registration["registered"], registration
+        return phone
+
+    async def next_line(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            if not raw:
+                raise AssertionError("the phone process ended")
+            if raw.startswith(b"{"):
+                self.lines.append(json.loads(raw))
+                return self.lines[-1]
+
+    def events(self) -> list[str]:
+        return [str(line["event"]) for line in self.lines]
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()

@@ -20,7 +20,7 @@ from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.helpers import ROOT, place_call, settings_env, wait_for
+from tests.e2e.helpers import ROOT, Phone, place_call, settings_env, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -64,43 +64,6 @@ async def test_an_agents_phone_registers_with_its_generated_password_and_a_wrong
     code, right = await _register(asterisk, "1001", made.sip_password, while_registered=watch)
     assert code == 0 and right["registered"] is True and right["status_code"] == 200, right
     assert seen and seen[-1] == "online", seen
-
-
-class Phone:
-    """A desk phone process (`hotline register-phone --hold`), its JSON lines read as they come."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.lines: list[dict[str, Any]] = []
-
-    @classmethod
-    async def start(cls, settings: Settings, extension: str, password: str, hold: float) -> Phone:
-        env = {**settings_env(settings), "HOTLINE_SIP_PASSWORD": password}
-        argv = [sys.executable, "-m", "hotline", "register-phone", extension, "--hold", str(hold)]
-        argv += ["--answer-after", "1", "--talk", "3"]
-        proc = await asyncio.create_subprocess_exec(*argv, cwd=ROOT, env=env, stdout=subprocess.PIPE)
-        phone = cls(proc)
-        registration = await phone.next_line(30)
-        assert registration["event"] == "registration" and registration["registered"], registration
-        return phone
-
-    async def next_line(self, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        while True:
-            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-            if not raw:
-                raise AssertionError("the phone process ended")
-            if raw.startswith(b"{"):
-                self.lines.append(json.loads(raw))
-                return self.lines[-1]
-
-    def events(self) -> list[str]:
-        return [str(line["event"]) for line in self.lines]
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 async def test_a_caller_pressing_3_reaches_the_available_agent_and_not_the_paused_one(

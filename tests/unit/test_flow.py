@@ -102,9 +102,12 @@ class Agents:
 class Events:
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.keys: list[object] = []
 
     def emit(self, call_id: str, event: str, /, **data: object) -> None:
         self.names.append(event)
+        if event == "ivr.key":
+            self.keys.append(data.get("key"))
 
 
 def _flow(
@@ -242,3 +245,20 @@ async def test_a_hash_pressed_as_the_caller_finishes_speaking_does_not_lose_the_
     leg.hears_speech = True
     assert await flow.run() == "reported"
     assert "ivr.spoken-report" in events.names and "invalid-key" not in leg.played
+
+
+async def test_two_wrong_keys_in_quick_succession_both_count_while_speech_is_heard() -> None:
+    """A stray key waits a moment for late words; a second key in that moment is not words: it is
+    the caller's next choice, and two wrong choices take the caller on (an agent or a message)."""
+    flow, leg, _intake, events = _flow(["*", "7"])
+    leg.hears_speech = True
+    await flow.run()
+    assert events.keys == ["*", "7"]
+    assert "ivr.menu-failed" in events.names and "ivr.no-agent" in events.names
+
+
+async def test_a_caller_back_from_the_queue_leaves_a_message_that_is_a_report() -> None:
+    flow, leg, intake, events = _flow([])
+    assert await flow.leave_message("message-instead") == "reported"
+    assert leg.played[:2] == ["message-instead", "record-intro"] and intake.reports
+    assert "ivr.queue-message" in events.names and "ivr.menu" not in events.names

@@ -1,0 +1,359 @@
+// The agent's page: log in, queue state, and the screen pop fed by /api/v1/desk/live.
+// Plain JavaScript on purpose (no build step): what runs on the desks can be read here.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const store = window.sessionStorage;
+let socket = null;
+let retryMs = 500;
+let currentCall = null; // call id on screen
+let descriptionEdited = false;
+let directoryLoaded = false;
+// when each pop was shown (seconds since the epoch): support staff and bench/screen_pop.py read it
+window.deskTimings = [];
+
+// --- talking to the platform -------------------------------------------------------------------
+async function api(method, path, body) {
+  const headers = { "Content-Type": "application/json" };
+  const token = store.getItem("token");
+  if (token) headers.Authorization = "Bearer " + token;
+  let answer;
+  try {
+    answer = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    throw new Error("平台无法连接 The platform cannot be reached");
+  }
+  const data = await answer.json().catch(() => ({}));
+  if (answer.status === 401 && path !== "/api/v1/auth/login") {
+    sessionEnded("会话已过期，请重新登录 Your session has ended: log in again");
+    throw new Error("session ended");
+  }
+  if (!answer.ok) throw new Error(reasonOf(data) || "错误 Error " + answer.status);
+  return data;
+}
+
+function reasonOf(data) {
+  if (typeof data.detail === "string") return data.detail;
+  if (Array.isArray(data.detail)) return data.detail.map((d) => d.msg || JSON.stringify(d)).join("; ");
+  return data.reason || "";
+}
+
+function banner(text, kind) {
+  const el = $("banner");
+  el.textContent = text || "";
+  el.className = kind || "";
+  el.hidden = !text;
+}
+
+// --- logging in and out ------------------------------------------------------------------------
+function showLogin(message) {
+  $("login").hidden = false;
+  $("desk").hidden = true;
+  $("who").textContent = "";
+  $("login-error").textContent = message || "";
+}
+
+function sessionEnded(message) {
+  store.removeItem("token");
+  if (socket) { socket.onclose = null; socket.close(); socket = null; }
+  showLogin(message);
+}
+
+$("login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  try {
+    const data = await api("POST", "/api/v1/auth/login", {
+      username: form.get("username"), password: form.get("password"),
+    });
+    store.setItem("token", data.access_token);
+    ev.target.reset();
+    await start();
+  } catch (err) {
+    $("login-error").textContent = err.message === "wrong user name or password"
+      ? "用户名或密码错误 Wrong user name or password" : err.message;
+  }
+});
+
+$("btn-signout").addEventListener("click", () => sessionEnded(""));
+
+async function start() {
+  let me;
+  try {
+    me = await api("GET", "/api/v1/me");
+  } catch (err) {
+    if (err.message !== "session ended") showLogin(err.message);
+    return;
+  }
+  $("who").textContent = me.username + " (" + me.role + ")";
+  $("login").hidden = true;
+  $("desk").hidden = false;
+  try {
+    render(await api("GET", "/api/v1/desk"));
+  } catch (err) {
+    $("action-error").textContent = err.message;
+  }
+  loadDirectory();
+  connect();
+}
+
+// --- the live channel ------------------------------------------------------------------------
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  socket = new WebSocket(scheme + location.host + "/api/v1/desk/live");
+  socket.onopen = () => socket.send(JSON.stringify({ token: store.getItem("token") }));
+  socket.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.type === "state") { retryMs = 500; banner(""); render(msg); }
+    else if (msg.type === "transcript") transcript(msg);
+    else if (msg.type === "closed") {
+      if (msg.code === 4401) sessionEnded("会话已过期，请重新登录 Your session has ended: log in again");
+      else banner(msg.reason);
+    }
+  };
+  socket.onclose = () => {
+    socket = null;
+    if (!store.getItem("token")) return;
+    banner("与平台的连接中断，正在重连… Connection to the platform lost, reconnecting…", "info");
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 10000);
+  };
+}
+setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 20000);
+
+// --- showing the state and the call ----------------------------------------------------------
+const STATUS = {
+  logged_out: "未上线 logged out", available: "空闲 available", paused: "暂停 paused",
+  ringing: "振铃 ringing", on_call: "通话中 on a call", wrap_up: "话后整理 wrap-up",
+};
+
+function render(state) {
+  $("status").textContent = STATUS[state.status] || state.status;
+  $("status").dataset.status = state.status;
+  $("reason").textContent = state.reason ? "(" + state.reason + ")" : "";
+  $("queues").textContent = Object.keys(state.queues || {}).length
+    ? "队列 Queues: " + Object.entries(state.queues).map(([q, p]) => q + (p ? " (+" + p + ")" : "")).join(", ") : "";
+  $("phone-state").textContent = state.phone_online === false
+    ? "话机未连接 Your phone is not connected: calls cannot reach you" : "";
+  $("phone-state").className = state.phone_online === false ? "error" : "";
+  const inQueues = Object.keys(state.queues || {}).length > 0;
+  $("btn-login").disabled = inQueues;
+  $("btn-logout").disabled = !inQueues;
+  $("btn-pause").disabled = !inQueues || state.paused;
+  $("btn-resume").disabled = !inQueues || !state.paused;
+  $("btn-ready").disabled = state.status !== "wrap_up";
+  showCall(state.call, state.status);
+}
+
+function showCall(call, status) {
+  const pop = $("pop");
+  if (!call) {
+    pop.hidden = true;
+    pop.dataset.callId = "";
+    currentCall = null;
+    return;
+  }
+  if (call.call_id !== currentCall) {
+    currentCall = call.call_id;
+    descriptionEdited = false;
+    $("case-form").reset();
+    $("case-saved").textContent = "";
+    $("case-error").textContent = "";
+  }
+  $("pop-state").textContent = STATUS[status] || "";
+  $("pop-caller").textContent = call.caller || "未知号码 unknown";
+  $("pop-line").textContent = call.line_name && call.line_name !== call.line
+    ? call.line_name + " (" + call.line + ")" : call.line;
+  $("pop-path").textContent = (call.ivr_path || []).join(" → ");
+  $("pop-queue").textContent = call.queue + (call.wait_s != null ? " · 等待 waited " + call.wait_s + " s" : "");
+  const body = $("pop-history").querySelector("tbody");
+  body.replaceChildren(...(call.history || []).map((c) => {
+    const row = document.createElement("tr");
+    row.dataset.case = c.number;
+    for (const value of [c.number, c.status, c.category || "", c.received_at.slice(0, 10), c.summary]) {
+      const cell = document.createElement("td");
+      cell.textContent = value;
+      row.appendChild(cell);
+    }
+    const cell = document.createElement("td");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "callback";
+    button.textContent = "回访 Call back";
+    button.title = "Call the citizen back about this case's reply (satisfied 1 / not satisfied 2)";
+    button.addEventListener("click", () => callBack(c.number, button));
+    cell.appendChild(button);
+    row.appendChild(cell);
+    return row;
+  }));
+  $("pop-no-history").hidden = (call.history || []).length > 0;
+  $("pop-transcript").textContent = call.transcript || "";
+  $("pop-partial").textContent = call.partial || "";
+  fillDraft(call);
+  if (call.case_number) $("case-saved").textContent = "已保存 Saved: " + call.case_number;
+  if (pop.hidden || pop.dataset.callId !== call.call_id) {
+    pop.dataset.callId = call.call_id;
+    pop.hidden = false;
+    window.deskTimings.push({ call_id: call.call_id, shown_at: Date.now() / 1000 });
+  }
+  const timing = window.deskTimings[window.deskTimings.length - 1];
+  if ((call.history || []).length && !timing.history_at) timing.history_at = Date.now() / 1000;
+  if (call.answered_at && !timing.answered_shown_at) timing.answered_shown_at = Date.now() / 1000;
+}
+
+async function callBack(number, button) {
+  button.disabled = true;
+  try {
+    await api("POST", "/api/v1/cases/" + encodeURIComponent(number) + "/callback", {});
+    $("case-saved").textContent = "已安排回访 Callback scheduled: " + number;
+  } catch (err) {
+    $("case-error").textContent = number + ": " + err.message;
+    button.disabled = false;
+  }
+}
+
+function transcript(msg) {
+  if (!currentCall) return;
+  if (msg.partial !== undefined) { $("pop-partial").textContent = msg.partial; return; }
+  $("pop-partial").textContent = "";
+  $("pop-transcript").textContent = msg.transcript || "";
+  const description = $("case-form").elements.description;
+  if (!descriptionEdited) description.value = msg.transcript || "";
+}
+
+function fillDraft(call) {
+  const form = $("case-form").elements;
+  if (!descriptionEdited && call.transcript) form.description.value = call.transcript;
+  const s = call.suggestion;
+  if (!s) { $("suggestion").textContent = ""; return; }
+  if (s.category && !form.category.dataset.chosen) form.category.value = s.category;
+  if (s.place && !form.place.dataset.chosen) form.place.value = s.place;
+  if (s.urgency && !form.urgency.dataset.chosen) form.urgency.value = s.urgency;
+  if (s.lead_unit && !form.lead_unit.dataset.chosen) form.lead_unit.value = s.lead_unit;
+  $("suggestion").textContent = "建议 Suggested: " + [s.category, s.place, s.lead_unit].filter(Boolean).join(" · ");
+}
+
+$("case-form").elements.description.addEventListener("input", () => { descriptionEdited = true; });
+for (const name of ["category", "place", "urgency", "lead_unit"]) {
+  $("case-form").elements[name].addEventListener("change", (ev) => { ev.target.dataset.chosen = "1"; });
+}
+
+async function loadDirectory() {
+  if (directoryLoaded) return;
+  try {
+    const [categories, places, units] = await Promise.all([
+      api("GET", "/api/v1/categories"), api("GET", "/api/v1/places"), api("GET", "/api/v1/units"),
+    ]);
+    const form = $("case-form").elements;
+    const add = (select, code, label) => select.add(new Option(code + " " + label, code));
+    categories.forEach((c) => add(form.category, c.code, c.name_zh));
+    places.forEach((p) => add(form.place, p.code, p.name_zh));
+    units.forEach((u) => add(form.lead_unit, u.code, u.name_zh));
+    directoryLoaded = true;
+  } catch (err) {
+    $("case-error").textContent = err.message;
+  }
+}
+
+$("case-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!currentCall) return;
+  const form = ev.target.elements;
+  const body = {
+    description: form.description.value, category: form.category.value,
+    place: form.place.value || null, urgency: form.urgency.value, lead_unit: form.lead_unit.value || null,
+  };
+  $("case-error").textContent = "";
+  try {
+    const saved = await api("POST", "/api/v1/desk/calls/" + encodeURIComponent(currentCall) + "/case", body);
+    $("case-saved").textContent = "已保存并派单 Saved and dispatched: " + saved.case_number;
+    render(saved.desk);
+  } catch (err) {
+    $("case-error").textContent = err.message;
+  }
+});
+
+// --- desk buttons --------------------------------------------------------------------------------
+function action(id, path, body) {
+  $(id).addEventListener("click", async () => {
+    $("action-error").textContent = "";
+    try {
+      render(await api("POST", path, typeof body === "function" ? body() : body));
+    } catch (err) {
+      if (err.message !== "session ended") $("action-error").textContent = err.message;
+    }
+  });
+}
+action("btn-login", "/api/v1/desk/login", () => ({ phone: phone.user ? "browser" : "desk" }));
+action("btn-logout", "/api/v1/desk/logout");
+action("btn-pause", "/api/v1/desk/pause", () => ({ reason: $("pause-reason").value }));
+action("btn-resume", "/api/v1/desk/resume");
+action("btn-ready", "/api/v1/desk/ready");
+
+// --- the browser softphone (SIP.js over WebSocket to Asterisk; WebRTC media) -------------------
+// Optional: without it, calls ring the agent's desk phone. Joining the queues while it is
+// connected makes the queues ring the browser instead.
+const phone = { user: null, ringing: false };
+
+function phoneStatus(state, text) {
+  $("sp-status").dataset.state = state;
+  $("sp-status").textContent = text;
+  $("sp-connect").disabled = state !== "off" && state !== "failed";
+  $("sp-disconnect").disabled = state === "off" || state === "failed";
+  $("sp-answer").disabled = state !== "ringing";
+  $("sp-hangup").disabled = state !== "ringing" && state !== "talking";
+}
+
+$("sp-connect").addEventListener("click", async () => {
+  const password = $("sp-password").value;
+  if (!password) { phoneStatus("failed", "请输入 SIP 密码 Enter your SIP password"); return; }
+  phoneStatus("connecting", "连接中… connecting…");
+  try {
+    const cfg = await api("GET", "/api/v1/desk/softphone");
+    const web = await import("/agent/sip.js/platform/web/index.js");
+    let onRegistered = () => {};
+    const registered = new Promise((resolve) => { onRegistered = () => resolve(-1); });
+    const user = new web.SimpleUser(cfg.ws_url, {
+      aor: cfg.uri,
+      media: { constraints: { audio: true, video: false }, remote: { audio: $("sp-audio") } },
+      userAgentOptions: { authorizationUsername: cfg.authorization_user, authorizationPassword: password },
+      delegate: {
+        onRegistered: () => onRegistered(),
+        onCallReceived: () => { phone.ringing = true; phoneStatus("ringing", "来电 ringing"); },
+        onCallAnswered: () => phoneStatus("talking", "通话中 talking"),
+        onCallHangup: () => { phone.ringing = false; phoneStatus("registered", "已连接 connected"); },
+        onServerDisconnect: () => {
+          phone.user = null;
+          phoneStatus("failed", "与电话系统断开 Phone system connection lost: connect again");
+        },
+      },
+    });
+    await user.connect();
+    const refused = new Promise((resolve) => {
+      user.register({ requestDelegate: { onReject: (r) => resolve(r.message.statusCode) } });
+      setTimeout(() => resolve(0), 5000);
+    });
+    const outcome = await Promise.race([refused, registered]);
+    if (outcome !== -1) {
+      await user.disconnect().catch(() => {});
+      phoneStatus("failed", outcome === 401 || outcome === 403
+        ? "SIP 密码错误 Wrong SIP password" : "电话系统无应答 The phone system did not answer");
+      return;
+    }
+    phone.user = user;
+    phoneStatus("registered", "已连接 connected: 上线后来电在此振铃 join the queues to take calls here");
+  } catch (err) {
+    phoneStatus("failed", "网页电话不可用 Browser phone unavailable: " + err.message);
+  }
+});
+
+$("sp-disconnect").addEventListener("click", async () => {
+  const user = phone.user;
+  phone.user = null;
+  if (user) await user.unregister().catch(() => {}).then(() => user.disconnect()).catch(() => {});
+  phoneStatus("off", "未连接 not connected (calls go to your desk phone)");
+});
+$("sp-answer").addEventListener("click", () => phone.user && phone.user.answer().catch((e) => phoneStatus("failed", e.message)));
+$("sp-hangup").addEventListener("click", () => phone.user && phone.user.hangup().catch(() => {}));
+
+if (store.getItem("token")) start(); else showLogin("");

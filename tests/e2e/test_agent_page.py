@@ -1,0 +1,336 @@
+"""The agent's page in a real browser, with real queues, a real desk phone and a real caller.
+
+Headless Chromium (Debian's, driven by Selenium and Debian's chromedriver) opens `/agent` on a
+platform serving its API; a pjsua2 desk phone is the agent's phone; `hotline call` is the
+citizen. A screenshot of the pop is kept in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from casebook.agents.services import AgentDirectory
+from casebook.auth.policy import SYSTEM, Actor, Role
+from casebook.auth.services import AuthService
+from casebook.calllog.services import CallLog
+from casebook.cases.services import NewAppeal
+from common.paths import prompts_dir
+from common.settings import Settings
+from hotline.desk import routes as desk_routes
+from hotline.platform import Platform
+from hotline.services import asterisk_process, lines_book
+from tests.e2e.helpers import ROOT, Phone, place_call, wait_for
+
+ADMIN = Actor("admin", Role.ADMIN)
+ARTIFACTS = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
+PASSWORD = "a-long-password"
+
+
+@pytest.fixture
+async def served(asterisk: Settings) -> AsyncIterator[Platform]:
+    """The whole platform, API and pages included, as `hotline serve` runs it."""
+    platform = Platform(asterisk)
+    task = asyncio.create_task(platform.serve(api=True))
+    try:
+        await asyncio.wait_for(platform.stasis.ready.wait(), 15)
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                _reader, writer = await asyncio.open_connection(asterisk.api_host, asterisk.api_port)
+                writer.close()
+                break
+            await asyncio.sleep(0.1)
+        yield platform
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await platform.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100"):
+        options.add_argument(argument)
+    # the browser softphone: a microphone that plays a test tone, allowed without asking
+    for argument in ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _agent_with_phone(platform: Platform, name: str, extension: str) -> str:
+    AuthService(platform.sessions).create_user(name, Role.INTAKE_AGENT, password=PASSWORD)
+    return AgentDirectory(platform.sessions).create(ADMIN, name, extension, {"intake": 0}).sip_password
+
+
+def _open_page(driver: WebDriver, settings: Settings, name: str, password: str = PASSWORD) -> None:
+    driver.get(f"http://{settings.api_host}:{settings.api_port}/agent")
+    driver.execute_script("sessionStorage.clear()")  # a fresh start, as a new tab is
+    driver.refresh()
+    form = driver.find_element(By.ID, "login-form")
+    form.find_element(By.NAME, "username").send_keys(name)
+    form.find_element(By.NAME, "password").send_keys(password)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def _status(driver: WebDriver) -> str:
+    return str(driver.find_element(By.ID, "status").get_attribute("data-status"))
+
+
+def phone_state(driver: WebDriver) -> str:
+    return str(driver.find_element(By.ID, "sp-status").get_attribute("data-state"))
+
+
+def _connect_softphone(driver: WebDriver, sip_password: str) -> None:
+    field = driver.find_element(By.ID, "sp-password")
+    field.clear()
+    field.send_keys(sip_password)
+    driver.find_element(By.ID, "sp-connect").click()
+
+
+def _wait(driver: WebDriver, condition: Any, timeout: float = 15) -> Any:
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
+
+
+async def _in_browser(work: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(work, *args)
+
+
+async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and_saves_the_case(
+    served: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: agent.login; queue.joined, queue.ringing, queue.answered, queue.completed for the call;
+    # agent.wrapup, agent.case-saved, agent.ready for the agent; the case registered and dispatched
+    platform = served
+    password = _agent_with_phone(platform, "page-a", "1021")
+    earlier = platform.book.open(
+        NewAppeal(channel="phone", description="小区路灯坏了一个月", caller_phone="13912340021"), SYSTEM
+    )
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    phone = await Phone.start(asterisk, "1021", password, hold=60, answer_after=2, talk=6)
+    try:
+        await _in_browser(_open_page, browser, asterisk, "page-a")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+        await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(asterisk, "12345", "wait 1; keys 3; wait 14; hangup", caller="13912340021")
+            )
+            ringing = await wait_for(sub, "queue.ringing", timeout=40)
+            call_id = ringing.call_id
+
+            def popped(driver: WebDriver) -> bool:
+                pop = driver.find_element(By.ID, "pop")
+                return pop.get_attribute("data-call-id") == call_id and bool(
+                    driver.find_elements(By.CSS_SELECTOR, f"#pop-history tr[data-case='{earlier.number}']")
+                )
+
+            await _in_browser(_wait, browser, popped)
+            assert browser.find_element(By.ID, "pop-caller").text == "13912340021"
+            assert "12345" in browser.find_element(By.ID, "pop-line").text
+            assert "3" in browser.find_element(By.ID, "pop-path").text
+            assert "路灯" in browser.find_element(By.ID, "pop-history").text
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            browser.save_screenshot(str(ARTIFACTS / "agent-screen-pop.png"))
+
+            await _in_browser(_wait, browser, lambda d: _status(d) == "on_call", 20)
+            await call
+            await _in_browser(_wait, browser, lambda d: _status(d) == "wrap_up", 20)
+
+            def save_case() -> None:
+                form = browser.find_element(By.ID, "case-form")
+                description = form.find_element(By.NAME, "description")
+                description.clear()
+                description.send_keys("五津镇河边有死猪，气味很大")
+                form.find_element(By.CSS_SELECTOR, "select[name=category] option[value='environment.dead-animals']")
+                browser.execute_script(
+                    "const s = document.querySelector('select[name=category]'); s.value = 'environment.dead-animals';"
+                    "s.dispatchEvent(new Event('change'));"
+                )
+                form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+            await _in_browser(save_case)
+            try:
+                await _in_browser(_wait, browser, lambda d: "Saved" in d.find_element(By.ID, "case-saved").text)
+            except TimeoutException:
+                raise AssertionError(browser.find_element(By.ID, "case-error").text) from None
+            await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+            await wait_for(sub, "agent.ready", timeout=10)
+        saved = browser.find_element(By.ID, "case-saved").text.rsplit(" ", 1)[-1]
+        with platform.book.sessions() as s:
+            case = platform.book.get(s, saved)
+            assert case.status == "dispatched" and case.call_id == call_id and case.lead_unit_code
+        await asyncio.sleep(1.5)  # the call log writes every second
+        names = [e.name for e in await asyncio.to_thread(CallLog(platform.sessions).of_call, call_id)]
+        for expected in ("queue.joined", "queue.ringing", "queue.answered", "queue.completed"):
+            assert expected in names, names
+    finally:
+        with contextlib.suppress(Exception):
+            await platform.desk.logout(Actor("page-a", Role.INTAKE_AGENT))
+        await phone.stop()
+
+
+async def test_a_caller_who_hangs_up_in_the_queue_is_recorded_as_abandoned_and_leaves_the_screen(
+    served: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: queue.joined, queue.ringing (the phone rings but is not answered), queue.abandoned
+    # with position 1 and the time waited; the pop appears while ringing and goes away
+    platform = served
+    password = _agent_with_phone(platform, "page-b", "1022")
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    phone = await Phone.start(asterisk, "1022", password, hold=60, answer_after=-1, talk=1)
+    try:
+        await _in_browser(_open_page, browser, asterisk, "page-b")
+        await _in_browser(lambda: _wait(browser, lambda d: _status(d) == "logged_out"))
+        await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(asterisk, "12345", "wait 1; keys 3; wait 9; hangup", caller="13912340022")
+            )
+            ringing = await wait_for(sub, "queue.ringing", timeout=40)
+            await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "pop").get_attribute("data-call-id"))
+            abandoned = await wait_for(sub, "queue.abandoned", timeout=30)
+            await call
+        assert abandoned.call_id == ringing.call_id
+        assert abandoned.data["position"] == 1 and abandoned.data["wait_s"] >= 3, abandoned.data
+        await _in_browser(_wait, browser, lambda d: not d.find_element(By.ID, "pop").is_displayed())
+        assert _status(browser) == "available"
+    finally:
+        with contextlib.suppress(Exception):
+            await platform.desk.logout(Actor("page-b", Role.INTAKE_AGENT))
+        await phone.stop()
+
+
+async def test_wrong_credentials_and_an_expired_session_get_a_clear_message(
+    served: Platform, asterisk: Settings, browser: WebDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # expected: no events; the page says why and goes back to the login form
+    platform = served
+    _agent_with_phone(platform, "page-c", "1023")
+    monkeypatch.setattr(desk_routes, "TOKEN_RECHECK_S", 1.0)
+    await _in_browser(_open_page, browser, asterisk, "page-c", "not-the-password")
+    await _in_browser(_wait, browser, lambda d: "Wrong user name" in d.find_element(By.ID, "login-error").text)
+
+    await _in_browser(_open_page, browser, asterisk, "page-c")
+    await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+    token = str(browser.execute_script("return sessionStorage.getItem('token')"))
+    AuthService(platform.sessions).revoke(token)  # as when it expires
+    started = time.monotonic()
+    try:
+        await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "login").is_displayed(), 10)
+    except TimeoutException:
+        raise AssertionError("the page did not notice that its session ended") from None
+    assert "session has ended" in browser.find_element(By.ID, "login-error").text
+    assert time.monotonic() - started < 10
+
+
+async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_password_is_refused(
+    served: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: agent.login (phone browser); queue.ringing and queue.answered on PJSIP/1024-web
+    # (WebRTC: SIP over WebSocket, DTLS-SRTP, ICE); queue.completed when the page hangs up
+    platform = served
+    password = _agent_with_phone(platform, "page-d", "1024")
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    await _in_browser(_open_page, browser, asterisk, "page-d")
+    await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+
+    def connect(sip_password: str) -> None:
+        _connect_softphone(browser, sip_password)
+
+    await _in_browser(connect, password + "x")
+    await _in_browser(_wait, browser, lambda d: phone_state(d) == "failed", 20)
+    assert "Wrong SIP password" in browser.find_element(By.ID, "sp-status").text
+    await _in_browser(connect, password)
+    try:
+        await _in_browser(_wait, browser, lambda d: phone_state(d) == "registered", 20)
+    except TimeoutException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        console = "\n".join(str(e["message"]) for e in browser.get_log("browser"))
+        (ARTIFACTS / "softphone-console.log").write_text(console)
+        raise AssertionError(browser.find_element(By.ID, "sp-status").text) from None
+    await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+    await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+    try:
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(asterisk, "12345", "wait 1; keys 3; wait 12; hangup", caller="13912340024")
+            )
+            ringing = await wait_for(sub, "queue.ringing", timeout=40)
+            assert ringing.data["extension"] == "1024-web", ringing.data
+            await _in_browser(_wait, browser, lambda d: phone_state(d) == "ringing", 20)
+            await _in_browser(lambda: browser.find_element(By.ID, "sp-answer").click())
+            answered = await wait_for(sub, "queue.answered", timeout=20)
+            assert answered.call_id == ringing.call_id
+            await _in_browser(_wait, browser, lambda d: phone_state(d) == "talking", 20)
+            await asyncio.sleep(2)  # media flows both ways (Asterisk would drop a call without ICE/DTLS)
+            await _in_browser(lambda: browser.find_element(By.ID, "sp-hangup").click())
+            completed = await wait_for(sub, "queue.completed", timeout=20)
+            assert completed.data["reason"] == "agent" and completed.data["talk_s"] >= 2, completed.data
+            await call
+    finally:
+        with contextlib.suppress(Exception):
+            await platform.desk.logout(Actor("page-d", Role.INTAKE_AGENT))
+
+
+async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stuck_on_the_call(
+    served: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: queue.answered on PJSIP/1025-web; the page is closed mid-call (no BYE: the media
+    # stops); Asterisk's rtp_timeout (15 s) ends the call: queue.completed reason agent,
+    # agent.wrapup; the page opened again shows wrap-up and "Ready" takes the agent back
+    platform = served
+    password = _agent_with_phone(platform, "page-e", "1025")
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    await _in_browser(_open_page, browser, asterisk, "page-e")
+    await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+    await _in_browser(_connect_softphone, browser, password)
+    await _in_browser(_wait, browser, lambda d: phone_state(d) == "registered", 20)
+    await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+    await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+    agent = Actor("page-e", Role.INTAKE_AGENT)
+    try:
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(asterisk, "12345", "wait 1; keys 3; until-hangup 60", caller="13912340025")
+            )
+            await wait_for(sub, "queue.ringing", timeout=40)
+            await _in_browser(_wait, browser, lambda d: phone_state(d) == "ringing", 20)
+            await _in_browser(lambda: browser.find_element(By.ID, "sp-answer").click())
+            await wait_for(sub, "queue.answered", timeout=20)
+            assert (await platform.desk.state(agent)).status == "on_call"
+            await _in_browser(browser.get, "about:blank")  # the tab is closed, the laptop lid shut...
+            completed = await wait_for(sub, "queue.completed", timeout=40)
+            assert completed.data["reason"] == "agent", completed.data
+            await wait_for(sub, "agent.wrapup", timeout=10)
+            await call
+        assert (await platform.desk.state(agent)).status == "wrap_up"
+        await _in_browser(_open_page, browser, asterisk, "page-e")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "wrap_up")
+        await _in_browser(lambda: browser.find_element(By.ID, "btn-ready").click())
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+    finally:
+        with contextlib.suppress(Exception):
+            await platform.desk.logout(agent)

@@ -1,0 +1,120 @@
+"""Callers waiting in a queue: a message instead of waiting, by choice (key 1) or after the
+configured wait; either way the message becomes a case.
+
+The agent's phone rings but is never answered, so the caller stays in the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from casebook.agents.services import AgentDirectory
+from casebook.auth.policy import Actor, Role
+from casebook.auth.services import AuthService
+from casebook.db.models import Caller, Case
+from common.paths import prompts_dir
+from common.settings import Settings
+from hotline.platform import Platform
+from hotline.services import asterisk_process, lines_book
+from tests.e2e.helpers import Phone, place_call, prompt_seconds, wait_for
+
+ADMIN = Actor("admin", Role.ADMIN)
+
+
+@pytest.fixture
+def short_queue_wait(asterisk: Settings) -> Iterator[Settings]:
+    """The same Asterisk, reloaded with a 10 s queue wait (the least allowed), then restored."""
+    short = asterisk.model_copy(update={"queue_max_wait_s": 10})
+    asterisk_process(short).reload(lines_book(short), prompts_dir(short))
+    try:
+        yield short
+    finally:
+        asterisk_process(asterisk).reload(lines_book(asterisk), prompts_dir(asterisk))
+
+
+@contextlib.asynccontextmanager
+async def unanswered_agent(platform: Platform, settings: Settings, name: str, extension: str) -> AsyncIterator[None]:
+    """An agent in the intake queue whose desk phone rings and rings."""
+    AuthService(platform.sessions).create_user(name, Role.INTAKE_AGENT, password="a-long-password")
+    password = AgentDirectory(platform.sessions).create(ADMIN, name, extension, {"intake": 0}).sip_password
+    await asyncio.to_thread(asterisk_process(settings).reload, lines_book(settings), prompts_dir(settings))
+    phone = await Phone.start(settings, extension, password, hold=90, answer_after=-1, talk=1)
+    agent = Actor(name, Role.INTAKE_AGENT)
+    await platform.desk.login(agent)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await platform.desk.logout(agent)
+        await phone.stop()
+
+
+def _case_of(platform: Platform, caller: str) -> Case:
+    with platform.sessions() as s:
+        case = s.scalar(select(Case).join(Caller).where(Caller.phone == caller))
+    assert case is not None, "the message left from the queue did not become a case"
+    return case
+
+
+async def test_a_caller_waiting_in_the_queue_presses_1_and_leaves_a_message_that_becomes_a_case(
+    platform: Platform, asterisk: Settings, speech_wav: Path
+) -> None:
+    # expected: ivr.transfer, queue.joined, queue.ringing (never answered), queue.left when key 1
+    # takes the caller out; back in the application: ivr.queue-message (message-instead),
+    # ivr.report, ivr.recorded, ivr.case-opened: a case like any report
+    intro = sum(prompt_seconds(asterisk, p) for p in ("message-instead", "record-intro")) + 1.5
+    caller = "13700000031"
+    async with unanswered_agent(platform, asterisk, "queue-a", "1031"):
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(
+                    asterisk,
+                    "12345",
+                    f"wait 1; keys 3; wait 6; keys 1; wait {intro:.1f}; say {speech_wav}; keys #; until-hangup 20",
+                    caller=caller,
+                )
+            )
+            joined = await wait_for(sub, "queue.joined", timeout=40)
+            left = await wait_for(sub, "queue.left", timeout=30)
+            back = await wait_for(sub, "ivr.queue-message", timeout=10)
+            opened = await wait_for(sub, "ivr.case-opened", timeout=60)
+            result = await call
+    assert left.call_id == joined.call_id == back.call_id == opened.call_id, result["timeline"]
+    assert back.data["reason"] == "message-instead"
+    case = _case_of(platform, caller)
+    assert (case.origin, case.line_number, case.call_id) == ("ivr", "12345", joined.call_id)
+
+
+async def test_a_caller_waiting_longer_than_the_configured_wait_is_asked_to_leave_a_message(
+    platform: Platform, short_queue_wait: Settings, speech_wav: Path
+) -> None:
+    # expected: queue.joined, queue.ringing, queue.left after about 10 s (HOTLINE_QUEUE_MAX_WAIT_S),
+    # then ivr.queue-message (no-agent), ivr.report, ivr.case-opened
+    settings = short_queue_wait
+    caller = "13700000032"
+    queued = prompt_seconds(settings, "transfer") + 10  # the hand-over prompt, then the wait
+    intro = sum(prompt_seconds(settings, p) for p in ("no-agent", "record-intro")) + 1.5
+    async with unanswered_agent(platform, settings, "queue-b", "1032"):
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(
+                    settings,
+                    "12345",
+                    f"wait 1; keys 3; wait {queued + intro:.1f}; say {speech_wav}; keys #; until-hangup 20",
+                    caller=caller,
+                )
+            )
+            joined = await wait_for(sub, "queue.joined", timeout=40)
+            left = await wait_for(sub, "queue.left", timeout=30)
+            waited = (left.at - joined.at).total_seconds()
+            back = await wait_for(sub, "ivr.queue-message", timeout=10)
+            await wait_for(sub, "ivr.case-opened", timeout=60)
+            await call
+    assert 9 <= waited <= 14, waited
+    assert back.data["reason"] == "no-agent" and _case_of(platform, caller).origin == "ivr"
