@@ -41,7 +41,7 @@ from hotline.desk.services import AgentDesk
 from hotline.screening import screen_later
 from hotline.transcription import BackgroundTranscriber, Transcriber
 from ivr.flow import FlowTimings, HotlineFlow
-from ivr.lines import LineBook, load_lines
+from ivr.lines import LineBook, LineProfile, load_lines
 from ivr.ports import Sound
 from telephony.ami.astdb import AstDb
 from telephony.ami.client import AmiAgents, AmiClient, AmiError
@@ -178,16 +178,7 @@ class Platform:
             await session.leg.answer()
             await session.leg.play(Sound("unknown-number"), interruptible=False)
             return "unknown-number"
-        flow = HotlineFlow(
-            session.leg,
-            line,
-            intake=self.intake,
-            agents=self.agents,
-            events=FlowEvents(self.notifier),
-            now=lambda: datetime.now(self.tz),
-            timings=self.timings,
-        )
-        session.progress = lambda: flow.outcome
+        flow = self._flow(session, line)
         return await flow.run()
 
     async def run_queue_message(self, session: CallSession, prompt: str) -> str:
@@ -196,6 +187,9 @@ class Platform:
         if line is None:
             await session.leg.hangup()
             return "unknown-number"
+        return await self._flow(session, line).leave_message(prompt)
+
+    def _flow(self, session: CallSession, line: LineProfile) -> HotlineFlow:
         flow = HotlineFlow(
             session.leg,
             line,
@@ -206,7 +200,7 @@ class Platform:
             timings=self.timings,
         )
         session.progress = lambda: flow.outcome
-        return await flow.leave_message(prompt)
+        return flow
 
     # --- health ------------------------------------------------------------------------------------
     async def asterisk_health(self) -> dict[str, Any]:
