@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casebook.auth.policy import Actor, Role, require
 from casebook.cases.errors import Conflict, InvalidInput, NotFound
 from casebook.clock import Clock, SystemClock
-from casebook.db.models import Agent, User
+from casebook.db.models import Agent, Channel, User
 
 SIP_REALM = "hotline"
 EXTENSION = re.compile(r"^[1-9][0-9]{3,5}$")
@@ -89,6 +89,8 @@ class AgentDirectory:
                 raise NotFound(f"no user {username!r}")
             if user.role not in AGENT_ROLES:
                 raise InvalidInput(f"{username} is a {user.role}; agents are intake agents or supervisors")
+            if s.scalar(select(Channel.code).where(Channel.line_number == extension)) is not None:
+                raise InvalidInput(f"{extension} is a hotline number: an agent's extension must be another one")
             agent = Agent(
                 user_id=user.id,
                 extension=extension,

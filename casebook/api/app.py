@@ -25,6 +25,7 @@ from casebook.agents.routes import router as agents_router
 from casebook.api.deps import Services
 from casebook.auth.routes import router as auth_router
 from casebook.callbacks.routes import router as callbacks_router
+from casebook.calllog.routes import router as calllog_router
 from casebook.cases.errors import CasebookError
 from casebook.cases.routes import router as cases_router
 from casebook.directory.routes import router as directory_router
@@ -60,7 +61,7 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
     app.state.services = services
     app.add_middleware(RefuseNul)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
-    for router in (*routers, agents_router):
+    for router in (*routers, agents_router, calllog_router):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:

@@ -27,6 +27,7 @@ class DeskOut(BaseModel):
     extension: str
     status: str  # logged_out, available, paused, ringing, on_call, wrap_up
     queues: dict[str, int]
+    paused: bool
     reason: str
     phone_online: bool
     call: dict[str, Any] | None
@@ -83,6 +84,7 @@ def _out(state: DeskState) -> DeskOut:
         extension=state.extension,
         status=state.status,
         queues=state.queues,
+        paused=state.paused,
         reason=state.reason,
         phone_online=state.phone_online,
         call=state.call.to_json() if state.call is not None else None,

@@ -76,6 +76,7 @@ class DeskState:
             "extension": self.extension,
             "status": self.status,
             "queues": self.queues,
+            "paused": self.paused,
             "reason": self.reason,
             "phone_online": self.phone_online,
             "phone": self.phone,

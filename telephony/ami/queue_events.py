@@ -107,6 +107,9 @@ def translate(message: Mapping[str, Any]) -> QueueEvent | None:
             paused=str(message.get("Paused", "0")) == "1",
         )
     variables = chan_variables(message)
+    ring = _int(message.get("RingTime"))
+    if ring is not None and kind == "no-answer":
+        ring //= 1000  # AgentRingNoAnswer says milliseconds, AgentConnect seconds
     reason = str(message.get("Reason", "")) if kind == "completed" else ""
     if kind == "completed" and reason == "transfer":
         kind = "transferred"
@@ -122,7 +125,7 @@ def translate(message: Mapping[str, Any]) -> QueueEvent | None:
         position=_int(message.get("Position")),
         original_position=_int(message.get("OriginalPosition")),
         wait_s=_int(message.get("HoldTime")),
-        ring_s=_int(message.get("RingTime")),
+        ring_s=ring,
         talk_s=_int(message.get("TalkTime")),
         reason=reason,
     )

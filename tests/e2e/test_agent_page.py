@@ -223,6 +223,37 @@ async def test_a_caller_who_hangs_up_in_the_queue_is_recorded_as_abandoned_and_l
         await phone.stop()
 
 
+async def test_the_page_pauses_with_a_reason_and_resumes(
+    served: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: agent.login, agent.paused (reason meal), agent.resumed, agent.logout
+    platform = served
+    _agent_with_phone(platform, "page-f", "1026")
+    await _in_browser(_open_page, browser, asterisk, "page-f")
+    await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+
+    def click(button: str) -> None:
+        browser.find_element(By.ID, button).click()
+
+    def enabled(button: str) -> bool:
+        return bool(browser.find_element(By.ID, button).is_enabled())
+
+    with platform.bus.subscribe() as sub:
+        await _in_browser(click, "btn-login")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        assert enabled("btn-pause") and not enabled("btn-resume")
+        await _in_browser(lambda: browser.execute_script("document.getElementById('pause-reason').value = 'meal'"))
+        await _in_browser(click, "btn-pause")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "paused")
+        assert enabled("btn-resume") and not enabled("btn-pause")
+        assert "meal" in browser.find_element(By.ID, "reason").text
+        assert (await wait_for(sub, "agent.paused", timeout=5)).data["reason"] == "meal"
+        await _in_browser(click, "btn-resume")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        await _in_browser(click, "btn-logout")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+
+
 async def test_wrong_credentials_and_an_expired_session_get_a_clear_message(
     served: Platform, asterisk: Settings, browser: WebDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:

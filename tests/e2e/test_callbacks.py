@@ -1,6 +1,6 @@
 """Satisfaction callbacks through the real trunk: Asterisk dials a real pjsua2 "citizen".
 
-The citizen (`hotline citizen`, a separate process on 127.0.0.3) is where HOTLINE_CARRIER_URI
+The citizen (`hotline citizen`, a separate process on 127.0.0.5) is where HOTLINE_CARRIER_URI
 points; Asterisk's configuration is re-rendered with the carrier's AOR for these tests and put
 back afterwards. A reply recorded on a case with the citizen's number schedules the callback; the
 platform's loop places it (ARI originate, PJSIP/<number>@carrier) within a second.
@@ -31,7 +31,7 @@ from tests.e2e.helpers import ROOT, assert_events, prompt_seconds, settings_env,
 
 AGENT = Actor("agent-e2e", Role.INTAKE_AGENT)
 ENV = Actor("handler-env", Role.UNIT_HANDLER, "env")
-CITIZEN = ("127.0.0.3", 5070 + SLOT * 10)
+CITIZEN = ("127.0.0.5", 5070 + SLOT * 10)  # not the README's 127.0.0.3: a developer's make up may use it
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ def test_phones_are_refused_clearly(api: TestClient, auth: AuthService, book: Ca
     cases = [
         ({"username": f"wang-{stamp}", "extension": "0123"}, 422, "extension"),
         ({"username": f"wang-{stamp}", "extension": "12"}, 422, "extension"),
+        ({"username": f"wang-{stamp}", "extension": "12345"}, 422, "hotline number"),
         ({"username": "nobody-at-all", "extension": "2002"}, 404, "no user"),
         ({"username": f"leader-{stamp}", "extension": "2003"}, 422, "agents are intake agents"),
         ({"username": f"wang-{stamp}", "extension": "2004", "skills": {"Bad Queue": 1}}, 422, "queue name"),

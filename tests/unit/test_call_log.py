@@ -7,6 +7,10 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from fastapi.testclient import TestClient
+
+from casebook.auth.policy import Role
+from casebook.auth.services import AuthService
 from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
@@ -74,3 +78,26 @@ async def test_events_still_waiting_are_written_when_the_platform_stops(book: Ca
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert [e.name for e in call_log.of_call("c-log-stop")] == ["call.ended"]
+
+
+def test_the_call_log_is_read_through_the_api_by_the_center_not_by_units(
+    book: CaseBook, auth: AuthService, api: TestClient
+) -> None:
+    stamp = book.clock.now().strftime("%d%H%M%S%f")
+    CallLog(book.sessions).record(
+        [
+            CallEventIn(f"call-{stamp}", datetime.now(UTC), "queue.joined", {"queue": "intake", "position": 1}),
+            CallEventIn(f"call-{stamp}", datetime.now(UTC), "queue.abandoned", {"position": 1, "wait_s": 41}),
+        ]
+    )
+    auth.create_user(f"desk-{stamp}", Role.INTAKE_AGENT, password="a-long-password")
+    auth.create_user(f"unit-{stamp}", Role.UNIT_HANDLER, unit="env", password="a-long-password")
+    desk = {"Authorization": f"Bearer {auth.login(f'desk-{stamp}', 'a-long-password')}"}
+    unit = {"Authorization": f"Bearer {auth.login(f'unit-{stamp}', 'a-long-password')}"}
+    answer = api.get(f"/api/v1/calls/call-{stamp}/events", headers=desk)
+    assert answer.status_code == 200
+    assert [e["name"] for e in answer.json()] == ["queue.joined", "queue.abandoned"]
+    assert answer.json()[1]["data"]["wait_s"] == 41
+    assert api.get(f"/api/v1/calls/call-{stamp}/events", headers=unit).status_code == 403
+    assert api.get("/api/v1/calls/never-seen/events", headers=desk).json() == []
+    assert api.get("/api/v1/calls/bad%20id/events", headers=desk).status_code == 422

@@ -72,6 +72,7 @@ def test_an_agent_logs_in_to_the_queues_of_their_skills_pauses_and_leaves(
     assert ami.members == {("intake", "PJSIP/5101"), ("efficiency", "PJSIP/5101")}
     paused = client.post("/api/v1/desk/pause", json={"reason": "training"}, headers=me).json()
     assert paused["status"] == "paused" and paused["reason"] == "training" and ami.paused == {"PJSIP/5101": "training"}
+    assert paused["paused"] is True  # the page enables "Resume" from it
     assert client.post("/api/v1/desk/resume", headers=me).json()["status"] == "available"
     assert client.post("/api/v1/desk/logout", headers=me).json()["status"] == "logged_out" and not ami.members
 

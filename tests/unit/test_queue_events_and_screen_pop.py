@@ -42,6 +42,8 @@ def test_ami_queue_events_become_the_platforms_events_with_the_call_they_belong_
     assert transferred is not None and transferred.kind == "transferred" and transferred.talk_s == 30
     hung_up = translate(_ami("AgentComplete", Reason="caller", TalkTime="12", MemberName="li"))
     assert hung_up is not None and (hung_up.kind, hung_up.reason) == ("completed", "caller")
+    no_answer = translate(_ami("AgentRingNoAnswer", RingTime="20000", MemberName="li"))  # milliseconds here
+    assert no_answer is not None and no_answer.ring_s == 20
     assert translate({"Event": "Newchannel"}) is None
 
 

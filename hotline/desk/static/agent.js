@@ -176,13 +176,15 @@ function showCall(call, status) {
       row.appendChild(cell);
     }
     const cell = document.createElement("td");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "callback";
-    button.textContent = "回访 Call back";
-    button.title = "Call the citizen back about this case's reply (satisfied 1 / not satisfied 2)";
-    button.addEventListener("click", () => callBack(c.number, button));
-    cell.appendChild(button);
+    if (c.status === "replied") {  // the unit has answered: ask the citizen whether they are satisfied
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "callback";
+      button.textContent = "满意度回访 Satisfaction call";
+      button.title = "The platform calls the citizen: 1 satisfied, 2 not satisfied (reopens the case)";
+      button.addEventListener("click", () => callBack(c.number, button));
+      cell.appendChild(button);
+    }
     row.appendChild(cell);
     return row;
   }));
@@ -205,7 +207,7 @@ async function callBack(number, button) {
   button.disabled = true;
   try {
     await api("POST", "/api/v1/cases/" + encodeURIComponent(number) + "/callback", {});
-    $("case-saved").textContent = "已安排回访 Callback scheduled: " + number;
+    $("case-saved").textContent = "已安排满意度回访 Satisfaction call scheduled: " + number;
   } catch (err) {
     $("case-error").textContent = number + ": " + err.message;
     button.disabled = false;
