@@ -229,3 +229,18 @@ class Phone:
         if self.proc.returncode is None:
             self.proc.kill()
             await self.proc.wait()
+
+
+async def until_reachable(ami: Any, extension: str, timeout: float = 20.0) -> None:
+    """Wait until the queues see this agent's phone as reachable (a phone that has just registered
+    is "unavailable" until Asterisk's first qualify answers; the IVR sends callers to a message
+    while no logged-in agent's phone is reachable)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    states: list[int] = []
+    while loop.time() < deadline:
+        states = [m.status for m in await ami.queue_members() if m.interface.endswith(f"/{extension}")]
+        if states and all(state not in (4, 5) for state in states):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the phone {extension} did not become reachable in {timeout} s (states {states})")

@@ -33,7 +33,7 @@ from common.settings import Settings
 from hotline.desk import routes as desk_routes
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.helpers import ROOT, Phone, place_call, wait_for
+from tests.e2e.helpers import ROOT, Phone, place_call, until_reachable, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 ARTIFACTS = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
@@ -133,11 +133,13 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
         await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
         await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
         await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        await until_reachable(platform.ami, "1021")
+        log: list = []
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
                 place_call(asterisk, "12345", "wait 1; keys 3; wait 14; hangup", caller="13912340021")
             )
-            ringing = await wait_for(sub, "queue.ringing", timeout=40)
+            ringing = await wait_for(sub, "queue.ringing", timeout=40, log=log)
             call_id = ringing.call_id
 
             def popped(driver: WebDriver) -> bool:
@@ -205,11 +207,13 @@ async def test_a_caller_who_hangs_up_in_the_queue_is_recorded_as_abandoned_and_l
         await _in_browser(lambda: _wait(browser, lambda d: _status(d) == "logged_out"))
         await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
         await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        await until_reachable(platform.ami, "1022")
+        log: list = []
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
                 place_call(asterisk, "12345", "wait 1; keys 3; wait 9; hangup", caller="13912340022")
             )
-            ringing = await wait_for(sub, "queue.ringing", timeout=40)
+            ringing = await wait_for(sub, "queue.ringing", timeout=40, log=log)
             await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "pop").get_attribute("data-call-id"))
             abandoned = await wait_for(sub, "queue.abandoned", timeout=30)
             await call

@@ -22,7 +22,7 @@ from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.helpers import Phone, place_call, prompt_seconds, wait_for
+from tests.e2e.helpers import Phone, place_call, prompt_seconds, until_reachable, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -47,6 +47,7 @@ async def unanswered_agent(platform: Platform, settings: Settings, name: str, ex
     phone = await Phone.start(settings, extension, password, hold=90, answer_after=-1, talk=1)
     agent = Actor(name, Role.INTAKE_AGENT)
     await platform.desk.login(agent)
+    await until_reachable(platform.ami, extension)
     try:
         yield
     finally:
