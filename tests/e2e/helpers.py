@@ -192,12 +192,34 @@ def best_match(heard: Path, prompt: Path) -> float:
 
 
 # --- agents' desk phones ---------------------------------------------------------------------------
-class Phone:
-    """A desk phone process (`hotline register-phone --hold`), its JSON lines read as they come."""
+class JsonLinesProcess:
+    """A pjsua2 process of ours (`hotline register-phone`, `hotline citizen`), its JSON lines read as they come."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[dict[str, Any]] = []
+
+    async def next_line(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            if not raw:
+                raise AssertionError(f"the {type(self).__name__} process ended")
+            if raw.startswith(b"{"):
+                self.lines.append(json.loads(raw))
+                return self.lines[-1]
+
+    def events(self) -> list[str]:
+        return [str(line["event"]) for line in self.lines]
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+class Phone(JsonLinesProcess):
+    """A desk phone process (`hotline register-phone --hold`), its JSON lines read as they come."""
 
     @classmethod
     async def start(
@@ -211,24 +233,6 @@ class Phone:
         registration = await phone.next_line(30)
         assert registration["event"] == "registration" and registration["registered"], registration
         return phone
-
-    async def next_line(self, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        while True:
-            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-            if not raw:
-                raise AssertionError("the phone process ended")
-            if raw.startswith(b"{"):
-                self.lines.append(json.loads(raw))
-                return self.lines[-1]
-
-    def events(self) -> list[str]:
-        return [str(line["event"]) for line in self.lines]
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 async def until_reachable(ami: Any, extension: str, timeout: float = 20.0) -> None:

@@ -9,11 +9,9 @@ platform's loop places it (ARI originate, PJSIP/<number>@carrier) within a secon
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,7 +25,7 @@ from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
 from tests.e2e.conftest import SLOT, running_platform
-from tests.e2e.helpers import ROOT, assert_events, prompt_seconds, settings_env, wait_for
+from tests.e2e.helpers import ROOT, JsonLinesProcess, assert_events, prompt_seconds, settings_env, wait_for
 
 AGENT = Actor("agent-e2e", Role.INTAKE_AGENT)
 ENV = Actor("handler-env", Role.UNIT_HANDLER, "env")
@@ -55,12 +53,8 @@ async def trunk_platform(asterisk: Settings) -> AsyncIterator[tuple[Platform, Se
         await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
 
 
-class Citizen:
+class Citizen(JsonLinesProcess):
     """`hotline citizen`: answers, refuses or ignores the calls that ring, printing JSON lines."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.lines: list[dict[str, Any]] = []
 
     @classmethod
     async def start(cls, settings: Settings, *plans: str, hold: float = 120) -> Citizen:
@@ -72,24 +66,6 @@ class Citizen:
         citizen = cls(proc)
         assert (await citizen.next_line(20))["event"] == "listening"
         return citizen
-
-    async def next_line(self, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        while True:
-            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-            if not raw:
-                raise AssertionError("the citizen's phone process ended")
-            if raw.startswith(b"{"):
-                self.lines.append(json.loads(raw))
-                return self.lines[-1]
-
-    def events(self) -> list[str]:
-        return [str(line["event"]) for line in self.lines]
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 def _replied_case(platform: Platform, phone: str) -> str:
