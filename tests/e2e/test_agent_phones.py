@@ -28,9 +28,9 @@ ADMIN = Actor("admin", Role.ADMIN)
 async def _register(
     settings: Settings, extension: str, password: str, *, while_registered: Any = None
 ) -> tuple[int, dict[str, object]]:
-    """Register a pjsua2 phone for 12 s (`hotline register-phone`); run `while_registered` meanwhile."""
+    """Register a pjsua2 phone for 25 s (`hotline register-phone`); run `while_registered` meanwhile."""
     env = {**settings_env(settings), "HOTLINE_SIP_PASSWORD": password}
-    argv = [sys.executable, "-m", "hotline", "register-phone", extension, "--hold", "12"]
+    argv = [sys.executable, "-m", "hotline", "register-phone", extension, "--hold", "25"]
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -55,7 +55,7 @@ async def test_an_agents_phone_registers_with_its_generated_password_and_a_wrong
     seen: list[str] = []
 
     async def watch() -> None:
-        for _ in range(110):  # the phone starts, registers, then answers Asterisk's qualify
+        for _ in range(220):  # the phone starts, registers, then answers Asterisk's qualify (slow when cold)
             seen.append(str((await platform.ari.request("GET", "/endpoints/PJSIP/1001"))["state"]))
             if seen[-1] == "online":
                 return
