@@ -38,6 +38,7 @@ from hotline.calllog import CallLogWriter
 from hotline.desk.page import router as agent_page_router
 from hotline.desk.routes import router as desk_router
 from hotline.desk.services import AgentDesk
+from hotline.prometheus import OpsMetrics
 from hotline.screening import screen_later
 from hotline.transcription import BackgroundTranscriber, Transcriber
 from ivr.flow import FlowTimings, HotlineFlow
@@ -79,8 +80,9 @@ class Platform:
         self.transcriber = Transcriber(self.book, self.speech_engine)
         self.transcriptions = BackgroundTranscriber(self.transcriber)
         self.intake = CasebookIntake(self.book, self._transcribe_later)
-        self.call_log = CallLog(self.sessions)
+        self.call_log = CallLog(self.sessions, s.timezone)
         self.call_log_writer = CallLogWriter(self.bus, self.call_log)
+        self.ops_metrics = OpsMetrics(self.bus, self.book, self.call_log_writer, self.lines)
         self.notifier = CallNotifier(self.bus)
         self.ari = AriClient(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
         self.socket = AriEventSocket(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
@@ -243,6 +245,7 @@ class Platform:
         app = create_app(services, checks if telephony else {})
         app.include_router(desk_router)
         app.include_router(agent_page_router)
+        app.add_route("/metrics", self.ops_metrics.endpoint, methods=["GET"], include_in_schema=False)
         if telephony:
             app.state.desk = self.desk
         return app
@@ -282,6 +285,8 @@ class Platform:
         if telephony:
             await asyncio.to_thread(self.load_speech)
         async with asyncio.TaskGroup() as group:
+            if api:  # /metrics' figures follow the bus wherever the API is served
+                group.create_task(self.ops_metrics.run())
             if telephony:
                 group.create_task(self.call_log_writer.run())
                 group.create_task(self.run_telephony())

@@ -29,6 +29,7 @@ from casebook.calllog.routes import router as calllog_router
 from casebook.cases.errors import CasebookError
 from casebook.cases.routes import router as cases_router
 from casebook.directory.routes import router as directory_router
+from casebook.metrics.routes import router as metrics_router
 from casebook.open311.formats import Open311Error, error_response
 from casebook.open311.routes import format_of
 from casebook.open311.routes import router as open311_router
@@ -61,7 +62,7 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
     app.state.services = services
     app.add_middleware(RefuseNul)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
-    for router in (*routers, agents_router, calllog_router):
+    for router in (*routers, agents_router, calllog_router, metrics_router):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Writing and reading the call log. Plain data in (the telephony side converts its events), rows
-out; written in batches, since a busy morning brings hundreds of events a second."""
+out; written in batches, since a busy morning brings hundreds of events a second.
+
+With each batch, the calls it touches are summed up again (`casebook.metrics.facts`) in the same
+transaction, so the call metrics never disagree with the log."""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.db.models import CallEventRow
+from casebook.metrics import facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,18 +28,24 @@ class CallEventIn:
 
 
 class CallLog:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], timezone: str = "Asia/Shanghai") -> None:
         self.sessions = sessions
+        self.tz = ZoneInfo(timezone)
 
     def record(self, events: Sequence[CallEventIn]) -> int:
-        """Store a batch in one transaction (all or nothing: the caller retries a failed batch)."""
+        """Store a batch in one transaction (all or nothing: the caller retries a failed batch),
+        with the facts of the calls it touches. An agent's `agent.ready` is also stored under its
+        call as `call.wrapup`. Returns how many of the given events were stored."""
         if not events:
             return 0
-        rows = [{"call_id": e.call_id[:64], "at": e.at, "name": e.name[:48], "data": e.data} for e in events]
+        logged = [facts.LoggedEvent(e.call_id[:64], e.at, e.name[:48], e.data) for e in events]
+        derived = facts.derived_events(logged)
+        rows = [{"call_id": e.call_id, "at": e.at, "name": e.name, "data": e.data} for e in logged + derived]
         with self.sessions() as s:
             s.execute(insert(CallEventRow), rows)
+            facts.refresh(s, facts.touched_calls(logged + derived), self.tz)
             s.commit()
-        return len(rows)
+        return len(events)
 
     def of_call(self, call_id: str) -> list[CallEventIn]:
         with self.sessions() as s:

@@ -8,19 +8,21 @@ editable through the API.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -503,3 +505,53 @@ class Report(Base):
     pdf_path: Mapped[str | None] = mapped_column(Text)
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+
+
+class CallFacts(Base):
+    """One inbound or callback call, summed up from its events in `call_events` (recomputed when
+    an event of the call arrives): what the line-level metrics count."""
+
+    __tablename__ = "call_facts"
+    __table_args__ = (Index("ix_call_facts_started", "started_at"),)
+
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)  # in the center's time zone
+    hour: Mapped[int] = mapped_column(SmallInteger)  # 0-23, in the center's time zone
+    line: Mapped[str] = mapped_column(String(20), default="")
+    direction: Mapped[str] = mapped_column(String(8), default="inbound")  # inbound, callback
+    outcome: Mapped[str] = mapped_column(String(24), default="")  # call.ended's outcome; "" while live
+    queued: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None]
+
+
+class QueueVisit(Base):
+    """One stay of a call in an agent queue (a call transferred into a second queue has two),
+    summed up from its queue.* events: what the queue, agent and hour metrics count."""
+
+    __tablename__ = "queue_visits"
+    __table_args__ = (
+        Index("ix_queue_visits_joined", "joined_at"),
+        Index("ix_queue_visits_agent_answered", "agent", "answered_at"),
+    )
+
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(32))
+    line: Mapped[str] = mapped_column(String(20), default="")
+    joined_at: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)
+    hour: Mapped[int] = mapped_column(SmallInteger)
+    position: Mapped[int | None] = mapped_column(SmallInteger)
+    # waiting, answered, abandoned, left (went to leave a message, or the wait ran out)
+    outcome: Mapped[str] = mapped_column(String(12), default="waiting")
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    abandoned_position: Mapped[int | None] = mapped_column(SmallInteger)
+    abandoned_ringing: Mapped[bool] = mapped_column(Boolean, default=False)  # an agent's phone was ringing
+    missed_rings: Mapped[int] = mapped_column(SmallInteger, default=0)  # agents who let it ring out
+    agent: Mapped[str | None] = mapped_column(String(64))  # the queue member's name: the user name
+    extension: Mapped[str | None] = mapped_column(String(24))
+    answered_at: Mapped[datetime | None]
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    transferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    wrapup_s: Mapped[float | None] = mapped_column(Float)
