@@ -2,8 +2,9 @@
 
 Fills a scratch PostgreSQL database with a million cases spread over two years (statuses,
 channels, categories, units, townships and 100,000 callers in realistic proportions, with the
-lead assignments), then times the list queries the agents, units and supervisors run, through
-the same service function the API calls (`list_cases`), 40 times each with varied parameters.
+lead assignments; the generator is `bench.casebook_data`, shared with the dashboard benchmark),
+then times the list queries the agents, units and supervisors run, through the same service
+function the API calls (`list_cases`), 40 times each with varied parameters.
 
     .venv/bin/python -m bench.case_queries --cases 1000000
 """
@@ -19,51 +20,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-
+from bench.casebook_data import fill_cases
 from bench.pg import scratch_database
 from casebook.auth.policy import Actor, Role
 from casebook.cases.queries import CaseFilter, list_cases
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.db.migrate import upgrade
 from casebook.directory.seed import LineChannel, seed_directory
-
-FILL = """
-SELECT setseed(0.42);
-INSERT INTO callers (phone, created_at)
-SELECT '139' || lpad(g::text, 8, '0'), now() FROM generate_series(1, 100000) g;
-INSERT INTO cases (number, token, status, channel_code, caller_id, language, origin, ivr_path, description,
-    category_code, township_code, urgency, needs_intake, lead_unit_code, received_at, register_due, registered_at,
-    dispatch_due, dispatched_at, accept_due, accepted_at, reply_due, replied_at, closed_at, reopened_count,
-    created_at, updated_at)
-SELECT '9' || lpad(g::text, 9, '0'), md5(g::text), s.status, ch.code, 1 + (g::bigint * 7919) % 100000, 'zh', 'open311', '',
-    '第' || g || '号诉求：' || cat.code, cat.code, tw.code, 'normal', s.status = 'received',
-    CASE WHEN s.status IN ('received', 'registered') THEN NULL ELSE cat.lead END,
-    r.at, r.at + interval '1 hour', CASE WHEN s.status <> 'received' THEN r.at + interval '20 minutes' END,
-    r.at + interval '80 minutes', CASE WHEN s.status NOT IN ('received', 'registered') THEN r.at + interval '50 minutes' END,
-    r.at + interval '110 minutes', CASE WHEN s.status NOT IN ('received', 'registered', 'dispatched') THEN r.at + interval '90 minutes' END,
-    r.at + interval '5 days', CASE WHEN s.status IN ('replied', 'closed') THEN r.at + interval '3 days' END,
-    CASE WHEN s.status = 'closed' THEN r.at + interval '4 days' END, 0, r.at, r.at
-FROM generate_series(1, :cases) g
-CROSS JOIN LATERAL (SELECT now() - (random() * interval '730 days') AS at, random() AS u1, random() AS u2,
-    random() AS u3, random() AS u4, g AS k) r
-CROSS JOIN LATERAL (SELECT CASE WHEN r.at > now() - interval '14 days'
-    THEN (ARRAY['closed','replied','accepted','dispatched','registered','received'])[1 + floor(r.u1 * 6)::int]
-    ELSE (ARRAY['closed','closed','closed','closed','closed','closed','closed','closed','replied','accepted'])
-        [1 + floor(r.u1 * 10)::int] END AS status) s
-CROSS JOIN LATERAL (SELECT (ARRAY['web','wechat','weibo','mailbox-mayor','line-12345','line-12345','line-12345',
-    'line-96960'])[1 + floor(r.u2 * 8)::int] AS code) ch
-CROSS JOIN LATERAL (SELECT c.code, c.lead FROM (VALUES ('urban.sanitation', 'urban'), ('urban.streetlights', 'urban'),
-    ('environment.noise', 'env'), ('environment.water-pollution', 'env'), ('water.supply', 'water'),
-    ('transport.roads', 'transport'), ('market', 'market'), ('social-security', 'hrss'), ('housing', 'housing'),
-    ('consultation', 'center'), ('efficiency', 'discipline'), ('health', 'health')) AS c(code, lead)
-    OFFSET floor(r.u3 * 12)::int LIMIT 1) cat
-CROSS JOIN LATERAL (SELECT (ARRAY['wujin','huayuan','huaqiao','dengshuang','jinhua','anxi','xingyi','yongshang',
-    'baodun','puxing','wenjing','fangxing'])[1 + floor(r.u4 * 12)::int] AS code) tw;
-INSERT INTO assignments (case_id, unit_code, role, round, active, dispatched_at, accepted_at)
-SELECT id, lead_unit_code, 'lead', 1, true, dispatched_at, accepted_at FROM cases WHERE lead_unit_code IS NOT NULL;
-ANALYZE;
-"""
 
 
 def main() -> int:
@@ -80,9 +43,7 @@ def main() -> int:
             seed_directory(s, [LineChannel("12345", "12345", "12345"), LineChannel("96960", "96960", "96960")])
         started = time.perf_counter()
         with engine.begin() as connection:
-            for statement in FILL.split(";\n"):
-                if statement.strip():
-                    connection.execute(text(statement), {"cases": args.cases})
+            fill_cases(connection, args.cases)
         fill_s = time.perf_counter() - started
         now = datetime.now(UTC)
         supervisor = Actor("supervisor", Role.SUPERVISOR)

@@ -157,6 +157,12 @@ class Settings(BaseSettings):
     desk_wrapup_max_s: float = Field(
         default=180.0, ge=0, description="Wrap-up after a call ends at the latest after this long (agent back on)."
     )
+    service_level_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description="The wallboard's service level threshold T (answered within T s); the dashboards ask their own.",
+    )
 
     # --- IVR timings --------------------------------------------------------------------------
     menu_timeout_s: float = 6.0

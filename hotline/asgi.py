@@ -19,6 +19,7 @@ from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.reports.services import ReportService
 from common.paths import recordings_dir, reports_dir
 from common.settings import get_settings
+from hotline.dashboard.page import router as dashboard_router
 from hotline.screening import screen_later
 
 
@@ -33,7 +34,9 @@ def build() -> Any:
         open311_public_reads=settings.open311_public_reads,
         screen_later=screen_later(settings, book),
     )
-    return create_app(services)
+    app = create_app(services)
+    app.include_router(dashboard_router)  # the managers' dashboard page (its figures are in create_app)
+    return app
 
 
 app = build()

@@ -10,6 +10,7 @@ an error with the count: never silently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 
@@ -77,13 +78,23 @@ class CallLogWriter:
 
     async def flush(self, *, final: bool = False) -> None:
         batch = list(self.buffer)[: self.max_batch]
+        writing = asyncio.ensure_future(asyncio.to_thread(self.call_log.record, batch))
         try:
-            written = await asyncio.to_thread(self.call_log.record, batch)
+            written = await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            # stopping while the batch is being written: wait for it, so that it is neither
+            # lost nor written a second time by the final flush
+            with contextlib.suppress(Exception):
+                self._done(len(batch), await writing)
+            raise
         except Exception as exc:
             log.warning("call log: %d events wait, the database refused them: %s", len(self.buffer), exc)
             if not final:
                 await asyncio.sleep(self.retry_s)
             return
-        for _ in range(len(batch)):
+        self._done(len(batch), written)
+
+    def _done(self, taken: int, written: int) -> None:
+        for _ in range(taken):
             self.buffer.popleft()
         self.written += written

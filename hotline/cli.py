@@ -20,6 +20,8 @@ db_app = typer.Typer(help="The database (Alembic migrations).", no_args_is_help=
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(db_app, name="db")
+metrics_app = typer.Typer(help="The managers' figures (docs/metrics.md).", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
 
 
 def _fail(message: str) -> None:
@@ -157,6 +159,27 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 # --- running ---------------------------------------------------------------------------------------
+@metrics_app.command("rebuild")
+def metrics_rebuild() -> None:
+    """Sum up every call and every agent's day again from the call log (call_facts, queue_visits,
+    agent_hours): after a change of the formulas or a restore of the call log. Safe while the
+    platform runs."""
+    from zoneinfo import ZoneInfo
+
+    from casebook.db.engine import make_engine, make_sessionmaker
+    from casebook.metrics import agent_hours, facts
+
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_sessionmaker(engine)() as s:
+            made = facts.rebuild(s, ZoneInfo(settings.timezone))
+            days = agent_hours.rebuild(s, ZoneInfo(settings.timezone))
+    finally:
+        engine.dispose()
+    typer.echo(f"metrics: {made} calls and {days} agent days summed up again from the call log")
+
+
 @app.command("serve")
 def serve(
     telephony: Annotated[bool, typer.Option(help="Run the Stasis application (ARI/AMI).")] = True,

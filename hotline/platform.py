@@ -27,6 +27,9 @@ from casebook.cases.clocks import scan_breaches
 from casebook.cases.screening import screen_pending
 from casebook.cases.services import CaseBook, CaseNotice
 from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.metrics.calls import CallMetrics
+from casebook.metrics.cases import CaseMetrics
+from casebook.metrics.opinion import Opinion
 from casebook.reports.services import ReportService
 from common.bus import EventBus, PlatformEvent
 from common.paths import recordings_dir, reports_dir
@@ -35,12 +38,16 @@ from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
 from hotline.callbacks import CallbackDialler
 from hotline.calllog import CallLogWriter
+from hotline.dashboard.page import router as dashboard_router
 from hotline.desk.page import router as agent_page_router
 from hotline.desk.routes import router as desk_router
 from hotline.desk.services import AgentDesk
 from hotline.prometheus import OpsMetrics
 from hotline.screening import screen_later
 from hotline.transcription import BackgroundTranscriber, Transcriber
+from hotline.wallboard.routes import page_router as wallboard_page_router
+from hotline.wallboard.routes import router as wallboard_router
+from hotline.wallboard.services import Wallboard
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, LineProfile, load_lines
 from ivr.ports import Sound
@@ -97,6 +104,15 @@ class Platform:
             wrapup_max_s=s.desk_wrapup_max_s,
             softphone_ws_url=s.softphone_ws_url or f"ws://{s.asterisk_host}:{s.ari_port}/ws",
             sip_domain=s.asterisk_host,
+        )
+        self.wallboard = Wallboard(
+            self.bus,
+            CallMetrics(self.sessions, s.timezone),
+            CaseMetrics(self.sessions, s.timezone),
+            Opinion(self.sessions, s.timezone),
+            self.lines,
+            desk=self.desk,
+            threshold_s=s.service_level_s,
         )
         self.queue_events = QueueEvents(self.ami, self.notifier)
         self.queue_events.subscribe(self.desk.on_queue_event)
@@ -245,9 +261,13 @@ class Platform:
         app = create_app(services, checks if telephony else {})
         app.include_router(desk_router)
         app.include_router(agent_page_router)
+        app.include_router(wallboard_router)
+        app.include_router(wallboard_page_router)
+        app.include_router(dashboard_router)
         app.add_route("/metrics", self.ops_metrics.endpoint, methods=["GET"], include_in_schema=False)
         if telephony:
             app.state.desk = self.desk
+            app.state.wallboard = self.wallboard
         return app
 
     async def scan_clocks_forever(self) -> None:
@@ -289,6 +309,7 @@ class Platform:
                 group.create_task(self.ops_metrics.run())
             if telephony:
                 group.create_task(self.call_log_writer.run())
+                group.create_task(self.wallboard.run())
                 group.create_task(self.run_telephony())
                 group.create_task(self.callbacks.run(self.stasis.ready))
             if clocks and self.settings.task_mode == "embedded":

@@ -1,8 +1,9 @@
 """Writing and reading the call log. Plain data in (the telephony side converts its events), rows
 out; written in batches, since a busy morning brings hundreds of events a second.
 
-With each batch, the calls it touches are summed up again (`casebook.metrics.facts`) in the same
-transaction, so the call metrics never disagree with the log."""
+With each batch, the calls it touches are summed up again (`casebook.metrics.facts`), and the
+days of the agents it touches (`casebook.metrics.agent_hours`), in the same transaction, so the
+call metrics never disagree with the log."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.db.models import CallEventRow
-from casebook.metrics import facts
+from casebook.metrics import agent_hours, facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,10 @@ class CallLog:
         rows = [{"call_id": e.call_id, "at": e.at, "name": e.name, "data": e.data} for e in logged + derived]
         with self.sessions() as s:
             s.execute(insert(CallEventRow), rows)
-            facts.refresh(s, facts.touched_calls(logged + derived), self.tz)
+            agent_days = agent_hours.agent_days_of(((e.call_id, e.at, e.name) for e in logged), self.tz)
+            facts.refresh(s, facts.touched_calls(logged + derived), self.tz, agent_days)
+            s.flush()  # the agents' days read the calls' new facts
+            agent_hours.refresh_days(s, agent_days, self.tz)
             s.commit()
         return len(events)
 

@@ -251,16 +251,17 @@ class Case(Base):
     lead_unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
     lead_section_code: Mapped[str | None] = mapped_column(String(32))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    # clocks: when each step is due, and when it was done
+    # clocks: when each step is due, and when it was done (indexed: the dashboards count the steps
+    # done in a range, bench/RESULTS.md)
     received_at: Mapped[datetime]
     register_due: Mapped[datetime]
-    registered_at: Mapped[datetime | None]
+    registered_at: Mapped[datetime | None] = mapped_column(index=True)
     dispatch_due: Mapped[datetime | None]
-    dispatched_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
     accept_due: Mapped[datetime | None]
-    accepted_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None] = mapped_column(index=True)
     reply_due: Mapped[datetime | None] = mapped_column(index=True)
-    replied_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     leader_due: Mapped[datetime | None]
     satisfaction: Mapped[str | None] = mapped_column(String(16))  # satisfied, unsatisfied
@@ -483,7 +484,8 @@ class CallEventRow(Base):
     """One event of a call as the platform saw it (append-only; the manager metrics read it)."""
 
     __tablename__ = "call_events"
-    __table_args__ = (Index("ix_call_events_name_at", "name", "at"),)
+    # agents' states for occupancy come from this index alone (the call id is the agent)
+    __table_args__ = (Index("ix_call_events_name_at", "name", "at", postgresql_include=["call_id", "id"]),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     call_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -532,7 +534,7 @@ class QueueVisit(Base):
     __tablename__ = "queue_visits"
     __table_args__ = (
         Index("ix_queue_visits_joined", "joined_at"),
-        Index("ix_queue_visits_agent_answered", "agent", "answered_at"),
+        Index("ix_queue_visits_answered", "answered_at"),
     )
 
     call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -555,3 +557,18 @@ class QueueVisit(Base):
     talk_s: Mapped[float | None] = mapped_column(Float)
     transferred: Mapped[bool] = mapped_column(Boolean, default=False)
     wrapup_s: Mapped[float | None] = mapped_column(Float)
+
+
+class AgentHour(Base):
+    """An agent's time in one hour of one day of the center's clock, summed up from their events
+    and the calls they answered (agent_hours.py): what occupancy over past days adds up."""
+
+    __tablename__ = "agent_hours"
+    __table_args__ = (Index("ix_agent_hours_day", "day"),)
+
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    logged_s: Mapped[float] = mapped_column(Float)
+    paused_s: Mapped[float] = mapped_column(Float)
+    handling_s: Mapped[float] = mapped_column(Float)

@@ -16,14 +16,12 @@ from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.db.models import CallEventRow, CallFacts, QueueVisit
-from casebook.metrics.facts import LoggedEvent
+from casebook.metrics import agent_hours
 from casebook.metrics.formulas import describe
-from casebook.metrics.occupancy import AgentTime, agent_time, occupancy
+from casebook.metrics.occupancy import AgentTime, occupancy
 
 CallGroup = Literal["total", "line", "queue", "agent", "hour", "day"]
 CALL_GROUPS: tuple[str, ...] = ("total", "line", "queue", "agent", "hour", "day")
-AGENT_EVENTS = ("agent.login", "agent.logout", "agent.paused", "agent.resumed", "agent.wrapup", "agent.ready")
-LOOK_BACK = timedelta(hours=24)  # how far before a range an agent's state is looked for
 
 QUEUE_KEYS = [
     "offered",
@@ -198,7 +196,7 @@ class CallMetrics:
                 entry.setdefault("calls", 0)
                 entry.setdefault("messages", 0)
         if by == "hour":
-            times = self._agent_times(s, start, end, now)
+            times = self._agent_times(s, start, end, now, by_hour=True)
             overall = AgentTime()
             for agent in times.values():
                 overall.add(agent)
@@ -232,7 +230,7 @@ class CallMetrics:
             member = str((data or {}).get("member") or "")
             if member:
                 missed[member] += 1
-        times = self._agent_times(s, start, end, now)
+        times = self._agent_times(s, start, end, now, by_hour=False)
         rows = []
         total_time = AgentTime()
         for agent in sorted(set(figures) | set(missed) | set(times)):
@@ -274,32 +272,35 @@ class CallMetrics:
         }
         return rows, total
 
-    def _agent_times(self, s: Session, start: datetime, end: datetime, now: datetime) -> dict[str, AgentTime]:
-        """Each agent's time in the range: their events from a day before (their state at the
-        start), and the talk intervals of the calls they answered."""
-        events: dict[str, list[LoggedEvent]] = defaultdict(list)
-        for call_id, at, name, data in s.execute(
-            select(CallEventRow.call_id, CallEventRow.at, CallEventRow.name, CallEventRow.data)
-            .where(CallEventRow.name.in_(AGENT_EVENTS), CallEventRow.at >= start - LOOK_BACK, CallEventRow.at < end)
-            .order_by(CallEventRow.at, CallEventRow.id)
-        ):
-            if call_id.startswith("agent:"):
-                agent = call_id.removeprefix("agent:")
-                events[agent].append(LoggedEvent(call_id, at, name, dict(data or {})))
-        talks: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-        v = QueueVisit
-        for agent, answered_at, talk_s in s.execute(
-            select(v.agent, v.answered_at, v.talk_s).where(
-                v.agent.is_not(None), v.answered_at >= start - LOOK_BACK, v.answered_at < end
-            )
-        ):
-            if agent and answered_at is not None:
-                ended = answered_at + timedelta(seconds=talk_s) if talk_s is not None else min(now, end)
-                talks[agent].append((answered_at, ended))
-        return {
-            agent: agent_time(events.get(agent, []), talks.get(agent, []), start, end, now=now, tz=self.tz)
-            for agent in set(events) | set(talks)
-        }
+    def _agent_times(
+        self, s: Session, start: datetime, end: datetime, now: datetime, *, by_hour: bool
+    ) -> dict[str, AgentTime]:
+        """Each agent's time in the range [start, end) (whole days): the days that are over from
+        `agent_hours` (summed up as the events were written), today and later computed live from
+        the agents' events and the talk of their calls (agent_hours.times_between)."""
+        first = start.astimezone(self.tz).date()
+        last = (end - timedelta(microseconds=1)).astimezone(self.tz).date()
+        today = now.astimezone(self.tz).date()
+        result: dict[str, AgentTime] = defaultdict(AgentTime)
+        past_last = min(last, today - timedelta(days=1))
+        if first <= past_last:
+            for agent, hour, logged, paused, handling in agent_hours.stored(s, first, past_last):
+                spent = result[agent]
+                spent.logged_in_s += logged
+                spent.paused_s += paused
+                spent.handling_s += handling
+                if by_hour:
+                    bucket = spent.by_hour.setdefault(hour, [0.0, 0.0, 0.0])
+                    bucket[0] += logged
+                    bucket[1] += paused
+                    bucket[2] += handling
+        live_first = max(first, today)
+        if live_first <= last:
+            live_start, live_end = day_bounds(live_first, last, self.tz)
+            live = agent_hours.times_between(s, live_start, live_end, now, self.tz, by_hour=by_hour)
+            for agent, spent in live.items():
+                result[agent].add(spent)
+        return dict(result)
 
 
 class _Empty:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -188,9 +188,10 @@ def touched_calls(events: Iterable[LoggedEvent]) -> set[str]:
     return {e.call_id for e in events if e.call_id != "-" and not e.call_id.startswith("agent:")}
 
 
-def refresh(s: Session, call_ids: Iterable[str], tz: ZoneInfo) -> int:
+def refresh(s: Session, call_ids: Iterable[str], tz: ZoneInfo, agent_days: set[tuple[str, date]] | None = None) -> int:
     """Sum up these calls again from all their events and replace their facts (in the caller's
-    transaction). Returns how many calls have facts."""
+    transaction). Returns how many calls have facts; the (agent, day) of each answered visit is
+    added to `agent_days` (their time is summed up again too: agent_hours.py)."""
     ids = sorted(set(call_ids))
     if not ids:
         return 0
@@ -226,6 +227,8 @@ def refresh(s: Session, call_ids: Iterable[str], tz: ZoneInfo) -> int:
         )
         for visit in summary.visits:
             joined = visit.joined_at.astimezone(tz)
+            if agent_days is not None and visit.agent and visit.answered_at is not None:
+                agent_days.add((visit.agent[:64], visit.answered_at.astimezone(tz).date()))
             s.add(
                 QueueVisit(
                     call_id=call_id,

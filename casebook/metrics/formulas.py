@@ -223,15 +223,16 @@ FIGURES: dict[str, Figure] = {
             "backlog",
             "在办积压",
             "Backlog",
-            "当前未答复、未关闭的工单数（重复件除外）",
-            "cases open now and not yet replied (duplicates excluded)",
+            "当前仍在办理的工单数：受理至签收办理中，以及不满意重办、约谈、领导坐班中（重复件除外）",
+            "cases still being worked on now: received to accepted, and reopened, at interview or with the"
+            " leader (duplicates excluded)",
         ),
         Figure(
             "overdue",
             "超期",
             "Overdue",
-            "当前在办且已过当前步骤时限的工单数",
-            "cases open now whose current step is past its deadline",
+            "当前在办且正在计时的时限已过的工单数（与工单列表的超期筛选相同）",
+            "cases open now whose running clock has run out (as the case list's overdue filter)",
         ),
         Figure(
             "satisfaction_rate",
@@ -257,6 +258,30 @@ FIGURES: dict[str, Figure] = {
             "Joint sessions",
             "范围内召开的会商会办次数",
             "joint handling sessions held in the range",
+        ),
+        # --- public opinion ------------------------------------------------------------------------------
+        Figure(
+            "this_week",
+            "本周",
+            "This week",
+            "截至当日共7天内受理的诉求数（含重复件）",
+            "appeals received in the 7 days ending on the day (duplicates included)",
+        ),
+        Figure(
+            "last_week",
+            "上周",
+            "Last week",
+            "再往前7天受理的诉求数（含重复件）",
+            "appeals received in the 7 days before those",
+        ),
+        Figure("change", "变化", "Change", "本周 − 上周", "this week - last week"),
+        Figure(
+            "change_pct",
+            "变化率",
+            "Change rate",
+            "（本周 − 上周）÷ 上周 × 100%（上周为0时不计）",
+            "(this week - last week) / last week x 100% (none when last week is 0)",
+            "%",
         ),
     )
 }

@@ -9,14 +9,34 @@ is not counted at all (not even a call finished after logging out).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from casebook.metrics.facts import LoggedEvent
-
 Interval = tuple[datetime, datetime]
+KINDS = ("logged", "paused", "wrapup", "talk")
+
+
+class AgentEvent(Protocol):
+    """What the states need of an agent's event: a `LoggedEvent`, or a `StateChange`."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class StateChange(NamedTuple):
+    """An agent's event as the metrics read it: name and time only (a month of them is read for
+    a table, and a tuple costs a fraction of a `LoggedEvent`)."""
+
+    at: datetime
+    name: str
 
 
 @dataclass
@@ -45,7 +65,7 @@ def occupancy(handling_s: float, logged_in_s: float, paused_s: float) -> float |
     return round(100.0 * handling_s / available, 1) if available > 0 else None
 
 
-def state_intervals(events: Sequence[LoggedEvent], until: datetime) -> dict[str, list[Interval]]:
+def state_intervals(events: Sequence[AgentEvent], until: datetime) -> dict[str, list[Interval]]:
     """The agent's logged-in, paused and wrap-up intervals from their events in order
     (an interval still open at the last event runs to `until`)."""
     opened: dict[str, datetime | None] = {"logged": None, "paused": None, "wrapup": None}
@@ -86,57 +106,88 @@ def state_intervals(events: Sequence[LoggedEvent], until: datetime) -> dict[str,
 
 
 def agent_time(
-    events: Sequence[LoggedEvent],
+    events: Sequence[AgentEvent],
     talks: Iterable[Interval],
     start: datetime,
     end: datetime,
     *,
     now: datetime,
     tz: ZoneInfo,
+    by_hour: bool = True,
 ) -> AgentTime:
     """One agent's time within [start, end). `events` are the agent's events in order, from
-    before `start` (so the state at `start` is known); `talks` the intervals they were on calls."""
+    before `start` (so the state at `start` is known); `talks` the intervals they were on calls.
+    `by_hour=False` leaves `by_hour` empty: splitting at every hour is most of the work over a
+    month, and only the hour table needs it."""
     until = min(end, now)
     states = state_intervals(events, until)
     states["talk"] = list(talks)
-    edges: list[tuple[datetime, int, str]] = []
-    for kind, intervals in states.items():
-        for since, to in intervals:
+    edges: list[tuple[datetime, int, int]] = []  # (moment, +1 begins / -1 ends, index of the kind)
+    for k, kind in enumerate(KINDS):
+        for since, to in states[kind]:
             a, b = max(since, start), min(to, until)
             if a < b:
-                edges.append((a, 1, kind))
-                edges.append((b, -1, kind))
-    edges.sort(key=lambda e: (e[0], e[1]))
-    active = {"logged": 0, "paused": 0, "wrapup": 0, "talk": 0}
+                edges.append((a, 1, k))
+                edges.append((b, -1, k))
+    # Ties in time may come in any order: time is only counted between two different moments,
+    # after every change at the first one. So the plain tuple order will do (and is faster).
+    edges.sort()
+    active = [0, 0, 0, 0]  # logged, paused, wrapup, talk
     result = AgentTime()
+    hours = _hour_grid(start, until, tz) if by_hour else None
     previous: datetime | None = None
-    for at, step, kind in edges:
-        if previous is not None and at > previous and active["logged"] > 0:
-            handling = active["talk"] > 0 or active["wrapup"] > 0
-            paused = not handling and active["paused"] > 0
-            _count(result, previous, at, paused=paused, handling=handling, tz=tz)
-        active[kind] += step
+    for at, step, k in edges:
+        if previous is not None and at > previous and active[0] > 0:
+            handling = active[3] > 0 or active[2] > 0
+            paused = not handling and active[1] > 0
+            _count(result, previous, at, paused=paused, handling=handling, hours=hours)
+        active[k] += step
         previous = at
     return result
 
 
-def _count(result: AgentTime, a: datetime, b: datetime, *, paused: bool, handling: bool, tz: ZoneInfo) -> None:
+@lru_cache(maxsize=16)
+def _hour_grid(start: datetime, until: datetime, tz: ZoneInfo) -> tuple[list[datetime], list[int]]:
+    """The moments each hour of the center's clock begins within [start, until] (the first is
+    `start` itself), and each one's hour of the day: computed once per range and shared by every
+    agent, instead of a time zone conversion for every piece of every interval."""
+    bounds, hours = [start], []
+    while True:
+        local = bounds[-1].astimezone(tz)
+        hours.append(local.hour)
+        if bounds[-1] >= until:
+            return bounds, hours
+        bounds.append((local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(start.tzinfo))
+
+
+def _count(
+    result: AgentTime,
+    a: datetime,
+    b: datetime,
+    *,
+    paused: bool,
+    handling: bool,
+    hours: tuple[list[datetime], list[int]] | None,
+) -> None:
     seconds = (b - a).total_seconds()
     result.logged_in_s += seconds
     if paused:
         result.paused_s += seconds
     if handling:
         result.handling_s += seconds
+    if hours is None:
+        return
+    bounds, hour_of = hours
+    i = bisect_right(bounds, a) - 1  # a >= start = bounds[0], b <= until <= bounds[-1]
     cursor = a
     while cursor < b:  # split at the hours of the center's clock
-        local = cursor.astimezone(tz)
-        next_hour = (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(cursor.tzinfo)
-        piece_end = min(b, next_hour)
+        piece_end = min(b, bounds[i + 1])
         piece = (piece_end - cursor).total_seconds()
-        bucket = result.by_hour.setdefault(local.hour, [0.0, 0.0, 0.0])
+        bucket = result.by_hour.setdefault(hour_of[i], [0.0, 0.0, 0.0])
         bucket[0] += piece
         if paused:
             bucket[1] += piece
         if handling:
             bucket[2] += piece
         cursor = piece_end
+        i += 1

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.db.models import Case, Category, Channel, Place, Unit
 from casebook.metrics.calls import day_bounds
+from casebook.metrics.formulas import describe
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,4 +181,39 @@ def _names(s: Session, zh: bool) -> dict[str, dict[str, str]]:
         "unit": pick(s.execute(select(Unit.code, Unit.name_zh, Unit.name_en))),
         "channel": pick(s.execute(select(Channel.code, Channel.name_zh, Channel.name_en))),
         "place": {code: name for code, name in s.execute(select(Place.code, Place.name_zh))},
+    }
+
+
+def week_table(week: dict[str, Any], which: str, lang: str = "zh") -> dict[str, Any]:
+    """The week's hot topics or township table in the metrics' table shape (for the exports)."""
+    keys = ["this_week", "last_week", "change", "change_pct"]
+    if which == "topic":
+        rows = [
+            {"key": f"{t['category']}@{t['township']}", "name": f"{t['category_name']} · {t['township_name']}", **t}
+            for t in week["topics"]
+        ]
+    else:
+        rows = [
+            {
+                "key": t["township"] or "—",
+                **t,
+                "change_pct": round(100.0 * t["change"] / t["last_week"], 1) if t["last_week"] else None,
+            }
+            for t in week["townships"]
+        ]
+    return {
+        "kind": "opinion",
+        "by": which,
+        "from": week["from"],
+        "to": week["to"],
+        "columns": describe(keys, lang),
+        "rows": [{k: row.get(k) for k in ("key", "name", *keys)} for row in rows],
+        "total": {
+            "key": "total",
+            "name": "",
+            "this_week": week["this_week"],
+            "last_week": week["last_week"],
+            "change": week["this_week"] - week["last_week"],
+            "change_pct": None,
+        },
     }

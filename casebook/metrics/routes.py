@@ -22,7 +22,7 @@ from casebook.auth.policy import Actor
 from casebook.metrics.calls import CallMetrics
 from casebook.metrics.cases import CaseMetrics
 from casebook.metrics.export import XLSX, to_csv, to_xlsx
-from casebook.metrics.opinion import Opinion, SurgeRule
+from casebook.metrics.opinion import Opinion, SurgeRule, week_table
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
 Reader = Annotated[Actor, Depends(allowed("reports"))]
@@ -93,17 +93,23 @@ def case_metrics(
     return _answer(CaseMetrics(svc.book.sessions, str(svc.book.tz)).table(first, last, by, lang=lang), format)
 
 
-@router.get("/opinion")
+@router.get("/opinion", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
 def opinion(
     svc: ServicesDep,
     actor: Reader,
     day: Annotated[date | None, Query(description="the week's last day (default: today)")] = None,
     lang: Lang = "zh",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
-    """Hot topics of the week against the week before, and the township table."""
+    table: Annotated[Literal["topic", "township"], Query(description="which table a CSV/XLSX holds")] = "topic",
+    format: Format = "json",
+) -> Response:
+    """Hot topics of the week against the week before, and the township table (JSON: both;
+    CSV/XLSX: the one named by `table`)."""
     _, day = _range(svc, day, day)
-    return Opinion(svc.book.sessions, str(svc.book.tz)).week(day, lang=lang, limit=limit)
+    week = Opinion(svc.book.sessions, str(svc.book.tz)).week(day, lang=lang, limit=limit)
+    if format == "json":
+        return JSONResponse(week)
+    return _answer(week_table(week, table, lang), format)
 
 
 @router.get("/surges")

@@ -3,23 +3,21 @@ channel (WebSocket) the agent page listens to."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import Awaitable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Request, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from casebook.agents.services import SIP_REALM
-from casebook.api.deps import ActorDep, Services
+from casebook.api.deps import ActorDep
 from casebook.cases.schemas import Code, Text4000
+from hotline import live_socket
 from hotline.desk.errors import DeskError
 from hotline.desk.services import AgentDesk, DeskState
 
 router = APIRouter(prefix="/api/v1/desk", tags=["agent desk"])
-TOKEN_RECHECK_S = 30.0  # an open page finds out this soon that its session has ended
 
 
 class DeskOut(BaseModel):
@@ -156,62 +154,21 @@ async def save_call_case(request: Request, actor: ActorDep, call_id: str, body: 
 
 @router.websocket("/live")
 async def desk_live(websocket: WebSocket) -> None:
-    """The agent page's live channel. The page sends `{"token": ...}` first (a browser cannot
-    put a header on a WebSocket, and a token in the URL would end up in access logs); then it
-    receives `state` and `transcript` messages. Closed with 4401 when the session ends."""
-    await websocket.accept()
-    services: Services = websocket.app.state.services
+    """The agent page's live channel (protocol: hotline/live_socket.py): `state` and `transcript`
+    messages. Closed with 4401 when the session ends."""
+    accepted = await live_socket.accept(websocket)
+    if accepted is None:
+        return
+    services, actor, token = accepted
     desk: AgentDesk | None = getattr(websocket.app.state, "desk", None)
-    try:
-        first = json.loads(await asyncio.wait_for(websocket.receive_text(), 10))
-        token = str(first.get("token", "")) if isinstance(first, dict) else ""
-    except (TimeoutError, ValueError, WebSocketDisconnect):
-        await _refuse(websocket, 4400, 'send {"token": ...} first')
-        return
-    actor = await asyncio.to_thread(services.auth.actor_for_token, token) if token else None
-    if actor is None:
-        await _refuse(websocket, 4401, "your session has ended: log in again")
-        return
     if desk is None:
-        await _refuse(websocket, 4503, "the agent desk runs with the telephony application (hotline serve)")
+        await live_socket.refuse(websocket, 4503, "the agent desk runs with the telephony application (hotline serve)")
         return
     try:
         state = await desk.state(actor)
     except DeskError as exc:
-        await _refuse(websocket, 4404, str(exc))
+        await live_socket.refuse(websocket, 4404, str(exc))
         return
     with desk.live.page(actor.name) as outbox:
         await websocket.send_text(json.dumps({"type": "state", **state.to_json()}, ensure_ascii=False, default=str))
-        await _relay(websocket, outbox, services, token)
-
-
-async def _relay(websocket: WebSocket, outbox: asyncio.Queue[str], services: Services, token: str) -> None:
-    async def send() -> None:
-        while True:
-            try:
-                text = await asyncio.wait_for(outbox.get(), TOKEN_RECHECK_S)
-            except TimeoutError:
-                if await asyncio.to_thread(services.auth.actor_for_token, token) is None:
-                    await _refuse(websocket, 4401, "your session has ended: log in again")
-                    return
-                continue
-            await websocket.send_text(text)
-
-    async def receive() -> None:
-        while True:  # the page sends only keep-alives; reading notices a closed page at once
-            await websocket.receive_text()
-
-    sender, receiver = asyncio.create_task(send()), asyncio.create_task(receive())
-    try:
-        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sender, receiver):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
-
-
-async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await websocket.send_text(json.dumps({"type": "closed", "code": code, "reason": reason}))
-        await websocket.close(code, reason)
+        await live_socket.relay(websocket, outbox, services, token)

@@ -30,7 +30,7 @@ from casebook.calllog.services import CallLog
 from casebook.cases.services import NewAppeal
 from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.desk import routes as desk_routes
+from hotline import live_socket
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
 from tests.e2e.helpers import ROOT, Phone, place_call, until_reachable, wait_for
@@ -264,7 +264,7 @@ async def test_wrong_credentials_and_an_expired_session_get_a_clear_message(
     # expected: no events; the page says why and goes back to the login form
     platform = served
     _agent_with_phone(platform, "page-c", "1023")
-    monkeypatch.setattr(desk_routes, "TOKEN_RECHECK_S", 1.0)
+    monkeypatch.setattr(live_socket, "TOKEN_RECHECK_S", 1.0)
     await _in_browser(_open_page, browser, asterisk, "page-c", "not-the-password")
     await _in_browser(_wait, browser, lambda d: "Wrong user name" in d.find_element(By.ID, "login-error").text)
 

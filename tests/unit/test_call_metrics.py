@@ -252,6 +252,29 @@ def test_agent_occupancy_counts_talk_and_wrapup_over_available_time(book: CaseBo
     assert row["paused_s"] == 200  # 400..600: the pause counts only once the wrap-up ended
     assert row["occupancy"] == 37.5  # 300 / (1000 - 200)
     assert row["aht"] == 300.0
+    # read again once the day is over: from the agent's summed-up hours, the same figures
+    later = metrics.table(base.date(), base.date(), "agent", now=base + timedelta(days=2))
+    assert {k: later["rows"][0][k] for k in row if k != "key"} == {k: v for k, v in row.items() if k != "key"}
+    hours = metrics.table(base.date(), base.date(), "hour", now=base + timedelta(days=2))
+    assert {r["key"]: r["occupancy"] for r in hours["rows"]}[9] == 37.5
+
+
+def test_an_agent_logged_in_over_midnight_counts_in_each_day_once_it_is_over(
+    book: CaseBook, metrics: CallMetrics
+) -> None:
+    evening = _day(book).replace(hour=23)  # 23:00 of the test's day, the center's clock
+    log = Log(evening)
+    agent = "agent-night"
+    log.at(0, f"agent:{agent}", "agent.login", extension="1010")
+    log.at(7200, f"agent:{agent}", "agent.logout")  # 01:00 the next day
+    CallLog(book.sessions).record(log.events)
+    after = evening + timedelta(days=3)
+    first = metrics.table(evening.date(), evening.date(), "agent", now=after)["rows"]
+    second = metrics.table(evening.date() + timedelta(days=1), evening.date() + timedelta(days=1), "agent", now=after)
+    both = metrics.table(evening.date(), evening.date() + timedelta(days=1), "agent", now=after)["total"]
+    assert [r["logged_in_s"] for r in first if r["key"] == agent] == [3600]
+    assert [r["logged_in_s"] for r in second["rows"] if r["key"] == agent] == [3600]
+    assert both["logged_in_s"] >= 7200
 
 
 def test_an_agent_still_logged_in_is_counted_up_to_now() -> None:
@@ -318,3 +341,13 @@ def test_the_facts_can_be_rebuilt_from_the_log(book: CaseBook, metrics: CallMetr
         s.commit()
         assert rebuild(s, TZ) >= 1
     assert metrics.table(base.date(), base.date(), "total")["total"] == before
+
+
+def test_every_figure_and_formula_is_written_in_the_docs() -> None:
+    from pathlib import Path
+
+    from casebook.metrics.formulas import FIGURES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text(encoding="utf-8")
+    for key, figure in FIGURES.items():
+        assert f"`{key}`" in docs and figure.formula_zh in docs and figure.formula_en in docs, key

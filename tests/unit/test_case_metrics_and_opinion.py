@@ -124,6 +124,10 @@ def test_metrics_over_the_api_as_json_csv_and_xlsx_for_managers_only(book: CaseB
         assert workbook.sheetnames == ["calls-total", "formulas"]
         assert "ASA (s)" in [c.value for c in workbook["calls-total"][2]]
         assert api.get("/api/v1/metrics/opinion", params={"day": day}, headers=sup).json()["kind"] == "opinion"
+        towns = api.get(
+            "/api/v1/metrics/opinion", params={"day": day, "table": "township", "format": "csv"}, headers=sup
+        )
+        assert towns.status_code == 200 and "本周" in towns.content.decode("utf-8-sig").splitlines()[1]
         assert api.get("/api/v1/metrics/surges", headers=sup).status_code == 200
         # off-nominal: who may not, and questions that make no sense
         assert api.get("/api/v1/metrics/calls", headers=agt).status_code == 403

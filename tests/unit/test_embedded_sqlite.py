@@ -49,3 +49,40 @@ def test_the_casebook_works_on_sqlite_from_migration_to_reply(tmp_path: Path) ->
     engine.dispose()
     downgrade(url, "0001")
     upgrade(url)
+
+
+def test_the_managers_figures_work_on_sqlite(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from casebook.calllog.services import CallEventIn, CallLog
+    from casebook.metrics.calls import CALL_GROUPS, CallMetrics
+    from casebook.metrics.cases import CASE_GROUPS, CaseMetrics
+    from casebook.metrics.opinion import Opinion
+
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as s:
+        seed_directory(s, LINES)
+    at = datetime(2027, 3, 1, 1, 0, tzinfo=UTC)
+    CaseBook(sessions, clock=FixedClock(at), recordings_dir=tmp_path / "rec").open(
+        NewAppeal(channel="web", description="路灯不亮", caller_phone="13800000052"), AGENT
+    )
+    CallLog(sessions).record(
+        [
+            CallEventIn("sq-1", at, "call.started", {"line": "12345"}),
+            CallEventIn("sq-1", at + timedelta(seconds=5), "queue.joined", {"queue": "intake"}),
+            CallEventIn("sq-1", at + timedelta(seconds=9), "queue.answered", {"member": "a", "wait_s": 4}),
+            CallEventIn("sq-1", at + timedelta(seconds=69), "queue.completed", {"member": "a", "talk_s": 60}),
+        ]
+    )
+    day = at.date()
+    for by in CALL_GROUPS:
+        assert CallMetrics(sessions).table(day, day, by)["kind"] == "calls"  # type: ignore[arg-type]
+    assert CallMetrics(sessions).table(day, day, "queue")["total"]["asa"] == 4.0
+    for by in CASE_GROUPS:
+        assert CaseMetrics(sessions).table(day, day, by, now=at)["total"]["appeals"] == 1  # type: ignore[arg-type]
+    assert Opinion(sessions).week(day)["this_week"] == 1
+    assert Opinion(sessions).surges(at + timedelta(hours=1)) == []
+    engine.dispose()

@@ -1,6 +1,12 @@
 """Call facts and queue visits: each call and each stay in a queue summed up from the call log,
 so the managers' call metrics are GROUP BY queries over a few indexed columns.
 
+And the indexes the dashboards need over a million cases and two million call events
+(`bench/dashboard_queries.py`, bench/RESULTS.md): each step's time of a case, for the on-time rates
+of the steps done in a range (else four full scans of `cases`); the agents' state events with the
+call id, read from the index alone for occupancy; the answered visits by time, for the talk
+intervals in a range.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-27
@@ -15,6 +21,8 @@ revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
+
+DONE_AT = ("registered_at", "dispatched_at", "accepted_at", "replied_at")
 
 
 def upgrade() -> None:
@@ -56,9 +64,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("call_id", "seq"),
     )
     op.create_index("ix_queue_visits_joined", "queue_visits", ["joined_at"])
-    op.create_index("ix_queue_visits_agent_answered", "queue_visits", ["agent", "answered_at"])
+    op.create_index("ix_queue_visits_answered", "queue_visits", ["answered_at"])
+    for column in DONE_AT:
+        op.create_index(f"ix_cases_{column}", "cases", [column])
+    op.drop_index("ix_call_events_name_at", table_name="call_events")
+    op.create_index("ix_call_events_name_at", "call_events", ["name", "at"], postgresql_include=["call_id", "id"])
+    op.create_table(
+        "agent_hours",
+        sa.Column("agent", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.SmallInteger(), nullable=False),
+        sa.Column("logged_s", sa.Float(), nullable=False),
+        sa.Column("paused_s", sa.Float(), nullable=False),
+        sa.Column("handling_s", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("agent", "day", "hour"),
+    )
+    op.create_index("ix_agent_hours_day", "agent_hours", ["day"])
 
 
 def downgrade() -> None:
+    op.drop_table("agent_hours")
+    op.drop_index("ix_call_events_name_at", table_name="call_events")
+    op.create_index("ix_call_events_name_at", "call_events", ["name", "at"])
+    for column in DONE_AT:
+        op.drop_index(f"ix_cases_{column}", table_name="cases")
     op.drop_table("queue_visits")
     op.drop_table("call_facts")

@@ -1,0 +1,74 @@
+"""The wallboard's page and its live channel.
+
+- `GET /wallboard` (and its assets): the page, for the center's big screens and the managers;
+- `WebSocket /api/v1/wallboard/live`: the page sends `{"token": ...}` first (as the agent page
+  does: no token in URLs, which end up in access logs), then gets a `board` message at once and
+  after every change (at most two a second, at least one a second while anything is shown);
+- `GET /api/v1/wallboard`: the same board once, as JSON.
+Supervisors, leaders and administrators (the `reports` permission).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket
+from fastapi.responses import FileResponse
+
+from casebook.api.deps import allowed
+from casebook.auth.policy import ACTIONS, Actor
+from hotline import live_socket
+from hotline.wallboard.services import Wallboard
+
+STATIC = Path(__file__).resolve().parent / "static"
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
+NO_STORE = {"Cache-Control": "no-store"}
+
+router = APIRouter(tags=["wallboard"])
+page_router = APIRouter(include_in_schema=False)
+
+
+def _board(request: Request) -> Wallboard:
+    board: Wallboard | None = getattr(request.app.state, "wallboard", None)
+    if board is None:
+        raise HTTPException(503, "the wallboard runs with the telephony application (hotline serve)")
+    return board
+
+
+@router.get("/api/v1/wallboard")
+def board_now(request: Request, actor: Annotated[Actor, Depends(allowed("reports"))]) -> dict[str, Any]:
+    """The board as the screens see it now."""
+    return _board(request).snapshot()
+
+
+@router.websocket("/api/v1/wallboard/live")
+async def board_live(websocket: WebSocket) -> None:
+    accepted = await live_socket.accept(websocket)
+    if accepted is None:
+        return
+    services, actor, token = accepted
+    if actor.role not in ACTIONS["reports"]:
+        await live_socket.refuse(websocket, 4403, f"the role {actor.role} may not see the wallboard")
+        return
+    board: Wallboard | None = getattr(websocket.app.state, "wallboard", None)
+    if board is None:
+        await live_socket.refuse(websocket, 4503, "the wallboard runs with the telephony application (hotline serve)")
+        return
+    with board.screen() as outbox:
+        await websocket.send_text(json.dumps(board.snapshot(), ensure_ascii=False, default=str))
+        await live_socket.relay(websocket, outbox, services, token)
+
+
+@page_router.get("/wallboard")
+def wallboard_page() -> FileResponse:
+    return FileResponse(STATIC / "wallboard.html", media_type=TYPES[".html"], headers=NO_STORE)
+
+
+@page_router.get("/wallboard/{name}")
+def wallboard_asset(name: str) -> FileResponse:
+    path = STATIC / name
+    if path.suffix not in TYPES or path.parent != STATIC or not path.is_file():
+        raise HTTPException(404, "no such file")
+    return FileResponse(path, media_type=TYPES[path.suffix], headers=NO_STORE)
