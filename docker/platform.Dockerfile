@@ -1,9 +1,12 @@
 # The platform: the Stasis application (ARI/AMI) and the HTTP API, one image, several roles.
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends espeak-ng sox curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends espeak-ng sox curl npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/hotline
+# the pages' JavaScript (SIP.js for the agent page, ECharts for the dashboard), from npm as on a desk
+COPY web/package.json web/
+RUN cd web && npm install --no-package-lock --no-audit --no-fund --omit=dev --loglevel=error
 COPY pyproject.toml README.md ./
 COPY common common
 COPY telephony telephony
