@@ -8,33 +8,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from hotline.static_pages import NODE_MODULES, library_file, page_file
+
 STATIC = Path(__file__).resolve().parent / "static"
-ECHARTS = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "echarts" / "dist" / "echarts.min.js"
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
-NO_STORE = {"Cache-Control": "no-store"}  # a new version of the page reaches the managers at the next reload
+ECHARTS = NODE_MODULES / "echarts" / "dist"
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
 
 @router.get("/dashboard")
 def dashboard_page() -> FileResponse:
-    return FileResponse(STATIC / "dashboard.html", media_type=TYPES[".html"], headers=NO_STORE)
+    return page_file(STATIC, "dashboard.html")
 
 
 @router.get("/dashboard/echarts.min.js")
 def charts_library() -> FileResponse:
     """Apache ECharts (`web/node_modules/echarts/dist/echarts.min.js`), for the page's charts."""
-    if not ECHARTS.is_file():
-        raise HTTPException(404, "the chart library (echarts) is not installed (make up installs it)")
-    return FileResponse(ECHARTS, media_type=TYPES[".js"])
+    return library_file(ECHARTS, "echarts.min.js", "the chart library (echarts) is not installed (make up installs it)")
 
 
 @router.get("/dashboard/{asset}")
 def dashboard_asset(asset: str) -> FileResponse:
-    path = STATIC / asset
-    if path.suffix not in TYPES or path.parent != STATIC or not path.is_file():
-        raise HTTPException(404, "no such file")
-    return FileResponse(path, media_type=TYPES[path.suffix], headers=NO_STORE)
+    return page_file(STATIC, asset)

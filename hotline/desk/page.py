@@ -10,36 +10,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from hotline.static_pages import NODE_MODULES, library_file, page_file
+
 STATIC = Path(__file__).resolve().parent / "static"
-SIPJS = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "sip.js" / "lib"
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
-NO_STORE = {"Cache-Control": "no-store"}  # a new version reaches the desks at the next reload
+SIPJS = NODE_MODULES / "sip.js" / "lib"
 
 router = APIRouter(tags=["agent page"], include_in_schema=False)
 
 
 @router.get("/agent")
 def agent_page() -> FileResponse:
-    return FileResponse(STATIC / "agent.html", media_type=TYPES[".html"], headers=NO_STORE)
+    return page_file(STATIC, "agent.html")
 
 
 @router.get("/agent/sip.js/{name:path}")
 def softphone_library(name: str) -> FileResponse:
     """SIP.js's own modules (`web/node_modules/sip.js/lib`), for the page's browser softphone."""
-    path = (SIPJS / name).resolve()
-    if path.suffix != ".js" or not path.is_relative_to(SIPJS.resolve()):
-        raise HTTPException(404, "no such file")
-    if not path.is_file():
-        raise HTTPException(404, "the browser softphone library is not installed (make up installs it)")
-    return FileResponse(path, media_type=TYPES[".js"])
+    return library_file(SIPJS, name, "the browser softphone library is not installed (make up installs it)")
 
 
 @router.get("/agent/{name}")
 def agent_asset(name: str) -> FileResponse:
-    path = STATIC / name
-    if path.suffix not in TYPES or path.parent != STATIC or not path.is_file():
-        raise HTTPException(404, "no such file")
-    return FileResponse(path, media_type=TYPES[path.suffix], headers=NO_STORE)
+    return page_file(STATIC, name)

@@ -20,11 +20,10 @@ from fastapi.responses import FileResponse
 from casebook.api.deps import allowed
 from casebook.auth.policy import ACTIONS, Actor
 from hotline import live_socket
+from hotline.static_pages import page_file
 from hotline.wallboard.services import Wallboard
 
 STATIC = Path(__file__).resolve().parent / "static"
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
-NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter(tags=["wallboard"])
 page_router = APIRouter(include_in_schema=False)
@@ -63,12 +62,9 @@ async def board_live(websocket: WebSocket) -> None:
 
 @page_router.get("/wallboard")
 def wallboard_page() -> FileResponse:
-    return FileResponse(STATIC / "wallboard.html", media_type=TYPES[".html"], headers=NO_STORE)
+    return page_file(STATIC, "wallboard.html")
 
 
 @page_router.get("/wallboard/{name}")
 def wallboard_asset(name: str) -> FileResponse:
-    path = STATIC / name
-    if path.suffix not in TYPES or path.parent != STATIC or not path.is_file():
-        raise HTTPException(404, "no such file")
-    return FileResponse(path, media_type=TYPES[path.suffix], headers=NO_STORE)
+    return page_file(STATIC, name)
