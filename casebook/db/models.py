@@ -524,6 +524,7 @@ class CallFacts(Base):
     direction: Mapped[str] = mapped_column(String(8), default="inbound")  # inbound, callback
     outcome: Mapped[str] = mapped_column(String(24), default="")  # call.ended's outcome; "" while live
     queued: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_agent: Mapped[bool] = mapped_column(Boolean, default=False)  # asked for an agent, nobody free
     ended_at: Mapped[datetime | None]
 
 

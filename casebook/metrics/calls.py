@@ -42,7 +42,7 @@ QUEUE_KEYS = [
     "transfers",
     "missed_rings",
 ]
-LINE_KEYS = ["calls", "messages", *QUEUE_KEYS]
+LINE_KEYS = ["calls", "messages", "no_agent", *QUEUE_KEYS]
 AGENT_KEYS = [
     "answered",
     "aht",
@@ -184,17 +184,18 @@ class CallMetrics:
             columns = [
                 func.count().label("calls"),
                 func.sum(case((f.outcome.in_(("reported", "message")), 1), else_=0)).label("messages"),
+                func.sum(case((f.no_agent, 1), else_=0)).label("no_agent"),
             ]
             where = (f.started_at >= start, f.started_at < end, f.direction == "inbound")
             if f_key is not None:
                 for row in s.execute(select(f_key.label("key"), *columns).where(*where).group_by(f_key)).all():
                     entry = rows.setdefault(row.key, {"key": _key(row.key), **_queue_figures(_EMPTY)})
-                    entry.update(calls=row.calls or 0, messages=row.messages or 0)
+                    entry.update(calls=row.calls or 0, messages=row.messages or 0, no_agent=row.no_agent or 0)
             calls = s.execute(select(*columns).where(*where)).one()
-            total.update(calls=calls.calls or 0, messages=calls.messages or 0)
+            total.update(calls=calls.calls or 0, messages=calls.messages or 0, no_agent=calls.no_agent or 0)
             for entry in rows.values():
-                entry.setdefault("calls", 0)
-                entry.setdefault("messages", 0)
+                for key in ("calls", "messages", "no_agent"):
+                    entry.setdefault(key, 0)
         if by == "hour":
             times = self._agent_times(s, start, end, now, by_hour=True)
             overall = AgentTime()

@@ -16,8 +16,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetml.shee
 
 def _header(table: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     keys = ["key", *(["name"] if any("name" in r for r in table["rows"]) else [])]
-    labels = ["", *([""] if len(keys) == 2 else [])]
-    formulas = list(labels)
+    labels = [table["by"], *(["name"] if len(keys) == 2 else [])]  # the grouping: unit, queue, hour...
+    formulas = ["", *([""] if len(keys) == 2 else [])]
     for column in table["columns"]:
         keys.append(column["key"])
         labels.append(column["label"] + (f" ({column['unit']})" if column["unit"] else ""))

@@ -61,6 +61,7 @@ class CallSummary:
     direction: str = "inbound"
     outcome: str = ""
     ended_at: datetime | None = None
+    no_agent: bool = False  # asked for an agent, nobody was free: sent to leave a message
     visits: list[Visit] = field(default_factory=list)
 
 
@@ -99,6 +100,8 @@ def summarise(call_id: str, events: Sequence[LoggedEvent]) -> CallSummary:
         elif name == "call.ended":
             summary.ended_at = event.at
             summary.outcome = str(data.get("outcome") or "ended")
+        elif name == "ivr.no-agent":
+            summary.no_agent = True
         elif name == "queue.joined":
             current = Visit(
                 seq=len(summary.visits) + 1,
@@ -222,6 +225,7 @@ def refresh(s: Session, call_ids: Iterable[str], tz: ZoneInfo, agent_days: set[t
                 direction=summary.direction,
                 outcome=summary.outcome[:24],
                 queued=bool(summary.visits),
+                no_agent=summary.no_agent,
                 ended_at=summary.ended_at,
             )
         )

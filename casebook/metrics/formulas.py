@@ -39,6 +39,13 @@ FIGURES: dict[str, Figure] = {
             "calls that ended with a recorded message (also after the queue)",
         ),
         Figure(
+            "no_agent",
+            "无空闲坐席",
+            "Nobody free",
+            "要求转人工时没有空闲坐席、转去留言的来电数",
+            "calls that asked for an agent when nobody was free, and were asked to leave a message",
+        ),
+        Figure(
             "offered",
             "进线",
             "Offered",

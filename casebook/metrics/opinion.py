@@ -189,7 +189,11 @@ def week_table(week: dict[str, Any], which: str, lang: str = "zh") -> dict[str, 
     keys = ["this_week", "last_week", "change", "change_pct"]
     if which == "topic":
         rows = [
-            {"key": f"{t['category']}@{t['township']}", "name": f"{t['category_name']} · {t['township_name']}", **t}
+            {
+                "key": f"{t['category'] or '—'}@{t['township'] or '—'}",
+                "name": f"{t['category_name']} · {t['township_name']}",
+                **t,
+            }
             for t in week["topics"]
         ]
     else:

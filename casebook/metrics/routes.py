@@ -31,10 +31,16 @@ Format = Annotated[Literal["json", "csv", "xlsx"], Query()]
 MAX_DAYS = 400
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # what a casebook can hold, with room
+
+
 def _range(svc: ServicesDep, first: date | None, last: date | None) -> tuple[date, date]:
     today = datetime.now(UTC).astimezone(svc.book.tz).date()
     last = last or today
     first = first or last
+    for day in (first, last):
+        if not EARLIEST <= day <= LATEST:
+            raise HTTPException(422, f"{day} is not a day the figures cover: ask for days from {EARLIEST} to {LATEST}")
     if first > last:
         raise HTTPException(422, f"the range starts ({first}) after it ends ({last})")
     if (last - first).days >= MAX_DAYS:
@@ -58,6 +64,14 @@ def _answer(table: dict[str, Any], fmt: str) -> Response:
             to_xlsx(table), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'}
         )
     return JSONResponse(table)
+
+
+@router.get("/clock")
+def clock(svc: ServicesDep, actor: Reader) -> dict[str, str]:
+    """The center's time zone and today's date there: the days every range is made of (pages use
+    it, so that a browser on another clock still asks for the center's today)."""
+    now = datetime.now(UTC).astimezone(svc.book.tz)
+    return {"timezone": str(svc.book.tz), "today": now.date().isoformat(), "now": now.isoformat()}
 
 
 @router.get("/calls", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})

@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from casebook.metrics.calls import CallMetrics
@@ -34,12 +34,13 @@ from ivr.lines import LineBook
 
 log = logging.getLogger(__name__)
 
+STALE = timedelta(hours=4)  # no call lasts longer: one still on the board was lost
 AFTER_EVENT_S = 1.5  # the call log writes every second: figures are asked for after that
 PUSH_EVERY_S = 0.5  # at most two boards a second per screen
 
 
 # today's figures on the board, with their names and formulas in both languages
-TODAY_KEYS = ("calls", "offered", "answered", "abandoned", "service_level", "asa", "aht", "occupancy")
+TODAY_KEYS = ("calls", "no_agent", "offered", "answered", "abandoned", "service_level", "asa", "aht", "occupancy")
 CASE_KEYS = ("appeals", "backlog", "overdue", "register_on_time", "dispatch_on_time", "accept_on_time")
 FIGURE_NAMES = {
     key: {
@@ -114,6 +115,10 @@ class Wallboard:
         elif name in ("queue.abandoned", "queue.completed", "queue.transferred"):
             self.calls.pop(call_id, None)
         elif name == "queue.left" and call.state == "waiting":
+            # Asterisk says "left" both when an agent is about to be bridged (queue.answered
+            # follows) and when the caller goes to leave a message (ivr.queue-message follows)
+            call.state, call.waiting_since = "leaving", None
+        elif name == "ivr.queue-message":
             call.state, call.queue, call.waiting_since = "ivr", "", None  # back for a message
         elif name == "call.ended" and call.state == "ivr" and data.get("outcome") != "transferred":
             self.calls.pop(call_id, None)  # a transferred call lives on in the queue
@@ -134,7 +139,10 @@ class Wallboard:
             q: {"queue": q, "waiting": 0, "talking": 0, "longest_wait_s": 0.0} for q in self.lines.queues
         }
         in_ivr = 0
+        self._forget_stale(now)
         for call in self.calls.values():
+            if call.state == "leaving":
+                continue  # a moment between the queue and an agent or a message
             if call.state == "ivr":
                 in_ivr += 1
                 continue
@@ -177,7 +185,14 @@ class Wallboard:
             "surges": self.surges[:5],
             "figures_error": self.figures_error,
             "figures": FIGURE_NAMES,
+            "timezone": str(self.calls_metrics.tz),
         }
+
+    def _forget_stale(self, now: datetime) -> None:
+        """A call whose end was never seen (a restart of Asterisk between two events) would stay
+        on the board for ever: none lasts longer than STALE."""
+        for call_id in [c for c, call in self.calls.items() if now - call.since > STALE]:
+            del self.calls[call_id]
 
     def _agents(self, now: datetime) -> list[dict[str, Any]]:
         if self.desk is None:
@@ -185,6 +200,8 @@ class Wallboard:
         out = []
         for state in self.desk.states.values():
             status = state.status
+            if status == "available" and not state.phone_online:
+                status = "offline"  # in the queues, but the phone does not answer: not available
             if status == "logged_out":
                 self.agent_since.pop(state.username, None)
                 continue

@@ -206,6 +206,21 @@ def test_a_caller_leaving_the_queue_for_a_message_is_neither_answered_nor_abando
     assert total["calls"] == 1 and total["messages"] == 1
 
 
+def test_a_caller_asking_for_an_agent_when_nobody_is_free_counts_as_nobody_free_not_offered(
+    book: CaseBook, metrics: CallMetrics
+) -> None:
+    base = _day(book)
+    call = f"nobody-{base:%Y%m%d}"
+    log = Log(base)
+    log.at(0, call, "call.started", line="12345")
+    log.at(4, call, "ivr.key", key="3")
+    log.at(5, call, "ivr.no-agent", queue="intake")
+    log.at(60, call, "call.ended", outcome="reported")
+    CallLog(book.sessions).record(log.events)
+    total = metrics.table(base.date(), base.date(), "line")["total"]
+    assert (total["calls"], total["no_agent"], total["messages"], total["offered"]) == (1, 1, 1, 0)
+
+
 def test_callbacks_are_not_counted_as_calls(book: CaseBook, metrics: CallMetrics) -> None:
     base = _day(book)
     log = Log(base)

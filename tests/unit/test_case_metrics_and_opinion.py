@@ -136,5 +136,11 @@ def test_metrics_over_the_api_as_json_csv_and_xlsx_for_managers_only(book: CaseB
         assert backwards.status_code == 422 and "after it ends" in backwards.json()["detail"]
         too_long = api.get("/api/v1/metrics/cases", params={"from": "2020-01-01", "to": "2027-03-01"}, headers=sup)
         assert too_long.status_code == 422 and "at most 400 days" in too_long.json()["detail"]
+        for far in ({"from": "0001-01-01", "to": "0001-01-02"}, {"from": "9999-12-31", "to": "9999-12-31"}):
+            answer = api.get("/api/v1/metrics/calls", params=far, headers=sup)
+            assert answer.status_code == 422 and "from 2000-01-01 to 2099-12-31" in answer.json()["detail"]
+        assert api.get("/api/v1/metrics/opinion", params={"day": "9999-12-31"}, headers=sup).status_code == 422
+        clock = api.get("/api/v1/metrics/clock", headers=sup).json()
+        assert clock["timezone"] == "Asia/Shanghai" and len(clock["today"]) == 10
         for params in ({"by": "mood"}, {"threshold_s": "0"}, {"from": "yesterday"}, {"format": "pdf"}):
             assert api.get("/api/v1/metrics/calls", params=params, headers=sup).status_code == 422, params

@@ -75,10 +75,34 @@ def test_abandoned_and_message_leaving_callers_leave_the_waiting_list() -> None:
     assert board.snapshot()["now"]["waiting"] == 2
     _feed(board, (9, "a", "queue.abandoned", {"queue": "intake", "wait_s": 8}))
     assert board.snapshot()["now"]["waiting"] == 1
-    _feed(board, (10, "b", "queue.left", {"queue": "intake"}))  # key 1: back to leave a message
+    _feed(board, (10, "b", "queue.left", {"queue": "intake"}))  # key 1 ...
+    assert board.snapshot()["now"]["waiting"] == 0
+    _feed(board, (10, "b", "ivr.queue-message", {"reason": "message-instead"}))  # ... back to leave a message
     assert board.snapshot()["now"] == {**board.snapshot()["now"], "waiting": 0, "in_ivr": 1}
     _feed(board, (60, "b", "call.ended", {"outcome": "reported"}))
     assert board.snapshot()["now"]["in_ivr"] == 0
+
+
+def test_asterisk_saying_left_before_answered_keeps_the_call_in_its_queue() -> None:
+    # expected, as Asterisk sends them: queue.joined, queue.left (the caller leaves the waiting
+    # list as the agent is bridged), then queue.answered
+    board = _board()
+    _feed(
+        board,
+        (0, "c", "call.started", {"line": "12345"}),
+        (1, "c", "queue.joined", {"queue": "intake"}),
+        (5, "c", "queue.left", {"queue": "intake"}),
+    )
+    assert board.snapshot()["now"]["in_ivr"] == 0 and board.snapshot()["now"]["waiting"] == 0
+    _feed(board, (5, "c", "queue.answered", {"queue": "intake", "member": "a"}))
+    queues = {q["queue"]: q for q in board.snapshot()["queues"]}
+    assert queues["intake"]["talking"] == 1 and "" not in queues
+
+
+def test_a_call_whose_end_was_never_seen_leaves_the_board_after_four_hours() -> None:
+    board = _board()
+    board.on_event(PlatformEvent("call.started", "lost", {"line": "12345"}, datetime.now(UTC) - timedelta(hours=5)))
+    assert board.snapshot()["now"]["in_ivr"] == 0 and not board.calls
 
 
 def test_callbacks_application_events_and_odd_events_do_not_disturb_the_board() -> None:

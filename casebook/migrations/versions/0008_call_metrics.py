@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=8), nullable=False),
         sa.Column("outcome", sa.String(length=24), nullable=False),
         sa.Column("queued", sa.Boolean(), nullable=False),
+        sa.Column("no_agent", sa.Boolean(), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("call_id"),
     )

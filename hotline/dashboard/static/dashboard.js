@@ -233,19 +233,42 @@ async function start() {
     return;
   }
   $("denied").hidden = true;
+  await loadClock(); // before the board shows: the presets are the center's days
+  setPreset("last7");
+  reportDefaults();
   $("board").hidden = false;
   showTab(currentTab);
 }
 
 // --- dates: the range filter and its presets ------------------------------------------------------
-// Days are the center's days; the managers' browsers run on the same clock (the county's).
+// Days are the center's days (HOTLINE_TIMEZONE, from /api/v1/metrics/clock), whatever the clock of
+// the browser: a manager's laptop set to UTC must still see "today" as the center's today.
+let centerTz = "Asia/Shanghai";
+
+function centerToday() {
+  // en-CA writes dates as YYYY-MM-DD; the result is a plain calendar day for the arithmetic below
+  const text = new Intl.DateTimeFormat("en-CA", {
+    timeZone: centerTz, year: "numeric", month: "2-digit", day: "2-digit",
+  }).format(new Date());
+  const [y, m, d] = text.split("-").map(Number);
+  return new Date(y, m - 1, d);
+}
+
+async function loadClock() {
+  try {
+    centerTz = (await getJson("/api/v1/metrics/clock")).timezone || centerTz;
+  } catch (err) {
+    // keep the default: the figures' own requests will say what is wrong
+  }
+}
+
 function iso(day) {
   const pad = (n) => String(n).padStart(2, "0");
   return day.getFullYear() + "-" + pad(day.getMonth() + 1) + "-" + pad(day.getDate());
 }
 
 function setPreset(name) {
-  const today = new Date();
+  const today = centerToday();
   const y = today.getFullYear();
   const m = today.getMonth();
   let first = today;
@@ -545,7 +568,7 @@ async function loadOpinion(current) {
 }
 
 function when(isoText) {
-  return new Date(isoText).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  return new Date(isoText).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false, timeZone: centerTz });
 }
 
 function showSurges(surges) {
@@ -656,7 +679,7 @@ $("duty-html").addEventListener("click", () => dutyReport("html"));
 $("duty-pdf").addEventListener("click", () => dutyReport("pdf"));
 
 function reportDefaults() {
-  const today = new Date();
+  const today = centerToday();
   const lastMonth = new Date(today.getFullYear(), today.getMonth() - 1, 1); // the last whole month
   $("report-month").value = iso(lastMonth).slice(0, 7);
   const back = (today.getDay() + 6) % 7; // days since Monday

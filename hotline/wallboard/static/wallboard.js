@@ -20,7 +20,8 @@ const TEXT = {
     agent: "坐席", status: "状态", since: "持续", ext: "分机", offline: "话机离线", switch: "English",
     wrong: "用户名或密码错误", ended: "会话已过期，请重新登录", noRight: "当前角色无权查看大屏",
     down: "与平台的连接中断，正在重连…", surge: "舆情突增", via: "来源渠道",
-    st: { available: "空闲", ringing: "振铃", on_call: "通话", wrap_up: "整理", paused: "示忙" },
+    st: { available: "空闲", ringing: "振铃", on_call: "通话", wrap_up: "整理", paused: "示忙", offline: "话机离线" },
+    kind: { category: "类别", township: "乡镇", place: "地点" },
     threshold: (t) => `服务水平阈值 T = ${t} 秒`,
   },
   en: {
@@ -31,7 +32,9 @@ const TEXT = {
     switch: "中文", wrong: "Wrong user name or password", ended: "Your session has ended: log in again",
     noRight: "Your role may not see the wallboard", down: "Connection to the platform lost, reconnecting…",
     surge: "Sudden rise", via: "channels",
-    st: { available: "available", ringing: "ringing", on_call: "on a call", wrap_up: "wrap-up", paused: "paused" },
+    st: { available: "available", ringing: "ringing", on_call: "on a call", wrap_up: "wrap-up", paused: "paused",
+      offline: "phone offline" },
+    kind: { category: "category", township: "township", place: "place" },
     threshold: (t) => `service level threshold T = ${t} s`,
   },
 };
@@ -180,7 +183,7 @@ function drawToday(board) {
   const today = board.today || {};
   const cases = board.cases || {};
   box.replaceChildren(
-    ...["calls", "offered", "answered", "abandoned", "service_level", "asa", "aht", "occupancy"]
+    ...["calls", "no_agent", "offered", "answered", "abandoned", "service_level", "asa", "aht", "occupancy"]
       .map((k) => tile(k, today[k], board.figures)),
     ...["appeals", "backlog", "overdue"].map((k) => tile(k, cases[k], board.figures)),
   );
@@ -226,7 +229,7 @@ function drawAgents(board) {
   head(table, [t("agent"), t("ext"), t("status"), t("since")]);
   table.tBodies[0].replaceChildren(...board.agents.map((a) => {
     const status = TEXT[lang].st[a.status] || a.status;
-    const note = a.phone_online ? "" : ` (${t("offline")})`;
+    const note = a.phone_online || a.status === "offline" ? "" : ` (${t("offline")})`;
     return row([[a.username], [a.extension], [status + (a.reason ? ` · ${a.reason}` : "") + note, a.status],
       [mmss(a.since_s)]]);
   }));
@@ -239,13 +242,18 @@ function drawSurges(board) {
   box.replaceChildren(...surges.map((s) => {
     const p = document.createElement("p");
     const channels = Object.entries(s.channels).map(([c, n]) => `${c} ${n}`).join("、");
-    p.textContent = `⚠ ${t("surge")}: ${s.name} — ${s.count} (${t("via")} ${s.channel_count}: ${channels})`;
+    const kind = TEXT[lang].kind[s.kind] || s.kind;
+    p.textContent = `⚠ ${t("surge")} · ${kind} ${s.name} — ${s.count} (${t("via")} ${s.channel_count}: ${channels})`;
     return p;
   }));
 }
 
 // --- the clock on the wall ---------------------------------------------------------------------
-setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB"); }, 1000);
+// the center's clock (the board says which time zone), whatever the clock of the screen's computer
+setInterval(() => {
+  const timeZone = lastBoard ? lastBoard.timezone : undefined;
+  $("clock").textContent = new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { timeZone });
+}, 1000);
 
 applyLanguage();
 if (store.getItem("token")) start(); else showLogin("");
