@@ -19,6 +19,7 @@ import numpy as np
 from common.bus import PlatformEvent, Subscription
 from common.paths import prompts_dir
 from common.settings import Settings
+from hotline.services import asterisk_process
 from telephony.ari.events import AriEvent
 from telephony.ari.socket import AriEventSocket
 
@@ -225,6 +226,7 @@ class Phone(JsonLinesProcess):
     async def start(
         cls, settings: Settings, extension: str, password: str, hold: float, *, answer_after: float = 1, talk: float = 3
     ) -> Phone:
+        await until_known(settings, extension)
         env = {**settings_env(settings), "HOTLINE_SIP_PASSWORD": password}
         argv = [sys.executable, "-m", "hotline", "register-phone", extension, "--hold", str(hold)]
         argv += ["--answer-after", str(answer_after), "--talk", str(talk)]
@@ -235,16 +237,38 @@ class Phone(JsonLinesProcess):
         return phone
 
 
+async def until_known(settings: Settings, extension: str, timeout: float = 10.0) -> None:
+    """Wait until Asterisk has loaded this phone's endpoint: `core reload` only asks for a reload,
+    and a phone registering before it is done meets the old configuration ("Failed to
+    authenticate") and may stay unreachable."""
+    process = asterisk_process(settings)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        shown = await asyncio.to_thread(process.cli, f"pjsip show endpoint {extension}")
+        if "Unable to find" not in shown and extension in shown:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"Asterisk did not load the endpoint {extension} in {timeout} s")
+
+
 async def until_reachable(ami: Any, extension: str, timeout: float = 20.0) -> None:
     """Wait until the queues see this agent's phone as reachable (a phone that has just registered
     is "unavailable" until Asterisk's first qualify answers; the IVR sends callers to a message
-    while no logged-in agent's phone is reachable)."""
+    while no logged-in agent's phone is reachable). A first qualify lost on a busy machine would
+    be retried only after `qualify_frequency` (30 s): so Asterisk is asked to qualify again every
+    few seconds (AMI PJSIPQualify), as an administrator would."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    next_qualify = loop.time() + 3.0
     states: list[int] = []
     while loop.time() < deadline:
         states = [m.status for m in await ami.queue_members() if m.interface.endswith(f"/{extension}")]
         if states and all(state not in (4, 5) for state in states):
             return
+        if loop.time() >= next_qualify:
+            next_qualify = loop.time() + 4.0
+            with contextlib.suppress(Exception):  # an endpoint not known yet: asked again next time
+                await ami.send({"Action": "PJSIPQualify", "Endpoint": extension})
         await asyncio.sleep(0.2)
     raise AssertionError(f"the phone {extension} did not become reachable in {timeout} s (states {states})")

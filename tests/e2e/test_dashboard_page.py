@@ -89,7 +89,7 @@ def _seed(platform: Platform, tz: ZoneInfo) -> tuple[date, list[str]]:
     numbers = []
     for i, channel in enumerate(CHANNELS):
         case = book.open(
-            NewAppeal(channel=channel, description="学校旁边河里漂着死猪", caller_phone=f"1370000{i:04d}"), SUPERVISOR
+            NewAppeal(channel=channel, description="学校旁边河里漂着死猪", caller_phone=f"1365550{i:04d}"), SUPERVISOR
         )
         book.register(case.number, SUPERVISOR, category="environment.dead-animals", place="school-foreign-languages")
         book.dispatch(case.number, SUPERVISOR, lead="env")

@@ -32,12 +32,20 @@ def _open_board(driver: WebDriver, settings: Settings, name: str) -> None:
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
+def _read(driver: WebDriver, css: str) -> str:
+    """The text of an element read in one step: the board is redrawn every second, so an
+    element found first and read after may be gone (stale)."""
+    return str(
+        driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)
+    )
+
+
 def _text(driver: WebDriver, element_id: str) -> str:
-    return str(driver.find_element(By.ID, element_id).text)
+    return _read(driver, f"#{element_id}")
 
 
 def _figure(driver: WebDriver, key: str) -> str:
-    return str(driver.find_element(By.CSS_SELECTOR, f"#today-{key} span").text)
+    return _read(driver, f"#today-{key} span")
 
 
 async def test_the_wallboard_shows_a_real_caller_waiting_within_two_seconds_and_counts_the_abandon(
