@@ -54,7 +54,11 @@ class Subscription:
         self.queue.put_nowait(event)
 
     async def get(self, timeout: float | None = None) -> PlatformEvent:
-        return await asyncio.wait_for(self.queue.get(), timeout)
+        """The next event; TimeoutError after `timeout` seconds. `asyncio.timeout`, not
+        `wait_for`: on Python 3.11 `wait_for` loses a cancellation that arrives as the event
+        does, and a subscriber's loop that is never cancelled keeps a platform from stopping."""
+        async with asyncio.timeout(timeout):
+            return await self.queue.get()
 
 
 class EventBus:

@@ -47,7 +47,8 @@ async def relay(websocket: WebSocket, outbox: asyncio.Queue[str], services: Serv
         while True:
             text: str | None = None
             with contextlib.suppress(TimeoutError):
-                text = await asyncio.wait_for(outbox.get(), TOKEN_RECHECK_S)
+                async with asyncio.timeout(TOKEN_RECHECK_S):  # not wait_for: it can lose a cancellation
+                    text = await outbox.get()
             if loop.time() - checked >= TOKEN_RECHECK_S:
                 checked = loop.time()
                 if await asyncio.to_thread(services.auth.actor_for_token, token) is None:

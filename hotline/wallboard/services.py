@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 STALE = timedelta(hours=4)  # no call lasts longer: one still on the board was lost
 AFTER_EVENT_S = 1.5  # the call log writes every second: figures are asked for after that
 PUSH_EVERY_S = 0.5  # at most two boards a second per screen
+# The loops wait with `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` loses a
+# cancellation arriving as the awaited event fires, and the platform could then never stop.
 
 
 # today's figures on the board, with their names and formulas in both languages
@@ -260,7 +262,8 @@ class Wallboard:
         while True:
             await self.refresh_figures()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._figures_due.wait(), self.figures_every_s)
+                async with asyncio.timeout(self.figures_every_s):
+                    await self._figures_due.wait()
                 await asyncio.sleep(AFTER_EVENT_S)
             self._figures_due.clear()
 
@@ -268,14 +271,16 @@ class Wallboard:
         while True:
             await self.refresh_cases()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._cases_due.wait(), self.cases_every_s)
+                async with asyncio.timeout(self.cases_every_s):
+                    await self._cases_due.wait()
                 await asyncio.sleep(AFTER_EVENT_S)
             self._cases_due.clear()
 
     async def _push_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), 1.0)  # once a second anyway: wait times tick
+                async with asyncio.timeout(1.0):  # once a second anyway: wait times tick
+                    await self._dirty.wait()
             self._dirty.clear()
             if self.screens:
                 self._push()
