@@ -42,6 +42,8 @@ from casebook.cases.queries import overdue_condition
 from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import PENDING, WAITING
 from casebook.db.models import Case
+from casebook.metrics.agent_hours import AGENT_PREFIX
+from casebook.metrics.facts import CALLBACK_PREFIX
 from common.bus import EventBus, PlatformEvent, Subscription
 from hotline.calllog import CallLogWriter
 from ivr.lines import LineBook
@@ -50,8 +52,6 @@ log = logging.getLogger(__name__)
 
 OTHER = "other"  # any label value the lines file does not name
 DIRECTIONS = ("inbound", "callback")
-CALLBACK_PREFIX = "callback-"  # call ids of the satisfaction callbacks the platform places
-AGENT_PREFIX = "agent:"
 CLOCKS = ("register", "dispatch", "accept", "reply")
 WAIT_BUCKETS = (5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 SCREENING_STAGES = ("automatic", "person")

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.cases.lifecycle import Status
+from casebook.cases.lifecycle import OPEN_STATES, Status
 from casebook.cases.queries import overdue_condition
 from casebook.db.models import Case, Category, Channel, Interview, JointSession, SatisfactionVerdict, Unit
 from casebook.metrics.calls import day_bounds
@@ -45,15 +45,7 @@ WINDOWS = (
     ("accept", Case.accepted_at, Case.accept_due),
     ("reply", Case.replied_at, Case.reply_due),
 )
-WAITING = (
-    Status.RECEIVED,
-    Status.REGISTERED,
-    Status.DISPATCHED,
-    Status.ACCEPTED,
-    Status.REOPENED,
-    Status.INTERVIEW,
-    Status.LEADER_REVIEW,
-)
+WAITING = tuple(sorted(OPEN_STATES - {Status.REPLIED}))  # open, and someone still has work on it
 
 
 def _rate(part: int, whole: int) -> float | None:
