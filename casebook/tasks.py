@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
@@ -66,6 +67,22 @@ def make_celery(broker_url: str) -> Celery:
 
 
 app = make_celery(get_settings().redis_url)
+
+# a caller or a clerk never waits long on the broker: a few quick tries, then the sweep's turn
+SEND_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.4, "interval_max": 1.0}
+
+
+def send_or_leave_to_sweep(task: Any, *args: object, what: str) -> bool:
+    """Queue a task; if the broker cannot be reached (Redis restarting), say so and leave the work
+    to the beat's sweep that finds it in the database (`casebook.screen_pending`,
+    `speech.transcribe_lost`): the database, not the queue, is what holds the work, so an appeal is
+    never refused nor lost because Redis is down."""
+    try:
+        task.apply_async(args=args, retry=True, retry_policy=SEND_RETRY)
+    except Exception as exc:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        log.warning("%s not queued (%s: %s); the sweep will pick it up", what, type(exc).__name__, str(exc)[:120])
+        return False
+    return True
 
 
 @app.task(name="casebook.scan_breaches")  # type: ignore[untyped-decorator]

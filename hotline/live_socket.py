@@ -35,6 +35,9 @@ async def accept(websocket: WebSocket) -> tuple[Services, Actor, str] | None:
     if actor is None:
         await refuse(websocket, 4401, "your session has ended: log in again")
         return None
+    if actor.is_system:  # as over HTTP: the platform's own role is never a person's token
+        await refuse(websocket, 4403, "the system role is the platform's own; no person's token carries it")
+        return None
     return services, actor, token
 
 

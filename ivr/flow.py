@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_CASE_NUMBER_DIGITS = 16
 MENU_KEYS = frozenset("1230989")
-QUEUE_MESSAGE_PROMPTS = ("no-agent", "message-instead")  # why a queued caller is asked for a message
+QUEUE_MESSAGE_PROMPTS = ("no-agent", "message-instead", "interrupted")  # why a caller is asked for a message
 LATE_SPEECH_S = 1.5  # how long a key after speech waits for the words' final result
 MIN_SPOKEN_WORDS, MIN_SPOKEN_CJK_CHARS = 2, 4  # less than this said at the menu is not a report
 # statuses with a prompt of their own ("status-<code>" in prompts.yaml); others say "in progress"
@@ -112,8 +112,8 @@ class HotlineFlow:
         return self.outcome
 
     async def leave_message(self, prompt: str) -> str:
-        """A caller taken out of a queue (key 1, or the wait ran out): their message becomes a case,
-        as a report at the menu does."""
+        """A caller taken out of a queue (key 1, or the wait ran out), or adopted after the
+        application restarted mid-call: their message becomes a case, as a report at the menu does."""
         self.leg.language = self.line.language
         await self.leg.answer()
         self._step("queue-message", reason=prompt)

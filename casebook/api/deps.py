@@ -53,6 +53,8 @@ def current_actor(svc: ServicesDep, authorization: Annotated[str | None, Header(
         raise HTTPException(
             401, "the token is unknown, revoked or expired; log in again", headers={"WWW-Authenticate": "Bearer"}
         )
+    if actor.is_system:  # `require` lets the system role do anything: a person's token never carries it
+        raise HTTPException(403, "the system role is the platform's own; no person's token carries it")
     return actor
 
 

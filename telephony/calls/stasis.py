@@ -49,6 +49,7 @@ from telephony.media.calls import LiveCalls
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 30.0
+INTERRUPTED_PROMPT = "interrupted"  # said to a caller adopted after the application restarted
 LIVE_TRANSCRIPT_WAIT_S = 20.0  # a stream running behind still finishes sooner than a decode of the file
 
 
@@ -71,6 +72,7 @@ class StasisApp:
         self.socket = socket
         self.incoming = incoming
         self.queue_message = queue_message
+        self.sweep_interval_s = SWEEP_INTERVAL_S  # how often recordings nobody finished are looked for
         self.keeper = keeper
         self.notifier = notifier
         self.media = media
@@ -105,7 +107,7 @@ class StasisApp:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_INTERVAL_S)
+            await asyncio.sleep(self.sweep_interval_s)
             if self.socket.connected.is_set():
                 await self.keeper.sweep()
 
@@ -133,16 +135,32 @@ class StasisApp:
                 await session.leg.resync()
         for raw in channels:
             channel = Channel.from_json(raw)
-            if channel.id in self.sessions or channel.is_auxiliary:
+            if channel.is_auxiliary and _stasis_args(channel, self.client.app) is not None:
+                if self.live is None or not self.live.owns(channel.id):
+                    # a tap of a process that died: its audio goes nowhere, and it would live on
+                    log.info("ending %s left by a previous process", channel.id)
+                    self._track(self._hangup_quietly(channel.id))
+                continue
+            if channel.id in self.sessions:
                 continue
             args = _stasis_args(channel, self.client.app)
-            if args is not None and args[:1] == ("incoming",):
+            if args is not None and args[:1] in (("incoming",), ("queue-message",)) and len(args) >= 2:
                 log.info("adopting call %s waiting in Stasis (application restarted)", channel.id)
-                self._start_session(channel, args, resumed=True)
+                self._adopt(channel, args)
             elif args is not None and args[:1] == ("callback",) and channel.state == "Up":
                 # a callback whose placing process is gone: nobody knows what it was for any more
                 log.info("ending callback %s left in Stasis (application restarted)", channel.id)
                 self._track(self._hangup_quietly(channel.id))
+
+    def _adopt(self, channel: Channel, args: tuple[str, ...]) -> None:
+        """A caller the previous process was serving when it died: where they were in the menu is
+        lost with it, so they are told what happened and leave a message (a case), rather than being
+        sent back to a greeting they already heard. Without a message runner, the menu starts again."""
+        runner = self.queue_message
+        if runner is None:
+            self._start_session(channel, args, resumed=True)
+            return
+        self._start_session(channel, args, resumed=True, flow=lambda s: runner(s, INTERRUPTED_PROMPT), live=False)
 
     # --- events ----------------------------------------------------------------------------------
     async def on_event(self, event: AriEvent) -> None:

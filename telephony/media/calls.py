@@ -102,6 +102,10 @@ class LiveCalls:
         if call is not None:
             asyncio.get_running_loop().create_task(call.live.restart("call"))
 
+    def owns(self, channel_id: str) -> bool:
+        """Whether this auxiliary channel is one of this process's taps (a snoop or its media)."""
+        return any(channel_id in (call.tap.snoop_id, call.tap.media_id) for call in self.active.values())
+
     def channel_gone(self, channel_id: str) -> None:
         """An auxiliary channel ended: if it was a call's snoop, the caller is gone."""
         call_id = self._by_snoop.get(channel_id)

@@ -7,11 +7,13 @@ tests never meet in the 7-day duplicate window and their case numbers never coll
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from casebook.api.app import create_app
@@ -76,3 +78,21 @@ def reports(book: CaseBook, tmp_path: Path) -> ReportService:
 def api(book: CaseBook, auth: AuthService, reports: ReportService) -> Iterator[TestClient]:
     with TestClient(create_app(Services(book, auth, reports)), raise_server_exceptions=False) as client:
         yield client
+
+
+WORKER_REDIS_DB = "redis://127.0.0.1:6379/13"  # the machine's Redis, a database of the worker tests' own
+
+
+@pytest.fixture
+def worker_env(seeded_pg: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    redis.Redis.from_url(WORKER_REDIS_DB).flushdb()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(
+        HOTLINE_DATABASE_URL=seeded_pg,
+        HOTLINE_REDIS_URL=WORKER_REDIS_DB,
+        HOTLINE_DATA_DIR=str(tmp_path / "data"),
+        HOTLINE_TASK_MODE="celery",
+        HOTLINE_TASK_VISIBILITY_TIMEOUT_S="8",
+    )
+    yield env
+    redis.Redis.from_url(WORKER_REDIS_DB).flushdb()

@@ -15,12 +15,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
-import pytest
-import redis
 from celery import Celery
 from sqlalchemy import func, select
 
@@ -28,9 +25,9 @@ from casebook.auth.policy import SYSTEM
 from casebook.cases.services import CaseBook, NewAppeal
 from casebook.db.models import Case, Transcript
 from tests.speech import REPORT_KO, speak
+from tests.unit.conftest import WORKER_REDIS_DB as REDIS_DB
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_DB = "redis://127.0.0.1:6379/13"
 
 
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -61,21 +58,6 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-
-
-@pytest.fixture
-def worker_env(seeded_pg: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    redis.Redis.from_url(REDIS_DB).flushdb()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    env.update(
-        HOTLINE_DATABASE_URL=seeded_pg,
-        HOTLINE_REDIS_URL=REDIS_DB,
-        HOTLINE_DATA_DIR=str(tmp_path / "data"),
-        HOTLINE_TASK_MODE="celery",
-        HOTLINE_TASK_VISIBILITY_TIMEOUT_S="8",
-    )
-    yield env
-    redis.Redis.from_url(REDIS_DB).flushdb()
 
 
 def _wait_for_line(log: Path, text: str, timeout: float) -> None:
