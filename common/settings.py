@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     sip_bind: str = "127.0.0.1"
     sip_port: int = 5060
     carrier_addresses: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
+    sip_block_after: int = Field(
+        default=5,
+        ge=0,
+        description="SIP authentication failures from one address (within HOTLINE_SIP_BLOCK_WINDOW_S) that get it "
+        "blocked by PJSIP's ACL; 0: never block (Asterisk's security.log still records them).",
+    )
+    sip_block_window_s: float = Field(default=60.0, gt=0, description="The window the failures are counted in.")
+    sip_block_for_s: float = Field(default=3600.0, gt=0, description="How long a blocked address stays blocked.")
+    sip_block_exempt: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) never blocked, besides the carrier's: e.g. an office whose desk "
+        "phones share one NAT address (one misconfigured phone would otherwise block them all).",
+    )
     ari_port: int = 8088
     ari_user: str = "hotline"
     ari_password: SecretStr | None = None

@@ -63,6 +63,7 @@ from telephony.calls.session import CallSession
 from telephony.calls.stasis import StasisApp
 from telephony.media.calls import LiveCalls
 from telephony.runtime.layout import resolve_layout
+from telephony.sip.guard import SipGuard
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class Platform:
         self.queue_events.attach()
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(s)
+        self.sip_guard = SipGuard.build(s, layout, self.notifier)  # blocks SIP password guessers
         self.live = LiveCalls(
             self.ari,
             self.notifier,
@@ -178,9 +180,10 @@ class Platform:
 
     def _transcribe_later(self, call_id: str) -> None:
         if self.settings.task_mode == "celery":
+            from casebook.tasks import send_or_leave_to_sweep
             from hotline.worker import transcribe_call_task
 
-            transcribe_call_task.delay(call_id)
+            send_or_leave_to_sweep(transcribe_call_task, call_id, what=f"transcription of call {call_id}")
         else:
             self.transcriptions.submit(call_id)
 
@@ -299,6 +302,7 @@ class Platform:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.desk.run())
             group.create_task(self.stasis.run())
+            group.create_task(self.sip_guard.run())
 
     async def serve(self, *, telephony: bool = True, api: bool = True, clocks: bool = True) -> None:
         await asyncio.to_thread(self.prepare)
@@ -337,5 +341,6 @@ class Platform:
 
     async def close(self) -> None:
         self.ami.close()
+        self.sip_guard.close()
         await self.ari.aclose()
         self.engine.dispose()

@@ -1,45 +1,84 @@
-"""Schemathesis over the whole OpenAPI schema: whatever the input, never a server error.
+"""Schemathesis over the whole HTTP API the platform serves: whatever the input, never a server error.
 
-Runs as a supervisor (the widest case powers) and as an administrator (directory and people),
-against the real PostgreSQL. A 4xx with a reason is a pass; a 500 is a failure.
+The application is the platform's own (`Platform.api`: the case API, Open311, reports, metrics,
+the agent desk's and the wallboard's routes), on the real PostgreSQL, without Asterisk (the
+telephony routes answer 503 with a reason, which is a pass). Runs as every role that has powers
+(a supervisor, the widest case powers; an administrator, directory and people; an intake agent,
+a unit handler, a leader) and as nobody. A 4xx with a reason is a pass; a 500 is a failure.
 """
 
 from __future__ import annotations
 
 import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from pydantic import SecretStr
 
-from casebook.api.app import create_app
-from casebook.api.deps import Services
 from casebook.auth.policy import Role
-from casebook.auth.services import AuthService
-from casebook.cases.services import CaseBook
-from casebook.reports.services import ReportService
+from common.settings import Settings
+from hotline.platform import Platform
 
-# The application object exists at import (schemathesis reads its schema then); the test's
-# fixture gives it its services (database, clock) before any request is made.
-APP = create_app(Services(book=None, auth=None, reports=None))  # type: ignore[arg-type]
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 HEADERS: dict[str, dict[str, str]] = {}
+ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.INTAKE_AGENT, Role.UNIT_HANDLER, Role.LEADER)
 
 
-@pytest.fixture(autouse=True)
-def wired(book: CaseBook, auth: AuthService, reports: ReportService) -> None:
-    APP.state.services = Services(book, auth, reports)
+def _platform(database_url: str, data_dir: Path) -> Platform:
+    return Platform(
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=database_url,
+            data_dir=data_dir,
+            ari_password=SecretStr(secrets.token_urlsafe(24)),
+            ami_password=SecretStr(secrets.token_urlsafe(24)),
+        )
+    )
+
+
+# Schemathesis reads the schema when this module is imported, before any fixture: the app is the
+# platform's, built on a database it never reaches; the fixture gives it the test database's
+# services (every route finds them on app.state) before any request is made.
+APP = _platform("postgresql+psycopg://unused@127.0.0.1:1/unused", Path(tempfile.mkdtemp(prefix="fuzz-"))).api(
+    telephony=False
+)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def wired(seeded_pg: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    platform = _platform(seeded_pg, Path(tmp_path_factory.mktemp("fuzz")))
+    APP.state.services = platform.api(telephony=False).state.services
     stamp = secrets.token_hex(4)
-    for role in (Role.SUPERVISOR, Role.ADMIN):
+    for role in ROLES:
         name = f"fuzz-{role.value}-{stamp}"
-        auth.create_user(name, role, password="a-long-password")
-        HEADERS[role.value] = {"Authorization": f"Bearer {auth.issue_token(name)}"}
+        unit = "env" if role == Role.UNIT_HANDLER else None
+        platform.auth.create_user(name, role, password="a-long-password", unit=unit)
+        HEADERS[role.value] = {"Authorization": f"Bearer {platform.auth.issue_token(name)}"}
+    HEADERS["nobody"] = {}
+    yield
+    screener = getattr(APP.state.services.screen_later, "__self__", None)
+    if screener is not None:  # Open311 intake screens in a thread: let it finish first
+        screener.drain(10)
+    platform.engine.dispose()
+
+
+def no_server_error(ctx: Any, response: Any, case: Any) -> bool:
+    """A 500 fails. A 503 with its reason passes: the agent desk and the wallboard answer so in a
+    process without the telephony application, as this one is; they are fuzzed no further here."""
+    if response.status_code == 503 and "telephony application" in response.text:
+        return True
+    if response.status_code >= 500:
+        raise AssertionError(f"server error {response.status_code}: {response.text[:300]}")
+    return True
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_api_fail(case: Any) -> None:
-    for who in ("supervisor", "admin"):
-        case.call_and_validate(headers=HEADERS[who], checks=[not_a_server_error])
+    for who in HEADERS:
+        case.call_and_validate(headers=HEADERS[who], checks=[no_server_error])
