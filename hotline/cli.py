@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -24,7 +24,7 @@ metrics_app = typer.Typer(help="The managers' figures (docs/metrics.md).", no_ar
 app.add_typer(metrics_app, name="metrics")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
 
@@ -133,7 +133,13 @@ def _prompts(settings: object) -> Path:
 
 @app.callback()
 def _main() -> None:
-    setup_logging(get_settings().log_level)
+    from common.settings import InsecureSettingsError
+
+    try:
+        settings = get_settings()
+    except InsecureSettingsError as exc:  # the reason, not a traceback: the operator must act on it
+        _fail(str(exc))
+    setup_logging(settings.log_level)
 
 
 # --- database --------------------------------------------------------------------------------------

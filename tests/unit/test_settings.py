@@ -54,3 +54,24 @@ def test_production_starts_with_strong_secrets() -> None:
 def test_embedded_mode_uses_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     assert settings.sqlalchemy_url == f"sqlite:///{tmp_path.resolve()}/hotline.db"
+
+
+def test_the_command_refuses_production_without_secrets_in_one_line(tmp_path: Path) -> None:
+    """An operator starting production with a secret missing reads why, not a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_ENVIRONMENT"] = "production"
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline", "serve", "--no-telephony"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "refusing to start in production" in done.stderr and "HOTLINE_ARI_PASSWORD" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
