@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 import string
 from pathlib import Path
 from typing import Any, cast
@@ -269,11 +270,14 @@ async def test_a_restarted_guard_takes_its_blocks_back_from_the_file_and_lifts_t
 def test_agents_sip_passwords_are_generated_strong_and_none_can_be_chosen(
     api: TestClient, auth: AuthService, book: CaseBook
 ) -> None:
-    stamp = book.clock.now().strftime("%d%H%M%S")
+    stamp = secrets.token_hex(4)  # other tests of this database add agents and extensions too
     auth.create_user(f"sipadm-{stamp}", Role.ADMIN, password="a-long-password")
     admin = {"Authorization": f"Bearer {auth.login(f'sipadm-{stamp}', 'a-long-password')}"}
     passwords = []
-    for prefix, extension in (("sipa", str(6000 + int(stamp[-3:]))), ("sipb", str(7000 + int(stamp[-3:])))):
+    for prefix, extension in (
+        ("sipa", str(6000 + secrets.randbelow(1000))),
+        ("sipb", str(7000 + secrets.randbelow(1000))),
+    ):
         auth.create_user(f"{prefix}-{stamp}", Role.INTAKE_AGENT, password="a-long-password")
         # a password chosen by the administrator is refused, naming the field
         chosen = {"username": f"{prefix}-{stamp}", "extension": extension, "sip_password": "1234"}
