@@ -79,6 +79,34 @@ class RecordingKeeper:
         """Names of complete recordings that the casebook does not have yet."""
         return sorted(await self.astdb.tree(DONE_FAMILY))
 
+    # --- a message begun by a process that died ---------------------------------------------------
+    async def recording_in_progress(self, call_id: str) -> str | None:
+        """The recording this call is still making, begun by a process that died (Asterisk goes on
+        recording without it), or None."""
+        try:
+            facts = await self.astdb.tree(FAMILY)
+        except AmiError:
+            return None
+        for name, raw in facts.items():
+            if not name.startswith(APP_PREFIX) or decode_meta(raw, name).call_id != call_id:
+                continue
+            with contextlib.suppress(AriError):
+                if (await self.client.live_recording(name)).get("state") in ("queued", "recording", "paused"):
+                    return name
+        return None
+
+    async def until_finished(self, name: str, *, poll_s: float = 0.5, limit_s: float = 900.0) -> None:
+        """Wait for a recording to end (the caller's '#', silence, the time limit or a hangup)."""
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            try:
+                live = await self.client.live_recording(name)
+            except AriNotFound:
+                return
+            if live.get("state") not in ("queued", "recording", "paused"):
+                return
+            await asyncio.sleep(poll_s)
+
     # --- into the casebook -------------------------------------------------------------------------
     async def sweep(self) -> int:
         """Ingest every complete recording still in Asterisk; return how many became cases."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from asr.schemas import Transcript
 from common.privacy import mask_number
+from ivr.ports import Sound
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError
 from telephony.ari.events import (
@@ -153,14 +154,28 @@ class StasisApp:
                 self._track(self._hangup_quietly(channel.id))
 
     def _adopt(self, channel: Channel, args: tuple[str, ...]) -> None:
-        """A caller the previous process was serving when it died: where they were in the menu is
-        lost with it, so they are told what happened and leave a message (a case), rather than being
-        sent back to a greeting they already heard. Without a message runner, the menu starts again."""
+        """A caller the previous process was serving when it died. If they were leaving their
+        message, Asterisk is still recording it: it is waited for, stored as the call's case, and
+        the caller thanked. Otherwise where they were in the menu is lost with the process, so they
+        are told what happened and leave a message (a case), rather than being sent back to a
+        greeting they already heard. Without a message runner, the menu starts again."""
         runner = self.queue_message
-        if runner is None:
-            self._start_session(channel, args, resumed=True)
-            return
-        self._start_session(channel, args, resumed=True, flow=lambda s: runner(s, INTERRUPTED_PROMPT), live=False)
+        language = channel.language or "zh"
+
+        async def adopted(session: CallSession) -> str:
+            name = await self.keeper.recording_in_progress(session.call_id)
+            if name is not None:
+                log.info("the caller is still recording %s: waiting for the end of their message", name)
+                await self.keeper.until_finished(name)
+                await self.keeper.sweep()  # the finished recording becomes the call's case
+                session.leg.language = language
+                await session.leg.play(Sound("message-received"), Sound("goodbye"), interruptible=False)
+                return "reported"
+            if runner is None:
+                return await self.incoming(session)
+            return await runner(session, INTERRUPTED_PROMPT)
+
+        self._start_session(channel, args, resumed=True, flow=adopted, live=False)
 
     # --- events ----------------------------------------------------------------------------------
     async def on_event(self, event: AriEvent) -> None:

@@ -181,6 +181,42 @@ async def test_the_application_killed_mid_call_takes_the_callers_message_when_it
         platform.stop()
 
 
+async def test_the_application_killed_while_a_caller_speaks_keeps_their_recording_as_one_case(
+    asterisk: Settings, speech_wav: Path, tmp_path: Path
+) -> None:
+    # Expected: the caller reports by key 1 and is recorded (the recording's facts are in Asterisk);
+    # the process is killed (SIGKILL) while they speak; Asterisk goes on recording until their '#'.
+    # A new process adopts the call, finds the recording still going and waits for its end; the
+    # recording keeper stores it as the call's case; the caller hears "message received, goodbye"
+    # and the far end hangs up. Exactly one case, one recording, with the words said.
+    caller = "13600000075"
+    intro = prompt_seconds(asterisk, "record-intro") + 1.2
+    platform = PlatformProcess(asterisk, tmp_path / "platform.log")
+    platform.start()
+    try:
+        await platform.ready()
+        script = f"wait 4; keys 1; wait {intro:.1f}; say {speech_wav}; say {speech_wav}; keys #; until-hangup 60"
+        call = asyncio.ensure_future(place_call(asterisk, "12345", script, caller=caller))
+        for _ in range(150):
+            if await _in_stasis(asterisk):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(4 + intro + 3)  # the caller is speaking, into the recording
+        platform.kill()
+        platform.start()
+        await platform.ready()
+        result = await call
+        assert result["answered"], result["timeline"]
+        found = await _until_cases(asterisk.sqlalchemy_url, caller, timeout=60)
+        assert len(found) == 1, f"one case for the call, got {len(found)}"
+        _case, recordings = found[0]
+        assert len(recordings) == 1 and speech_seconds(Path(recordings[0].path)) > 5.0
+        assert result["ended_by"] == "far end", result["timeline"]  # thanked after '#', not cut off
+        assert "still recording" in (tmp_path / "platform.log").read_text()
+    finally:
+        platform.stop()
+
+
 # --- Asterisk restarted ---------------------------------------------------------------------------------
 async def test_asterisk_restarted_ends_calls_in_progress_cleanly_and_new_calls_work(
     asterisk: Settings, speech_wav: Path
