@@ -62,9 +62,11 @@ def bench_settings(data: Path) -> Settings:
     )
 
 
-def env_for(settings: Settings) -> dict[str, str]:
+def env_for(settings: Settings, *extra: str) -> dict[str, str]:
+    """The environment of a `hotline serve` process with these settings: the bench's own fields,
+    `extra` ones a benchmark changes (e.g. "asr_max_live_streams"), and the database when set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    for name in (
+    names = [
         "environment",
         "data_dir",
         "asterisk_instance",
@@ -75,7 +77,11 @@ def env_for(settings: Settings) -> dict[str, str]:
         "log_level",
         "media_port_start",
         "media_port_end",
-    ):
+        *extra,
+    ]
+    if settings.database_url:
+        names.append("database_url")
+    for name in names:
         env[f"HOTLINE_{name.upper()}"] = str(getattr(settings, name))
     env["HOTLINE_ARI_PASSWORD"] = settings.secret("ari_password")
     env["HOTLINE_AMI_PASSWORD"] = settings.secret("ami_password")

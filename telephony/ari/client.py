@@ -8,7 +8,7 @@ tell "the channel is gone" (404, the caller hung up) from "Asterisk is down".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -34,13 +34,30 @@ class AriClient:
             timeout=timeout,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
         )
+        self._inflight: set[asyncio.Task[httpx.Response]] = set()
 
     @property
     def credentials(self) -> tuple[str, str]:
         return self._auth
 
     async def aclose(self) -> None:
+        if self._inflight:  # requests whose callers were cancelled: let them end first
+            await asyncio.wait(self._inflight, timeout=2)
         await self._http.aclose()
+
+    async def _send(self, method: str, path: str, params: dict[str, str | int | float]) -> httpx.Response:
+        """One HTTP exchange, run to its end in a task of its own even if the caller is cancelled.
+
+        A call's flow is cancelled the moment its channel ends, often while it waits for its own
+        `DELETE /channels/{id}` (Asterisk sends StasisEnd before the HTTP answer). httpcore 1.0
+        can keep the connection of a request cancelled mid-flight for ever (encode/httpcore#1093):
+        under load every such hangup took one connection of the pool until no request could be
+        sent at all, and no call answered. Shielded, the exchange finishes (within the timeout)
+        and gives its connection back; the cancelled caller simply does not wait for it."""
+        task = asyncio.ensure_future(self._http.request(method, path, params=params))
+        self._inflight.add(task)
+        task.add_done_callback(_forget(self._inflight))
+        return await asyncio.shield(task)
 
     async def request(self, method: str, path: str, params: Params | None = None) -> Any:
         """Send one request; return the decoded JSON body (or None for an empty answer)."""
@@ -50,7 +67,7 @@ class AriClient:
         delay = 0.05
         while True:
             try:
-                response = await self._http.request(method, path, params=clean)
+                response = await self._send(method, path, clean)
                 break
             except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
                 # The request never reached Asterisk (refused, or a kept-alive connection that the
@@ -248,3 +265,14 @@ def _error_message(response: httpx.Response) -> str:
     if isinstance(body, dict) and "message" in body:
         return str(body["message"])
     return str(body)[:200]
+
+
+def _forget(inflight: set[asyncio.Task[httpx.Response]]) -> Callable[[asyncio.Task[httpx.Response]], None]:
+    """Drop a finished exchange; an error nobody awaited any more is read, not reported as lost."""
+
+    def done(task: asyncio.Task[httpx.Response]) -> None:
+        inflight.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    return done

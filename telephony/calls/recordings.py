@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 FAMILY = "hotline_rec"
 DONE_FAMILY = "hotline_rec_done"
 LOST_AFTER_S = 600
+START_GRACE_S = 60.0  # facts of this application's recording with neither live nor stored audio yet
 APP_PREFIX = "rec-"  # recorded by this application; the dialplan's fallback ones start with "fb-"
 
 
@@ -147,7 +148,17 @@ class RecordingKeeper:
             try:
                 await self.client.live_recording(name)
             except AriNotFound:
-                return True
+                # not recording: finished, or not begun yet (the facts are written just before the
+                # recording starts, and under load that can take a while): finished once its audio
+                # is stored; one of this process's that has none is about to begin; another
+                # process's is given up once too old to be about to begin
+                with contextlib.suppress(AriNotFound):
+                    await self.client.stored_recording(name)
+                    return True
+                if name in self._known:
+                    return False
+                age = (datetime.now(UTC) - decode_meta(raw, name).started_at).total_seconds()
+                return age > START_GRACE_S
             return False
         age = (datetime.now(UTC) - decode_meta(raw, name).started_at).total_seconds()
         return age > LOST_AFTER_S

@@ -1,0 +1,101 @@
+"""The recording sweep never takes a message that has not begun for one that ended.
+
+The facts of a message are written just before Asterisk starts recording it; under load (issue 7's
+bench) the sweep ran in between, found neither live nor stored audio, called it "no audio" and
+dropped the facts, and the message recorded a moment later had no case. Stand-ins for Asterisk's
+database and ARI (logic only; the real path is covered by the e2e tests).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from asr.schemas import Transcript
+from ivr.ports import ReportedCall
+from telephony.ari.errors import AriNotFound
+from telephony.calls.recordings import DONE_FAMILY, FAMILY, RecordingKeeper
+
+
+class Db:
+    def __init__(self) -> None:
+        self.families: dict[str, dict[str, str]] = {FAMILY: {}, DONE_FAMILY: {}}
+
+    async def put(self, family: str, key: str, value: str) -> None:
+        self.families.setdefault(family, {})[key] = value
+
+    async def get(self, family: str, key: str) -> str | None:
+        return self.families.get(family, {}).get(key)
+
+    async def delete(self, family: str, key: str) -> None:
+        self.families.get(family, {}).pop(key, None)
+
+    async def tree(self, family: str) -> dict[str, str]:
+        return dict(self.families.get(family, {}))
+
+
+class Ari:
+    """Nothing live, nothing stored: the moment between the facts and the recording's start."""
+
+    async def live_recording(self, name: str) -> dict[str, Any]:
+        raise AriNotFound(404, "no such recording", method="GET", path=f"/recordings/live/{name}")
+
+    async def stored_recording(self, name: str) -> dict[str, Any]:
+        raise AriNotFound(404, "no such recording", method="GET", path=f"/recordings/stored/{name}")
+
+    async def fetch_recording(self, name: str) -> bytes:
+        raise AriNotFound(404, "no such recording", method="GET", path=f"/recordings/stored/{name}/file")
+
+    async def list_stored_recordings(self) -> list[dict[str, Any]]:
+        return []
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+
+    async def open_report(self, report: ReportedCall) -> str:
+        self.opened.append(report.call_id)
+        return "1"
+
+    async def attach_recording(self, *args: object) -> None: ...
+
+    async def message_stored(self, call_id: str, live: Transcript | None) -> None: ...
+
+
+class Events:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def emit(self, call_id: str, event: str, /, **data: object) -> None:
+        self.names.append(event)
+
+
+def _report(name: str, started: datetime) -> ReportedCall:
+    return ReportedCall("c-1", "12345", "13800000000", started, name, None)
+
+
+def _keeper() -> tuple[RecordingKeeper, Db, Events]:
+    db, events = Db(), Events()
+    keeper = RecordingKeeper(Ari(), db, Sink(), events)  # type: ignore[arg-type]
+    return keeper, db, events
+
+
+async def test_a_recording_this_process_is_about_to_begin_is_left_alone() -> None:
+    keeper, db, events = _keeper()
+    started = datetime.now(UTC) - timedelta(minutes=5)  # a long call: the facts carry its start
+    await keeper.remember("rec-c-1-1", _report("rec-c-1-1", started))
+    assert await keeper.sweep() == 0
+    assert "rec-c-1-1" in db.families[FAMILY], "the facts of the message about to be recorded were dropped"
+    assert "recording.discarded" not in events.names
+
+
+async def test_facts_another_process_left_without_audio_are_given_up_once_old() -> None:
+    keeper, db, events = _keeper()  # a fresh process: it knows nothing of these facts
+    other, _, _ = _keeper()
+    other.astdb = db
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    await other.remember("rec-c-1-1", _report("rec-c-1-1", old))
+    await keeper.sweep()
+    assert "rec-c-1-1" not in db.families[FAMILY]  # the caller hung up before the tone: no message
+    assert "recording.discarded" in events.names
