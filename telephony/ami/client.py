@@ -48,7 +48,10 @@ class QueueMember:
 
 
 class AmiClient:
-    def __init__(self, host: str, port: int, user: str, secret: str, *, timeout: float = 3.0) -> None:
+    def __init__(
+        self, host: str, port: int, user: str, secret: str, *, timeout: float = 3.0, events: str = "agent"
+    ) -> None:
+        """`events`: the AMI event classes this session receives (sent at every (re)login)."""
         self._manager = Manager(
             host=host,
             port=port,
@@ -57,7 +60,7 @@ class AmiClient:
             ping_delay=10,
             ping_interval=10,
             reconnect_timeout=1,
-            events="agent",
+            events=events,
             log=logging.getLogger("panoramisk"),
         )
         self.timeout = timeout

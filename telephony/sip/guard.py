@@ -49,14 +49,6 @@ SIP_UNBLOCKED = "sip.unblocked"
 RELOAD_PJSIP = {"Action": "Reload", "Module": "res_pjsip.so"}
 
 
-class SecurityAmi(AmiClient):
-    """An AMI session of the platform's user that receives only Asterisk's `security` events."""
-
-    def __init__(self, host: str, port: int, user: str, secret: str, *, timeout: float = 5.0) -> None:
-        super().__init__(host, port, user, secret, timeout=timeout)
-        self._manager.config["events"] = "security"  # read at every (re)login
-
-
 class SipGuard:
     def __init__(
         self,
@@ -97,7 +89,16 @@ class SipGuard:
             block_for_s=settings.sip_block_for_s,
             exempt=networks,
         )
-        ami = SecurityAmi(settings.asterisk_host, settings.ami_port, settings.ami_user, settings.secret("ami_password"))
+        # a session of its own, for `security` events only: a scanner's flood never queues up in
+        # front of the queue events the desk waits for
+        ami = AmiClient(
+            settings.asterisk_host,
+            settings.ami_port,
+            settings.ami_user,
+            settings.secret("ami_password"),
+            timeout=5.0,
+            events="security",
+        )
         acl_path = layout.host_path(layout.dir("etc")) / ACL_FILE_NAME
         return cls(tracker, acl_path, ami, notifier, unresolved_exempt=tuple(names))
 
