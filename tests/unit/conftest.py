@@ -96,3 +96,30 @@ def worker_env(seeded_pg: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     )
     yield env
     redis.Redis.from_url(WORKER_REDIS_DB).flushdb()
+
+
+@pytest.fixture(scope="module")
+def own_database() -> Iterator[str]:
+    """A migrated, seeded database for one module whose tests change what others rely on (the
+    routing rules and deadline policies an administrator edits, users, keys)."""
+    import secrets
+
+    import psycopg
+
+    from casebook.db.migrate import upgrade
+    from tests.conftest import PG_ADMIN_URL
+
+    name = f"hotline_own_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        with make_sessionmaker(engine)() as s:
+            seed_directory(s, LINES)
+        engine.dispose()
+        yield url
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -50,8 +50,10 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def wired(seeded_pg: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    platform = _platform(seeded_pg, Path(tmp_path_factory.mktemp("fuzz")))
+def wired(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # a database of its own: as an administrator the fuzzer rewrites routing rules and deadline
+    # policies at random, which other tests' cases would then be dispatched by
+    platform = _platform(own_database, Path(tmp_path_factory.mktemp("fuzz")))
     APP.state.services = platform.api(telephony=False).state.services
     stamp = secrets.token_hex(4)
     for role in ROLES:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import inspect
 import io
 import itertools
-import os
 import re
 import secrets
 import wave
@@ -37,7 +36,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -53,14 +51,10 @@ from casebook.auth.policy import ACTIONS, UNIT_LEAD_ACTIONS, Actor, Role
 from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.services import NewAppeal
 from casebook.cases.transcripts import SpeechText
-from casebook.db.engine import make_engine, make_sessionmaker
-from casebook.db.migrate import upgrade
 from casebook.db.models import Case, DeadlinePolicy, User
-from casebook.directory.seed import seed_directory
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.conftest import PG_ADMIN_URL
-from tests.unit.conftest import AGENT, LINES, SUPERVISOR
+from tests.unit.conftest import AGENT, SUPERVISOR
 
 PASSWORD = "a-long-password"
 PEOPLE = frozenset(Role) - {Role.SYSTEM}  # every role a person can have
@@ -405,21 +399,9 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    name = f"hotline_route_walk_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://')}/{name}"
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        with make_sessionmaker(engine)() as s:
-            seed_directory(s, LINES)
-        engine.dispose()
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database(own_database: str) -> str:
+    """The walk creates users and keys and rewrites the routing rules: a database of its own."""
+    return own_database
 
 
 @pytest.fixture(scope="module")
