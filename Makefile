@@ -3,6 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
+# test processes side by side (pytest-xdist): each has its own Asterisk, ports and database;
+# one per core: with three on the two cores, agents' phones (pjsua) answered Asterisk's qualify late
+WORKERS ?= 2
 
 .PHONY: up down test deps lint unit e2e bench clean
 
@@ -16,7 +19,7 @@ test: deps
 	scripts/ensure-services.sh
 	$(VENV)/bin/hotline asterisk build
 	$(MAKE) lint
-	$(VENV)/bin/pytest -q tests
+	$(VENV)/bin/pytest -q -n $(WORKERS) --dist loadscope tests
 
 deps: $(STAMP)
 	scripts/install-system-packages.sh
@@ -36,10 +39,10 @@ lint:
 	$(VENV)/bin/lint-imports --no-cache
 
 unit: deps
-	$(VENV)/bin/pytest -q tests/unit
+	$(VENV)/bin/pytest -q -n $(WORKERS) --dist loadscope tests/unit
 
 e2e: deps
-	$(VENV)/bin/pytest -q tests/e2e
+	$(VENV)/bin/pytest -q -n $(WORKERS) --dist loadscope tests/e2e
 
 bench: deps
 	$(VENV)/bin/python -m bench.ivr_load

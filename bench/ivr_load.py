@@ -90,7 +90,7 @@ def env_for(settings: Settings, *extra: str) -> dict[str, str]:
 
 def start_bench_asterisk(settings: Settings) -> AsteriskProcess:
     """The bench instance of Asterisk, restarted with these settings, its database migrated."""
-    layout = resolve_layout(settings)
+    layout = resolve_layout(settings.asterisk)
     if layout.chrooted:
         build_rootfs(layout.root)
     build_all_prompts(settings)

@@ -112,7 +112,7 @@ def clear_leftover_messages(asterisk: AsteriskProcess, settings: Settings) -> in
     fresh database); return how many recordings were removed."""
     for family in (FAMILY, DONE_FAMILY):
         asterisk.cli(f"database deltree {family}", check=False)
-    layout = resolve_layout(settings)
+    layout = resolve_layout(settings.asterisk)
     folder = layout.host_path(layout.dir("spool")) / "recording"
     removed = 0
     for leftover in folder.glob("*"):

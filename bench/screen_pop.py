@@ -42,7 +42,7 @@ from bench.ivr_load import bench_settings, percentile, start_bench_asterisk
 from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import SYSTEM, Actor, Role
 from casebook.auth.services import AuthService
-from casebook.cases.services import NewAppeal
+from casebook.cases.intake import NewAppeal
 from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
+
+from common.events import outside_catalogue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +67,19 @@ class Subscription:
 
 
 class EventBus:
+    # What was published that the catalogue (common/events.py) does not declare, by every bus of
+    # this process: logged once each, still delivered (an event is never dropped for it), and
+    # read by the tests, which fail on any.
+    published_outside_catalogue: ClassVar[list[str]] = []
+
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
 
     def publish(self, event: PlatformEvent) -> None:
+        wrong = outside_catalogue(event.name, event.data)
+        if wrong is not None and wrong not in EventBus.published_outside_catalogue:
+            EventBus.published_outside_catalogue.append(wrong)
+            log.error("%s", wrong)
         for subscription in list(self._subscriptions):
             subscription.offer(event)
 

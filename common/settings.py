@@ -1,8 +1,13 @@
-"""All configuration of the platform, in one pydantic-settings class.
+"""All configuration of the platform: read in one pydantic-settings class, handed out by group.
 
 Every value comes from an environment variable prefixed `HOTLINE_` (or a `.env` file, or the
 generated `.hotline/credentials.env` in development). Nothing here opens a connection or reads
 a large file: building a `Settings` is cheap, so tests can make as many as they like.
+
+Groups: `Settings` is read only by the composition root (hotline/platform.py, cli.py, worker.py,
+root.py, services.py). Each component takes its group, a frozen view with just what it needs
+(`settings.asterisk`, `settings.sip_guard`, `settings.callbacks`, ...), secrets as typed fields:
+a component cannot read what is not its business, and a test builds a group without the rest.
 
 Secrets: in development the platform generates strong random secrets on first start and keeps
 them in `<data_dir>/credentials.env`; outside development it refuses to start when a secret is
@@ -16,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -28,6 +33,113 @@ MIN_SECRET_LENGTH = 16
 SECRET_FIELDS = ("ari_password", "ami_password")  # required everywhere
 DEV_SECRET_FIELDS = ("admin_token", "open311_api_key")  # generated in development, optional elsewhere
 CREDENTIALS_FILE = "credentials.env"
+
+
+class Group(BaseModel):
+    """A component's settings: frozen, built from `Settings` by the root."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class AsteriskSettings(Group):
+    """What Asterisk's instance is made of and how the platform reaches it (telephony/runtime,
+    the ARI and AMI clients), including what its rendered configuration holds: the lines'
+    queues' wait, the dialplan fallback's recording limits and the carrier's address."""
+
+    instance: str
+    mode: Literal["auto", "rootfs", "system"]
+    rootfs: Path
+    data_dir: Path
+    timezone: str
+    host: str
+    sip_bind: str
+    sip_port: int
+    carrier_addresses: tuple[str, ...]
+    carrier_uri: str | None
+    ari_port: int
+    ari_user: str
+    ari_password: SecretStr | None
+    ari_app: str
+    ami_port: int
+    ami_user: str
+    ami_password: SecretStr | None
+    rtp_port_start: int
+    rtp_port_end: int
+    queue_max_wait_s: int
+    record_max_s: int
+    record_silence_s: int
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://{self.host}:{self.ari_port}"
+
+    def ari_secret(self) -> str:
+        """The ARI password in clear, for Asterisk's configuration and the clients; raises if unset."""
+        return _required(self.ari_password, "ari_password")
+
+    def ami_secret(self) -> str:
+        """The AMI password in clear, for Asterisk's configuration and the clients; raises if unset."""
+        return _required(self.ami_password, "ami_password")
+
+
+def _required(value: SecretStr | None, name: str) -> str:
+    if value is None:
+        raise InsecureSettingsError(f"HOTLINE_{name.upper()} is not set")
+    return value.get_secret_value()
+
+
+class SipGuardSettings(Group):
+    """When a SIP password guesser is blocked (telephony/sip/guard.py); never the carrier."""
+
+    block_after: int
+    window_s: float
+    block_for_s: float
+    exempt: tuple[str, ...]  # the carrier's addresses and HOTLINE_SIP_BLOCK_EXEMPT
+
+
+class CallbackSettings(Group):
+    """The satisfaction callbacks (hotline/callbacks): when, how often, through which trunk."""
+
+    enabled: bool
+    carrier_uri: str | None
+    hours: str
+    timezone: str
+    retry_delay_min: float
+    max_attempts: int
+    ring_timeout_s: int
+    max_concurrent: int
+    scan_interval_s: float
+    answer_timeout_s: float  # the IVR's menu timeout: how long the citizen has to press 1 or 2
+
+
+class SpeechSettings(Group):
+    """The speech model and the live recognition of calls (asr, telephony/media)."""
+
+    vosk_model: Path | None
+    language: str | None
+    live: bool
+    max_live_streams: int
+    media_host: str
+    media_port_start: int
+    media_port_end: int
+
+
+class IvrSettings(Group):
+    """The phone menu's timings (ivr/flow.py)."""
+
+    menu_timeout_s: float
+    digit_timeout_s: float
+    record_max_s: int
+    record_silence_s: int
+
+
+class DeskSettings(Group):
+    """The agent desk and the wallboard (hotline/desk, hotline/wallboard)."""
+
+    wrapup_max_s: float
+    softphone_ws_url: str
+    sip_domain: str
+    service_level_s: float
 
 
 class InsecureSettingsError(RuntimeError):
@@ -62,6 +174,11 @@ class Settings(BaseSettings):
 
     # --- lines and prompts -----------------------------------------------------------------
     lines_file: Path | None = Field(default=None, description="YAML of the hotline numbers.")
+    prompts_file: Path | None = Field(
+        default=None,
+        description="The center's own prompt texts (YAML, the shape of ivr/prompts.yaml); they replace the packaged "
+        "ones they name. `hotline prompts build` speaks them.",
+    )
     prompts_override_dir: Path | None = Field(
         default=None,
         description="Real recorded prompts: <dir>/<lang>/<name>.wav replaces the generated one.",
@@ -216,6 +333,88 @@ class Settings(BaseSettings):
     @property
     def ari_url(self) -> str:
         return f"http://{self.asterisk_host}:{self.ari_port}"
+
+    # --- the groups (each component takes only its own) ---------------------------------------
+    @property
+    def asterisk(self) -> AsteriskSettings:
+        return AsteriskSettings(
+            instance=self.asterisk_instance,
+            mode=self.asterisk_mode,
+            rootfs=self.rootfs_path,
+            data_dir=self.data_dir,
+            timezone=self.timezone,
+            host=self.asterisk_host,
+            sip_bind=self.sip_bind,
+            sip_port=self.sip_port,
+            carrier_addresses=tuple(self.carrier_addresses),
+            carrier_uri=self.carrier_uri,
+            ari_port=self.ari_port,
+            ari_user=self.ari_user,
+            ari_password=self.ari_password,
+            ari_app=self.ari_app,
+            ami_port=self.ami_port,
+            ami_user=self.ami_user,
+            ami_password=self.ami_password,
+            rtp_port_start=self.rtp_port_start,
+            rtp_port_end=self.rtp_port_end,
+            queue_max_wait_s=self.queue_max_wait_s,
+            record_max_s=self.record_max_s,
+            record_silence_s=self.record_silence_s,
+        )
+
+    @property
+    def sip_guard(self) -> SipGuardSettings:
+        return SipGuardSettings(
+            block_after=self.sip_block_after,
+            window_s=self.sip_block_window_s,
+            block_for_s=self.sip_block_for_s,
+            exempt=(*self.carrier_addresses, *self.sip_block_exempt),
+        )
+
+    @property
+    def callbacks(self) -> CallbackSettings:
+        return CallbackSettings(
+            enabled=self.callback_enabled,
+            carrier_uri=self.carrier_uri,
+            hours=self.callback_hours,
+            timezone=self.timezone,
+            retry_delay_min=self.callback_retry_delay_min,
+            max_attempts=self.callback_max_attempts,
+            ring_timeout_s=self.callback_ring_timeout_s,
+            max_concurrent=self.callback_max_concurrent,
+            scan_interval_s=self.callback_scan_interval_s,
+            answer_timeout_s=self.menu_timeout_s,
+        )
+
+    @property
+    def speech(self) -> SpeechSettings:
+        return SpeechSettings(
+            vosk_model=self.vosk_model,
+            language=self.asr_language,
+            live=self.asr_live,
+            max_live_streams=self.asr_max_live_streams,
+            media_host=self.media_host,
+            media_port_start=self.media_port_start,
+            media_port_end=self.media_port_end,
+        )
+
+    @property
+    def ivr(self) -> IvrSettings:
+        return IvrSettings(
+            menu_timeout_s=self.menu_timeout_s,
+            digit_timeout_s=self.digit_timeout_s,
+            record_max_s=self.record_max_s,
+            record_silence_s=self.record_silence_s,
+        )
+
+    @property
+    def desk(self) -> DeskSettings:
+        return DeskSettings(
+            wrapup_max_s=self.desk_wrapup_max_s,
+            softphone_ws_url=self.softphone_ws_url or f"ws://{self.asterisk_host}:{self.ari_port}/ws",
+            sip_domain=self.asterisk_host,
+            service_level_s=self.service_level_s,
+        )
 
     def optional_secret(self, name: str) -> str | None:
         value = getattr(self, name)

@@ -12,15 +12,28 @@ from collections.abc import Callable
 from asr.schemas import Transcript
 from casebook.auth.policy import Actor, Role
 from casebook.cases import transcripts
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import SpeechText
 from casebook.directory.seed import LineChannel
-from hotline.transcription import speech_text
 from ivr.ports import CaseStatusView, ReportedCall, Utterance
 from telephony.calls.notifier import CallNotifier
 
 IVR = Actor("ivr", Role.SYSTEM)
 FALLBACK = Actor("dialplan-fallback", Role.SYSTEM)
+
+
+def speech_text(transcript: Transcript, source: str | None = None) -> SpeechText:
+    """asr's transcript in the casebook's terms."""
+    return SpeechText(
+        source=source or transcript.source,  # type: ignore[arg-type]
+        text=transcript.text,
+        language=transcript.language,
+        model=transcript.model,
+        words=[w.to_json() for w in transcript.words],
+        confidence=transcript.confidence,
+        duration_s=transcript.duration_s,
+    )
 
 
 def line_channel(number: str) -> str:
@@ -47,6 +60,7 @@ class CasebookIntake:
             origin=report.origin,
             language=report.language,
             ivr_path=report.ivr_path,
+            call_back=report.call_back,
         )
         lock = self._opening.setdefault(report.call_id, asyncio.Lock())
         try:
@@ -68,6 +82,12 @@ class CasebookIntake:
             await asyncio.to_thread(self.book.keep_call_transcript, call_id, speech_text(live, "live"))
         if self.transcribe is not None:
             await asyncio.to_thread(self.transcribe, call_id)
+
+    async def no_recording(self, call_id: str, reason: str) -> None:
+        await asyncio.to_thread(self.book.transcription_failed, call_id, f"no recording: {reason}")
+
+    async def case_of_call(self, call_id: str) -> str | None:
+        return await asyncio.to_thread(self.book.number_of_call, call_id)
 
     async def keep_spoken(self, call_id: str, utterance: Utterance, language: str) -> None:
         confs = [float(str(w["conf"])) for w in utterance.words if "conf" in w]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from common.logs import setup_logging
-from common.settings import get_settings
+from common.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from telephony.sip.caller import CallResult  # pjsua2 is loaded only when a call is placed
 
 app = typer.Typer(
     help="Citizen hotline platform: Asterisk + IVR + casebook.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -33,11 +37,19 @@ def _fail(message: str) -> NoReturn:
 @prompts_app.command("build")
 def prompts_build() -> None:
     """Synthesise every prompt (cached) into the data dir."""
-    from hotline.services import build_all_prompts
+    from common.paths import prompts_dir
+    from hotline.services import asterisk_process, build_all_prompts
+    from ivr.prompts import PromptBuildError
 
     settings = get_settings()
-    made, total = build_all_prompts(settings)
+    try:
+        made, total = build_all_prompts(settings)
+    except PromptBuildError as exc:  # a slip in the center's prompts file: say where, no traceback
+        _fail(f"prompts: {exc}")
     typer.echo(f"prompts: {total} files ready ({made} synthesised now)")
+    # Asterisk plays its own copies: give them the new files now (it reads a file at each playback)
+    asterisk_process(settings).install_prompts(prompts_dir(settings))
+    typer.echo("prompts: installed for Asterisk; calls hear them from the next prompt on")
 
 
 # --- asterisk --------------------------------------------------------------------------------------
@@ -48,7 +60,7 @@ def asterisk_build(force: Annotated[bool, typer.Option(help="Rebuild even if up 
     from telephony.runtime.rootfs import RootfsBuildError, build_rootfs
 
     settings = get_settings()
-    layout = resolve_layout(settings)
+    layout = resolve_layout(settings.asterisk)
     if not layout.chrooted:
         typer.echo("asterisk: using the system's Asterisk; nothing to build")
         return
@@ -146,21 +158,19 @@ def _main() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the database migrations."""
-    from casebook.auth.services import AuthService
-    from casebook.db.engine import make_engine, make_sessionmaker
     from casebook.db.migrate import upgrade
     from hotline.bootstrap import bootstrap_casebook
+    from hotline.root import build_casebook
     from hotline.services import lines_book
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.sqlalchemy_url, revision)
-    engine = make_engine(settings.sqlalchemy_url)
+    casebook = build_casebook(settings, pool_size=1)
     try:
-        sessions = make_sessionmaker(engine)
-        bootstrap_casebook(settings, sessions, AuthService(sessions), lines_book(settings))
+        bootstrap_casebook(settings, casebook.sessions, casebook.auth, lines_book(settings))
     finally:
-        engine.dispose()
+        casebook.close()
     typer.echo(f"database: at {revision}, directory seeded")
 
 
@@ -172,17 +182,17 @@ def metrics_rebuild() -> None:
     platform runs."""
     from zoneinfo import ZoneInfo
 
-    from casebook.db.engine import make_engine, make_sessionmaker
     from casebook.metrics import agent_hours, facts
+    from hotline.root import build_casebook
 
     settings = get_settings()
-    engine = make_engine(settings.sqlalchemy_url)
+    casebook = build_casebook(settings, pool_size=1)
     try:
-        with make_sessionmaker(engine)() as s:
+        with casebook.sessions() as s:
             made = facts.rebuild(s, ZoneInfo(settings.timezone))
             days = agent_hours.rebuild(s, ZoneInfo(settings.timezone))
     finally:
-        engine.dispose()
+        casebook.close()
     typer.echo(f"metrics: {made} calls and {days} agent days summed up again from the call log")
 
 
@@ -226,7 +236,7 @@ def call(
         ),
     ] = None,
     first_wait: Annotated[float, typer.Option(help="Seconds before the keys.")] = 1.5,
-    before_say: Annotated[float, typer.Option(help="Seconds between the keys and speaking.")] = 9.0,
+    before_say: Annotated[float, typer.Option(help="Seconds between the keys and speaking.")] = 2.5,
     hangup_wait: Annotated[float, typer.Option(help="Seconds to wait for the far end to hang up.")] = 40.0,
     record: Annotated[Path | None, typer.Option(help="Record what the caller hears to this WAV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -243,8 +253,6 @@ def call(
         steps = parse_script(text)
     except ScriptError as exc:
         _fail(f"bad script: {exc}")
-    from datetime import UTC, datetime
-
     if record is not None and not record.resolve().parent.is_dir():
         _fail(f"--record: folder {record.resolve().parent} does not exist")
 
@@ -267,16 +275,21 @@ def call(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        for line in result.timeline:
-            typer.echo(line)
-        typer.echo(f"answered: {result.answered}  talk: {result.duration_s}s  ended by: {result.ended_by}")
-        number_opened = _case_opened_since(settings, caller, started) if result.answered else None
-        typer.echo(f"case opened: {number_opened or 'none'}")
-        asked = _status_asked(keys or "")
-        if asked and result.answered:
-            typer.echo(f"status asked for {asked}: {_status_of(settings, asked) or 'no such case'}")
+        _tell_the_call(settings, result, caller, started, keys or "")
     if not result.answered:
         raise typer.Exit(2)
+
+
+def _tell_the_call(settings: Settings, result: CallResult, caller: str, started: datetime, keys: str) -> None:
+    """What the caller heard and did, the case the call opened, and the status it asked for."""
+    for line in result.timeline:
+        typer.echo(line)
+    typer.echo(f"answered: {result.answered}  talk: {result.duration_s}s  ended by: {result.ended_by}")
+    number_opened = _case_opened_since(settings, caller, started) if result.answered else None
+    typer.echo(f"case opened: {number_opened or 'none'}")
+    asked = _status_asked(keys)
+    if asked and result.answered:
+        typer.echo(f"status asked for {asked}: {_status_of(settings, asked) or 'no such case'}")
 
 
 @app.command("register-phone")
@@ -354,38 +367,38 @@ def _status_asked(keys: str) -> str | None:
     return number if number.isdigit() else None
 
 
-def _status_of(settings: object, number: str) -> str | None:
+def _status_of(settings: Settings, number: str) -> str | None:
     """What the IVR read to the caller: the case's status in the casebook."""
     from sqlalchemy import select
 
-    from casebook.db.engine import make_engine
     from casebook.db.models import Case
+    from hotline.root import build_casebook
 
-    engine = make_engine(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+    casebook = build_casebook(settings, pool_size=1)
     try:
-        with engine.connect() as connection:
-            status = connection.execute(select(Case.status).where(Case.number == number)).scalar()
+        with casebook.sessions() as s:
+            status = s.execute(select(Case.status).where(Case.number == number)).scalar()
         return str(status) if status else None
     except Exception:
         return None
     finally:
-        engine.dispose()
+        casebook.close()
 
 
-def _case_opened_since(settings: object, caller: str, since: object) -> str | None:
+def _case_opened_since(settings: Settings, caller: str, since: object) -> str | None:
     """The case this call opened, if any (it may take a moment), for the demo's printout."""
     import time
 
     from sqlalchemy import select
 
-    from casebook.db.engine import make_engine
     from casebook.db.models import Caller, Case
+    from hotline.root import build_casebook
 
-    engine = make_engine(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+    casebook = build_casebook(settings, pool_size=1)
     try:
         for _ in range(6):
-            with engine.connect() as connection:
-                found = connection.execute(
+            with casebook.sessions() as s:
+                found = s.execute(
                     select(Case.number)
                     .join(Caller, Caller.id == Case.caller_id)
                     .where(Caller.phone == caller, Case.created_at >= since)
@@ -398,5 +411,5 @@ def _case_opened_since(settings: object, caller: str, since: object) -> str | No
     except Exception:
         return None
     finally:
-        engine.dispose()
+        casebook.close()
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,36 +22,35 @@ from asr.model import load_model, resolve_model_path
 from casebook.agents.services import AgentDirectory
 from casebook.api.app import create_app
 from casebook.api.deps import Services
-from casebook.auth.services import AuthService
 from casebook.calllog.services import CallLog
-from casebook.cases.clocks import scan_breaches
-from casebook.cases.screening import screen_pending
-from casebook.cases.services import CaseBook, CaseNotice
-from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.cases.notices import CaseNotice
+from casebook.cases.screening import BackgroundScreener
 from casebook.metrics.calls import CallMetrics
 from casebook.metrics.cases import CaseMetrics
 from casebook.metrics.opinion import Opinion
-from casebook.reports.services import ReportService
 from common.bus import EventBus, PlatformEvent
-from common.paths import recordings_dir, reports_dir
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
-from hotline.callbacks import CallbackDialler
-from hotline.calllog import CallLogWriter
-from hotline.dashboard.page import router as dashboard_router
-from hotline.desk.page import router as agent_page_router
-from hotline.desk.routes import router as desk_router
+from hotline.callbacks import wiring as callbacks_wiring
+from hotline.callbacks.dialler import CallbackDialler
+from hotline.calllog import wiring as calllog_wiring
+from hotline.calllog.writer import CallLogWriter
+from hotline.dashboard import wiring as dashboard_wiring
+from hotline.desk import wiring as desk_wiring
 from hotline.desk.services import AgentDesk
-from hotline.prometheus import OpsMetrics
-from hotline.screening import screen_later
-from hotline.transcription import BackgroundTranscriber, Transcriber
-from hotline.wallboard.routes import page_router as wallboard_page_router
-from hotline.wallboard.routes import router as wallboard_router
+from hotline.features import Feature
+from hotline.jobs import run_embedded
+from hotline.opsmetrics import wiring as opsmetrics_wiring
+from hotline.opsmetrics.collector import OpsMetrics
+from hotline.pages import wiring as pages_wiring
+from hotline.root import build_casebook
+from hotline.transcription.services import BackgroundTranscriber, Transcriber
+from hotline.wallboard import wiring as wallboard_wiring
 from hotline.wallboard.services import Wallboard
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, LineProfile, load_lines
-from ivr.ports import Sound
+from ivr.ports import Resumption, Sound
 from telephony.ami.astdb import AstDb
 from telephony.ami.client import AmiAgents, AmiClient, AmiError
 from telephony.ami.queue_events import QueueEvents
@@ -77,12 +77,10 @@ class Platform:
     def __post_init__(self) -> None:
         s = self.settings
         self.lines = load_lines(s.lines_file)
-        self.engine = make_engine(s.sqlalchemy_url)
-        self.sessions = make_sessionmaker(self.engine)
-        self.book = CaseBook(self.sessions, timezone=s.timezone, recordings_dir=recordings_dir(s))
+        self.casebook = build_casebook(s)
+        self.engine, self.sessions = self.casebook.engine, self.casebook.sessions
+        self.book, self.auth, self.reports = self.casebook.book, self.casebook.auth, self.casebook.reports
         self.book.subscribe(self._publish_case_notice)
-        self.auth = AuthService(self.sessions)
-        self.reports = ReportService(self.sessions, reports_dir(s), timezone=s.timezone)
         self.speech: SpeechEngine | None = None
         self.speech_error: str | None = None
         self.transcriber = Transcriber(self.book, self.speech_engine)
@@ -92,52 +90,37 @@ class Platform:
         self.call_log_writer = CallLogWriter(self.bus, self.call_log)
         self.ops_metrics = OpsMetrics(self.bus, self.book, self.call_log_writer, self.lines)
         self.notifier = CallNotifier(self.bus)
-        self.ari = AriClient(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
-        self.socket = AriEventSocket(s.ari_url, s.ari_user, s.secret("ari_password"), s.ari_app)
-        self.ami = AmiClient(s.asterisk_host, s.ami_port, s.ami_user, s.secret("ami_password"))
+        asterisk, speech, ivr = s.asterisk, s.speech, s.ivr
+        self.ari = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_secret(), asterisk.ari_app)
+        self.socket = AriEventSocket(asterisk.ari_url, asterisk.ari_user, asterisk.ari_secret(), asterisk.ari_app)
+        self.ami = AmiClient(asterisk.host, asterisk.ami_port, asterisk.ami_user, asterisk.ami_secret())
         self.agents = AmiAgents(self.ami)
-        self.desk = AgentDesk(
-            AgentDirectory(self.sessions),
-            self.ami,
-            self.bus,
-            book=self.book,
-            lines=self.lines,
-            wrapup_max_s=s.desk_wrapup_max_s,
-            softphone_ws_url=s.softphone_ws_url or f"ws://{s.asterisk_host}:{s.ari_port}/ws",
-            sip_domain=s.asterisk_host,
-        )
-        self.wallboard = Wallboard(
-            self.bus,
-            CallMetrics(self.sessions, s.timezone),
-            CaseMetrics(self.sessions, s.timezone),
-            Opinion(self.sessions, s.timezone),
-            self.lines,
-            desk=self.desk,
-            threshold_s=s.service_level_s,
-        )
+        self.desk, self.wallboard = self._desk_and_wallboard()
         self.queue_events = QueueEvents(self.ami, self.notifier)
         self.queue_events.subscribe(self.desk.on_queue_event)
         self.queue_events.attach()
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
-        layout = resolve_layout(s)
-        self.sip_guard = SipGuard.build(s, layout, self.notifier)  # blocks SIP password guessers
+        layout = resolve_layout(asterisk)
+        self.sip_guard = SipGuard.build(s.sip_guard, asterisk, layout, self.notifier)  # blocks SIP password guessers
         self.live = LiveCalls(
             self.ari,
             self.notifier,
-            lambda: self.speech if s.asr_live else None,
-            host=s.media_host,
-            port_start=s.media_port_start,
-            port_end=s.media_port_end,
-            max_streams=s.asr_max_live_streams,
+            lambda: self.speech if speech.live else None,
+            host=speech.media_host,
+            port_start=speech.media_port_start,
+            port_end=speech.media_port_end,
+            max_streams=speech.max_live_streams,
             keep_call_transcript=self.intake.keep_call_transcript,
         )
         # satisfaction callbacks: scheduled on replies, placed through the trunk, answered in Stasis
-        self.callbacks = CallbackDialler.build(s, self.book, self.ari, self.bus, self.notifier, self.lines)
+        self.callbacks = CallbackDialler.build(s.callbacks, self.book, self.ari, self.bus, self.notifier, self.lines)
         self.stasis = StasisApp(
             self.ari,
             self.socket,
             incoming=self.run_incoming,
             queue_message=self.run_queue_message,
+            resume=self.run_resumed,
+            record_max_s=ivr.record_max_s,
             keeper=self.keeper,
             notifier=self.notifier,
             media=PromptMedia(layout.dir("sounds")),
@@ -145,19 +128,40 @@ class Platform:
             outbound=self.callbacks.outbound,
             callback=self.callbacks.run_callback,
         )
-        self.timings = FlowTimings(
-            menu_timeout_s=s.menu_timeout_s,
-            digit_timeout_s=s.digit_timeout_s,
-            record_max_s=s.record_max_s,
-            record_silence_s=s.record_silence_s,
-        )
+        self.timings = FlowTimings(**ivr.model_dump())  # the IVR's group is its timings
         self.tz = ZoneInfo(s.timezone)
+
+    def _desk_and_wallboard(self) -> tuple[AgentDesk, Wallboard]:
+        """The agents' desk, and the wallboard that shows its agents (through its port)."""
+        desk_settings = self.settings.desk
+        desk = AgentDesk(
+            AgentDirectory(self.sessions),
+            self.ami,
+            self.bus,
+            book=self.book,
+            lines=self.lines,
+            wrapup_max_s=desk_settings.wrapup_max_s,
+            softphone_ws_url=desk_settings.softphone_ws_url,
+            sip_domain=desk_settings.sip_domain,
+        )
+        tz = self.settings.timezone
+        wallboard = Wallboard(
+            self.bus,
+            CallMetrics(self.sessions, tz),
+            CaseMetrics(self.sessions, tz),
+            Opinion(self.sessions, tz),
+            self.lines,
+            desk=desk,
+            threshold_s=desk_settings.service_level_s,
+        )
+        return desk, wallboard
 
     # --- speech ------------------------------------------------------------------------------------
     def speech_engine(self) -> SpeechEngine:
         """The speech engine, loading the model on first use (`serve` loads it at start)."""
         if self.speech is None:
-            model = load_model(resolve_model_path(self.settings.vosk_model), self.settings.asr_language)
+            speech = self.settings.speech
+            model = load_model(resolve_model_path(speech.vosk_model), speech.language)
             self.speech = SpeechEngine(model)
             self.speech.pool.warm(16000, count=2)
         return self.speech
@@ -180,12 +184,22 @@ class Platform:
 
     def _transcribe_later(self, call_id: str) -> None:
         if self.settings.task_mode == "celery":
-            from casebook.tasks import send_or_leave_to_sweep
-            from hotline.worker import transcribe_call_task
+            from hotline.worker import send_or_leave_to_sweep, transcribe_call_task
 
             send_or_leave_to_sweep(transcribe_call_task, call_id, what=f"transcription of call {call_id}")
         else:
             self.transcriptions.submit(call_id)
+
+    def _screen_later(self) -> Callable[[str, str | None], None]:
+        """After intake, screening runs in a Celery worker (celery mode) or a thread of this process."""
+        if self.settings.task_mode == "celery":
+            from hotline.worker import screen_task, send_or_leave_to_sweep
+
+            def send(number: str, category: str | None) -> None:
+                send_or_leave_to_sweep(screen_task, number, category, what=f"screening of {number}")
+
+            return send
+        return BackgroundScreener(self.book).submit
 
     async def speech_health(self) -> dict[str, Any]:
         if self.speech is None:
@@ -209,6 +223,14 @@ class Platform:
             await session.leg.hangup()
             return "unknown-number"
         return await self._flow(session, line).leave_message(prompt)
+
+    async def run_resumed(self, session: CallSession, where: Resumption) -> str:
+        """A caller adopted after this process restarted: their flow resumes from what Asterisk kept."""
+        line = self.lines.by_number(session.leg.dialled_number)
+        if line is None:
+            await session.leg.hangup()
+            return "unknown-number"
+        return await self._flow(session, line).resume(where)
 
     def _flow(self, session: CallSession, line: LineProfile) -> HotlineFlow:
         flow = HotlineFlow(
@@ -244,50 +266,50 @@ class Platform:
             PlatformEvent(notice.kind, "-", {"case": notice.number, "status": notice.status, **notice.data})
         )
 
-    def api(self, *, telephony: bool = True) -> Any:
-        checks = {
+    def features(self) -> list[Feature]:
+        """The features of this platform, in the order their routes are mounted and their work
+        starts: one line each (the shape is hotline/features.py)."""
+        telephony_checks = {
             "asterisk": self.asterisk_health,
             "stasis": self.stasis_health,
             "ami": self.ami_health,
             "speech": self.speech_health,
-            "callbacks": self.callbacks.health,
         }
+        return [
+            Feature("telephony", with_telephony=(self.run_telephony,), checks=telephony_checks),
+            pages_wiring.feature(),
+            desk_wiring.feature(self.desk),
+            wallboard_wiring.feature(self.wallboard),
+            dashboard_wiring.feature(),
+            opsmetrics_wiring.feature(self.ops_metrics),  # /metrics follows the bus
+            calllog_wiring.feature(self.call_log_writer),
+            callbacks_wiring.feature(self.callbacks, self.stasis.ready),
+        ]
+
+    def api(self, *, telephony: bool = True, features: list[Feature] | None = None) -> Any:
+        features = self.features() if features is None else features
         services = Services(
             self.book,
             self.auth,
             self.reports,
             open311_public_reads=self.settings.open311_public_reads,
-            screen_later=screen_later(self.settings, self.book),
+            screen_later=self._screen_later(),
             callbacks=self.callbacks.service,
             callbacks_placing=self.callbacks.placing if telephony else (False, "this process places no calls"),
         )
+        checks = {name: check for feature in features for name, check in feature.checks.items()}
         app = create_app(services, checks if telephony else {})
-        app.include_router(desk_router)
-        app.include_router(agent_page_router)
-        app.include_router(wallboard_router)
-        app.include_router(wallboard_page_router)
-        app.include_router(dashboard_router)
-        app.add_route("/metrics", self.ops_metrics.endpoint, methods=["GET"], include_in_schema=False)
-        if telephony:
-            app.state.desk = self.desk
-            app.state.wallboard = self.wallboard
+        for feature in features:
+            for router in feature.routers:
+                app.include_router(router)
+            if telephony:
+                for name, value in feature.state.items():
+                    setattr(app.state, name, value)
         return app
 
-    async def scan_clocks_forever(self) -> None:
-        """Embedded mode's stand-in for Celery beat: the breach scan every minute, and the
-        reports when they fall due (Monday 08:00, the 1st of the month 08:00)."""
-        while True:
-            try:
-                await asyncio.to_thread(screen_pending, self.book)
-                await asyncio.to_thread(self.transcriptions.sweep)
-                found = await asyncio.to_thread(scan_breaches, self.book)
-                if found:
-                    log.info("clocks: %d breach(es) recorded and escalated", len(found))
-                for report in await asyncio.to_thread(self.reports.make_due):
-                    log.info("report %s for %s made", report.kind, report.period_start.date())
-            except Exception:
-                log.exception("the scheduled work failed; it runs again in a minute")
-            await asyncio.sleep(self.settings.breach_scan_interval_s)
+    def resend_lost_transcriptions(self) -> int:
+        """For the scheduled jobs (`hotline.jobs`): this process's thread takes them again."""
+        return self.transcriptions.sweep()
 
     # --- running -----------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -300,7 +322,6 @@ class Platform:
         except AmiError as exc:
             log.warning("%s; continuing (panoramisk retries in the background)", exc)
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.desk.run())
             group.create_task(self.stasis.run())
             group.create_task(self.sip_guard.run())
 
@@ -308,19 +329,16 @@ class Platform:
         await asyncio.to_thread(self.prepare)
         if telephony:
             await asyncio.to_thread(self.load_speech)
+        features = self.features()
         async with asyncio.TaskGroup() as group:
-            if api:  # /metrics' figures follow the bus wherever the API is served
-                group.create_task(self.ops_metrics.run())
-            if telephony:
-                group.create_task(self.call_log_writer.run())
-                group.create_task(self.wallboard.run())
-                group.create_task(self.run_telephony())
-                group.create_task(self.callbacks.run(self.stasis.ready))
+            for feature in features:
+                for work in (*(feature.with_api if api else ()), *(feature.with_telephony if telephony else ())):
+                    group.create_task(work(), name=f"{feature.name}: {getattr(work, '__name__', 'work')}")
             if clocks and self.settings.task_mode == "embedded":
-                group.create_task(self.scan_clocks_forever())
+                group.create_task(run_embedded(self, tick_s=self.settings.breach_scan_interval_s))
             if api:
                 config = uvicorn.Config(
-                    self.api(telephony=telephony),
+                    self.api(telephony=telephony, features=features),
                     host=self.settings.api_host,
                     port=self.settings.api_port,
                     log_level="warning",
@@ -343,4 +361,4 @@ class Platform:
         self.ami.close()
         self.sip_guard.close()
         await self.ari.aclose()
-        self.engine.dispose()
+        self.casebook.close()

@@ -20,13 +20,14 @@ def lines_book(settings: Settings) -> LineBook:
 
 
 def build_all_prompts(settings: Settings) -> tuple[int, int]:
-    entries = load_catalogue(lines_book(settings))
+    entries = load_catalogue(lines_book(settings), settings.prompts_file)
     made = build_prompts(entries, prompts_dir(settings), tts_cache_dir(settings), settings.prompts_override_dir)
     return made, len(entries)
 
 
 def asterisk_process(settings: Settings) -> AsteriskProcess:
-    return AsteriskProcess(settings, resolve_layout(settings), lambda: agent_phones(settings))
+    asterisk = settings.asterisk
+    return AsteriskProcess(asterisk, resolve_layout(asterisk), lambda: agent_phones(settings))
 
 
 def agent_phones(settings: Settings) -> list[PhoneAccount]:
@@ -35,14 +36,14 @@ def agent_phones(settings: Settings) -> list[PhoneAccount]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from casebook.agents.services import AgentDirectory
-    from casebook.db.engine import make_engine, make_sessionmaker
+    from hotline.root import build_casebook
 
-    engine = make_engine(settings.sqlalchemy_url)
+    casebook = build_casebook(settings, pool_size=1)
     try:
-        accounts = AgentDirectory(make_sessionmaker(engine)).sip_accounts()
+        accounts = AgentDirectory(casebook.sessions).sip_accounts()
     except SQLAlchemyError as exc:
         log.warning("no agents' phones configured (the casebook could not be read: %s)", str(exc).splitlines()[0])
         return []
     finally:
-        engine.dispose()
+        casebook.close()
     return [PhoneAccount(a.extension, a.digest_md5, a.digest_sha256) for a in accounts]

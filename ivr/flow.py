@@ -7,6 +7,11 @@ has to become a case) is guaranteed by the leg, not by this code.
 
 Keys: any prompt can be interrupted by a key (barge-in) and keys pressed ahead are kept, so a
 regular caller can key `1` during the greeting and be recording at once.
+
+Words: from the answer on, what the caller says is recorded by Asterisk (`keep_words`), so words
+said over the greeting, the menu, the intro or an apology are part of their message if it comes
+to one, and a crash loses none of them; choosing a status or an agent throws that recording away.
+What becomes of a message (a case, a case to call back, nothing) is `ivr.messages.judge`'s call.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import datetime
 
 from ivr.hours import is_open
 from ivr.lines import LineProfile
+from ivr.messages import CHOSEN, MessageKind
 from ivr.ports import (
     AgentsPort,
     CallLeg,
@@ -26,6 +32,7 @@ from ivr.ports import (
     EventsPort,
     IntakePort,
     ReportedCall,
+    Resumption,
     Sound,
     Utterance,
 )
@@ -34,7 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_CASE_NUMBER_DIGITS = 16
 MENU_KEYS = frozenset("1230989")
-QUEUE_MESSAGE_PROMPTS = ("no-agent", "message-instead", "interrupted")  # why a caller is asked for a message
+QUEUE_MESSAGE_PROMPTS = ("no-agent", "message-instead")  # why a caller left a queue for a message
 LATE_SPEECH_S = 1.5  # how long a key after speech waits for the words' final result
 MIN_SPOKEN_WORDS, MIN_SPOKEN_CJK_CHARS = 2, 4  # less than this said at the menu is not a report
 # statuses with a prompt of their own ("status-<code>" in prompts.yaml); others say "in progress"
@@ -49,7 +56,6 @@ class FlowTimings:
     digit_timeout_s: float = 5.0
     record_max_s: int = 120
     record_silence_s: int = 5
-    min_message_s: float = 1.0
 
 
 class HotlineFlow:
@@ -83,18 +89,21 @@ class HotlineFlow:
         self.path.append(name)
         self.events.emit(self.leg.call_id, f"ivr.{name.split(':', 1)[0]}", **data)
 
-    def _report_meta(self, recording_name: str = "") -> ReportedCall:
+    def _report_meta(self) -> ReportedCall:
         return ReportedCall(
             call_id=self.leg.call_id,
             line_number=self.line.number,
             caller_number=self.leg.caller_number,
             started_at=self.started_at,
-            recording_name=recording_name,
+            recording_name="",
             recording_duration_s=None,
             origin="ivr",
             language=self.leg.language,
             ivr_path=tuple(self.path),
         )
+
+    async def _keep_words(self, kind: MessageKind) -> None:
+        await self.leg.keep_words(self._report_meta(), kind)
 
     # --- the flow --------------------------------------------------------------------------------
     async def run(self) -> str:
@@ -102,45 +111,86 @@ class HotlineFlow:
         self.leg.language = self.line.language
         await self.leg.answer()
         self._step("greeting", line=self.line.number)
+        await self._keep_words(MessageKind.CALL)
         if not is_open(self.line.hours, self.now()):
             await self.leg.play(Sound(f"greeting-{self.line.code}"), interruptible=False)
             self._step("out-of-hours")
-            await self.report(intro=(Sound("out-of-hours"), Sound("record-intro")))
+            await self.report(MessageKind.ASKED, intro=(Sound("out-of-hours"), Sound("record-intro")))
             return self.outcome
         await self.leg.play(Sound(f"greeting-{self.line.code}"))
         await self.main_menu()
         return self.outcome
 
     async def leave_message(self, prompt: str) -> str:
-        """A caller taken out of a queue (key 1, or the wait ran out), or adopted after the
-        application restarted mid-call: their message becomes a case, as a report at the menu does."""
+        """A caller taken out of a queue (key 1, or the wait ran out): their message becomes a case,
+        as a report at the menu does."""
         self.leg.language = self.line.language
         await self.leg.answer()
         self._step("queue-message", reason=prompt)
+        kind = MessageKind.QUEUE if prompt in QUEUE_MESSAGE_PROMPTS else MessageKind.ASKED
         await self.report(
-            intro=(Sound(prompt if prompt in QUEUE_MESSAGE_PROMPTS else "no-agent"), Sound("record-intro"))
+            kind, intro=(Sound(prompt if prompt in QUEUE_MESSAGE_PROMPTS else "no-agent"), Sound("record-intro"))
         )
         return self.outcome
 
+    async def resume(self, where: Resumption) -> str:
+        """A caller adopted after this application restarted mid-call (Asterisk kept them and
+        whatever they were saying). A message already stored: their number is read again. A
+        message under way: it goes on to its end. Otherwise they are told what happened and leave
+        their message, words said since they chose included; the menu is not started again."""
+        if where.started_at is not None:
+            self.started_at = where.started_at
+        self.path = list(where.ivr_path)
+        self._step("resumed", kind=where.kind.value if where.kind else None, toned=where.toned)
+        if where.case_number is not None:
+            self.outcome = "reported"
+            await self._read_back(where.case_number)
+            return self.outcome
+        if where.kind is not None and where.toned:
+            await self.report(where.kind, intro=())
+            return self.outcome
+        kind = where.kind if where.kind in CHOSEN else MessageKind.ASKED
+        await self.report(kind, intro=(Sound("interrupted"),))
+        return self.outcome
+
+    async def _menu_input(self, pending: str | None) -> tuple[str | Utterance | None, str | None]:
+        """The caller's next choice at the menu (a key, words, or nothing), and a key pressed while
+        waiting for late words, which is the choice after it."""
+        if pending is not None:
+            return pending, None
+        await self.leg.listen("menu")
+        played = await self.leg.play(Sound("menu"), Sound("menu-language"), speech=True)
+        got = await self.leg.next_input(self.timings.menu_timeout_s if played is None else 0)
+        if isinstance(got, str) and got not in MENU_KEYS and self.leg.hears_speech:
+            # "#" or a stray key right after speaking: the words may still be on their way
+            late = await self.leg.next_input(LATE_SPEECH_S)
+            if isinstance(late, Utterance):
+                return await self._rest_of_sentence(late)
+            if late is not None:
+                return got, late  # no words but another key: both count, in order
+        if isinstance(got, Utterance):
+            return await self._rest_of_sentence(got)
+        return got, None
+
+    async def _rest_of_sentence(self, said: Utterance) -> tuple[str | Utterance, str | None]:
+        """Words too few to be a choice or a report may be the start of a sentence the recognizer
+        cut at a pause ("我家门口 ... 路灯坏了"): what follows within a moment is joined to them. A key
+        in that moment is the caller's choice (a "hello?" and then 1)."""
+        while self._spoken_choice(said) is None and not _is_description(said.text):
+            more = await self.leg.next_input(LATE_SPEECH_S)
+            if more is None:
+                break
+            if isinstance(more, str):
+                return more, None
+            said = _joined(said, more)
+        return said, None
+
     async def main_menu(self) -> None:
-        failures = 0
+        failures, pressed = 0, False
         pending: str | None = None  # a key pressed while waiting for late words: the next choice
         while True:
             self._step("menu")
-            got: str | Utterance | None
-            if pending is not None:
-                got, pending = pending, None
-            else:
-                await self.leg.listen("menu")
-                played = await self.leg.play(Sound("menu"), Sound("menu-language"), speech=True)
-                got = await self.leg.next_input(self.timings.menu_timeout_s if played is None else 0)
-            if isinstance(got, str) and got not in MENU_KEYS and self.leg.hears_speech:
-                # "#" or a stray key right after speaking: the words may still be on their way
-                late = await self.leg.next_input(LATE_SPEECH_S)
-                if isinstance(late, Utterance):
-                    got = late
-                elif late is not None:
-                    pending = late  # no words but another key: both count, in order
+            got, pending = await self._menu_input(pending)
             key: str | None
             if isinstance(got, Utterance):
                 key = self._spoken_choice(got)
@@ -149,17 +199,19 @@ class HotlineFlow:
                     self._step("spoken-report", chars=len(got.text))
                     await self.intake.keep_spoken(self.leg.call_id, got, self.leg.language)
                     self.spoken_at_menu = True
-                    await self.report(intro=(Sound("spoken-report"),))
+                    await self.report(MessageKind.SPOKEN, intro=(Sound("spoken-report"),))
                     return
                 self._step(f"said:{key or 'unclear'}", key=key)
             else:
                 key = got
             self._step(f"key:{key or 'none'}", key=key)
             if key == "1":
-                await self.report(intro=(Sound("record-intro"),))
+                await self.report(MessageKind.REPORT, intro=(Sound("record-intro"),))
                 return
             if key == "2":
+                await self.leg.forget_words()  # a status lookup is no message
                 await self.status()
+                await self._keep_words(MessageKind.CALL)
                 failures = 0
                 continue
             if key in ("3", "0"):
@@ -172,11 +224,14 @@ class HotlineFlow:
                 self._step("language", language=self.leg.language)
                 continue
             failures += 1
+            pressed = pressed or key is not None
             self.leg.clear_keys()
             await self.leg.play(Sound("no-input" if key is None else "invalid-key"))
             if failures >= 2:
                 self._step("menu-failed")
-                await self.agent()
+                # a caller who pressed keys was trying: their message is a case, words or not; one
+                # who only kept silent (a pocket dial, a line left open) has a case only if they speak
+                await self.agent(chose=pressed)
                 return
 
     @staticmethod
@@ -186,25 +241,42 @@ class HotlineFlow:
             return utterance.digits
         return None
 
-    async def report(self, intro: tuple[Sound, ...]) -> None:
-        """Record the caller's message and read back the case number."""
-        self._step("report")
-        await self.leg.play(*intro)
+    async def report(self, kind: MessageKind, intro: tuple[Sound, ...]) -> None:
+        """Take the caller's message (their words since `keep_words` included) and read back the
+        number of the case it opened."""
+        self._step("report", kind=kind.value)
+        await self._keep_words(kind)
+        if intro:
+            await self.leg.play(*intro)
         self.leg.clear_keys()
-        message = await self.leg.record(self.timings.record_max_s, self.timings.record_silence_s, self._report_meta())
-        self._step("recorded", duration_s=message.duration_s, voiced_s=message.voiced_s)
-        spoken = message.voiced_s if message.voiced_s is not None else message.duration_s
-        if spoken < self.timings.min_message_s and not self.spoken_at_menu:
+        message = await self.leg.record(self.timings.record_max_s, self.timings.record_silence_s)
+        self._step(
+            "recorded",
+            duration_s=message.duration_s,
+            voiced_s=message.voiced_s,
+            stored=message.stored,
+            call_back=message.call_back is not None,
+        )
+        if not message.stored:
+            # the casebook is away: the message is safe in Asterisk and becomes a case when it is back
+            self.outcome = "reported"
+            await self.leg.play(Sound("message-received"), Sound("goodbye"), interruptible=False)
+            await self.leg.hangup()
+            return
+        if message.case_number is None:
             await self.leg.play(Sound("no-recording"), Sound("goodbye"), interruptible=False)
             self.outcome = "no-message"
             await self.leg.hangup()
             return
-        report = replace(self._report_meta(message.name), recording_duration_s=message.duration_s)
-        number = await self.intake.open_report(report)
-        if spoken < self.timings.min_message_s:  # what was said at the menu is the whole report
+        if self.spoken_at_menu and not message.spoke_after_tone:  # what was said at the menu is the report
             await self.intake.spoken_report_only(self.leg.call_id)
-        self._step("case-opened", case_number=number)
+        self._step("case-opened", case_number=message.case_number, call_back=message.call_back is not None)
         self.outcome = "reported"
+        if message.call_back is not None:
+            await self.leg.play(Sound("call-back"), interruptible=False)
+        await self._read_back(message.case_number)
+
+    async def _read_back(self, number: str) -> None:
         await self.leg.play(
             Sound("case-opened"),
             Digits(number),
@@ -251,17 +323,34 @@ class HotlineFlow:
             timeout = self.timings.digit_timeout_s
         return digits
 
-    async def agent(self) -> None:
-        """Hand the caller to the line's queue, or take a message when nobody can answer."""
+    async def agent(self, *, chose: bool = True) -> None:
+        """Hand the caller to the line's queue, or take a message when nobody can answer (one the
+        caller chose, or, when they got here by silence alone, one they are asked for)."""
         queue = self.line.default_queue
         if await self.agents.agents_available(queue):
+            await self.leg.forget_words()  # the caller talks to a person: no message
             self._step("transfer", queue=queue)
             await self.leg.play(Sound("transfer"), interruptible=False)
             self.outcome = "transferred"
             await self.leg.transfer_to_queue(queue, tuple(self.path))
             return
         self._step("no-agent", queue=queue)
-        await self.report(intro=(Sound("no-agent"), Sound("record-intro")))
+        kind = MessageKind.NO_AGENT if chose else MessageKind.ASKED
+        await self.report(kind, intro=(Sound("no-agent"), Sound("record-intro")))
+
+
+def _joined(first: Utterance, then: Utterance) -> Utterance:
+    """One utterance of two the recognizer split at a pause."""
+    duration = None
+    if first.duration_s is not None and then.duration_s is not None:
+        duration = round(first.duration_s + then.duration_s, 2)
+    return replace(
+        first,
+        text=f"{first.text} {then.text}".strip(),
+        digits=first.digits + then.digits,
+        words=first.words + then.words,
+        duration_s=duration,
+    )
 
 
 def _is_description(text: str) -> bool:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from ivr.messages import MessageKind
+
 
 class CallEnded(Exception):
     """The caller hung up (or the channel vanished): whatever the flow was doing is moot."""
@@ -49,9 +51,15 @@ SPOKE = "speech"
 
 @dataclass(frozen=True, slots=True)
 class RecordedMessage:
+    """A message as it ended, and what became of it (the recording keeper stored it already)."""
+
     name: str
     duration_s: float
     voiced_s: float | None = None  # how much of it is voice (None: not known)
+    stored: bool = True  # False: kept in Asterisk, the casebook will have it later (it is down)
+    case_number: str | None = None  # None when stored: not a case (nothing said, nothing chosen)
+    call_back: str | None = None  # why a person will call the caller back, if they will
+    spoke_after_tone: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,18 @@ class ReportedCall:
     origin: str = "ivr"  # "ivr" or "fallback" (recorded by plain Asterisk while the app was down)
     language: str = "zh"
     ivr_path: tuple[str, ...] = field(default_factory=tuple)
+    call_back: str | None = None  # why a person must call the citizen back (their words are missing)
+
+
+@dataclass(frozen=True, slots=True)
+class Resumption:
+    """Where a caller adopted after a crash of the application stood, as Asterisk kept it."""
+
+    kind: MessageKind | None  # why their words were being recorded (None: no recording running)
+    toned: bool  # they had heard the tone: they were leaving their message
+    case_number: str | None  # their message was already stored as this case
+    started_at: datetime | None = None
+    ivr_path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +125,19 @@ class CallLeg(Protocol):
 
     def clear_keys(self) -> None: ...
 
-    async def record(self, max_duration_s: int, max_silence_s: int, meta: ReportedCall) -> RecordedMessage:
-        """Beep, record until `#`, silence or the limit. `meta` is kept with the audio so that
-        the report reaches the intake even if the caller hangs up or the application dies."""
+    async def keep_words(self, meta: ReportedCall, kind: MessageKind) -> None:
+        """From now on what the caller says is recorded by Asterisk (their side only, never the
+        prompts), with `meta` and `kind` kept beside it: a hangup, a crash of this application or a
+        restart of Asterisk loses none of it. Called again, the same recording goes on, kept now
+        for the new `kind`."""
+
+    async def forget_words(self) -> None:
+        """The caller chose something that is no message (a status, an agent): what was recorded
+        since `keep_words` is thrown away."""
+
+    async def record(self, max_duration_s: int, max_silence_s: int) -> RecordedMessage:
+        """The tone, then the caller's message until `#`, `max_silence_s` of silence or the limit;
+        what they said since `keep_words` is part of it. Returns once the message is stored."""
 
     async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None: ...
 

@@ -2,8 +2,11 @@
 
 Prompts are generated with espeak-ng (Mandarin `cmn`, English `en`) and converted by sox to
 8 kHz 16-bit mono WAV, a format Asterisk plays without transcoding surprises. Synthesis is
-cached by the text's hash, so rebuilding after editing one prompt costs one prompt. A real
-studio recording dropped at `<override>/<lang>/<name>.wav` replaces the generated file.
+cached by the text's hash, so rebuilding after editing one prompt costs one prompt. The center
+edits the words in its own file (`HOTLINE_PROMPTS_FILE`, the shape of `ivr/prompts.yaml`: what it
+names replaces the packaged text) and runs `hotline prompts build`; a real studio recording
+dropped at `<override>/<lang>/<name>.wav` replaces the generated file. The tone that says "speak
+now" is a sine made by sox, not words.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import yaml
 from ivr.lines import LANGUAGES, LineBook
 
 VOICES = {"zh": "cmn", "en": "en-us"}
+SPEEDS = {"cmn": "230", "en-us": "170"}  # words per minute: Mandarin at a caller's pace, not espeak's slow default
 SAMPLE_RATE = 8000
-_BUILDER_VERSION = "4"
+TONES = {"tone": (1000, 0.25)}  # name -> (Hz, seconds)
+_BUILDER_VERSION = "5"
 
 
 class PromptBuildError(RuntimeError):
@@ -34,19 +39,53 @@ class PromptText:
     name: str
     language: str
     text: str
+    tone: tuple[int, float] | None = None  # a sine (Hz, seconds) instead of words
 
 
-def load_catalogue(lines: LineBook) -> list[PromptText]:
-    """Every prompt the IVR and the dialplan may play, in every language."""
+def load_catalogue(lines: LineBook, site_file: Path | None = None) -> list[PromptText]:
+    """Every prompt the IVR and the dialplan may play, in every language; the center's own texts
+    (`site_file`) replace the packaged ones they name."""
     raw = yaml.safe_load((resources.files("ivr") / "prompts.yaml").read_text(encoding="utf-8"))
+    texts_by_name: dict[str, dict[str, str]] = {name: dict(texts) for name, texts in raw["prompts"].items()}
+    for name, texts in _site_texts(site_file).items():
+        if name not in texts_by_name:
+            raise PromptBuildError(f"{site_file}: no prompt named {name!r} (see ivr/prompts.yaml for the names)")
+        texts_by_name[name].update(texts)
     entries: list[PromptText] = []
-    for name, texts in raw["prompts"].items():
+    for name, texts in texts_by_name.items():
         for language in LANGUAGES:
             entries.append(PromptText(name, language, str(texts[language])))
+    for name, tone in TONES.items():
+        for language in LANGUAGES:
+            entries.append(PromptText(name, language, "", tone=tone))
     for line in lines.lines:
         entries.append(PromptText(f"greeting-{line.code}", "zh", line.greeting.zh))
         entries.append(PromptText(f"greeting-{line.code}", "en", line.greeting.en))
     return entries
+
+
+def _site_texts(site_file: Path | None) -> dict[str, dict[str, str]]:
+    if site_file is None:
+        return {}
+    try:
+        raw = yaml.safe_load(site_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PromptBuildError(f"cannot read the center's prompts {site_file}: {exc}") from exc
+    prompts = raw.get("prompts") if isinstance(raw, dict) else None
+    if not isinstance(prompts, dict):
+        raise PromptBuildError(f"{site_file}: expected 'prompts:' with a name and its texts per language")
+    site: dict[str, dict[str, str]] = {}
+    for name, texts in prompts.items():
+        if not isinstance(texts, dict) or not set(texts) <= set(LANGUAGES):
+            found = ", ".join(map(str, texts)) if isinstance(texts, dict) else type(texts).__name__
+            raise PromptBuildError(
+                f"{site_file}: prompt {name!r} needs a text per language ({', '.join(LANGUAGES)}), found: {found}"
+                " (a text with a comma or a colon must be in quotes)"
+            )
+        if any(not str(t).strip() for t in texts.values()):
+            raise PromptBuildError(f"{site_file}: prompt {name!r} has an empty text")
+        site[str(name)] = {str(k): str(v) for k, v in texts.items()}
+    return site
 
 
 def prompt_names(lines: LineBook) -> set[str]:
@@ -68,7 +107,7 @@ def build_prompts(
         if override is not None and override.exists():
             _convert(override, target)
             continue
-        key = hashlib.sha256(f"{_BUILDER_VERSION}|{entry.language}|{entry.text}".encode()).hexdigest()[:24]
+        key = hashlib.sha256(f"{_BUILDER_VERSION}|{entry.language}|{entry.text}|{entry.tone}".encode()).hexdigest()[:24]
         cached = cache_dir / f"{key}.wav"
         if not cached.exists():
             cache_dir.mkdir(parents=True, exist_ok=True)
@@ -79,9 +118,15 @@ def build_prompts(
 
 
 def _synthesise(entry: PromptText, target: Path) -> None:
+    if entry.tone is not None:
+        hertz, seconds = entry.tone
+        sine = ["synth", str(seconds), "sine", str(hertz), "vol", "0.5"]
+        _run(["sox", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(target), *sine])
+        return
     raw = target.with_suffix(".raw.wav")
-    speed = "220" if entry.name.startswith("digit-") else "170"
-    _run(["espeak-ng", "-v", voice_for(entry.text), "-s", speed, "-w", str(raw), entry.text])
+    voice = voice_for(entry.text)
+    speed = "220" if entry.name.startswith("digit-") else SPEEDS[voice]
+    _run(["espeak-ng", "-v", voice, "-s", speed, "-w", str(raw), entry.text])
     try:
         # espeak-ng pads its output with silence; trimmed, ten digits read back in a few seconds
         _convert(

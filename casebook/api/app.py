@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casebook.agents.routes import router as agents_router
+from casebook.api import problems
 from casebook.api.deps import Services
 from casebook.auth.routes import router as auth_router
 from casebook.callbacks.routes import router as callbacks_router
@@ -87,19 +88,28 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
                 components[name] = ComponentHealth(ok=False, detail={"error": str(exc)[:200]})
         return StatusOut(ok=all(c.ok for c in components.values()), components=components)
 
+    _answer_refusals(app)
+    app.openapi = problems.documented(app.openapi)  # type: ignore[method-assign]
+    return app
+
+
+def _answer_refusals(app: FastAPI) -> None:
+    """Every refusal in one shape (`{"detail", "error"}`, casebook/api/problems.py); Open311's
+    routes answer in Open311's own error format instead."""
+
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> Response:
         log.warning("input the database cannot store: %s", str(exc.orig)[:200])
         problem = "a value in the request cannot be stored (wrong type or characters)"
         if _is_open311(request):
             return error_response(format_of(request), [(400, problem)])
-        return JSONResponse({"detail": problem}, status_code=422)
+        return problems.problem(422, problem, "unstorable_value")
 
     @app.exception_handler(CasebookError)
     async def casebook_error(request: Request, exc: CasebookError) -> Response:
         if _is_open311(request):
             return error_response(format_of(request), [(exc.status_code, str(exc))])
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        return problems.problem(exc.status_code, str(exc), exc.error_id)
 
     @app.exception_handler(Open311Error)
     async def open311_error(request: Request, exc: Open311Error) -> Response:
@@ -108,17 +118,16 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if _is_open311(request):
-            problems = [(400, f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}") for e in exc.errors()]
-            return error_response(format_of(request), problems or [(400, "invalid request")])
-        return JSONResponse({"detail": _plain(exc.errors())}, status_code=422)
+            found = [(400, f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}") for e in exc.errors()]
+            return error_response(format_of(request), found or [(400, "invalid request")])
+        return problems.problem(422, _plain(exc.errors()), "invalid_request")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_open311(request):
             return error_response(format_of(request), [(exc.status_code, str(exc.detail))])
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-    return app
+        error = exc.error if isinstance(exc, problems.Refusal) else None
+        return problems.problem(exc.status_code, exc.detail, error, exc.headers)
 
 
 NUL_PROBLEM = "the request contains a NUL character, which is not allowed in any field"
@@ -170,7 +179,7 @@ class RefuseNul:
             fmt = "xml" if path.endswith(".xml") else "json"
             response: Response = error_response(fmt, [(400, NUL_PROBLEM)])
         else:
-            response = JSONResponse({"detail": NUL_PROBLEM}, status_code=400)
+            response = problems.problem(400, NUL_PROBLEM, "nul_character")
         await response(scope, receive, send)
 
 

@@ -17,7 +17,7 @@ A claim whose outcome never comes (the process died mid-call) is taken again aft
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -31,8 +31,9 @@ from casebook.auth.policy import Actor, Role, require
 from casebook.callbacks.hours import CallingHours
 from casebook.cases.errors import CasebookError, Conflict, InvalidInput, InvalidTransition, NotFound
 from casebook.cases.lifecycle import Status
+from casebook.cases.notices import CaseNotice
 from casebook.cases.queries import check_visible
-from casebook.cases.services import CaseBook, CaseNotice
+from casebook.cases.services import CaseBook
 from casebook.db.models import Callback, Caller, Case, CaseEvent
 
 log = logging.getLogger(__name__)
@@ -187,28 +188,7 @@ class CallbackService:
                     active.updated_at = now
                     s.commit()
                 return _view(active, case)
-            row = Callback(
-                case_id=case.id,
-                reason=reason,
-                requested_by=actor.name[:64],
-                state=CallbackState.DUE.value,
-                attempts=0,
-                next_attempt_at=self.policy.hours.next_opening(now),
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(row)
-            s.flush()
-            s.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    actor=actor.name[:64],
-                    kind="callback_scheduled",
-                    reason="",
-                    detail={"callback": row.id, "reason": reason, "due": row.next_attempt_at.isoformat()},
-                )
-            )
+            row = self._new_callback(s, case, actor, reason, now)
             try:
                 s.commit()
             except IntegrityError:  # another process scheduled one at the same moment
@@ -227,6 +207,32 @@ class CallbackService:
             )
         )
         return view
+
+    def _new_callback(self, s: Session, case: Case, actor: Actor, reason: str, now: datetime) -> Callback:
+        """A callback due at the next calling hour, and its line in the case's history."""
+        row = Callback(
+            case_id=case.id,
+            reason=reason,
+            requested_by=actor.name[:64],
+            state=CallbackState.DUE.value,
+            attempts=0,
+            next_attempt_at=self.policy.hours.next_opening(now),
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(row)
+        s.flush()
+        s.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor=actor.name[:64],
+                kind="callback_scheduled",
+                reason="",
+                detail={"callback": row.id, "reason": reason, "due": row.next_attempt_at.isoformat()},
+            )
+        )
+        return row
 
     def schedule_missed(self, *, within: timedelta = timedelta(days=1), limit: int = 200) -> int:
         """Replies whose callback was never scheduled (the reply was made in a process that does
@@ -271,22 +277,7 @@ class CallbackService:
         claimed: list[DueCallback] = []
         notices: list[CaseNotice] = []
         with self.sessions() as s:
-            rows = s.scalars(
-                select(Callback)
-                .where(
-                    or_(
-                        and_(Callback.state == CallbackState.DUE.value, Callback.next_attempt_at <= now),
-                        and_(
-                            Callback.state == CallbackState.CALLING.value,
-                            Callback.updated_at < now - self.policy.lease,
-                        ),
-                    )
-                )
-                .order_by(Callback.next_attempt_at, Callback.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row in rows:
+            for row in self._due_rows(s, limit, now):
                 seen_state, seen_at = row.state, row.updated_at
                 case = s.get(Case, row.case_id)
                 phone = s.scalar(select(Caller.phone).where(Caller.id == case.caller_id)) if case else None
@@ -325,6 +316,22 @@ class CallbackService:
             self._notify(notice)
         return claimed
 
+    def _due_rows(self, s: Session, limit: int, now: datetime) -> Sequence[Callback]:
+        """Callbacks whose time has come, and those a process took and never reported back on
+        (its lease ran out), locked for this claim (other processes skip them)."""
+        return s.scalars(
+            select(Callback)
+            .where(
+                or_(
+                    and_(Callback.state == CallbackState.DUE.value, Callback.next_attempt_at <= now),
+                    and_(Callback.state == CallbackState.CALLING.value, Callback.updated_at < now - self.policy.lease),
+                )
+            )
+            .order_by(Callback.next_attempt_at, Callback.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+
     def record(self, callback_id: int, outcome: CallOutcome) -> CallbackView:
         """The outcome of the attempt in progress: a verdict goes on the case (an unsatisfied one
         reopens it); anything else is retried later, or ends in `no_verdict` at the limit."""
@@ -342,37 +349,7 @@ class CallbackService:
                 return _view(row, case)
             verdict = outcome.verdict if outcome.verdict in VERDICTS else None
         if verdict is not None:
-            applied = ""
-            try:
-                self.book.record_satisfaction(
-                    number,
-                    CALLBACK_ACTOR,
-                    satisfied=verdict == "satisfied",
-                    source="callback",
-                    comment=f"keyed on callback {callback_id}",
-                )
-            except (InvalidTransition, InvalidInput) as exc:
-                applied = f"; not applied to the case: {exc}"
-                log.warning("callback %s: the verdict was not applied to case %s: %s", callback_id, number, exc)
-            with self.sessions() as s:
-                row = s.scalar(select(Callback).where(Callback.id == callback_id).with_for_update())
-                assert row is not None
-                row.verdict = verdict
-                row.last_call_id = (outcome.call_id or "")[:64] or None
-                self._end(s, row, CallbackState.DONE, now, (result + applied)[:MAX_RESULT])
-                if applied:
-                    s.add(
-                        CaseEvent(
-                            case_id=row.case_id,
-                            at=now,
-                            actor=CALLBACK_ACTOR.name,
-                            kind="callback_verdict_unapplied",
-                            reason=applied[2:][:MAX_RESULT],
-                            detail={"callback": row.id, "verdict": verdict},
-                        )
-                    )
-                s.commit()
-                return self._view_of(s, row)
+            return self._record_verdict(callback_id, number, verdict, outcome, result, now)
         notice: CaseNotice | None = None
         with self.sessions() as s:
             row = s.scalar(select(Callback).where(Callback.id == callback_id).with_for_update())
@@ -392,6 +369,43 @@ class CallbackService:
         if notice is not None:
             self._notify(notice)
         return view
+
+    def _record_verdict(
+        self, callback_id: int, number: str, verdict: str, outcome: CallOutcome, result: str, now: datetime
+    ) -> CallbackView:
+        """The citizen keyed a verdict: it goes on the case, and the callback is done (a verdict the
+        case no longer takes, closed meanwhile, is kept on the callback and said in the case's log)."""
+        applied = ""
+        try:
+            self.book.record_satisfaction(
+                number,
+                CALLBACK_ACTOR,
+                satisfied=verdict == "satisfied",
+                source="callback",
+                comment=f"keyed on callback {callback_id}",
+            )
+        except (InvalidTransition, InvalidInput) as exc:
+            applied = f"; not applied to the case: {exc}"
+            log.warning("callback %s: the verdict was not applied to case %s: %s", callback_id, number, exc)
+        with self.sessions() as s:
+            row = s.scalar(select(Callback).where(Callback.id == callback_id).with_for_update())
+            assert row is not None
+            row.verdict = verdict
+            row.last_call_id = (outcome.call_id or "")[:64] or None
+            self._end(s, row, CallbackState.DONE, now, (result + applied)[:MAX_RESULT])
+            if applied:
+                s.add(
+                    CaseEvent(
+                        case_id=row.case_id,
+                        at=now,
+                        actor=CALLBACK_ACTOR.name,
+                        kind="callback_verdict_unapplied",
+                        reason=applied[2:][:MAX_RESULT],
+                        detail={"callback": row.id, "verdict": verdict},
+                    )
+                )
+            s.commit()
+            return self._view_of(s, row)
 
     # --- reading ----------------------------------------------------------------------------------
     def of_case(self, number: str, actor: Actor) -> list[CallbackView]:

@@ -17,7 +17,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from casebook.auth.policy import CLOCKS
 from casebook.cases.lifecycle import Status
-from casebook.cases.services import CaseBook, CaseNotice
+from casebook.cases.notices import CaseNotice
+from casebook.cases.services import CaseBook
 from casebook.db.models import Breach, Case
 
 S = Status

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from casebook.auth.policy import Actor
 from casebook.cases.errors import InvalidInput
-from casebook.cases.services import CaseBook, NewAppeal, normalise_phone
+from casebook.cases.intake import NewAppeal, normalise_phone
+from casebook.cases.services import CaseBook
 from casebook.db.models import Caller, Case
 from casebook.routing import route
 

@@ -43,6 +43,7 @@ class CaseFilter:
     received_to: datetime | None = None
     limit: int = 50
     cursor: str | None = None
+    call_back: bool | None = None  # only the cases a person must call back (or none of them)
 
 
 def overdue_condition(now: datetime):  # type: ignore[no-untyped-def]
@@ -113,6 +114,8 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
         statement = statement.where(condition if query.overdue else ~condition)
     if query.needs_intake is not None:
         statement = statement.where(Case.needs_intake.is_(query.needs_intake))
+    if query.call_back is not None:
+        statement = statement.where(Case.call_back.is_not(None) if query.call_back else Case.call_back.is_(None))
     if query.received_from:
         statement = statement.where(Case.received_at >= query.received_from)
     if query.received_to:
@@ -159,6 +162,7 @@ def public(case: Case, now: datetime, masters: dict[int, str] | None = None) -> 
         township=case.township_code,
         urgency=case.urgency,
         needs_intake=case.needs_intake,
+        call_back=case.call_back,
         lead_unit=case.lead_unit_code,
         lead_section=case.lead_section_code,
         co_units=[a.unit_code for a in active if a.role == "co"],
@@ -227,26 +231,7 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
             )
         ).all()
     )
-    links = s.execute(
-        select(DuplicateLink, Case.number)
-        .join(Case, Case.id == DuplicateLink.case_id)
-        .where(DuplicateLink.master_id == case.id, DuplicateLink.state == "linked")
-    ).all()
-    suggestions = s.execute(
-        select(DuplicateLink, Case.number)
-        .join(Case, Case.id == DuplicateLink.master_id)
-        .where(DuplicateLink.case_id == case.id, DuplicateLink.state == "suggested")
-    ).all()
-    caller_cases: list[str] = []
-    if case.caller_id is not None:
-        caller_cases = list(
-            s.scalars(
-                select(Case.number)
-                .where(Case.caller_id == case.caller_id, Case.id != case.id)
-                .order_by(Case.id.desc())
-                .limit(50)
-            )
-        )
+    duplicates, suggestions = _duplicates_of(s, case)
     base = public(case, now, masters)
     return CaseDetail(
         **base.model_dump(),
@@ -275,26 +260,60 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
             )
             for a in case.assignments
         ],
-        duplicates=[
-            DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic) for link, n in links
-        ],
-        suggestions=[
-            DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic)
-            for link, n in suggestions
-        ],
-        caller_cases=caller_cases,
+        duplicates=duplicates,
+        suggestions=suggestions,
+        caller_cases=_caller_cases(s, case),
         recordings=[r.name for r in case.recordings],
-        transcripts=[
-            TranscriptOut(
-                source=t.source,
-                text=t.text,
-                language=t.language,
-                model=t.model,
-                confidence=t.confidence,
-                duration_s=t.duration_s,
-                words=t.words,
-                created_at=t.created_at,
-            )
-            for t in s.scalars(select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id))
-        ],
+        transcripts=_transcripts_of(s, case),
     )
+
+
+def _duplicates_of(s: Session, case: Case) -> tuple[list[DuplicateOut], list[DuplicateOut]]:
+    """The cases linked to this one as its duplicates, and the masters suggested for it."""
+    links = s.execute(
+        select(DuplicateLink, Case.number)
+        .join(Case, Case.id == DuplicateLink.case_id)
+        .where(DuplicateLink.master_id == case.id, DuplicateLink.state == "linked")
+    ).all()
+    suggested = s.execute(
+        select(DuplicateLink, Case.number)
+        .join(Case, Case.id == DuplicateLink.master_id)
+        .where(DuplicateLink.case_id == case.id, DuplicateLink.state == "suggested")
+    ).all()
+
+    def out(rows: Any) -> list[DuplicateOut]:
+        return [
+            DuplicateOut(number=n, state=link.state, score=link.score, automatic=link.automatic) for link, n in rows
+        ]
+
+    return out(links), out(suggested)
+
+
+def _caller_cases(s: Session, case: Case) -> list[str]:
+    """The caller's other cases, newest first (at most 50)."""
+    if case.caller_id is None:
+        return []
+    return list(
+        s.scalars(
+            select(Case.number)
+            .where(Case.caller_id == case.caller_id, Case.id != case.id)
+            .order_by(Case.id.desc())
+            .limit(50)
+        )
+    )
+
+
+def _transcripts_of(s: Session, case: Case) -> list[TranscriptOut]:
+    return [
+        TranscriptOut(
+            source=t.source,
+            text=t.text,
+            language=t.language,
+            model=t.model,
+            confidence=t.confidence,
+            duration_s=t.duration_s,
+            words=t.words,
+            created_at=t.created_at,
+        )
+        for t in s.scalars(select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id))
+    ]

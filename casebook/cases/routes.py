@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 
 from casebook.api.deps import ActorDep, ServicesDep
+from casebook.cases.errors import InvalidInput
+from casebook.cases.intake import NewAppeal
 from casebook.cases.lifecycle import Status
 from casebook.cases.queries import CaseFilter, detail, list_cases, recording_path
 from casebook.cases.schemas import (
     AcceptIn,
+    CalledBackIn,
     CaseCreate,
     CaseDetail,
     CasePage,
@@ -28,7 +31,6 @@ from casebook.cases.schemas import (
     ReturnIn,
     SatisfactionIn,
 )
-from casebook.cases.services import NewAppeal
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 Number = Annotated[str, Path(pattern=r"^[0-9]{1,20}$", description="The case number (digits).")]
@@ -40,8 +42,25 @@ def _detail(svc: ServicesDep, actor: ActorDep, number: Number) -> CaseDetail:
         return detail(s, number, actor, svc.book.clock.now())
 
 
+LIST_FILTERS = (
+    "status",
+    "unit",
+    "category",
+    "channel",
+    "caller_number",
+    "overdue",
+    "needs_intake",
+    "call_back",
+    "received_from",
+    "received_to",
+    "limit",
+    "cursor",
+)
+
+
 @router.get("", response_model=CasePage)
 def get_cases(
+    request: Request,
     svc: ServicesDep,
     actor: ActorDep,
     status: Annotated[list[Status] | None, Query(max_length=12)] = None,
@@ -51,12 +70,18 @@ def get_cases(
     caller_number: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool | None = None,
     needs_intake: bool | None = None,
+    call_back: bool | None = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
-    """Cases, newest first, filtered; `next_cursor` fetches the next page."""
+    """Cases, newest first, filtered; `next_cursor` fetches the next page. A filter this list does
+    not know is refused, not ignored: `?caller=...` must not answer with every case."""
+    unknown = sorted(set(request.query_params) - set(LIST_FILTERS))
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        raise InvalidInput(f"unknown filter {names}; the filters are: {', '.join(LIST_FILTERS)}")
     query = CaseFilter(
         tuple(s.value for s in status or ()),
         unit,
@@ -69,6 +94,7 @@ def get_cases(
         received_to,
         limit,
         cursor,
+        call_back,
     )
     with svc.book.sessions() as s:
         return list_cases(s, actor, query, svc.book.clock.now())
@@ -164,6 +190,13 @@ def satisfaction(svc: ServicesDep, actor: ActorDep, number: Number, body: Satisf
     svc.book.record_satisfaction(
         number, actor, satisfied=body.verdict == "satisfied", source=body.source, comment=body.comment
     )
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/called-back", response_model=CaseDetail)
+def called_back(svc: ServicesDep, actor: ActorDep, number: Number, body: CalledBackIn) -> CaseDetail:
+    """A person called back the citizen of a case marked "call back" (`reached`: the mark is cleared)."""
+    svc.book.called_back(number, actor, reached=body.reached, note=body.note)
     return _detail(svc, actor, number)
 
 

@@ -33,6 +33,10 @@ class CasePublic(BaseModel):
     township: str | None
     urgency: str
     needs_intake: bool
+    call_back: str | None = Field(
+        description="Calls only: why a person must call the citizen back (their words are missing or cut short); "
+        "null when there is no need (or it was done)."
+    )
     lead_unit: str | None
     lead_section: str | None
     co_units: list[str]
@@ -161,6 +165,11 @@ class SatisfactionIn(Strict):
     verdict: Literal["satisfied", "unsatisfied"]
     source: Literal["callback", "agent", "web", "sms", "interview"] = "agent"
     comment: Reason = ""
+
+
+class CalledBackIn(Strict):
+    reached: bool = Field(description="The citizen was reached (the call-back mark is cleared).")
+    note: Reason = ""
 
 
 class CloseIn(Strict):

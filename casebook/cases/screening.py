@@ -1,4 +1,8 @@
-"""Screening after intake: the request is answered at once, the screening follows in seconds.
+"""Screening: a new case classified, registered when the classifier is confident, linked to its
+master when it is a duplicate, or dispatched by the routing rules: in one transaction, without a
+person (`AutomaticScreening`, a mixin of `CaseBook`).
+
+After intake: the request is answered at once, the screening follows in seconds.
 
 A citizen's Open311 request is stored and numbered in the request itself (a few milliseconds);
 classification, the duplicate check and routing run right after in a background thread of the
@@ -12,16 +16,172 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from casebook.auth.policy import CLASSIFIER, ROUTER, Actor
+from casebook.cases.directory_cache import Directory
 from casebook.cases.lifecycle import Status
-from casebook.cases.services import CaseBook
+from casebook.cases.notices import CaseNotice
+from casebook.cases.part import BookPart
 from casebook.cases.transcripts import PENDING, WAITING
+from casebook.classify.classifier import Classification, Classifier
 from casebook.db.models import Case, CaseEvent
+from casebook.duplicates.finder import Match
+from casebook.routing import Route
+
+if TYPE_CHECKING:
+    from casebook.cases.services import CaseBook
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """What automatic screening did with a new case."""
+
+    classification: Classification
+    registered: bool
+    duplicate_of: str | None
+    suggestions: tuple[Match, ...]
+    route: Route | None
+    dispatched: bool
+
+
+class AutomaticScreening(BookPart):
+    """Needs of the book (given by `CaseBook` and its other parts): sessions, the cached directory
+    and classifier, the duplicate search, the lifecycle's register and dispatch, the notifier."""
+
+    sessions: sessionmaker[Session]
+
+    if TYPE_CHECKING:
+
+        def directory(self) -> Directory: ...
+        def classifier(self) -> Classifier: ...
+        def suggest_route(self, s: Session, case: Case) -> Route | None: ...
+        def _index_update(self, case: Case) -> None: ...
+        def _register(self, s: Session, case: Case, actor: Actor, *, category: str, reason: str = "") -> None: ...
+        def _find_duplicates(self, s: Session, case: Case) -> tuple[Match | None, tuple[Match, ...]]: ...
+        def _merge(
+            self,
+            s: Session,
+            case: Case,
+            master: Case,
+            actor: Actor,
+            *,
+            score: float | None,
+            automatic: bool,
+            reason: str,
+        ) -> None: ...
+        def _dispatch(
+            self,
+            s: Session,
+            case: Case,
+            actor: Actor,
+            *,
+            lead: str | None,
+            co_units: Iterable[str],
+            deadline_hours: float | None,
+            reply_due: datetime | None,
+            reason: str,
+        ) -> list[str]: ...
+
+    def screen(self, number: str, *, requested_category: str | None = None) -> Screening:
+        """Classify a received case and, when confident, register it; link it to its master when it
+        is a duplicate, or dispatch it by the routing rules: in one transaction, without a person."""
+        with self.sessions() as s:
+            case = self._case_for_update(s, number)
+            result, notices = self._screen(s, case, requested_category)
+            s.commit()
+        self._index_update(case)
+        self._notify(notices)
+        return result
+
+    def _screen(self, s: Session, case: Case, requested_category: str | None) -> tuple[Screening, list[CaseNotice]]:
+        # the address a citizen typed names the place as well as the description does
+        text = " ".join(t for t in (case.description, case.transcript or "", case.address or "") if t)
+        result = self.classifier().classify(text)
+        category, confident = result.category.code, result.confident
+        directory = self.directory()
+        if requested_category and not confident and requested_category in directory.categories:
+            category, confident = requested_category, True  # the citizen chose the type (Open311)
+        notices: list[CaseNotice] = []
+        status = case.status
+        case.classification = result.to_json()
+        self._event(
+            s,
+            case,
+            CLASSIFIER,
+            "classified",
+            category=category,
+            confidence=result.category.confidence,
+            evidence=list(result.category.evidence),
+            place=result.place.code,
+            urgency=result.urgency.code,
+            confident=confident,
+        )
+        if status != Status.RECEIVED:
+            return Screening(result, False, None, (), None, False), notices
+        case.urgency = result.urgency.code or "normal"
+        case.place_code, case.township_code = result.place.code, result.township
+        registered = False
+        if confident and category:
+            self._register(s, case, CLASSIFIER, category=category, reason="automatic screening")
+            notices.append(CaseNotice("case.registered", case.number, case.status, {"category": category}))
+            registered = True
+        duplicate_of, suggestions, chosen_route, dispatched = self._link_or_route(s, case, registered, notices)
+        return Screening(result, registered, duplicate_of, suggestions, chosen_route, dispatched), notices
+
+    def _link_or_route(
+        self, s: Session, case: Case, registered: bool, notices: list[CaseNotice]
+    ) -> tuple[str | None, tuple[Match, ...], Route | None, bool]:
+        """A duplicate is linked to its master; otherwise a registered case goes where the rules say."""
+        duplicate_of: str | None = None
+        chosen_route: Route | None = None
+        dispatched = False
+        master, suggestions = self._find_duplicates(s, case)
+        if master is not None:
+            master_case = s.get(Case, master.case_id)
+            assert master_case is not None
+            self._merge(
+                s,
+                case,
+                master_case,
+                CLASSIFIER,
+                score=master.score,
+                automatic=True,
+                reason=f"same appeal as {master.number} (score {master.score:.2f})",
+            )
+            notices.append(CaseNotice("case.merged", case.number, case.status, {"master": master.number}))
+            duplicate_of = master.number
+        elif registered:
+            chosen_route = self.suggest_route(s, case)
+            if chosen_route is not None:
+                self._dispatch(
+                    s,
+                    case,
+                    ROUTER,
+                    lead=chosen_route.lead,
+                    co_units=chosen_route.co_units,
+                    deadline_hours=chosen_route.deadline_hours,
+                    reply_due=None,
+                    reason=f"routing rule {chosen_route.rule_id}",
+                )
+                notices.append(
+                    CaseNotice(
+                        "case.dispatched",
+                        case.number,
+                        case.status,
+                        {"lead": chosen_route.lead, "co_units": list(chosen_route.co_units)},
+                    )
+                )
+                dispatched = True
+        return duplicate_of, suggestions, chosen_route, dispatched
 
 
 class BackgroundScreener:

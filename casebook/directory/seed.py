@@ -101,6 +101,13 @@ def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> 
         session.add(channel)
     sync_lines(session, lines or [])
 
+    _seed_routing(session)
+    session.commit()
+
+
+def _seed_routing(session: Session) -> None:
+    """The routing rules and deadline policies of the data files, on a first start only: after
+    that they are the administrators' (edited through the API) and a restart keeps their edits."""
     routing = _data("routing.yaml")
     if session.scalar(select(RoutingRule.id).limit(1)) is None:
         for position, rule in enumerate(routing["rules"], start=1):
@@ -119,7 +126,6 @@ def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> 
         for category, hours in routing["deadlines"].items():
             for urgency, value in hours.items():
                 session.add(DeadlinePolicy(category_code=category, urgency=urgency, hours=float(value)))
-    session.commit()
 
 
 def sync_lines(session: Session, lines: list[LineChannel]) -> None:

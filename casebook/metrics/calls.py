@@ -222,15 +222,7 @@ class CallMetrics:
             .group_by(v.agent)
         ).all():
             figures[row.key] = _queue_figures(row)
-        missed: dict[str, int] = defaultdict(int)
-        for (data,) in s.execute(
-            select(CallEventRow.data).where(
-                CallEventRow.name == "queue.no-answer", CallEventRow.at >= start, CallEventRow.at < end
-            )
-        ):
-            member = str((data or {}).get("member") or "")
-            if member:
-                missed[member] += 1
+        missed = _missed_rings(s, start, end)
         times = self._agent_times(s, start, end, now, by_hour=False)
         rows = []
         total_time = AgentTime()
@@ -316,3 +308,17 @@ def _key(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value if value not in (None, "") else "—"
+
+
+def _missed_rings(s: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Calls each agent's phone rang for and nobody answered (queue.no-answer), by member."""
+    missed: dict[str, int] = defaultdict(int)
+    for (data,) in s.execute(
+        select(CallEventRow.data).where(
+            CallEventRow.name == "queue.no-answer", CallEventRow.at >= start, CallEventRow.at < end
+        )
+    ):
+        member = str((data or {}).get("member") or "")
+        if member:
+            missed[member] += 1
+    return missed

@@ -168,34 +168,43 @@ class CaseMetrics:
             )
         ):
             out.append((row.key, {"backlog": row.backlog or 0, "overdue": row.overdue or 0}))
+        out += _after_the_reply(s, key, grouped, start, end)
+        return out
+
+
+def _after_the_reply(
+    s: Session, key: Any, grouped: Any, start: datetime, end: datetime
+) -> list[tuple[Any, dict[str, int]]]:
+    """The verdicts, interviews and joint sessions of the range, by group."""
+    out: list[tuple[Any, dict[str, int]]] = []
+    for row in s.execute(
+        grouped(
+            select(
+                key.label("key"),
+                func.count().label("verdicts"),
+                func.sum(case((SatisfactionVerdict.verdict == "satisfied", 1), else_=0)).label("satisfied"),
+            )
+            .select_from(SatisfactionVerdict)
+            .join(Case, Case.id == SatisfactionVerdict.case_id)
+            .where(
+                SatisfactionVerdict.at >= start,
+                SatisfactionVerdict.at < end,
+                SatisfactionVerdict.stage.in_(("reply", "leader")),
+            )
+        )
+    ):
+        out.append((row.key, {"verdicts": row.verdicts or 0, "_satisfied": row.satisfied or 0}))
+    for model, label in ((Interview, "interviews"), (JointSession, "joint_sessions")):
         for row in s.execute(
             grouped(
-                select(
-                    key.label("key"),
-                    func.count().label("verdicts"),
-                    func.sum(case((SatisfactionVerdict.verdict == "satisfied", 1), else_=0)).label("satisfied"),
-                )
-                .select_from(SatisfactionVerdict)
-                .join(Case, Case.id == SatisfactionVerdict.case_id)
-                .where(
-                    SatisfactionVerdict.at >= start,
-                    SatisfactionVerdict.at < end,
-                    SatisfactionVerdict.stage.in_(("reply", "leader")),
-                )
+                select(key.label("key"), func.count().label("n"))
+                .select_from(model)
+                .join(Case, Case.id == model.case_id)
+                .where(model.held_at >= start, model.held_at < end)
             )
         ):
-            out.append((row.key, {"verdicts": row.verdicts or 0, "_satisfied": row.satisfied or 0}))
-        for model, label in ((Interview, "interviews"), (JointSession, "joint_sessions")):
-            for row in s.execute(
-                grouped(
-                    select(key.label("key"), func.count().label("n"))
-                    .select_from(model)
-                    .join(Case, Case.id == model.case_id)
-                    .where(model.held_at >= start, model.held_at < end)
-                )
-            ):
-                out.append((row.key, {label: row.n or 0}))
-        return out
+            out.append((row.key, {label: row.n or 0}))
+    return out
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:

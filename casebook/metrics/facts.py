@@ -116,41 +116,47 @@ def summarise(call_id: str, events: Sequence[LoggedEvent]) -> CallSummary:
             if name == "call.wrapup":
                 _add_wrapup(summary, data)
             continue
-        elif name == "queue.ringing":
-            current.ringing = True
-        elif name == "queue.no-answer":
-            current.ringing = False
-            current.missed_rings += 1
-        elif name == "queue.answered":
-            current.outcome = "answered"
-            current.ringing = False
-            current.answered_at = event.at
-            current.agent = str(data.get("member") or "") or None
-            current.extension = str(data.get("extension") or "") or None
-            wait = _num(data.get("wait_s"))
-            current.wait_s = wait if wait is not None else (event.at - current.joined_at).total_seconds()
-        elif name in ("queue.completed", "queue.transferred"):
-            current.talk_s = _num(data.get("talk_s"))
-            if current.talk_s is None and current.answered_at is not None:
-                current.talk_s = (event.at - current.answered_at).total_seconds()
-            current.transferred = name == "queue.transferred"
-            if current.outcome == "waiting":  # answered event lost: the completion says it was
-                current.outcome = "answered"
-                current.agent = str(data.get("member") or "") or None
-                current.wait_s = _num(data.get("wait_s"))
-        elif name == "queue.abandoned":
-            current.outcome = "abandoned"
-            current.abandoned_ringing = current.ringing
-            current.abandoned_position = _int(data.get("position"))
-            wait = _num(data.get("wait_s"))
-            current.wait_s = wait if wait is not None else (event.at - current.joined_at).total_seconds()
-        elif name == "queue.left":
-            if current.outcome == "waiting":
-                current.outcome = "left"
-                current.wait_s = (event.at - current.joined_at).total_seconds()
         elif name == "call.wrapup":
             _add_wrapup(summary, data)
+        else:
+            _visit_event(current, event)
     return summary
+
+
+def _visit_event(current: Visit, event: LoggedEvent) -> None:
+    """What a queue event says of the visit in progress."""
+    name, data = event.name, event.data
+    if name == "queue.ringing":
+        current.ringing = True
+    elif name == "queue.no-answer":
+        current.ringing = False
+        current.missed_rings += 1
+    elif name == "queue.answered":
+        current.outcome = "answered"
+        current.ringing = False
+        current.answered_at = event.at
+        current.agent = str(data.get("member") or "") or None
+        current.extension = str(data.get("extension") or "") or None
+        wait = _num(data.get("wait_s"))
+        current.wait_s = wait if wait is not None else (event.at - current.joined_at).total_seconds()
+    elif name in ("queue.completed", "queue.transferred"):
+        current.talk_s = _num(data.get("talk_s"))
+        if current.talk_s is None and current.answered_at is not None:
+            current.talk_s = (event.at - current.answered_at).total_seconds()
+        current.transferred = name == "queue.transferred"
+        if current.outcome == "waiting":  # answered event lost: the completion says it was
+            current.outcome = "answered"
+            current.agent = str(data.get("member") or "") or None
+            current.wait_s = _num(data.get("wait_s"))
+    elif name == "queue.abandoned":
+        current.outcome = "abandoned"
+        current.abandoned_ringing = current.ringing
+        current.abandoned_position = _int(data.get("position"))
+        wait = _num(data.get("wait_s"))
+        current.wait_s = wait if wait is not None else (event.at - current.joined_at).total_seconds()
+    elif name == "queue.left" and current.outcome == "waiting":
+        current.outcome = "left"
+        current.wait_s = (event.at - current.joined_at).total_seconds()
 
 
 def _add_wrapup(summary: CallSummary, data: dict[str, Any]) -> None:
@@ -233,31 +239,34 @@ def refresh(s: Session, call_ids: Iterable[str], tz: ZoneInfo, agent_days: set[t
             joined = visit.joined_at.astimezone(tz)
             if agent_days is not None and visit.agent and visit.answered_at is not None:
                 agent_days.add((visit.agent[:64], visit.answered_at.astimezone(tz).date()))
-            s.add(
-                QueueVisit(
-                    call_id=call_id,
-                    seq=visit.seq,
-                    queue=visit.queue[:32],
-                    line=visit.line[:20],
-                    joined_at=visit.joined_at,
-                    day=joined.date(),
-                    hour=joined.hour,
-                    position=visit.position,
-                    outcome=visit.outcome,
-                    wait_s=visit.wait_s,
-                    abandoned_position=visit.abandoned_position,
-                    abandoned_ringing=visit.abandoned_ringing,
-                    missed_rings=visit.missed_rings,
-                    agent=(visit.agent or None) and visit.agent[:64],
-                    extension=(visit.extension or None) and visit.extension[:24],
-                    answered_at=visit.answered_at,
-                    talk_s=visit.talk_s,
-                    transferred=visit.transferred,
-                    wrapup_s=visit.wrapup_s,
-                )
-            )
+            s.add(_visit_row(call_id, visit, joined))
         made += 1
     return made
+
+
+def _visit_row(call_id: str, visit: Visit, joined: datetime) -> QueueVisit:
+    """One stay in a queue as its row (text cut to the columns' sizes)."""
+    return QueueVisit(
+        call_id=call_id,
+        seq=visit.seq,
+        queue=visit.queue[:32],
+        line=visit.line[:20],
+        joined_at=visit.joined_at,
+        day=joined.date(),
+        hour=joined.hour,
+        position=visit.position,
+        outcome=visit.outcome,
+        wait_s=visit.wait_s,
+        abandoned_position=visit.abandoned_position,
+        abandoned_ringing=visit.abandoned_ringing,
+        missed_rings=visit.missed_rings,
+        agent=(visit.agent or None) and visit.agent[:64],
+        extension=(visit.extension or None) and visit.extension[:24],
+        answered_at=visit.answered_at,
+        talk_s=visit.talk_s,
+        transferred=visit.transferred,
+        wrapup_s=visit.wrapup_s,
+    )
 
 
 def rebuild(s: Session, tz: ZoneInfo, *, batch: int = 2000) -> int:

@@ -72,28 +72,7 @@ class Opinion:
                 }
             )
         topics.sort(key=lambda t: (-t["this_week"], -t["change"]))
-        towns: dict[str, dict[str, Any]] = {}
-        for period in ("this", "prev"):
-            for (top, township), n in counts[period].items():
-                row = towns.setdefault(
-                    township,
-                    {
-                        "township": township,
-                        "name": names["unit"].get(township, township or "—"),
-                        "this_week": 0,
-                        "last_week": 0,
-                        "_top": Counter(),
-                    },
-                )
-                row["this_week" if period == "this" else "last_week"] += n
-                if period == "this":
-                    row["_top"][top] += n
-        township_rows = []
-        for row in sorted(towns.values(), key=lambda r: -r["this_week"]):
-            top = row.pop("_top").most_common(1)
-            row["top_category"] = names["category"].get(top[0][0], top[0][0]) if top else None
-            row["change"] = row["this_week"] - row["last_week"]
-            township_rows.append(row)
+        township_rows = _townships(counts, names)
         return {
             "kind": "opinion",
             "from": (last_day - timedelta(days=6)).isoformat(),
@@ -115,7 +94,6 @@ class Opinion:
         base_since = since - timedelta(days=rule.baseline_days)
         zh = lang == "zh"
         recent: dict[tuple[str, str], list[tuple[str, str, datetime]]] = defaultdict(list)
-        baseline: Counter[tuple[str, str]] = Counter()
         with self.sessions() as s:
             names = _names(s, zh)
             for number, category, township, place, channel, at in s.execute(
@@ -135,17 +113,7 @@ class Opinion:
                 ):
                     if key:
                         recent[(kind, key)].append((number, channel, at))
-            for column, kind in (
-                (Case.category_code, "category"),
-                (Case.township_code, "township"),
-                (Case.place_code, "place"),
-            ):
-                for key, n in s.execute(
-                    select(column, func.count())
-                    .where(Case.received_at >= base_since, Case.received_at < since, column.is_not(None))
-                    .group_by(column)
-                ):
-                    baseline[(kind, str(key))] += n
+            baseline = _baseline(s, base_since, since)
         periods = rule.baseline_days * 24.0 / rule.window_h
         found: list[dict[str, Any]] = []
         for (kind, key), cases in recent.items():
@@ -221,3 +189,47 @@ def week_table(week: dict[str, Any], which: str, lang: str = "zh") -> dict[str, 
             "change_pct": None,
         },
     }
+
+
+def _townships(counts: dict[str, Counter[tuple[str, str]]], names: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """Each township's appeals this week and last, and its top category this week."""
+    towns: dict[str, dict[str, Any]] = {}
+    for period in ("this", "prev"):
+        for (top, township), n in counts[period].items():
+            row = towns.setdefault(
+                township,
+                {
+                    "township": township,
+                    "name": names["unit"].get(township, township or "—"),
+                    "this_week": 0,
+                    "last_week": 0,
+                    "_top": Counter(),
+                },
+            )
+            row["this_week" if period == "this" else "last_week"] += n
+            if period == "this":
+                row["_top"][top] += n
+    township_rows = []
+    for row in sorted(towns.values(), key=lambda r: -r["this_week"]):
+        top = row.pop("_top").most_common(1)
+        row["top_category"] = names["category"].get(top[0][0], top[0][0]) if top else None
+        row["change"] = row["this_week"] - row["last_week"]
+        township_rows.append(row)
+    return township_rows
+
+
+def _baseline(s: Session, base_since: datetime, since: datetime) -> Counter[tuple[str, str]]:
+    """Appeals of each category, township and place in the baseline days before the window."""
+    baseline: Counter[tuple[str, str]] = Counter()
+    for column, kind in (
+        (Case.category_code, "category"),
+        (Case.township_code, "township"),
+        (Case.place_code, "place"),
+    ):
+        for key, n in s.execute(
+            select(column, func.count())
+            .where(Case.received_at >= base_since, Case.received_at < since, column.is_not(None))
+            .group_by(column)
+        ):
+            baseline[(kind, str(key))] += n
+    return baseline

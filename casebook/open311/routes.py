@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, selectinload
 from casebook.api.deps import ServicesDep
 from casebook.auth.policy import Actor, Role
 from casebook.cases.errors import CasebookError
+from casebook.cases.intake import NewAppeal
 from casebook.cases.lifecycle import Status
-from casebook.cases.services import NewAppeal
 from casebook.db.models import Case, Category, Unit
 from casebook.open311.formats import Open311Error, check_format, render, render_one
 
@@ -139,28 +139,11 @@ def create_request(
     jurisdiction_id: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
     check_format(fmt)
-    content_type = request.headers.get("content-type", "")
-    if content_type and not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        raise Open311Error(
-            400, "requests are form-encoded (application/x-www-form-urlencoded or multipart/form-data), as Open311 says"
-        )
-    if not api_key:
-        raise Open311Error(403, "api_key is required to create a request")
+    _form_encoded(request)
+    channel, service_code = _channel_and_service(svc, api_key, service_code)
     description, address_string, address_id = _utf8(description), _utf8(address_string), _utf8(address_id)
     first_name, last_name = _utf8(first_name), _utf8(last_name)
-    channel = svc.auth.channel_for_key(api_key)
-    if channel is None:
-        raise Open311Error(403, "api_key is not valid")
-    if not service_code:
-        raise Open311Error(400, "service_code is required")
-    if service_code not in svc.book.directory().categories:
-        raise Open311Error(404, f"unknown service_code {service_code[:64]}")
-    latitude = _float("lat", lat, -90, 90)
-    longitude = _float("long", long, -180, 180)
-    if (latitude is None) != (longitude is None):
-        raise Open311Error(400, "lat and long go together")
-    if latitude is None and not address_string and not address_id:
-        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+    latitude, longitude = _location(lat, long, address_string, address_id)
     if description is not None and len(description) > 4000:
         raise Open311Error(400, "description is longer than 4000 characters")
     name = " ".join(p for p in (last_name, first_name) if p) or None
@@ -191,6 +174,41 @@ def create_request(
         "request",
         [{"service_request_id": case.number, "service_notice": notice, "account_id": account_id}],
     )
+
+
+def _channel_and_service(svc: ServicesDep, api_key: str | None, service_code: str | None) -> tuple[str, str]:
+    """The channel the key belongs to, and the known service (category) asked for."""
+    if not api_key:
+        raise Open311Error(403, "api_key is required to create a request")
+    channel = svc.auth.channel_for_key(api_key)
+    if channel is None:
+        raise Open311Error(403, "api_key is not valid")
+    if not service_code:
+        raise Open311Error(400, "service_code is required")
+    if service_code not in svc.book.directory().categories:
+        raise Open311Error(404, f"unknown service_code {service_code[:64]}")
+    return channel, service_code
+
+
+def _form_encoded(request: Request) -> None:
+    content_type = request.headers.get("content-type", "")
+    if content_type and not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        raise Open311Error(
+            400, "requests are form-encoded (application/x-www-form-urlencoded or multipart/form-data), as Open311 says"
+        )
+
+
+def _location(
+    lat: str | None, long: str | None, address_string: str | None, address_id: str | None
+) -> tuple[float | None, float | None]:
+    """Where the problem is: a point (both coordinates), or an address; one of them is required."""
+    latitude = _float("lat", lat, -90, 90)
+    longitude = _float("long", long, -180, 180)
+    if (latitude is None) != (longitude is None):
+        raise Open311Error(400, "lat and long go together")
+    if latitude is None and not address_string and not address_id:
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+    return latitude, longitude
 
 
 def _reads_allowed(svc: ServicesDep, api_key: str | None) -> None:

@@ -109,6 +109,12 @@ def monthly(s: Session, start: datetime, end: datetime) -> MonthlyFigures:
             s.scalar(select(func.count()).select_from(Case).where(handled, done >= start, done < end, done <= due)) or 0
         )
         figures.on_time[name] = {"done": total, "on_time": timely, "rate": _rate(timely, total)}
+    _after_the_reply(s, start, end, figures)
+    return figures
+
+
+def _after_the_reply(s: Session, start: datetime, end: datetime, figures: MonthlyFigures) -> None:
+    """The citizens' verdicts, the interviews and the joint sessions of the month."""
     verdicts = s.execute(
         select(SatisfactionVerdict.verdict, func.count())
         .where(
@@ -136,7 +142,6 @@ def monthly(s: Session, start: datetime, end: datetime) -> MonthlyFigures:
         )
         or 0
     )
-    return figures
 
 
 @dataclass

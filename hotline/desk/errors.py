@@ -3,15 +3,19 @@
 
 class DeskError(Exception):
     status_code = 400
+    error_id = "refused"
 
 
 class NoPhone(DeskError):
     status_code = 404
+    error_id = "no_phone"
 
 
 class PhoneSystemDown(DeskError):
     status_code = 503
+    error_id = "phone_system_down"
 
 
 class NoCall(DeskError):
     status_code = 409
+    error_id = "no_call"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Iterator
-from typing import Any
+
+from hotline.pages.messages import LiveMessage
 
 
 class DeskLive:
@@ -34,11 +34,11 @@ class DeskLive:
                 if not pages:
                     del self.pages[username]
 
-    def push(self, username: str, message: dict[str, Any]) -> None:
+    def push(self, username: str, message: LiveMessage) -> None:
         pages = self.pages.get(username)
         if not pages:
             return
-        text = json.dumps({**message, "sent_at": time.time()}, ensure_ascii=False, default=str)
+        text = message.model_copy(update={"sent_at": time.time()}).model_dump_json()
         for queue in list(pages):
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):

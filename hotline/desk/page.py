@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from hotline.static_pages import NODE_MODULES, library_file, page_file
+from hotline.pages.files import NODE_MODULES, library_file, page_file
 
 STATIC = Path(__file__).resolve().parent / "static"
 SIPJS = NODE_MODULES / "sip.js" / "lib"

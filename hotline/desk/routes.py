@@ -3,32 +3,26 @@ channel (WebSocket) the agent page listens to."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from casebook.agents.services import SIP_REALM
 from casebook.api.deps import ActorDep
+from casebook.api.problems import NO_TELEPHONY, Refusal
 from casebook.cases.schemas import Code, Text4000
-from hotline import live_socket
 from hotline.desk.errors import DeskError
+from hotline.desk.messages import DeskView, StateMessage
 from hotline.desk.services import AgentDesk, DeskState
+from hotline.pages import live as live_socket
 
 router = APIRouter(prefix="/api/v1/desk", tags=["agent desk"])
 
 
-class DeskOut(BaseModel):
-    username: str
-    extension: str
-    status: str  # logged_out, available, paused, ringing, on_call, wrap_up
-    queues: dict[str, int]
-    paused: bool
-    reason: str
-    phone_online: bool
-    call: dict[str, Any] | None
+class DeskOut(DeskView):
+    """The desk after an action (the same view as the live socket's `state`)."""
 
 
 class LoginIn(BaseModel):
@@ -72,7 +66,7 @@ class PauseIn(BaseModel):
 def _desk(request: Request) -> AgentDesk:
     desk: AgentDesk | None = getattr(request.app.state, "desk", None)
     if desk is None:
-        raise HTTPException(503, "the agent desk runs with the telephony application (hotline serve)")
+        raise Refusal(503, "the agent desk runs with the telephony application (hotline serve)", NO_TELEPHONY)
     return desk
 
 
@@ -93,7 +87,7 @@ async def _do(action: Awaitable[DeskState]) -> DeskOut:
     try:
         return _out(await action)
     except DeskError as exc:
-        raise HTTPException(exc.status_code, str(exc)) from exc
+        raise Refusal(exc.status_code, str(exc), exc.error_id) from exc
 
 
 @router.get("", response_model=DeskOut)
@@ -148,13 +142,13 @@ async def save_call_case(request: Request, actor: ActorDep, call_id: str, body: 
     try:
         state, number = await _desk(request).save_case(actor, call_id, body.model_dump())
     except DeskError as exc:
-        raise HTTPException(exc.status_code, str(exc)) from exc
+        raise Refusal(exc.status_code, str(exc), exc.error_id) from exc
     return CallCaseOut(case_number=number, desk=_out(state))
 
 
 @router.websocket("/live")
 async def desk_live(websocket: WebSocket) -> None:
-    """The agent page's live channel (protocol: hotline/live_socket.py): `state` and `transcript`
+    """The agent page's live channel (protocol: hotline/pages/live.py): `state` and `transcript`
     messages. Closed with 4401 when the session ends."""
     accepted = await live_socket.accept(websocket)
     if accepted is None:
@@ -162,7 +156,9 @@ async def desk_live(websocket: WebSocket) -> None:
     services, actor, token = accepted
     desk: AgentDesk | None = getattr(websocket.app.state, "desk", None)
     if desk is None:
-        await live_socket.refuse(websocket, 4503, "the agent desk runs with the telephony application (hotline serve)")
+        await live_socket.refuse(
+            websocket, 4503, "the agent desk runs with the telephony application (hotline serve)", NO_TELEPHONY
+        )
         return
     try:
         state = await desk.state(actor)
@@ -170,5 +166,5 @@ async def desk_live(websocket: WebSocket) -> None:
         await live_socket.refuse(websocket, 4404, str(exc))
         return
     with desk.live.page(actor.name) as outbox:
-        await websocket.send_text(json.dumps({"type": "state", **state.to_json()}, ensure_ascii=False, default=str))
+        await websocket.send_text(StateMessage.model_validate(state.to_json()).model_dump_json())
         await live_socket.relay(websocket, outbox, services, token)

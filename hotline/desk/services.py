@@ -31,6 +31,7 @@ from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
 from hotline.desk.errors import NoCall, NoPhone, PhoneSystemDown
 from hotline.desk.live import DeskLive
+from hotline.desk.messages import StateMessage, TranscriptMessage
 from hotline.desk.screenpop import DeskCall, compose, line_name, refresh_suggestion
 from ivr.lines import LineBook
 from telephony.ami.client import AmiClient, AmiError
@@ -99,7 +100,11 @@ class AgentDesk:
         clock: Callable[[], float] | None = None,
         softphone_ws_url: str = "",
         sip_domain: str = "hotline",
+        left_grace_s: float = 2.0,
     ) -> None:
+        # app_queue raises QueueCallerLeave just before AgentConnect when a call is answered: a
+        # caller who left without an answer leaves the agent's screen only after this grace
+        self.left_grace_s = left_grace_s
         self.softphone_ws_url = softphone_ws_url
         self.sip_domain = sip_domain
         self.directory = directory
@@ -264,11 +269,11 @@ class AgentDesk:
                 if text:
                     call.heard.append(text)
                 call.partial = ""
-                self.live.push(state.username, {"type": "transcript", "final": text, "transcript": call.transcript})
+                self.live.push(state.username, TranscriptMessage(final=text, transcript=call.transcript))
                 self._spawn(self._suggest(state, call))
             else:
                 call.partial = text
-                self.live.push(state.username, {"type": "transcript", "partial": text})
+                self.live.push(state.username, TranscriptMessage(partial=text))
 
     async def resync(self) -> int:
         """Membership and pauses as Asterisk has them (after a restart or a lost connection)."""
@@ -343,8 +348,8 @@ class AgentDesk:
                 state.call = None
                 self._push(state, cancelled=why)
 
-    async def _clear_later(self, call_id: str, delay_s: float = 2.0) -> None:
-        await asyncio.sleep(delay_s)
+    async def _clear_later(self, call_id: str) -> None:
+        await asyncio.sleep(self.left_grace_s)
         self._clear_unanswered(call_id, "left")
         if not any(s.call is not None and s.call.call_id == call_id for s in self.states.values()):
             self.calls_in_queue.pop(call_id, None)  # gone to leave a message
@@ -410,7 +415,7 @@ class AgentDesk:
         task.add_done_callback(self._tasks.discard)
 
     def _push(self, state: DeskState, **extra: Any) -> None:
-        self.live.push(state.username, {"type": "state", **state.to_json(), **extra})
+        self.live.push(state.username, StateMessage.model_validate({**state.to_json(), **extra}))
 
     async def _phone(self, actor: Actor) -> SipAccount:
         phone = await asyncio.to_thread(self.directory.phone_of, actor.name)

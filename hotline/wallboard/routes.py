@@ -10,17 +10,18 @@ Supervisors, leaders and administrators (the `reports` permission).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket
+from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import FileResponse
 
 from casebook.api.deps import allowed
+from casebook.api.problems import NO_TELEPHONY, Refusal
 from casebook.auth.policy import ACTIONS, Actor
-from hotline import live_socket
-from hotline.static_pages import page_file
+from hotline.pages import live as live_socket
+from hotline.pages.files import page_file
+from hotline.wallboard.messages import BoardMessage
 from hotline.wallboard.services import Wallboard
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -32,14 +33,14 @@ page_router = APIRouter(include_in_schema=False)
 def _board(request: Request) -> Wallboard:
     board: Wallboard | None = getattr(request.app.state, "wallboard", None)
     if board is None:
-        raise HTTPException(503, "the wallboard runs with the telephony application (hotline serve)")
+        raise Refusal(503, "the wallboard runs with the telephony application (hotline serve)", NO_TELEPHONY)
     return board
 
 
 @router.get("/api/v1/wallboard")
-def board_now(request: Request, actor: Annotated[Actor, Depends(allowed("reports"))]) -> dict[str, Any]:
+def board_now(request: Request, actor: Annotated[Actor, Depends(allowed("reports"))]) -> BoardMessage:
     """The board as the screens see it now."""
-    return _board(request).snapshot()
+    return _board(request).message()
 
 
 @router.websocket("/api/v1/wallboard/live")
@@ -53,10 +54,12 @@ async def board_live(websocket: WebSocket) -> None:
         return
     board: Wallboard | None = getattr(websocket.app.state, "wallboard", None)
     if board is None:
-        await live_socket.refuse(websocket, 4503, "the wallboard runs with the telephony application (hotline serve)")
+        await live_socket.refuse(
+            websocket, 4503, "the wallboard runs with the telephony application (hotline serve)", NO_TELEPHONY
+        )
         return
     with board.screen() as outbox:
-        await websocket.send_text(json.dumps(board.snapshot(), ensure_ascii=False, default=str))
+        await websocket.send_text(board.message().model_dump_json())
         await live_socket.relay(websocket, outbox, services, token)
 
 

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from casebook.metrics.calls import CallMetrics
 from casebook.metrics.cases import CaseMetrics
@@ -29,7 +28,7 @@ from casebook.metrics.facts import CALLBACK_PREFIX
 from casebook.metrics.formulas import FIGURES
 from casebook.metrics.opinion import Opinion
 from common.bus import EventBus, PlatformEvent
-from hotline.desk.services import AgentDesk
+from hotline.wallboard.messages import BoardMessage
 from ivr.lines import LineBook
 
 log = logging.getLogger(__name__)
@@ -66,6 +65,26 @@ class LiveCall:
     agent: str = ""
 
 
+class AgentSeen(Protocol):
+    """What the board shows of an agent (the desk's `DeskState` is one)."""
+
+    username: str
+    extension: str
+    reason: str
+    phone_online: bool
+
+    @property
+    def status(self) -> str: ...
+
+
+class AgentsOnDuty(Protocol):
+    """Where the board reads the agents' states: the agent desk (hotline/desk), given by the root;
+    a port, so that the two features do not import each other."""
+
+    @property
+    def states(self) -> Mapping[str, AgentSeen]: ...
+
+
 @dataclass
 class Wallboard:
     bus: EventBus
@@ -73,7 +92,7 @@ class Wallboard:
     case_metrics: CaseMetrics
     opinion: Opinion
     lines: LineBook
-    desk: AgentDesk | None = None
+    desk: AgentsOnDuty | None = None
     threshold_s: float = 20.0
     figures_every_s: float = 10.0
     cases_every_s: float = 30.0
@@ -135,6 +154,10 @@ class Wallboard:
         self._dirty.set()
 
     # --- the board ---------------------------------------------------------------------------------
+    def message(self) -> BoardMessage:
+        """The board as the screens receive it (typed: hotline/wallboard/messages.py)."""
+        return BoardMessage.model_validate(self.snapshot())
+
     def snapshot(self) -> dict[str, Any]:
         now = datetime.now(UTC)
         queues: dict[str, dict[str, Any]] = {
@@ -234,7 +257,7 @@ class Wallboard:
             self.screens.discard(outbox)
 
     def _push(self) -> None:
-        text = json.dumps(self.snapshot(), ensure_ascii=False, default=str)
+        text = self.message().model_dump_json()
         for outbox in list(self.screens):
             if outbox.full():
                 with contextlib.suppress(asyncio.QueueEmpty):

@@ -8,6 +8,7 @@ tell "the channel is gone" (404, the caller hung up) from "Asterisk is down".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -22,18 +23,29 @@ class AriClient:
     """A small asynchronous ARI client bound to one Asterisk and one application name."""
 
     def __init__(
-        self, base_url: str, user: str, password: str, app: str, *, timeout: float = 5.0, retry_window_s: float = 2.0
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        app: str,
+        *,
+        timeout: float = 5.0,
+        retry_window_s: float = 2.0,
+        max_connections: int = 50,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry_window_s = retry_window_s
         self.app = app
         self._auth = (user, password)
+        self._timeout = timeout
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/ari",
             auth=self._auth,
             timeout=timeout,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
         )
+        # Requests wait for a free connection here, never in httpcore's pool: see `_exchange`.
+        self._slots = asyncio.Semaphore(max_connections)
         self._inflight: set[asyncio.Task[httpx.Response]] = set()
 
     @property
@@ -54,10 +66,29 @@ class AriClient:
         under load every such hangup took one connection of the pool until no request could be
         sent at all, and no call answered. Shielded, the exchange finishes (within the timeout)
         and gives its connection back; the cancelled caller simply does not wait for it."""
-        task = asyncio.ensure_future(self._http.request(method, path, params=params))
+        task = asyncio.ensure_future(self._exchange(method, path, params))
         self._inflight.add(task)
         task.add_done_callback(_forget(self._inflight))
         return await asyncio.shield(task)
+
+    async def _exchange(self, method: str, path: str, params: dict[str, str | int | float]) -> httpx.Response:
+        """Wait for one of the pool's connections here, then send.
+
+        httpcore 1.0.9 leaks a connection when a request that waited in its pool gives up
+        (PoolTimeout) just after the pool created a connection for it: that connection stays
+        "CONNECTING" with no request for ever. Found with 80 callers on a pool of 50 and a server
+        as slow as the timeout: all 50 were lost, and every request after failed. A request that
+        holds a slot always finds a connection free or room for a new one, so it never waits in
+        httpcore's pool; a request that finds no slot in time fails the same way (PoolTimeout)."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout(f"all connections to Asterisk busy for {self._timeout:g} s") from None
+        try:
+            return await self._http.request(method, path, params=params)
+        finally:
+            self._slots.release()
 
     async def request(self, method: str, path: str, params: Params | None = None) -> Any:
         """Send one request; return the decoded JSON body (or None for an empty answer)."""
@@ -161,14 +192,23 @@ class AriClient:
         return result
 
     # --- media taps -------------------------------------------------------------------------------
-    async def snoop(self, channel_id: str, snoop_id: str, *, spy: str = "in") -> dict[str, Any]:
-        """A channel that hears `channel_id` (spy=in: what the caller says), placed in this app."""
+    async def snoop(self, channel_id: str, snoop_id: str, *, spy: str = "in", purpose: str = "tap") -> dict[str, Any]:
+        """A channel that hears `channel_id` (spy=in: what the caller says), placed in this app with
+        the Stasis argument `purpose` (a live-speech "tap" or a message "tape")."""
         result: dict[str, Any] = await self.request(
             "POST",
             f"/channels/{channel_id}/snoop/{snoop_id}",
-            {"spy": spy, "whisper": "none", "app": self.app, "appArgs": "tap"},
+            {"spy": spy, "whisper": "none", "app": self.app, "appArgs": purpose},
         )
         return result
+
+    async def detect_talking(self, channel_id: str, *, silence_ms: int) -> None:
+        """Have Asterisk raise ChannelTalkingStarted/Finished for what this channel's caller says
+        (Finished after `silence_ms` of silence): its own DSP, no audio leaves Asterisk. Set afresh
+        (removed first), so a caller talking right now is reported as talking."""
+        with contextlib.suppress(AriError):  # not set yet: nothing to remove
+            await self.set_channel_variable(channel_id, "TALK_DETECT(remove)", "")
+        await self.set_channel_variable(channel_id, "TALK_DETECT(set)", str(silence_ms))
 
     async def external_media(self, channel_id: str, external_host: str, *, fmt: str = "slin16") -> dict[str, Any]:
         """An externalMedia channel sending its audio as RTP (UDP) to `external_host` (host:port)."""

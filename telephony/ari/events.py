@@ -89,6 +89,16 @@ class ChannelDestroyed(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelTalkingStarted(ChannelEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTalkingFinished(ChannelEvent):
+    duration_ms: int  # how long the caller talked
+
+
+@dataclass(frozen=True, slots=True)
 class PlaybackEvent(AriEvent):
     playback_id: str
     media_uri: str
@@ -151,6 +161,10 @@ def _parse_known(kind: str, data: dict[str, Any]) -> AriEvent:
             return StasisEnd(kind, data, channel)
         if kind == "ChannelDtmfReceived":
             return ChannelDtmfReceived(kind, data, channel, str(data["digit"]), int(data.get("duration_ms", 0)))
+        if kind == "ChannelTalkingStarted":
+            return ChannelTalkingStarted(kind, data, channel)
+        if kind == "ChannelTalkingFinished":
+            return ChannelTalkingFinished(kind, data, channel, int(data.get("duration", 0)))
         if kind == "ChannelHangupRequest":
             return ChannelHangupRequest(kind, data, channel, int(data.get("cause", 0)))
         return ChannelDestroyed(kind, data, channel, int(data.get("cause", 0)), str(data.get("cause_txt", "")))
@@ -184,7 +198,15 @@ def _parse_known(kind: str, data: dict[str, Any]) -> AriEvent:
 
 
 _CHANNEL_EVENTS = frozenset(
-    {"StasisStart", "StasisEnd", "ChannelDtmfReceived", "ChannelHangupRequest", "ChannelDestroyed"}
+    {
+        "StasisStart",
+        "StasisEnd",
+        "ChannelDtmfReceived",
+        "ChannelHangupRequest",
+        "ChannelDestroyed",
+        "ChannelTalkingStarted",
+        "ChannelTalkingFinished",
+    }
 )
 _PLAYBACK_EVENTS = frozenset({"PlaybackStarted", "PlaybackFinished"})
 _RECORDING_EVENTS: dict[str, type[RecordingEvent]] = {

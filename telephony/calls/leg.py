@@ -17,19 +17,24 @@ from typing import Any
 
 from asr.schemas import Transcript
 from asr.text import digit_grammar, spoken_digits
+from ivr.messages import MessageKind, MessageStage
 from ivr.ports import SPOKE, CallEnded, RecordedMessage, ReportedCall, Say, Sound, Utterance
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError, AriNotFound
-from telephony.calls.audio import voiced_seconds
-from telephony.calls.errors import RecordingFailed
+from telephony.calls.facts import TapeFacts
 from telephony.calls.keys import KeyBuffer
-from telephony.calls.recordings import APP_PREFIX, RecordingKeeper
+from telephony.calls.recordings import RecordingKeeper
 from telephony.calls.states import CallState
+from telephony.calls.tape import CallerTape
 from telephony.media.live import LiveTranscription
 
 log = logging.getLogger(__name__)
 
 QUEUE_CONTEXT = "hotline-queue"
+TONE = Sound("tone")  # "speak now": the caller's words are recorded since they chose, the tone is a cue
+TALK_SILENCE_MS = 1000  # Asterisk says the caller stopped talking after this much silence
+TAPE_EXTRA_S = 300  # a tape may run this much longer than a message (greeting, menu, prompts)
+STORED_WAIT_S = 15.0  # how long the caller waits for their case number before "we have it"
 
 
 class PromptMedia:
@@ -57,6 +62,8 @@ class AriCallLeg:
         media: PromptMedia,
         keeper: RecordingKeeper,
         on_state: Callable[[CallState], None],
+        on_tape_lost: Callable[[str], None] | None = None,
+        record_max_s: int = 120,
     ) -> None:
         self.client = client
         self.call_id = channel_id
@@ -69,8 +76,17 @@ class AriCallLeg:
         self.keys = KeyBuffer()
         self._on_state = on_state
         self._playbacks: dict[str, asyncio.Future[None]] = {}
-        self._recordings: dict[str, asyncio.Future[tuple[float | None, float | None]]] = {}
-        self._recording_count = 0
+        # the caller's words, recorded by Asterisk (see telephony/calls/tape.py)
+        self.tape: CallerTape | None = None
+        self._tape_count = 0
+        self.record_max_s = record_max_s
+        self._on_tape_lost = on_tape_lost  # a tape that never began or ended unseen: the keeper must look
+        self.hung_up = False
+        self.talk_detection = False
+        self.talking = False
+        self.last_talk_end = 0.0
+        self.talked_since = 0.0  # when talking last began
+        self._talk = asyncio.Event()
         # live speech: started once the call is answered (by `on_answered`), if capacity allows
         self.live: LiveTranscription | None = None
         self.on_answered: Callable[[AriCallLeg], Awaitable[None]] | None = None
@@ -79,6 +95,7 @@ class AriCallLeg:
         self.on_message_started: Callable[[str], None] | None = None
         self.recording_now: str | None = None
         self._message_ending: asyncio.Task[None] | None = None
+        self._live_restart: asyncio.Task[Transcript] | None = None
 
     # --- events pushed by the application --------------------------------------------------------
     def on_dtmf(self, digit: str) -> None:
@@ -89,16 +106,28 @@ class AriCallLeg:
         if future is not None and not future.done():
             future.set_result(None)
 
-    def on_recording_finished(
-        self, name: str, duration: float | None, failed: bool, talking: float | None = None
-    ) -> None:
-        future = self._recordings.pop(name, None)
-        if future is None or future.done():
+    def owns_recording(self, name: str) -> bool:
+        return self.tape is not None and self.tape.name == name
+
+    def on_recording_finished(self, name: str, duration: float | None, failed: bool, cause: str = "") -> None:
+        """The tape ended. Unless this application stopped it or the caller hung up, Asterisk ended
+        it by itself (it could not write: a full disk), and the person calling back must know."""
+        tape = self.tape
+        if tape is None or tape.name != name:
             return
-        if failed:
-            future.set_exception(RecordingFailed(f"recording {name} failed"))
+        if not tape.stopping and not self.hung_up:
+            why = f"the recording failed ({cause})" if failed and cause else "the recording stopped early"
+            self.keeper.amend(name, problem=f"{why}: Asterisk could not keep recording (is its disk full?)")
+        tape.finished(duration)
+
+    def on_talking(self, started: bool) -> None:
+        """Asterisk's talk detection on this channel (the caller's side)."""
+        now = asyncio.get_running_loop().time()
+        if started:
+            self.talking, self.talked_since = True, now
         else:
-            future.set_result((duration, talking))
+            self.talking, self.last_talk_end = False, now - TALK_SILENCE_MS / 1000
+        self._talk.set()
 
     async def resync(self) -> None:
         """After an event-socket gap: settle playbacks and recordings whose end we missed."""
@@ -107,11 +136,11 @@ class AriCallLeg:
                 await self.client.get_playback(playback_id)
             except AriNotFound:
                 self.on_playback_finished(playback_id)
-        for name in list(self._recordings):
+        if self.tape is not None and self.tape.running:
             try:
-                await self.client.live_recording(name)
+                await self.client.live_recording(self.tape.name)
             except AriNotFound:
-                self.on_recording_finished(name, None, failed=False)  # its end was missed
+                self.tape.finished(None)  # its end was missed
 
     # --- CallLeg ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -134,8 +163,8 @@ class AriCallLeg:
         return self.live is not None
 
     async def listen(self, purpose: str, *, digits: bool = False) -> None:
-        if self.live is None:
-            return
+        if self.live is None or self.keys.peek() is not None:
+            return  # a key pressed ahead answers at once: no need to listen afresh (it costs a decode)
         grammar = None
         if digits and self.live.engine.model.info.grammar:
             grammar = digit_grammar(self.live.language)
@@ -209,29 +238,148 @@ class AriCallLeg:
     def clear_keys(self) -> None:
         self.keys.clear()
 
-    async def record(self, max_duration_s: int, max_silence_s: int, meta: ReportedCall) -> RecordedMessage:
-        self._recording_count += 1
-        name = f"{APP_PREFIX}{self.call_id.replace('.', '-')}-{self._recording_count}"
-        await self.keeper.remember(name, replace(meta, recording_name=name))
-        done: asyncio.Future[tuple[float | None, float | None]] = asyncio.get_running_loop().create_future()
-        self._recordings[name] = done
-        self.keys.clear()
-        if self.live is not None:
-            await self.live.restart("message")  # the message's transcript: exactly what is said from here
-            self.recording_now = name
-            if self.on_message_started is not None:
-                self.on_message_started(name)
-        with self._channel_calls():
-            await self.client.record(self.channel_id, name, max_duration_s=max_duration_s, max_silence_s=max_silence_s)
+    # --- the caller's words ----------------------------------------------------------------------
+    async def keep_words(self, meta: ReportedCall, kind: MessageKind) -> None:
+        tape = self.tape
+        if tape is not None and tape.running:
+            await tape.relabel(kind=kind, report=replace(meta, recording_name=tape.name))
+        else:
+            tape = await self._new_tape(meta, kind)
+        if kind != MessageKind.CALL:
+            await self._message_begins(tape.name)
+
+    async def _new_tape(self, meta: ReportedCall, kind: MessageKind) -> CallerTape:
+        self._tape_count += 1
+        tape = CallerTape(
+            self.client,
+            self.keeper,
+            channel_id=self.channel_id,
+            call_id=self.call_id,
+            seq=self._tape_count,
+            max_s=self.record_max_s + TAPE_EXTRA_S,
+        )
+        self.tape = tape
+        await self._detect_talking()
+        try:
+            with self._channel_calls():
+                await tape.start(TapeFacts(meta, kind, MessageStage.WORDS))
+        except AriError as exc:
+            log.warning("the caller's words cannot be recorded: %s", exc)
+            await tape.relabel(problem=f"the recording could not start ({str(exc)[:120]})")
+            tape.finished(None)
+            if self._on_tape_lost is not None:
+                self._on_tape_lost(tape.name)
+        return tape
+
+    def adopt_tape(self, name: str, facts: TapeFacts) -> CallerTape:
+        """Carry on with a tape that a process that died began on this call."""
+        tape = CallerTape.found(self.client, self.keeper, name, channel_id=self.channel_id, call_id=self.call_id)
+        self.tape = tape
+        self._tape_count = max(self._tape_count, int(name.rsplit("-", 1)[-1]) if name[-1].isdigit() else 1)
+        return tape
+
+    async def _detect_talking(self) -> None:
+        if self.talk_detection:
+            return
+        try:
+            with self._channel_calls():
+                await self.client.detect_talking(self.channel_id, silence_ms=TALK_SILENCE_MS)
+            self.talk_detection = True
+        except AriError as exc:
+            # without it a message ends only by '#', the time limit or a hangup: never cut short
+            log.warning("no talk detection on this call (%s): messages end by '#' or the limit", exc)
+
+    async def _message_begins(self, name: str) -> None:
+        """The live stream (if any) starts afresh: its transcript is that of the message."""
+        if self.live is None or self.recording_now == name:
+            return
+        self.recording_now = name
+        if self.on_message_started is not None:
+            self.on_message_started(name)
+        # finishing the menu's stream takes a decode (a few hundred ms on two cores): the intro is
+        # not kept waiting for it; the message's hand-over waits for it instead
+        self._live_restart = asyncio.get_running_loop().create_task(self.live.restart("message"))
+
+    async def forget_words(self) -> None:
+        tape, self.tape = self.tape, None
+        if tape is None:
+            return
+        if self.recording_now == tape.name:
+            await self.end_live_message()
+        if tape.running:
+            await tape.relabel(kind=MessageKind.DISCARDED)
+            await tape.stop()
+
+    async def record(self, max_duration_s: int, max_silence_s: int) -> RecordedMessage:
+        tape = self.tape
+        if tape is None:
+            raise RuntimeError("record() before keep_words()")
+        await self._detect_talking()  # a tape adopted from a process that died: this process listens now
+        facts = tape.facts
+        if tape.running and (facts is None or facts.stage == MessageStage.WORDS):
+            await self.play(TONE, interruptible=False)
+            await tape.relabel(stage=MessageStage.MESSAGE)
         self._on_state(CallState.RECORDING)
-        started = asyncio.get_running_loop().time()
-        duration, _talking = await done
+        self.keys.clear()
+        spoke = await self._until_message_ends(tape, max_duration_s, max_silence_s)
+        if tape.running:
+            await tape.relabel(stage=MessageStage.ENDED)
+            await tape.stop()
+        else:
+            await tape.close()
+        duration = await tape.ended
         await self.end_live_message()
-        if duration is None:
-            duration = asyncio.get_running_loop().time() - started
         self._on_state(CallState.IN_IVR)
         self.keys.clear()
-        return RecordedMessage(name=name, duration_s=float(duration), voiced_s=await self._voiced(name))
+        try:
+            result = tape.result if tape.result is not None else self.keeper.result_of(tape.name)
+            stored = await asyncio.wait_for(asyncio.shield(result), STORED_WAIT_S)
+        except TimeoutError:
+            log.warning("message %s not stored yet: it stays in Asterisk for the sweep", tape.name)
+            return RecordedMessage(tape.name, float(duration or 0.0), None, stored=False, spoke_after_tone=spoke)
+        return RecordedMessage(
+            tape.name,
+            float(stored.duration_s if stored.duration_s is not None else duration or 0.0),
+            stored.voiced_s,
+            stored=True,
+            case_number=stored.case_number,
+            call_back=stored.verdict.call_back,
+            spoke_after_tone=spoke,
+        )
+
+    async def _until_message_ends(self, tape: CallerTape, max_s: int, silence_s: int) -> bool:
+        """Wait for '#', `silence_s` without the caller talking, `max_s` since the tone, or the end
+        of the tape (a hangup, a failure); return whether the caller talked after the tone."""
+        loop = asyncio.get_running_loop()
+        tone_at = loop.time()
+        deadline = tone_at + max_s
+        spoke = self.talking
+        while tape.running:
+            while (key := self.keys.pop()) is not None:
+                if key == "#":
+                    return spoke or self.talked_since >= tone_at
+            now = loop.time()
+            if now >= deadline:
+                break
+            wake = deadline
+            if self.talk_detection and not self.talking:
+                quiet_since = max(tone_at, self.last_talk_end)
+                if now - quiet_since >= silence_s:
+                    break
+                wake = min(wake, quiet_since + silence_s)
+            self._talk.clear()
+            waiters: set[asyncio.Future[Any]] = {
+                asyncio.ensure_future(self.keys.wait()),
+                asyncio.ensure_future(self._talk.wait()),
+                asyncio.ensure_future(asyncio.shield(tape.ended)),
+            }
+            try:
+                await asyncio.wait(waiters, timeout=max(0.01, wake - now), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+            spoke = spoke or self.talking
+        return spoke or self.talked_since >= tone_at
 
     async def end_live_message(self) -> None:
         """The message being recorded has ended (or the caller hung up): its live transcript,
@@ -248,22 +396,19 @@ class AriCallLeg:
     async def _hand_over(self, name: str, live: LiveTranscription) -> None:
         transcript: Transcript | None = None
         try:
+            if self._live_restart is not None:
+                with contextlib.suppress(Exception):
+                    await self._live_restart
             transcript = await live.restart("call")
         finally:
             self.recording_now, self._message_ending = None, None
             if self.on_message_transcript is not None:
                 self.on_message_transcript(name, transcript)
 
-    async def _voiced(self, name: str) -> float | None:
-        """Seconds of voice in the stored message (Asterisk's own talking time is not reliable
-        once it trims the trailing silence); None if it cannot be read."""
-        try:
-            audio = await self.client.fetch_recording(name)
-        except AriError:
-            return None
-        return await asyncio.to_thread(voiced_seconds, audio)
-
     async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None:
+        if self.talk_detection:  # the conversation with an agent needs no talk detector
+            with contextlib.suppress(AriError):
+                await self.client.set_channel_variable(self.channel_id, "TALK_DETECT(remove)", "")
         with self._channel_calls():
             await self.client.set_channel_variable(self.channel_id, "HL_IVR_PATH", ">".join(ivr_path))
             await self.client.set_channel_variable(self.channel_id, "HL_CALL_ID", self.call_id)

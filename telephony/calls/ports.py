@@ -20,3 +20,9 @@ class IntakeSink(Protocol):
 
     async def message_stored(self, call_id: str, live: Transcript | None) -> None:
         """The message is stored: keep its live transcript (if any) and have it transcribed."""
+
+    async def no_recording(self, call_id: str, reason: str) -> None:
+        """The call's case will get no audio (nothing was recorded): say so on the case."""
+
+    async def case_of_call(self, call_id: str) -> str | None:
+        """The number of the case this call opened, if any."""

@@ -1,13 +1,13 @@
 """Recorded messages kept safe until the casebook has them.
 
-A message can end in three ways: normally (the IVR reads back the case number), with the
-caller hanging up mid-message, or recorded by plain Asterisk while this application was down.
-All three leave the same trace in Asterisk: the audio as a stored recording, and its facts
-(line, caller, time, call id) in Asterisk's database under `hotline_rec/<name>`, with
-`hotline_rec_done/<name>` once the recording is complete. `ingest()` turns such a pair into a
-case with its audio, and only then deletes both; `sweep()` finds every complete one that is
-left (after a crash, a reconnect, a casebook outage). So no message is lost and none makes two
-cases: the intake is idempotent by call id.
+A caller's words are recorded by Asterisk on a *tape* (see `telephony/calls/tape.py`) whose facts
+(line, caller, time, call id, why the words are kept and how far the caller got) are kept in
+Asterisk's database under `hotline_rec/<name>`, with `hotline_rec_done/<name>` once the recording
+has ended. The dialplan's fallback (this application down) leaves the same trace. `ingest()` turns
+such a pair into what `ivr.messages.judge` says it is (a case, a case to call back, or nothing),
+stores the audio, and only then deletes both; `sweep()` finds every ended one that is left (after
+a crash, a reconnect, a casebook outage). So no message is lost and none makes two cases: the
+intake is idempotent by call id.
 """
 
 from __future__ import annotations
@@ -18,18 +18,19 @@ import io
 import logging
 import time
 import wave
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from asr.schemas import Transcript
 from common.logs import call_id_var
-from ivr.ports import ReportedCall
+from ivr.messages import MessageKind, MessageStage, Verdict, judge
 from telephony.ami.astdb import AstDb
 from telephony.ami.client import AmiError
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError, AriNotFound
 from telephony.calls import notifier as ev
-from telephony.calls.audio import voiced_seconds
+from telephony.calls.audio import repaired_wav, trimmed
+from telephony.calls.facts import TapeFacts, decode_facts, encode_facts, process_token
 from telephony.calls.notifier import CallNotifier
 from telephony.calls.ports import IntakeSink
 
@@ -40,35 +41,59 @@ DONE_FAMILY = "hotline_rec_done"
 LOST_AFTER_S = 600
 START_GRACE_S = 60.0  # facts of this application's recording with neither live nor stored audio yet
 APP_PREFIX = "rec-"  # recorded by this application; the dialplan's fallback ones start with "fb-"
+LIVE_STATES = ("queued", "recording", "paused")
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What became of one ended recording."""
+
+    name: str
+    call_id: str
+    case_number: str | None  # None: judged no case (nothing chosen, nothing said)
+    verdict: Verdict
+    voiced_s: float | None
+    duration_s: float | None
 
 
 class RecordingKeeper:
-    def __init__(
-        self,
-        client: AriClient,
-        astdb: AstDb,
-        sink: IntakeSink,
-        notifier: CallNotifier,
-        *,
-        min_duration_s: float = 1.0,
-    ) -> None:
+    def __init__(self, client: AriClient, astdb: AstDb, sink: IntakeSink, notifier: CallNotifier) -> None:
         self.client = client
         self.astdb = astdb
         self.sink = sink
         self.notifier = notifier
-        self.min_duration_s = min_duration_s
-        self._busy: set[str] = set()
-        self._known: dict[str, ReportedCall] = {}
+        self.owner = process_token()
+        self._busy: dict[str, asyncio.Future[Ingested | None]] = {}
+        self._known: dict[str, TapeFacts] = {}
+        self._results: dict[str, asyncio.Future[Ingested]] = {}
         self._orphans_told: set[str] = set()  # facts of this process's recordings, in case AMI is down
+        self._writes: set[asyncio.Task[None]] = set()
+        self._asterisk_started: tuple[float, datetime | None] = (0.0, None)
 
     # --- facts kept in Asterisk -----------------------------------------------------------------
-    async def remember(self, name: str, report: ReportedCall) -> None:
-        """Keep a message's facts beside its audio before recording starts."""
-        self._known[name] = report
+    async def remember(self, name: str, facts: TapeFacts) -> None:
+        """Keep a tape's facts beside its audio, before the audio begins, and again as they change
+        (kind, stage, problem): a crash at any moment leaves the facts of that moment."""
+        facts = facts.but(report=replace(facts.report, recording_name=name), owner=self.owner)
+        self._known[name] = facts
         try:
-            await self.astdb.put(FAMILY, name, encode_meta(report))
+            await self.astdb.put(FAMILY, name, encode_facts(facts))
         except AmiError as exc:
             log.warning("could not keep the facts of %s in Asterisk (%s); kept in memory only", name, exc)
+
+    def facts_of(self, name: str) -> TapeFacts | None:
+        return self._known.get(name)
+
+    def amend(self, name: str, **changes: object) -> None:
+        """Change a tape's facts in this process at once (an event handler cannot wait); Asterisk's
+        copy follows a moment later. This process's facts are the ones `ingest` believes."""
+        facts = self._known.get(name)
+        if facts is None:
+            return
+        self._known[name] = facts.but(**changes)
+        task = asyncio.get_running_loop().create_task(self.remember(name, self._known[name]))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def mark_done(self, name: str) -> None:
         try:
@@ -80,33 +105,54 @@ class RecordingKeeper:
         """Names of complete recordings that the casebook does not have yet."""
         return sorted(await self.astdb.tree(DONE_FAMILY))
 
-    # --- a message begun by a process that died ---------------------------------------------------
-    async def recording_in_progress(self, call_id: str) -> str | None:
-        """The recording this call is still making, begun by a process that died (Asterisk goes on
-        recording without it), or None."""
+    def result_of(self, name: str) -> asyncio.Future[Ingested]:
+        """Resolved when this recording has been stored (or judged no case)."""
+        if name not in self._results:
+            self._results[name] = asyncio.get_running_loop().create_future()
+        return self._results[name]
+
+    # --- a call begun by a process that died ------------------------------------------------------
+    async def tape_in_progress(self, call_id: str) -> tuple[str, TapeFacts] | None:
+        """The tape this call is still recording, begun by a process that died (Asterisk goes on
+        recording without it), with its facts; or None."""
         try:
             facts = await self.astdb.tree(FAMILY)
         except AmiError:
             return None
-        for name, raw in facts.items():
-            if not name.startswith(APP_PREFIX) or decode_meta(raw, name).call_id != call_id:
+        for name, raw in sorted(facts.items()):
+            decoded = decode_facts(raw, name)
+            if not name.startswith(APP_PREFIX) or decoded.report.call_id != call_id:
+                continue
+            if decoded.kind == MessageKind.DISCARDED:
                 continue
             with contextlib.suppress(AriError):
-                if (await self.client.live_recording(name)).get("state") in ("queued", "recording", "paused"):
-                    return name
+                if (await self.client.live_recording(name)).get("state") in LIVE_STATES:
+                    return name, decoded
         return None
 
-    async def until_finished(self, name: str, *, poll_s: float = 0.5, limit_s: float = 900.0) -> None:
-        """Wait for a recording to end (the caller's '#', silence, the time limit or a hangup)."""
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            try:
-                live = await self.client.live_recording(name)
-            except AriNotFound:
-                return
-            if live.get("state") not in ("queued", "recording", "paused"):
-                return
-            await asyncio.sleep(poll_s)
+    async def settle(self, call_id: str) -> str | None:
+        """Store every ended tape of this call now, and return the number of its case, if it has
+        one (a caller adopted after '#', or during the read-back, hears their number again)."""
+        try:
+            names = [
+                n
+                for n, raw in (await self.astdb.tree(FAMILY)).items()
+                if decode_facts(raw, n).report.call_id == call_id
+            ]
+        except AmiError:
+            names = []
+        for name in names:
+            busy = self._busy.get(name)
+            if busy is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(busy)
+                continue
+            with contextlib.suppress(AriError):
+                if (await self.client.live_recording(name)).get("state") in LIVE_STATES:
+                    continue
+            await self.mark_done(name)
+            await self.ingest(name)
+        return await self.sink.case_of_call(call_id)
 
     # --- into the casebook -------------------------------------------------------------------------
     async def sweep(self) -> int:
@@ -122,7 +168,8 @@ class RecordingKeeper:
             log.warning("recording sweep could not list recordings: %s", exc)
             return 0
         for name in sorted(names):
-            if await self.ingest(name):
+            result = await self.ingest(name)
+            if result is not None and result.case_number is not None:
                 done += 1
         await self._report_orphans()
         return done
@@ -157,72 +204,72 @@ class RecordingKeeper:
                     return True
                 if name in self._known:
                     return False
-                age = (datetime.now(UTC) - decode_meta(raw, name).started_at).total_seconds()
+                age = (datetime.now(UTC) - decode_facts(raw, name).report.started_at).total_seconds()
                 return age > START_GRACE_S
             return False
-        age = (datetime.now(UTC) - decode_meta(raw, name).started_at).total_seconds()
+        age = (datetime.now(UTC) - decode_facts(raw, name).report.started_at).total_seconds()
         return age > LOST_AFTER_S
 
-    async def ingest(self, name: str, *, live: Transcript | None = None) -> str | None:
-        """Hand one complete recording to the casebook (with the live transcript of the message,
-        when the call had one); return the case number, None if not (yet)."""
+    async def ingest(self, name: str, *, live: Transcript | None = None) -> Ingested | None:
+        """Hand one ended recording to the casebook (with the live transcript of the message, when
+        the call had one); None when that cannot be done now (it stays in Asterisk for the sweep)."""
         if name in self._busy:
             return None
-        self._busy.add(name)
+        busy: asyncio.Future[Ingested | None] = asyncio.get_running_loop().create_future()
+        self._busy[name] = busy
+        result: Ingested | None = None
         try:
-            return await self._ingest(name, live)
+            result = await self._ingest(name, live)
         except (AriError, AmiError) as exc:
             log.warning("recording %s not ingested yet (Asterisk): %s", name, exc)
-            return None
         except Exception:
             log.exception("recording %s not ingested yet (casebook); it stays in Asterisk", name)
-            return None
         finally:
-            self._busy.discard(name)
+            del self._busy[name]
+            busy.set_result(result)
+        if result is not None:
+            waiting = self._results.pop(name, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(result)
+        return result
 
-    async def _ingest(self, name: str, live: Transcript | None) -> str | None:
-        raw = await self.astdb.get(FAMILY, name)
-        if raw:
-            report = decode_meta(raw, name)
-        elif name in self._known:
-            report = self._known[name]
+    async def _ingest(self, name: str, live: Transcript | None) -> Ingested | None:
+        known = self._known.get(name)  # this process recorded it: its memory is the freshest
+        raw = None if known is not None else await self.astdb.get(FAMILY, name)
+        if known is not None:
+            facts = known
+        elif raw:
+            facts = decode_facts(raw, name)
         else:
             await self.astdb.delete(DONE_FAMILY, name)  # already ingested by someone else
             return None
+        report = facts.report
         token = call_id_var.set(report.call_id)
         try:
-            try:
-                audio = await self.client.fetch_recording(name)
-            except AriNotFound:
-                # complete (marked done) but no audio: the caller hung up before the tone
-                log.info("recording %s has no audio: the caller hung up before the tone; no message", name)
-                self.notifier.emit(report.call_id, ev.RECORDING_DISCARDED, name=name, reason="no audio")
-                await self._forget(name)
-                return None
-            duration = wav_duration(audio)
-            voiced = await asyncio.to_thread(voiced_seconds, audio)
-            report = replace(report, recording_duration_s=duration)
-            if voiced is not None and voiced < self.min_duration_s:
-                log.info(
-                    "recording %s holds %.1f s of voice in %.1f s: no message, not a case",
-                    name,
-                    voiced,
-                    duration or 0.0,
+            audio, duration, voiced = await self._fetch(name)
+            cut = facts.stage != MessageStage.ENDED and await self._asterisk_restarted_since(report.started_at)
+            verdict = judge(
+                facts.kind,
+                facts.stage,
+                voiced,
+                audio=audio is not None,
+                problem=facts.problem,
+                cut_by_asterisk=cut,
+            )
+            if not verdict.case:
+                reason = (
+                    "discarded" if facts.kind == MessageKind.DISCARDED else "no audio" if audio is None else "no voice"
                 )
-                self.notifier.emit(
-                    report.call_id,
-                    ev.RECORDING_DISCARDED,
-                    name=name,
-                    reason="no voice",
-                    duration_s=duration,
-                    voiced_s=voiced,
-                )
-                await self._delete_audio(name)
-                await self._forget(name)
-                return None
+                await self._discard(name, report.call_id, reason, facts.kind, duration, voiced)
+                return Ingested(name, report.call_id, None, verdict, voiced, duration)
+            stored_duration = wav_duration(audio) if audio is not None else None
+            report = replace(report, recording_duration_s=stored_duration, call_back=verdict.call_back)
             number = await self.sink.open_report(report)
-            await self.sink.attach_recording(report.call_id, name, audio, "audio/wav", duration)
-            await self.sink.message_stored(report.call_id, live)
+            if audio is not None:
+                await self.sink.attach_recording(report.call_id, name, audio, "audio/wav", stored_duration)
+                await self.sink.message_stored(report.call_id, live)
+            else:
+                await self.sink.no_recording(report.call_id, verdict.call_back or "no recording")
             await self._delete_audio(name)
             await self._forget(name)
             self.notifier.emit(
@@ -231,12 +278,59 @@ class RecordingKeeper:
                 name=name,
                 case_number=number,
                 origin=report.origin,
-                duration_s=duration,
-                bytes=len(audio),
+                kind=facts.kind.value,
+                duration_s=stored_duration,
+                voiced_s=voiced,
+                bytes=len(audio) if audio is not None else 0,
+                call_back=verdict.call_back,
             )
-            return number
+            return Ingested(name, report.call_id, number, verdict, voiced, stored_duration)
         finally:
             call_id_var.reset(token)
+
+    async def _fetch(self, name: str) -> tuple[bytes | None, float | None, float | None]:
+        """The recording's audio (repaired, trimmed of its silent ends), its length and its voiced
+        seconds; no audio when Asterisk has none or it holds no sound at all."""
+        try:
+            audio: bytes | None = repaired_wav(await self.client.fetch_recording(name))
+        except AriNotFound:
+            audio = None
+        duration = wav_duration(audio) if audio else None
+        voiced: float | None = None
+        if audio is not None:
+            audio, voiced = await asyncio.to_thread(trimmed, audio)
+        if audio is not None and duration == 0.0:
+            audio = None  # a header and no sound: nothing was recorded
+        return audio, duration, voiced
+
+    async def _discard(
+        self, name: str, call_id: str, reason: str, kind: MessageKind, duration: float | None, voiced: float | None
+    ) -> None:
+        """Not a case (a caller who never chose and said nothing): said on the bus, then let go."""
+        log.info("recording %s (%s, %.1f s of voice): not a case (%s)", name, kind, voiced or 0.0, reason)
+        self.notifier.emit(
+            call_id,
+            ev.RECORDING_DISCARDED,
+            name=name,
+            reason=reason,
+            kind=kind.value,
+            duration_s=duration,
+            voiced_s=voiced,
+        )
+        await self._delete_audio(name)
+        await self._forget(name)
+
+    async def _asterisk_restarted_since(self, moment: datetime) -> bool:
+        """Whether Asterisk started after `moment` (then it cut off what it was recording)."""
+        checked, started = self._asterisk_started
+        if time.monotonic() - checked > 5.0:
+            try:
+                status = (await self.client.asterisk_info()).get("status") or {}
+                started = datetime.strptime(str(status.get("startup_time")), "%Y-%m-%dT%H:%M:%S.%f%z")
+            except (AriError, ValueError):
+                started = None
+            self._asterisk_started = (time.monotonic(), started)
+        return started is not None and started > moment
 
     async def _delete_audio(self, name: str) -> None:
         with contextlib.suppress(AriNotFound):
@@ -246,42 +340,6 @@ class RecordingKeeper:
         self._known.pop(name, None)
         await self.astdb.delete(FAMILY, name)
         await self.astdb.delete(DONE_FAMILY, name)
-
-
-def encode_meta(report: ReportedCall) -> str:
-    caller = "".join(ch for ch in report.caller_number if ch.isdigit() or ch == "+")
-    return "|".join(
-        [
-            report.line_number,
-            caller,
-            f"{report.started_at.timestamp():.3f}",
-            report.origin,
-            report.language,
-            report.call_id,
-            ">".join(report.ivr_path),
-        ]
-    )
-
-
-def decode_meta(raw: str, name: str) -> ReportedCall:
-    parts = raw.split("|")
-    parts += [""] * (7 - len(parts))
-    line, caller, epoch, origin, language, call_id, path = parts[:7]
-    try:
-        started = datetime.fromtimestamp(float(epoch), UTC)
-    except ValueError:
-        started = datetime.now(UTC)
-    return ReportedCall(
-        call_id=call_id or name,
-        line_number=line,
-        caller_number=caller,
-        started_at=started,
-        recording_name=name,
-        recording_duration_s=None,
-        origin=origin or "fallback",
-        language=language or "zh",
-        ivr_path=tuple(p for p in path.split(">") if p),
-    )
 
 
 def wav_duration(audio: bytes) -> float | None:

@@ -22,7 +22,8 @@ from typing import Any
 
 from asr.schemas import Transcript
 from common.privacy import mask_number
-from ivr.ports import Sound
+from ivr.messages import MessageStage
+from ivr.ports import Resumption
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError
 from telephony.ari.events import (
@@ -31,6 +32,8 @@ from telephony.ari.events import (
     ChannelDestroyed,
     ChannelDtmfReceived,
     ChannelHangupRequest,
+    ChannelTalkingFinished,
+    ChannelTalkingStarted,
     PlaybackFinished,
     RecordingFailed,
     RecordingFinished,
@@ -45,12 +48,12 @@ from telephony.calls.outbound import OutboundCalls
 from telephony.calls.recordings import RecordingKeeper
 from telephony.calls.session import CallSession, FlowRunner
 from telephony.calls.states import CallState
+from telephony.calls.tape import TAPE_PURPOSE
 from telephony.media.calls import LiveCalls
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 30.0
-INTERRUPTED_PROMPT = "interrupted"  # said to a caller adopted after the application restarted
 LIVE_TRANSCRIPT_WAIT_S = 20.0  # a stream running behind still finishes sooner than a decode of the file
 
 
@@ -62,6 +65,8 @@ class StasisApp:
         *,
         incoming: FlowRunner,
         queue_message: Callable[[CallSession, str], Awaitable[str]] | None = None,
+        resume: Callable[[CallSession, Resumption], Awaitable[str]] | None = None,
+        record_max_s: int = 120,
         keeper: RecordingKeeper,
         notifier: CallNotifier,
         media: PromptMedia,
@@ -73,6 +78,8 @@ class StasisApp:
         self.socket = socket
         self.incoming = incoming
         self.queue_message = queue_message
+        self.resume = resume
+        self.record_max_s = record_max_s
         self.sweep_interval_s = SWEEP_INTERVAL_S  # how often recordings nobody finished are looked for
         self.keeper = keeper
         self.notifier = notifier
@@ -136,7 +143,9 @@ class StasisApp:
                 await session.leg.resync()
         for raw in channels:
             channel = Channel.from_json(raw)
-            if channel.is_auxiliary and _stasis_args(channel, self.client.app) is not None:
+            if channel.is_auxiliary and (aux_args := _stasis_args(channel, self.client.app)) is not None:
+                if aux_args[:1] == (TAPE_PURPOSE,):
+                    continue  # a caller's words being recorded: the recording keeper sees to it
                 if self.live is None or not self.live.owns(channel.id):
                     # a tap of a process that died: its audio goes nowhere, and it would live on
                     log.info("ending %s left by a previous process", channel.id)
@@ -154,26 +163,34 @@ class StasisApp:
                 self._track(self._hangup_quietly(channel.id))
 
     def _adopt(self, channel: Channel, args: tuple[str, ...]) -> None:
-        """A caller the previous process was serving when it died. If they were leaving their
-        message, Asterisk is still recording it: it is waited for, stored as the call's case, and
-        the caller thanked. Otherwise where they were in the menu is lost with the process, so they
-        are told what happened and leave a message (a case), rather than being sent back to a
-        greeting they already heard. Without a message runner, the menu starts again."""
-        runner = self.queue_message
+        """A caller the previous process was serving when it died. What it knew is gone; what
+        Asterisk kept is not: the caller's words still being recorded (and why), or their message
+        already recorded. The flow resumes from that (see `HotlineFlow.resume`). Without a resume
+        runner, the menu starts again."""
+        runner = self.resume
         language = channel.language or "zh"
 
         async def adopted(session: CallSession) -> str:
-            name = await self.keeper.recording_in_progress(session.call_id)
-            if name is not None:
-                log.info("the caller is still recording %s: waiting for the end of their message", name)
-                await self.keeper.until_finished(name)
-                await self.keeper.sweep()  # the finished recording becomes the call's case
-                session.leg.language = language
-                await session.leg.play(Sound("message-received"), Sound("goodbye"), interruptible=False)
-                return "reported"
             if runner is None:
                 return await self.incoming(session)
-            return await runner(session, INTERRUPTED_PROMPT)
+            session.leg.language = language
+            found = await self.keeper.tape_in_progress(session.call_id)
+            if found is not None:
+                name, facts = found
+                log.info("the caller's words are still being recorded on %s (%s, %s)", name, facts.kind, facts.stage)
+                await self.keeper.remember(name, facts)
+                session.leg.adopt_tape(name, facts)
+                where = Resumption(
+                    facts.kind,
+                    facts.stage != MessageStage.WORDS,
+                    None,
+                    facts.report.started_at,
+                    facts.report.ivr_path,
+                )
+            else:
+                number = await self.keeper.settle(session.call_id)
+                where = Resumption(None, False, number)
+            return await runner(session, where)
 
         self._start_session(channel, args, resumed=True, flow=adopted, live=False)
 
@@ -200,6 +217,9 @@ class StasisApp:
             case ChannelDtmfReceived(channel=channel, digit=digit):
                 if session := self.sessions.get(channel.id):
                     session.leg.on_dtmf(digit)
+            case ChannelTalkingStarted(channel=channel) | ChannelTalkingFinished(channel=channel):
+                if session := self.sessions.get(channel.id):
+                    session.leg.on_talking(isinstance(event, ChannelTalkingStarted))
             case PlaybackFinished(playback_id=playback_id, target_uri=target):
                 if session := self.sessions.get(_target_channel(target)):
                     session.leg.on_playback_finished(playback_id)
@@ -209,6 +229,7 @@ class StasisApp:
                 if channel.is_auxiliary and self.live is not None:
                     self.live.channel_gone(channel.id)
                 if session := self.sessions.get(channel.id):
+                    session.leg.hung_up = session.leg.hung_up or session.state != CallState.TRANSFERRED
                     session.gone("left Stasis")
             case ChannelHangupRequest(channel=channel) | ChannelDestroyed(channel=channel):
                 if isinstance(event, ChannelDestroyed) and self.outbound is not None:
@@ -216,16 +237,21 @@ class StasisApp:
                 if channel.is_auxiliary and self.live is not None:
                     self.live.channel_gone(channel.id)
                 if session := self.sessions.get(channel.id):
+                    session.leg.hung_up = True
                     session.gone("hung up")
             case _:
                 pass
 
     def _on_recording_done(self, event: RecordingFinished | RecordingFailed) -> None:
         failed = isinstance(event, RecordingFailed)
-        if session := self.sessions.get(_target_channel(event.target_uri)):
-            session.leg.on_recording_finished(event.name, event.duration, failed, event.talking_duration)
+        facts = self.keeper.facts_of(event.name)  # a tape: its call, even once the caller has gone
+        call_id = facts.report.call_id if facts is not None else _target_channel(event.target_uri)
+        for session in list(self.sessions.values()):
+            if session.leg.owns_recording(event.name):
+                session.leg.on_recording_finished(event.name, event.duration, failed, event.cause)
+                call_id = session.call_id
         self.notifier.emit(
-            _target_channel(event.target_uri),
+            call_id,
             ev.RECORDING_FINISHED,
             name=event.name,
             duration_s=event.duration,
@@ -250,6 +276,10 @@ class StasisApp:
                 log.warning("live transcript of %s did not complete; the recording will be transcribed", name)
             self._live_messages.pop(name, None)
         await self.keeper.ingest(name, live=live)
+
+    def _tape_lost(self, name: str) -> None:
+        """A tape that could not begin: the keeper makes of its facts what they say (a case to call back)."""
+        self._track(self._finish_recording(name))
 
     def _message_started(self, name: str) -> None:
         self._live_messages[name] = asyncio.get_running_loop().create_future()
@@ -290,6 +320,8 @@ class StasisApp:
             media=self.media,
             keeper=self.keeper,
             on_state=lambda state: session.set_state(state),
+            on_tape_lost=self._tape_lost,
+            record_max_s=self.record_max_s,
         )
         session = CallSession(leg, self.notifier, resumed=resumed)
         leg.on_message_started = self._message_started

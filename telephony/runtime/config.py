@@ -1,6 +1,6 @@
 """Rendering `dialplans/*.j2` into an instance's configuration folder.
 
-The templates see the settings, the lines file, the instance's directories and the secrets;
+The templates see the Asterisk settings (`asterisk`), the lines file, the instance's directories and the secrets;
 nothing is written into the checkout. Rendering is idempotent: `asterisk reload` re-renders
 and reloads the dialplan without dropping calls.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from common.settings import Settings
+from common.settings import AsteriskSettings
 from ivr.lines import LineBook
 from telephony.runtime.layout import AsteriskLayout
 
@@ -110,6 +110,7 @@ MODULES = (
     "func_cut",
     "func_global",
     "func_hangupcause",
+    "func_talkdetect",  # ChannelTalkingStarted/Finished: when a caller speaks into a message
     "res_musiconhold",
 )
 
@@ -149,7 +150,7 @@ class PhoneAccount:
 
 
 def render_configuration(
-    settings: Settings,
+    asterisk: AsteriskSettings,
     layout: AsteriskLayout,
     lines: LineBook,
     *,
@@ -165,7 +166,7 @@ def render_configuration(
         autoescape=False,
     )
     context = {
-        "settings": settings,
+        "asterisk": asterisk,
         "instance": layout.instance,
         "dirs": {k: str(v) for k, v in layout.dirs.items()},
         "run_user": layout.run_user(),
@@ -175,9 +176,9 @@ def render_configuration(
         "phones": list(phones),
         "queue_wait_s": queue_wait_s,
         "max_calls": max_calls,
-        "country": "us" if settings.timezone.startswith("America/") else "cn",
-        "ari_password": settings.secret("ari_password"),
-        "ami_password": settings.secret("ami_password"),
+        "country": "us" if asterisk.timezone.startswith("America/") else "cn",
+        "ari_password": asterisk.ari_secret(),
+        "ami_password": asterisk.ami_secret(),
     }
     etc = layout.host_path(layout.dir("etc"))
     etc.mkdir(parents=True, exist_ok=True)

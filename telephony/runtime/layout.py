@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from common.settings import Settings
+from common.settings import AsteriskSettings
 
 
 class AsteriskNotInstalled(RuntimeError):
@@ -78,9 +78,8 @@ class AsteriskLayout:
         return None
 
 
-def resolve_layout(settings: Settings) -> AsteriskLayout:
+def resolve_layout(asterisk: AsteriskSettings) -> AsteriskLayout:
     """Pick the system Asterisk or the root filesystem, as settings and the machine allow."""
-    mode = settings.asterisk_mode
-    if mode == "system" or (mode == "auto" and shutil.which("asterisk")):
-        return AsteriskLayout(Path("/"), settings.asterisk_instance)
-    return AsteriskLayout(settings.rootfs_path, settings.asterisk_instance)
+    if asterisk.mode == "system" or (asterisk.mode == "auto" and shutil.which("asterisk")):
+        return AsteriskLayout(Path("/"), asterisk.instance)
+    return AsteriskLayout(asterisk.rootfs, asterisk.instance)

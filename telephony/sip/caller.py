@@ -11,7 +11,7 @@ import os
 import sys
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,32 +179,7 @@ class SipCaller:
         for step in steps:
             if self._state == "DISCONNECTED":
                 break
-            if step.action == "wait":
-                self._pump_while_up(step.seconds)
-            elif step.action == "keys":
-                for key in step.arg:
-                    if self._state == "DISCONNECTED":
-                        break
-                    self._call.dialDtmf(key)
-                    result.keys_sent += key
-                    self._pump_while_up(0.25)
-                note(f"keys {step.arg}")
-            elif step.action == "say":
-                seconds = _wav_seconds(Path(step.arg))
-                if self._media is not None:
-                    player = pj.AudioMediaPlayer()
-                    player.createPlayer(step.arg, pj.PJMEDIA_FILE_NO_LOOP)
-                    player.startTransmit(self._media)
-                    self._players.append(player)
-                note(f"say {Path(step.arg).name} ({seconds:.1f} s)")
-                result.said.append(step.arg)
-                self._pump_while_up(seconds + 0.2)
-            elif step.action == "hangup":
-                note("hang up")
-                result.ended_by = "caller"
-                self._hangup_if_needed()
-            elif step.action == "until-hangup":
-                self._pump_while_up(step.seconds)
+            self._step(step, result, note)
         if self._state == "DISCONNECTED" and result.ended_by != "caller":
             result.ended_by = "far end"
             note(f"far end hung up ({self._last_status} {self._last_reason})")
@@ -219,6 +194,36 @@ class SipCaller:
             result.heard_wav = str(record_to)
         self._players.clear()
         return result
+
+    def _step(self, step: Step, result: CallResult, note: Callable[[str], None]) -> None:
+        """One step of the caller's script: wait, press keys, speak a file, or hang up."""
+        assert self._call is not None  # placed by `call` before any step
+        if step.action == "wait":
+            self._pump_while_up(step.seconds)
+        elif step.action == "keys":
+            for key in step.arg:
+                if self._state == "DISCONNECTED":
+                    break
+                self._call.dialDtmf(key)
+                result.keys_sent += key
+                self._pump_while_up(0.25)
+            note(f"keys {step.arg}")
+        elif step.action == "say":
+            seconds = _wav_seconds(Path(step.arg))
+            if self._media is not None:
+                player = pj.AudioMediaPlayer()
+                player.createPlayer(step.arg, pj.PJMEDIA_FILE_NO_LOOP)
+                player.startTransmit(self._media)
+                self._players.append(player)
+            note(f"say {Path(step.arg).name} ({seconds:.1f} s)")
+            result.said.append(step.arg)
+            self._pump_while_up(seconds + 0.2)
+        elif step.action == "hangup":
+            note("hang up")
+            result.ended_by = "caller"
+            self._hangup_if_needed()
+        elif step.action == "until-hangup":
+            self._pump_while_up(step.seconds)
 
     def _pump_while_up(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from common.settings import Settings
+from common.settings import AsteriskSettings, SipGuardSettings
 from telephony.ami.client import AmiClient, AmiError
 from telephony.calls.notifier import CallNotifier
 from telephony.runtime.layout import AsteriskLayout
@@ -80,22 +80,24 @@ class SipGuard:
         self._full_warned = 0
 
     @classmethod
-    def build(cls, settings: Settings, layout: AsteriskLayout, notifier: CallNotifier) -> SipGuard:
+    def build(
+        cls, guard: SipGuardSettings, asterisk: AsteriskSettings, layout: AsteriskLayout, notifier: CallNotifier
+    ) -> SipGuard:
         """From settings; nothing connects until `run`. The carrier's addresses are never blocked."""
-        networks, names = exempt_networks([*settings.carrier_addresses, *settings.sip_block_exempt])
+        networks, names = exempt_networks(list(guard.exempt))
         tracker = IntruderTracker(
-            after=settings.sip_block_after,
-            window_s=settings.sip_block_window_s,
-            block_for_s=settings.sip_block_for_s,
+            after=guard.block_after,
+            window_s=guard.window_s,
+            block_for_s=guard.block_for_s,
             exempt=networks,
         )
         # a session of its own, for `security` events only: a scanner's flood never queues up in
         # front of the queue events the desk waits for
         ami = AmiClient(
-            settings.asterisk_host,
-            settings.ami_port,
-            settings.ami_user,
-            settings.secret("ami_password"),
+            asterisk.host,
+            asterisk.ami_port,
+            asterisk.ami_user,
+            asterisk.ami_secret(),
             timeout=5.0,
             events="security",
         )

@@ -3,14 +3,18 @@
 Asterisk runs once per session on its own ports (SIP 5160, ARI 8188, AMI 5138) so a developer's
 `make up` instance on the default ports is not disturbed. `HOTLINE_E2E_SLOT=N` (N >= 1) moves the
 instance to `testN` and every port by N*10 (media by N*1000), so two developers of one machine
-can run end-to-end tests side by side. The platform (Stasis application)
-runs inside each test's event loop, so tests can stop it, start it, and read its events.
+can run end-to-end tests side by side. Under pytest-xdist each worker (`gw0`, `gw1`, ...) takes the
+next slot after that one, so the workers of one run each have their own Asterisk, ports and database.
+The platform (Stasis application) runs inside each test's event loop, so tests can stop it, start it,
+and read its events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import logging
 import os
 import secrets
 import shutil
@@ -26,20 +30,47 @@ from hotline.platform import Platform
 from hotline.services import asterisk_process, build_all_prompts, lines_book
 from telephony.runtime.layout import resolve_layout
 from telephony.runtime.rootfs import build_rootfs
+from tests.conftest import new_database
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
-pytestmark = pytest.mark.e2e
-SLOT = int(os.environ.get("HOTLINE_E2E_SLOT", "0"))
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is an e2e test (`pytestmark` in a conftest marks nothing)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _slot() -> int:
+    """This process's slot: the developer's HOTLINE_E2E_SLOT, moved on by the xdist worker's number."""
+    base = int(os.environ.get("HOTLINE_E2E_SLOT", "0"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... under pytest-xdist
+    return base + int(worker[2:]) + 1 if worker.startswith("gw") else base
+
+
+SLOT = _slot()
 
 
 @pytest.fixture(scope="session")
-def e2e_settings(tmp_path_factory: pytest.TempPathFactory, migrated_pg: str) -> Settings:
+def e2e_database() -> Iterator[str]:
+    """The end-to-end tests' own database: not the unit tests' of this process, whose leftovers
+    (callbacks due, agents, rules) a real platform would act on (it dials every callback due)."""
+    from casebook.db.migrate import upgrade
+
+    for url in new_database("e2e"):
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(tmp_path_factory: pytest.TempPathFactory, e2e_database: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
         data_dir=tmp_path_factory.mktemp("hotline-data"),
-        database_url=migrated_pg,
+        database_url=e2e_database,
         lines_file=DATA / "lines.yaml",
         asterisk_instance=f"test{SLOT}" if SLOT else "test",
         sip_port=5160 + SLOT * 10,
@@ -60,7 +91,7 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, migrated_pg: str) -> 
 @pytest.fixture(scope="session")
 def asterisk(e2e_settings: Settings) -> Iterator[Settings]:
     """A real Asterisk 22 for the whole session."""
-    layout = resolve_layout(e2e_settings)
+    layout = resolve_layout(e2e_settings.asterisk)
     if layout.chrooted:
         build_rootfs(layout.root)
     build_all_prompts(e2e_settings)
@@ -95,10 +126,32 @@ async def running_platform(settings: Settings) -> AsyncIterator[Platform]:
         await asyncio.wait_for(platform.stasis.ready.wait(), 15)
         yield platform
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await platform.close()
+        await stop_platform(platform, task)
+
+
+async def stop_platform(platform: Platform, task: asyncio.Task[None], *, within_s: float = 20.0) -> None:
+    """Cancel a platform's `serve` and close it. A platform that does not stop within `within_s`
+    (seen once in several suite runs, cause not yet found: issue 14's note) is logged with the
+    stack of every task still running, then those tasks are cancelled: the next test gets a
+    clean loop, and the log says what held the platform."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=within_s)
+    if not done:
+        current = asyncio.current_task()
+        stuck = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+        report = io.StringIO()
+        for t in stuck:
+            t.print_stack(file=report)
+        logging.getLogger("tests.e2e").error(
+            "the platform did not stop within %s s; tasks still running:\n%s", within_s, report.getvalue()
+        )
+        for t in stuck:
+            t.cancel()
+        await asyncio.wait({task}, timeout=within_s)
+    with contextlib.suppress(asyncio.CancelledError):
+        if task.done():
+            task.result()
+    await platform.close()
 
 
 @pytest.fixture

@@ -6,16 +6,22 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import wave
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
+from casebook.db.models import Caller, Case, Recording
 from common.bus import PlatformEvent, Subscription
 from common.paths import prompts_dir
 from common.settings import Settings
@@ -99,6 +105,27 @@ async def wait_for(
             return event
 
 
+async def wait_for_all(sub: Subscription, names: Iterable[str], log: list[PlatformEvent], timeout: float = 30) -> None:
+    """Read events into `log` until each of `names` is among them (in any order), then take
+    what else is already queued: an event that should not come would be in `log` by then."""
+    for name in names:
+        if not any(e.name == name for e in log):
+            await wait_for(sub, name, log=log, timeout=timeout)
+    drain(sub, log)
+
+
+async def eventually(check: Callable[[], Any], what: str, *, timeout: float = 10.0, every: float = 0.2) -> Any:
+    """Call `check` (in a thread: it may read the database) until it returns something true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await asyncio.to_thread(check)
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s (last: {found!r})")
+        await asyncio.sleep(every)
+
+
 def drain(sub: Subscription, log: list[PlatformEvent]) -> list[PlatformEvent]:
     while not sub.queue.empty():
         log.append(sub.queue.get_nowait())
@@ -135,6 +162,21 @@ class AriObserver:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def until(
+        self, kind: str, timeout: float, *, since: int = 0, where: Callable[[dict[str, Any]], bool] | None = None
+    ) -> AriEvent:
+        """The first event of `kind` (from the `since`-th on) for which `where(raw JSON)` holds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        seen = since
+        while loop.time() < deadline:
+            for event in self.events[seen:]:
+                if event.type == kind and (where is None or where(event.raw)):
+                    return event
+            seen = len(self.events)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"Asterisk raised no {kind} in {timeout} s; seen {[e.type for e in self.events[since:]]}")
 
     def of_type(self, kind: str) -> list[AriEvent]:
         return [e for e in self.events if e.type == kind]
@@ -190,6 +232,93 @@ def best_match(heard: Path, prompt: Path) -> float:
         w = (window - window.mean()) / (window.std() + 1e-9)
         best = max(best, float(np.dot(w, p) / len(p)))
     return best
+
+
+# --- the platform as its own process, and the cases it made ------------------------------------------
+def cases_of(database_url: str, caller: str) -> list[tuple[Case, list[Recording]]]:
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            cases = list(session.scalars(select(Case).join(Caller).where(Caller.phone == caller)))
+            return [
+                (case, list(session.scalars(select(Recording).where(Recording.case_id == case.id)))) for case in cases
+            ]
+    finally:
+        engine.dispose()
+
+
+async def until_cases(database_url: str, caller: str, timeout: float) -> list[tuple[Case, list[Recording]]]:
+    """The caller's cases once one has its recording (or what there is when the time is up)."""
+    deadline = time.monotonic() + timeout
+    found: list[tuple[Case, list[Recording]]] = []
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):  # the database may still be starting
+            found = await asyncio.to_thread(cases_of, database_url, caller)
+            if found and all(recordings for _, recordings in found):
+                return found
+        await asyncio.sleep(0.5)
+    return found
+
+
+async def in_stasis(settings: Settings) -> list[str]:
+    """Channels Asterisk has in the Stasis application (whether or not it is connected)."""
+    auth = (settings.ari_user, settings.secret("ari_password"))
+    async with httpx.AsyncClient(timeout=3, auth=auth) as http:
+        channels = (await http.get(f"{settings.ari_url}/ari/channels")).json()
+    return [
+        c["id"]
+        for c in channels
+        if (c.get("dialplan") or {}).get("app_name") == "Stasis" and not c["id"].startswith(("snoop-", "media-"))
+    ]
+
+
+class PlatformProcess:
+    """`hotline serve` as its own process, on the test Asterisk, killable like a real one."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        self.settings = settings
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = settings_env(self.settings)
+        env["HOTLINE_API_PORT"] = str(self.settings.api_port)
+        env["HOTLINE_LOG_LEVEL"] = "INFO"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hotline", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    async def ready(self, timeout: float = 30.0) -> float:
+        """Seconds until /status says the Stasis application is connected."""
+        started = time.monotonic()
+        url = f"http://127.0.0.1:{self.settings.api_port}/status"
+        async with httpx.AsyncClient(timeout=2) as http:
+            while time.monotonic() - started < timeout:
+                assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-3000:]
+                with contextlib.suppress(httpx.HTTPError):
+                    answer = await http.get(url)
+                    if answer.json().get("components", {}).get("stasis", {}).get("ok"):
+                        return time.monotonic() - started
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"the platform did not connect: {self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
 
 # --- agents' desk phones ---------------------------------------------------------------------------
@@ -252,12 +381,14 @@ async def until_known(settings: Settings, extension: str, timeout: float = 10.0)
     raise AssertionError(f"Asterisk did not load the endpoint {extension} in {timeout} s")
 
 
-async def until_reachable(ami: Any, extension: str, timeout: float = 20.0) -> None:
+async def until_reachable(ami: Any, extension: str, timeout: float = 45.0) -> None:
     """Wait until the queues see this agent's phone as reachable (a phone that has just registered
     is "unavailable" until Asterisk's first qualify answers; the IVR sends callers to a message
     while no logged-in agent's phone is reachable). A first qualify lost on a busy machine would
     be retried only after `qualify_frequency` (30 s): so Asterisk is asked to qualify again every
-    few seconds (AMI PJSIPQualify), as an administrator would."""
+    few seconds (AMI PJSIPQualify), as an administrator would. 45 s: a loaded CI once saw a phone
+    stay "unavailable" for the 20 s this waited before (cause not found: the failure message now
+    carries Asterisk's view of the contact)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     next_qualify = loop.time() + 3.0
@@ -271,4 +402,11 @@ async def until_reachable(ami: Any, extension: str, timeout: float = 20.0) -> No
             with contextlib.suppress(Exception):  # an endpoint not known yet: asked again next time
                 await ami.send({"Action": "PJSIPQualify", "Endpoint": extension})
         await asyncio.sleep(0.2)
-    raise AssertionError(f"the phone {extension} did not become reachable in {timeout} s (states {states})")
+    # what Asterisk itself says of the phone's contact, for whoever reads the failure
+    contacts = ""
+    with contextlib.suppress(Exception):
+        reply = await ami.send({"Action": "Command", "Command": f"pjsip show contacts like {extension}"})
+        contacts = str(reply)[:600]
+    raise AssertionError(
+        f"the phone {extension} did not become reachable in {timeout} s (states {states}); contacts: {contacts}"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from common.settings import Settings
-from hotline.calllog import wanted
+from hotline.calllog.writer import wanted
 from hotline.platform import Platform
 from tests.e2e.helpers import place_call, wait_for
 
@@ -20,13 +20,16 @@ async def test_every_call_leaves_its_events_in_the_call_log(platform: Platform, 
     with platform.bus.subscribe() as sub:
         await place_call(asterisk, "12345", "wait 1; keys 9; wait 2; hangup", caller="13912340099")
         ended = await wait_for(sub, "call.ended", log=log, timeout=30)
+        # the caller's words since the answer (none) are thrown away once the call has ended
+        await wait_for(sub, "recording.discarded", log=log, timeout=30)
     published = [e.name for e in log if e.call_id == ended.call_id and wanted(e)]
     stored: list[str] = []
     for _ in range(50):
         stored = [e.name for e in platform.call_log.of_call(ended.call_id)]
-        if "call.ended" in stored:
+        if "recording.discarded" in stored:
             break
         await asyncio.sleep(0.1)
-    assert stored[0] == "call.started" and stored[-1] == "call.ended" and "ivr.key" in stored
+    assert stored[0] == "call.started" and stored[-1] == "recording.discarded" and "ivr.key" in stored
+    assert [n for n in stored if not n.startswith("recording.")][-1] == "call.ended"
     assert stored == published
     assert not any(name.startswith("transcript.") for name in stored)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from casebook.auth.policy import Actor, Role
-from casebook.cases.services import NewAppeal
+from casebook.cases.intake import NewAppeal
 from casebook.db.models import Callback, Case, CaseEvent, SatisfactionVerdict
 from common.bus import PlatformEvent
 from common.paths import prompts_dir

@@ -35,14 +35,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from casebook.auth.policy import Actor, Role
 from casebook.calllog.services import CallLog
-from casebook.cases.services import NewAppeal
+from casebook.cases.intake import NewAppeal
 from casebook.metrics.cases import CaseMetrics
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.helpers import ROOT
 from tests.unit.test_call_metrics import Log
-
-pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
 PASSWORD = "a-long-password"
@@ -168,13 +166,20 @@ def _log_in(driver: WebDriver, site: Site, name: str) -> None:
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
-def _show_days(driver: WebDriver, first: date, last: date) -> None:
+def _show_days(driver: WebDriver, first: date, last: date, *, shown: bool = True) -> None:
+    """Choose the days and refresh; with `shown`, wait until the calls tab's caption names them.
+
+    The board first shows the last seven days, which hold the same known calls: a figure read before
+    the refreshed table arrives may be the old table's (it was, once: 21 calls where 4 were asked)."""
     driver.execute_script(
         "document.getElementById('from').value = arguments[0]; document.getElementById('to').value = arguments[1];",
         first.isoformat(),
         last.isoformat(),
     )
     driver.find_element(By.ID, "btn-refresh").click()
+    if shown:
+        days = (f"{first} 至 {last}", f"{first} to {last}")
+        _wait(driver, lambda d: _text(d, "#calls-caption").startswith(days))
 
 
 def _choose(driver: WebDriver, select_id: str, value: str) -> None:
@@ -390,7 +395,7 @@ def test_api_errors_are_shown_on_the_page_and_an_ended_session_returns_to_the_lo
 ) -> None:
     _log_in(browser, site, "dash-sup")
     _wait(browser, lambda d: d.find_element(By.ID, "board").is_displayed())
-    _show_days(browser, site.calls_day, site.calls_day - timedelta(days=1))  # backwards
+    _show_days(browser, site.calls_day, site.calls_day - timedelta(days=1), shown=False)  # backwards
     _wait(browser, lambda d: "after it ends" in d.find_element(By.ID, "calls-error").text)
     assert browser.find_element(By.ID, "board").is_displayed()  # the page stays, with the reason
 

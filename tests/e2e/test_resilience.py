@@ -116,15 +116,17 @@ async def test_a_call_whose_channel_vanished_during_the_gap_is_ended_cleanly(
     try:
         async with running_platform(settings) as platform:
             log: list = []
-            with platform.bus.subscribe() as sub:
-                call = asyncio.ensure_future(place_call(asterisk, "12345", "wait 3; hangup"))
-                await wait_for(sub, "ivr.greeting", log=log, timeout=15)
-                proxy.block_events()
-                await call
-                await asyncio.sleep(0.5)
-                assert platform.stasis.sessions, "without events the application cannot know yet"
-                proxy.unblock_events()
-                ended = await wait_for(sub, "call.ended", log=log, timeout=10)
+            async with AriObserver(asterisk).running() as ari:  # Asterisk's own view, not through the proxy
+                with platform.bus.subscribe() as sub:
+                    call = asyncio.ensure_future(place_call(asterisk, "12345", "wait 1.5; hangup"))
+                    # the greeting plays (the caller's words are being recorded): the flow waits for events
+                    await ari.until("PlaybackStarted", 15, where=lambda raw: "/greeting-" in str(raw.get("playback")))
+                    proxy.block_events()
+                    await call
+                    await asyncio.sleep(0.5)
+                    assert platform.stasis.sessions, "without events the application cannot know yet"
+                    proxy.unblock_events()
+                    ended = await wait_for(sub, "call.ended", log=log, timeout=10)
         assert "vanished" in ended.data["reason"]
         assert platform.stasis.sessions == {}
     finally:

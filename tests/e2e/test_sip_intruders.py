@@ -85,7 +85,7 @@ async def _sipp(
 
 
 def _security_log(settings: Settings) -> Path:
-    layout = resolve_layout(settings)
+    layout = resolve_layout(settings.asterisk)
     return layout.host_path(layout.dir("log")) / "security.log"
 
 
@@ -121,7 +121,7 @@ async def test_a_password_guesser_is_blocked_while_an_agents_phone_still_registe
         assert blocked.data["failures"] == ATTEMPTS
         assert await _failures_logged(asterisk, security_log_size, ATTEMPTS) == ATTEMPTS
         assert platform.sip_guard.failures_seen["ChallengeResponseFailed"] == ATTEMPTS
-        acl = resolve_layout(asterisk).host_path(resolve_layout(asterisk).dir("etc")) / ACL_FILE_NAME
+        acl = resolve_layout(asterisk.asterisk).host_path(resolve_layout(asterisk.asterisk).dir("etc")) / ACL_FILE_NAME
         assert f"deny = {INTRUDER}/32" in acl.read_text()
 
         # blocked: refused before any challenge, whatever it sends

@@ -21,7 +21,15 @@ from asr.text import spoken_digits
 from casebook.db.models import Case, Recording, Transcript
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.e2e.helpers import AriObserver, assert_events, place_call, prompt_seconds, wait_for
+from tests.e2e.helpers import (
+    AriObserver,
+    assert_events,
+    place_call,
+    prompt_seconds,
+    speech_seconds,
+    wait_for,
+    wait_for_all,
+)
 from tests.speech import DIGITS_KO, DIGITS_KO_VALUE, REPORT_KO, speak, with_silence
 
 
@@ -96,7 +104,8 @@ async def test_saying_the_problem_at_the_menu_instead_of_pressing_1(
     log: list = []
     with platform.bus.subscribe() as sub:
         await place_call(asterisk, "12345", script, caller="13912340002")
-        transcribed = await wait_for(sub, "case.transcribed", log=log, timeout=40)
+        await wait_for_all(sub, ["case.transcribed", "ivr.case-opened"], log, timeout=40)
+    transcribed = next(e for e in log if e.name == "case.transcribed")
     call_id = next(e.call_id for e in log if e.name == "call.started")
     assert_events(log, {"ivr.spoken-report": 1, "ivr.key": 0, "ivr.case-opened": 1}, call_id)
     _case_row, _recordings, transcripts = _case(platform, transcribed.data["case"])
@@ -107,8 +116,9 @@ async def test_saying_the_problem_at_the_menu_instead_of_pressing_1(
 async def test_words_at_the_menu_alone_make_a_screened_case(
     platform: Platform, asterisk: Settings, korean_report: Path
 ) -> None:
-    # expected: ivr.spoken-report 1, the message after the tone is silence (no recording kept),
-    # case.transcribed state=done with the menu's words as the transcript
+    # expected: ivr.spoken-report 1, the message after the tone is silence; the recording holds the
+    # words said at the menu (recorded from the answer); case.transcribed state=done with the menu's
+    # words as the transcript
     script = f"wait 2; say {korean_report}; until-hangup 60"
     log: list = []
     with platform.bus.subscribe() as sub:
@@ -116,8 +126,13 @@ async def test_words_at_the_menu_alone_make_a_screened_case(
         transcribed = await wait_for(sub, "case.transcribed", log=log, timeout=40)
     assert transcribed.data["state"] == "done"
     case, recordings, transcripts = _case(platform, transcribed.data["case"])
-    assert recordings == [] and [t.source for t in transcripts] == ["menu"]
-    assert case.transcript == transcripts[0].text and transcripts[0].words and case.classification is not None
+    assert len(recordings) == 1 and speech_seconds(Path(recordings[0].path)) > 1.5
+    # the menu's words first; when the recognizer ends an utterance at a pause inside the sentence
+    # (it did once on a loaded CI), the IVR moves on and the rest is heard in the message ("live"):
+    # kept too, never lost, and the case's transcript holds the menu's words either way
+    assert transcripts[0].source == "menu" and {t.source for t in transcripts} <= {"menu", "live"}
+    assert case.transcript is not None and transcripts[0].text in case.transcript
+    assert transcripts[0].words and case.classification is not None
 
 
 async def test_a_case_number_can_be_said_instead_of_keyed(

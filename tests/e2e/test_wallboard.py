@@ -24,7 +24,7 @@ PASSWORD = "a-long-password"
 
 def _open_board(driver: WebDriver, settings: Settings, name: str) -> None:
     driver.get(f"http://{settings.api_host}:{settings.api_port}/wallboard")
-    driver.execute_script("sessionStorage.clear()")
+    driver.execute_script("sessionStorage.clear(); localStorage.clear()")
     driver.refresh()
     form = driver.find_element(By.ID, "login-form")
     form.find_element(By.NAME, "username").send_keys(name)

@@ -25,6 +25,7 @@ from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.directory.seed import LineChannel, seed_directory
 from casebook.reports.services import ReportService
+from tests.conftest import redis_url
 
 _days = itertools.count()
 LINES = [
@@ -80,7 +81,7 @@ def api(book: CaseBook, auth: AuthService, reports: ReportService) -> Iterator[T
         yield client
 
 
-WORKER_REDIS_DB = "redis://127.0.0.1:6379/13"  # the machine's Redis, a database of the worker tests' own
+WORKER_REDIS_DB = redis_url(1)  # the machine's Redis, a database of the worker tests' own
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ def test_import_contracts_are_kept() -> None:
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 5 kept, 0 broken" in result.stdout, result.stdout
+    assert "Contracts: 6 kept, 0 broken" in result.stdout, result.stdout
 
 
 def test_only_telephony_names_asterisk_interfaces() -> None:
@@ -29,4 +29,25 @@ def test_only_telephony_names_asterisk_interfaces() -> None:
             for marker in ("/ari/", "import panoramisk", "from panoramisk", "import pjsua2", "Stasis("):
                 if marker in text:
                     offenders.append(f"{path.relative_to(ROOT)}: {marker}")
+    assert not offenders, offenders
+
+
+ROOT_FILES = {"platform.py", "cli.py", "worker.py", "root.py", "services.py", "bootstrap.py", "asgi.py"}
+
+
+def test_only_the_composition_root_reads_the_whole_settings() -> None:
+    """Components take their group (`settings.asterisk`, `settings.callbacks`, ...): only the root's
+    own files of hotline/ (and common/, which defines it) import `Settings` or `get_settings`."""
+    import ast
+
+    offenders = []
+    for package in ("telephony", "ivr", "asr", "casebook", "hotline"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path.parent == ROOT / "hotline" and path.name in ROOT_FILES:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "common.settings":
+                    whole = {a.name for a in node.names} & {"Settings", "get_settings"}
+                    if whole:
+                        offenders.append(f"{path.relative_to(ROOT)}: {sorted(whole)}")
     assert not offenders, offenders

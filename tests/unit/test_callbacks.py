@@ -21,7 +21,9 @@ from casebook.auth.services import AuthService
 from casebook.callbacks.hours import CallingHours
 from casebook.callbacks.services import CallbackPolicy, CallbackService, CallOutcome
 from casebook.cases.errors import InvalidInput
-from casebook.cases.services import CaseBook, CaseNotice, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.notices import CaseNotice
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.db.migrate import upgrade

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from casebook.cases.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from casebook.cases.intake import NewAppeal
 from casebook.cases.lifecycle import TRANSITIONS, Action, Status, next_status
 from casebook.cases.queries import detail
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.models import SatisfactionVerdict
 from tests.unit.conftest import AGENT, LEADER, SUPERVISOR, handler
@@ -181,7 +182,7 @@ def test_a_phone_call_reported_twice_opens_one_case(book: CaseBook) -> None:
 
 def test_who_may_act(book: CaseBook, clock: FixedClock) -> None:
     number = _dispatched(book, clock)
-    with pytest.raises(Forbidden, match="lead unit"):
+    with pytest.raises(NotFound, match=f"no case {number}"):  # another unit's case: as if there were none
         book.accept(number, handler("water"), section="rivers")
     with pytest.raises(Forbidden):
         book.accept(number, AGENT, section="inspection")

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from casebook.api.app import create_app
 from casebook.api.deps import Services
 from casebook.auth.policy import Role
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.metrics.cases import CaseMetrics
 from casebook.metrics.opinion import Opinion, SurgeRule
 from tests.unit.conftest import AGENT

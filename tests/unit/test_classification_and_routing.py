@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.routing import RuleView, route
 from tests.unit.conftest import AGENT
 

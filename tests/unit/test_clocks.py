@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from casebook.cases.clocks import scan_breaches
+from casebook.cases.intake import NewAppeal
 from casebook.cases.queries import CaseFilter, list_cases
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from tests.unit.conftest import AGENT, LEADER, SUPERVISOR, handler
 

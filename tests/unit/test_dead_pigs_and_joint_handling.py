@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from casebook.cases.errors import InvalidInput
+from casebook.cases.intake import NewAppeal
 from casebook.cases.queries import detail
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from tests.unit.conftest import AGENT, SUPERVISOR, handler
 
@@ -113,3 +114,18 @@ def test_a_joint_session_needs_two_units_and_a_decision(book: CaseBook) -> None:
         held_at=book.clock.now() - timedelta(hours=1),
     )
     assert book._fresh(number).lead_unit_code == "urban"
+
+
+def test_a_merge_undone_frees_the_case_and_says_so(book: CaseBook, clock: FixedClock) -> None:
+    master = book.open(NewAppeal(channel="web", description="学校旁边河里漂着死猪"), AGENT).number
+    other = book.open(NewAppeal(channel="wechat", description="菜市场门口路灯不亮"), AGENT).number
+    heard: list[tuple[str, str, dict[str, object]]] = []
+    book.subscribe(lambda notice: heard.append((notice.kind, notice.number, dict(notice.data))))
+    book.merge(other, master, AGENT, reason="looked alike")
+    book.unmerge(other, SUPERVISOR, reason="another problem: a street light")
+    assert heard == [("case.merged", other, {"master": master}), ("case.unmerged", other, {"master": master})]
+    with book.sessions() as s:
+        view = detail(s, other, SUPERVISOR, clock.now())
+    assert view.duplicate_of is None and view.status == "received"
+    with pytest.raises(InvalidInput, match="own master"):  # and a case is never its own master
+        book.merge(master, master, AGENT)

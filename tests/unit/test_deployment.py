@@ -37,14 +37,14 @@ from ivr.lines import load_lines
 from telephony.runtime.config import render_configuration
 from telephony.runtime.layout import AsteriskLayout, resolve_layout
 from telephony.runtime.rootfs import PACKAGES
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 VENV_BIN = ROOT / ".venv" / "bin"
 # this module's own database on the machine's Redis, never flushed: two runs at once share it safely
 # (workers answer pings by their own node names; the scheduled tasks are idempotent)
-REDIS_DB = "redis://127.0.0.1:6379/12"
+REDIS_DB = redis_url(2)
 
 SERVICES = {"postgres", "redis", "asterisk", "migrate", "telephony", "api", "worker", "beat"}
 PLATFORM_ROLES = {"migrate", "telephony", "api", "worker", "beat"}  # the platform image's services
@@ -240,7 +240,7 @@ def test_volumes_are_mounted_where_the_code_reads_and_writes(rendered: dict[str,
             assert "HOTLINE_ASTERISK_MODE=system" in (ROOT / "docker/asterisk.Dockerfile").read_text()
             env["HOTLINE_ASTERISK_MODE"] = "system"
         with _environment(env):
-            layout = resolve_layout(Settings(_env_file=None))  # type: ignore[call-arg]
+            layout = resolve_layout(Settings(_env_file=None).asterisk)  # type: ignore[call-arg]
         instance[name] = layout.host_path(layout.base)  # etc, lib (astdb), spool (messages), log
         mounted = [t for t, (source, _) in _mounts(services[name]).items() if source == "asterisk-data"]
         assert len(mounted) == 1 and instance[name].is_relative_to(mounted[0]), name
@@ -545,7 +545,7 @@ def test_configuration_renders_every_line_and_keeps_interfaces_on_loopback(tmp_p
     settings = Settings(_env_file=None, ari_password="a" * 20, ami_password="b" * 20)  # type: ignore[call-arg,arg-type]
     layout = AsteriskLayout(tmp_path, "unit")
     lines = load_lines()
-    etc = render_configuration(settings, layout, lines)
+    etc = render_configuration(settings.asterisk, layout, lines)
     extensions = (etc / "extensions.conf").read_text()
     for line in lines.lines:
         assert f"exten => {line.number},1," in extensions
@@ -567,7 +567,7 @@ def test_agents_phones_are_rendered_with_digests_only(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, ari_password="a" * 20, ami_password="b" * 20)  # type: ignore[call-arg,arg-type]
     md5, sha = sip_digests("1001", "the-generated-password")
     etc = render_configuration(
-        settings, AsteriskLayout(tmp_path, "unit"), load_lines(), phones=[PhoneAccount("1001", md5, sha)]
+        settings.asterisk, AsteriskLayout(tmp_path, "unit"), load_lines(), phones=[PhoneAccount("1001", md5, sha)]
     )
     pjsip = (etc / "pjsip.conf").read_text()
     assert "[1001]\ntype = endpoint" in pjsip and "context = hotline-agents" in pjsip

@@ -83,8 +83,12 @@ def test_desk_refusals_are_clear(book: CaseBook, auth: AuthService, reports: Rep
     no_phone = _agent(auth, book, f"nophone-{stamp}", None)
     answer = client.post("/api/v1/desk/login", headers=no_phone)
     assert answer.status_code == 404 and "has no phone" in answer.json()["detail"]
+    assert answer.json()["error"] == "no_phone"  # the id the page translates
     me = _agent(auth, book, f"down-{stamp}", "5102")
     down = client.post("/api/v1/desk/login", headers=me)
     assert down.status_code == 503 and "not reachable" in down.json()["detail"]
-    assert client.post("/api/v1/desk/pause", json={}, headers=me).status_code == 422
-    assert client.post("/api/v1/desk/login").status_code == 401
+    assert down.json()["error"] == "phone_system_down"
+    empty = client.post("/api/v1/desk/pause", json={}, headers=me)
+    assert empty.status_code == 422 and empty.json()["error"] == "invalid_request"
+    anonymous = client.post("/api/v1/desk/login")
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "not_logged_in"

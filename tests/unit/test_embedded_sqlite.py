@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from casebook.cases.intake import NewAppeal
 from casebook.cases.queries import CaseFilter, list_cases
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.db.migrate import downgrade, upgrade

@@ -1,4 +1,8 @@
-"""The IVR flow's decisions, over a scripted call leg (logic only; real calls are in tests/e2e)."""
+"""The IVR flow's decisions, over a scripted call leg (logic only; real calls are in tests/e2e).
+
+The scripted leg plays the recording keeper's part with the same rule (`ivr.messages.judge`): a
+message is stored and becomes a case, a case to call back, or nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,20 @@ from datetime import datetime
 
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import load_lines
-from ivr.ports import SPOKE, CaseStatusView, Digits, RecordedMessage, ReportedCall, Say, Sound, Utterance
+from ivr.messages import MessageKind, MessageStage, judge
+from ivr.ports import (
+    SPOKE,
+    CaseStatusView,
+    Digits,
+    RecordedMessage,
+    ReportedCall,
+    Resumption,
+    Say,
+    Sound,
+    Utterance,
+)
+
+NUMBER = "2611270001"
 
 
 @dataclass
@@ -27,6 +44,10 @@ class ScriptedLeg:
     buffered: deque[str | Utterance] = field(default_factory=deque)
     listening: list[str] = field(default_factory=list)
     hears_speech: bool = False
+    kept: list[MessageKind] = field(default_factory=list)  # why the words were kept, in order
+    forgotten: int = 0
+    meta: ReportedCall | None = None
+    stored: bool = True  # False: the casebook is away when the message ends
 
     async def answer(self) -> None:
         pass
@@ -61,9 +82,26 @@ class ScriptedLeg:
     def clear_keys(self) -> None:
         self.buffered.clear()
 
-    async def record(self, max_duration_s: int, max_silence_s: int, meta: ReportedCall) -> RecordedMessage:
+    async def keep_words(self, meta: ReportedCall, kind: MessageKind) -> None:
+        self.kept.append(kind)
+        self.meta = meta
+
+    async def forget_words(self) -> None:
+        self.forgotten += 1
+
+    async def record(self, max_duration_s: int, max_silence_s: int) -> RecordedMessage:
         self.played.append("<record>")
-        return RecordedMessage("rec-1", self.record_seconds)
+        if not self.stored:
+            return RecordedMessage("rec-1", self.record_seconds, None, stored=False)
+        verdict = judge(self.kept[-1], MessageStage.ENDED, self.record_seconds)
+        return RecordedMessage(
+            "rec-1",
+            self.record_seconds,
+            self.record_seconds,
+            case_number=NUMBER if verdict.case else None,
+            call_back=verdict.call_back,
+            spoke_after_tone=self.record_seconds >= 1.0,
+        )
 
     async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None:
         self.transferred_to = queue
@@ -134,18 +172,32 @@ def _flow(
 
 
 async def test_one_records_a_report_and_reads_the_case_number_twice() -> None:
-    flow, leg, intake, _ = _flow(["1"])
+    flow, leg, _, _ = _flow(["1"])
     assert await flow.run() == "reported"
-    assert leg.played.count("digits:2611270001") == 2
-    assert intake.reports[0].recording_duration_s == 12.0
-    assert intake.reports[0].ivr_path[:3] == ("greeting", "menu", "key:1")
+    assert leg.kept == [MessageKind.CALL, MessageKind.REPORT]  # from the answer, then for a report
+    assert leg.played.count(f"digits:{NUMBER}") == 2 and "call-back" not in leg.played
+    assert leg.meta is not None and leg.meta.ivr_path[:3] == ("greeting", "menu", "key:1")
     assert leg.hung_up
 
 
-async def test_a_message_too_short_to_hold_words_opens_no_case() -> None:
-    flow, leg, intake, _ = _flow(["1"], record_seconds=0.3)
-    assert await flow.run() == "no-message"
-    assert intake.reports == [] and "no-recording" in leg.played
+async def test_a_report_with_no_words_is_a_case_to_call_back_not_nothing() -> None:
+    flow, leg, _, events = _flow(["1"], record_seconds=0.3)
+    assert await flow.run() == "reported"
+    assert "call-back" in leg.played and leg.played.count(f"digits:{NUMBER}") == 2
+    assert "ivr.case-opened" in events.names
+
+
+async def test_a_caller_asked_for_a_message_who_says_nothing_leaves_no_case() -> None:
+    flow, leg, _, _ = _flow([], record_seconds=0.3)
+    assert await flow.resume(Resumption(None, False, None)) == "no-message"
+    assert leg.kept[-1] == MessageKind.ASKED and "no-recording" in leg.played
+
+
+async def test_the_casebook_away_the_caller_is_told_their_message_is_kept() -> None:
+    flow, leg, _, _ = _flow(["1"])
+    leg.stored = False
+    assert await flow.run() == "reported"
+    assert "message-received" in leg.played and f"digits:{NUMBER}" not in leg.played
 
 
 async def test_status_reads_a_known_case_and_returns_to_the_menu() -> None:
@@ -153,6 +205,7 @@ async def test_status_reads_a_known_case_and_returns_to_the_menu() -> None:
     await flow.main_menu()
     assert "status-dispatched" in leg.played
     assert events.names.count("ivr.menu") >= 2
+    assert leg.forgotten == 1 and leg.kept[0] == MessageKind.CALL  # a status is no message; kept again after
 
 
 async def test_status_ignores_star_and_gives_up_after_two_unknown_numbers() -> None:
@@ -164,14 +217,26 @@ async def test_status_ignores_star_and_gives_up_after_two_unknown_numbers() -> N
 async def test_two_wrong_keys_reach_an_agent_when_one_is_free() -> None:
     flow, leg, _, events = _flow(["7", "*"], agents_free=True)
     await flow.main_menu()
-    assert leg.transferred_to == "intake"
+    assert leg.transferred_to == "intake" and leg.forgotten == 1  # talking to a person is no message
     assert "ivr.menu-failed" in events.names
 
 
 async def test_agent_key_without_a_free_agent_takes_a_message() -> None:
-    flow, leg, intake, _ = _flow(["3"], agents_free=False)
+    flow, leg, _, _ = _flow(["3"], agents_free=False)
     await flow.main_menu()
-    assert leg.transferred_to is None and "no-agent" in leg.played and intake.reports
+    assert leg.transferred_to is None and "no-agent" in leg.played and leg.kept == [MessageKind.NO_AGENT]
+    assert f"digits:{NUMBER}" in leg.played
+
+
+async def test_silence_twice_without_a_free_agent_asks_for_a_message_that_needs_words() -> None:
+    """A pocket dial or a line left open presses nothing and says nothing: the message it is asked
+    for becomes a case only if words come (MessageKind.ASKED); wrong keys were a caller trying."""
+    flow, leg, _, events = _flow([None, None], agents_free=False)
+    await flow.main_menu()
+    assert "ivr.menu-failed" in events.names and leg.kept == [MessageKind.ASKED]
+    tried, leg_tried, _, _ = _flow(["7", None], agents_free=False)
+    await tried.main_menu()
+    assert leg_tried.kept == [MessageKind.NO_AGENT]
 
 
 async def test_out_of_hours_skips_the_menu() -> None:
@@ -190,6 +255,7 @@ async def test_out_of_hours_skips_the_menu() -> None:
     )  # Saturday night
     assert await flow.run() == "reported"
     assert "menu" not in leg.played and "out-of-hours" in leg.played
+    assert leg.kept == [MessageKind.CALL, MessageKind.ASKED]
 
 
 async def test_digits_are_read_one_by_one() -> None:
@@ -203,7 +269,7 @@ async def test_saying_the_problem_at_the_menu_records_a_report_and_keeps_what_wa
     assert await flow.run() == "reported"
     assert intake.spoken == ["五津镇 河边 有 死猪"]
     assert "spoken-report" in leg.played and "<record>" in leg.played
-    assert "ivr.spoken-report" in events.names and len(intake.reports) == 1
+    assert "ivr.spoken-report" in events.names and leg.kept[-1] == MessageKind.SPOKEN
 
 
 async def test_a_menu_number_said_aloud_works_like_its_key() -> None:
@@ -234,9 +300,10 @@ async def test_words_that_hold_no_number_do_not_end_the_number_entry() -> None:
 
 
 async def test_words_at_the_menu_are_the_report_when_nothing_follows_the_tone() -> None:
+    # (in a real call the words said at the menu are on the message's recording too)
     flow, leg, intake, _ = _flow([Utterance("五津镇 河边 有 死猪", "")], record_seconds=0.2)
     assert await flow.run() == "reported"
-    assert intake.spoken == ["五津镇 河边 有 死猪", "<nothing more>"] and len(intake.reports) == 1
+    assert intake.spoken == ["五津镇 河边 有 死猪", "<nothing more>"]
     assert "case-opened" in leg.played
 
 
@@ -245,6 +312,26 @@ async def test_a_hash_pressed_as_the_caller_finishes_speaking_does_not_lose_the_
     leg.hears_speech = True
     assert await flow.run() == "reported"
     assert "ivr.spoken-report" in events.names and "invalid-key" not in leg.played
+
+
+async def test_a_sentence_cut_at_a_pause_is_heard_whole() -> None:
+    # the recognizer ended an utterance after two characters; the rest came a moment later
+    flow, _leg, intake, events = _flow([Utterance("河边", ""), Utterance("有 死猪 很 臭", "")])
+    assert await flow.run() == "reported"
+    assert "ivr.said" not in events.names and "ivr.spoken-report" in events.names
+    assert intake.spoken[0] == "河边 有 死猪 很 臭"
+
+
+async def test_a_few_words_then_a_key_take_the_key_as_the_choice() -> None:
+    flow, leg, _intake, events = _flow([Utterance("喂", ""), "1"])
+    assert await flow.run() == "reported"
+    assert events.keys == ["1"] and "record-intro" in leg.played and "no-input" not in leg.played
+
+
+async def test_a_few_words_and_nothing_more_are_not_a_choice() -> None:
+    flow, leg, _intake, events = _flow([Utterance("喂", ""), None, "1"])
+    assert await flow.run() == "reported"
+    assert "ivr.said" in events.names and leg.played.count("menu") == 2
 
 
 async def test_two_wrong_keys_in_quick_succession_both_count_while_speech_is_heard() -> None:
@@ -258,7 +345,36 @@ async def test_two_wrong_keys_in_quick_succession_both_count_while_speech_is_hea
 
 
 async def test_a_caller_back_from_the_queue_leaves_a_message_that_is_a_report() -> None:
-    flow, leg, intake, events = _flow([])
+    flow, leg, _, events = _flow([])
     assert await flow.leave_message("message-instead") == "reported"
-    assert leg.played[:2] == ["message-instead", "record-intro"] and intake.reports
+    assert leg.played[:2] == ["message-instead", "record-intro"] and leg.kept == [MessageKind.QUEUE]
     assert "ivr.queue-message" in events.names and "ivr.menu" not in events.names
+
+
+# --- a caller adopted after the application restarted ---------------------------------------------------
+async def test_adopted_mid_message_the_message_goes_on_without_a_second_ask() -> None:
+    flow, leg, _, events = _flow([])
+    where = Resumption(MessageKind.REPORT, True, None, None, ("greeting", "menu", "key:1"))
+    assert await flow.resume(where) == "reported"
+    assert "interrupted" not in leg.played and leg.played[0] == "<record>"
+    assert leg.meta is not None and leg.meta.ivr_path[:3] == ("greeting", "menu", "key:1")
+    assert "ivr.resumed" in events.names
+
+
+async def test_adopted_before_the_tone_they_are_told_and_their_choice_is_kept() -> None:
+    flow, leg, _, _ = _flow([], record_seconds=0.0)
+    assert await flow.resume(Resumption(MessageKind.REPORT, False, None)) == "reported"
+    assert leg.played[:2] == ["interrupted", "<record>"]
+    assert leg.kept == [MessageKind.REPORT] and "call-back" in leg.played  # they chose: never nothing
+
+
+async def test_adopted_at_the_menu_they_are_asked_for_a_message() -> None:
+    flow, leg, _, _ = _flow([])
+    assert await flow.resume(Resumption(MessageKind.CALL, False, None)) == "reported"
+    assert leg.kept == [MessageKind.ASKED] and leg.played[0] == "interrupted"
+
+
+async def test_adopted_after_their_message_was_stored_they_hear_their_number_again() -> None:
+    flow, leg, _, _ = _flow([])
+    assert await flow.resume(Resumption(None, False, NUMBER)) == "reported"
+    assert "<record>" not in leg.played and leg.played.count(f"digits:{NUMBER}") == 2 and leg.hung_up

@@ -17,14 +17,15 @@ from starlette.routing import Route
 
 from casebook.calllog.services import CallLog
 from casebook.cases.clocks import scan_breaches
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from common.bus import EventBus, PlatformEvent
 from common.settings import Settings
-from hotline.calllog import CallLogWriter
+from hotline.calllog.writer import CallLogWriter
+from hotline.opsmetrics.collector import OpsMetrics
 from hotline.platform import Platform
-from hotline.prometheus import OpsMetrics
 from ivr.lines import load_lines
 from tests.unit.conftest import AGENT
 

@@ -45,3 +45,73 @@ def test_synthesis_is_cached_and_real_recordings_replace_it(tmp_path: Path) -> N
     build_prompts(entries, out, cache, override)
     with wave.open(str(out / "zh" / "goodbye.wav")) as wav:
         assert wav.getframerate() == 8000 and abs(wav.getnframes() / 8000 - 1.0) < 0.01
+
+
+def test_the_center_edits_the_words_in_its_own_file(tmp_path: Path) -> None:
+    site = tmp_path / "prompts.yaml"
+    site.write_text("prompts:\n  record-intro: {zh: 请讲。}\n", encoding="utf-8")
+    texts = {(e.name, e.language): e.text for e in load_catalogue(load_lines(), site)}
+    assert texts[("record-intro", "zh")] == "请讲。"
+    assert texts[("record-intro", "en")] == "Please say the problem and where it is."  # the packaged one stays
+    assert ("tone", "zh") in texts  # the "speak now" tone is made, not spoken
+
+
+def test_a_mistaken_prompts_file_is_refused_with_a_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from ivr.prompts import PromptBuildError
+
+    site = tmp_path / "prompts.yaml"
+    for content, says in (
+        ("prompts:\n  no-such-prompt: {zh: 你好}\n", "no prompt named"),
+        ("prompts:\n  menu: {fr: bonjour}\n", "a text per language .* found: fr"),
+        ("prompts:\n  menu: {zh: ''}\n", "empty text"),
+        ("just words", "expected 'prompts:'"),
+    ):
+        site.write_text(content, encoding="utf-8")
+        with pytest.raises(PromptBuildError, match=says):
+            load_catalogue(load_lines(), site)
+
+
+def test_the_tone_is_a_short_sine(tmp_path: Path) -> None:
+    entries = [PromptText("tone", "zh", "", tone=(1000, 0.25))]
+    build_prompts(entries, tmp_path / "out", tmp_path / "cache")
+    with wave.open(str(tmp_path / "out" / "zh" / "tone.wav")) as wav:
+        assert wav.getframerate() == 8000 and abs(wav.getnframes() / 8000 - 0.25) < 0.01
+
+
+def test_prompts_build_gives_asterisk_the_new_words_and_a_slip_gets_a_reason(tmp_path: Path) -> None:
+    """`hotline prompts build`, as the README tells the center to run it after editing its file."""
+    import os
+    import secrets
+    import shutil
+    import subprocess
+    import sys
+
+    from common.settings import Settings
+    from telephony.runtime.layout import resolve_layout
+
+    site = tmp_path / "prompts.yaml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env |= {
+        "HOTLINE_DATA_DIR": str(tmp_path / "data"),
+        "HOTLINE_PROMPTS_FILE": str(site),
+        "HOTLINE_ASTERISK_INSTANCE": f"prompts-{secrets.token_hex(3)}",
+    }
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", asterisk_instance=env["HOTLINE_ASTERISK_INSTANCE"])  # type: ignore[call-arg]
+    sounds = resolve_layout(settings.asterisk).host_path(resolve_layout(settings.asterisk).dir("sounds"))
+    command = [sys.executable, "-m", "hotline", "prompts", "build"]
+    try:
+        site.write_text("prompts:\n  record-intro: {zh: 请讲。, en: Speak, now.}\n", encoding="utf-8")
+        slip = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert slip.returncode == 1 and "Traceback" not in slip.stderr
+        assert "'record-intro' needs a text per language" in slip.stderr and "must be in quotes" in slip.stderr
+
+        site.write_text("prompts:\n  record-intro:\n    zh: 请讲。\n", encoding="utf-8")
+        built = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert built.returncode == 0, built.stderr
+        assert "installed for Asterisk" in built.stdout
+        played = sounds / "zh" / "record-intro.wav"
+        assert played.read_bytes() == (tmp_path / "data" / "prompts" / "zh" / "record-intro.wav").read_bytes()
+    finally:
+        shutil.rmtree(sounds.parent, ignore_errors=True)

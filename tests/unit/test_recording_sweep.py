@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asr.schemas import Transcript
+from ivr.messages import MessageKind, MessageStage
 from ivr.ports import ReportedCall
 from telephony.ari.errors import AriNotFound
+from telephony.calls.facts import TapeFacts
 from telephony.calls.recordings import DONE_FAMILY, FAMILY, RecordingKeeper
 
 
@@ -49,18 +51,30 @@ class Ari:
     async def list_stored_recordings(self) -> list[dict[str, Any]]:
         return []
 
+    async def delete_recording(self, name: str) -> None: ...
+
+    async def asterisk_info(self) -> dict[str, Any]:
+        return {"status": {"startup_time": "2026-01-01T00:00:00.000+0000"}}
+
 
 class Sink:
     def __init__(self) -> None:
-        self.opened: list[str] = []
+        self.opened: list[ReportedCall] = []
+        self.without_audio: list[str] = []
 
     async def open_report(self, report: ReportedCall) -> str:
-        self.opened.append(report.call_id)
+        self.opened.append(report)
         return "1"
 
     async def attach_recording(self, *args: object) -> None: ...
 
     async def message_stored(self, call_id: str, live: Transcript | None) -> None: ...
+
+    async def no_recording(self, call_id: str, reason: str) -> None:
+        self.without_audio.append(reason)
+
+    async def case_of_call(self, call_id: str) -> str | None:
+        return "1" if self.opened else None
 
 
 class Events:
@@ -71,8 +85,8 @@ class Events:
         self.names.append(event)
 
 
-def _report(name: str, started: datetime) -> ReportedCall:
-    return ReportedCall("c-1", "12345", "13800000000", started, name, None)
+def _report(name: str, started: datetime, kind: MessageKind = MessageKind.CALL) -> TapeFacts:
+    return TapeFacts(ReportedCall("c-1", "12345", "13800000000", started, name, None), kind, MessageStage.WORDS)
 
 
 def _keeper() -> tuple[RecordingKeeper, Db, Events]:
@@ -97,5 +111,19 @@ async def test_facts_another_process_left_without_audio_are_given_up_once_old() 
     old = datetime.now(UTC) - timedelta(minutes=5)
     await other.remember("rec-c-1-1", _report("rec-c-1-1", old))
     await keeper.sweep()
-    assert "rec-c-1-1" not in db.families[FAMILY]  # the caller hung up before the tone: no message
+    assert "rec-c-1-1" not in db.families[FAMILY]  # nothing chosen, nothing recorded: no message
     assert "recording.discarded" in events.names
+
+
+async def test_a_caller_who_chose_to_report_and_left_no_audio_still_has_a_case_to_call_back() -> None:
+    keeper, db, events = _keeper()
+    other, _, _ = _keeper()
+    other.astdb = db
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    await other.remember("rec-c-1-1", _report("rec-c-1-1", old, MessageKind.REPORT))
+    assert await keeper.sweep() == 1
+    sink = keeper.sink
+    assert isinstance(sink, Sink) and len(sink.opened) == 1
+    assert sink.opened[0].call_back is not None and "no recording" in sink.opened[0].call_back
+    assert sink.without_audio and "recording.stored" in events.names
+    assert "rec-c-1-1" not in db.families[FAMILY]

@@ -28,10 +28,11 @@ import redis
 from celery import Celery
 
 from casebook.auth.policy import SYSTEM
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
-from casebook.tasks import send_or_leave_to_sweep
+from hotline.worker import send_or_leave_to_sweep
 from tests.unit.test_worker_faults import _kill, _wait_for_line, _worker
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -147,7 +148,7 @@ def test_work_sent_while_redis_is_down_is_left_to_the_sweep_and_done_when_it_is_
     private_redis.shutdown()
 
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="casebook.tasks"):
+    with caplog.at_level(logging.WARNING, logger="hotline.worker"):
         sent = send_or_leave_to_sweep(sender.signature("casebook.screen"), number, None, what=f"screening of {number}")
     took = time.monotonic() - started
     assert sent is False and took < 10, took

@@ -17,7 +17,8 @@ from casebook.api.app import create_app
 from casebook.api.deps import Services
 from casebook.auth.policy import Role
 from casebook.auth.services import AuthService
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.db.migrate import upgrade

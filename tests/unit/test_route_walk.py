@@ -47,9 +47,9 @@ from starlette.websockets import WebSocketDisconnect
 
 from casebook.agents.services import AgentDirectory
 from casebook.api.deps import current_actor
-from casebook.auth.policy import ACTIONS, UNIT_LEAD_ACTIONS, Actor, Role
+from casebook.auth.policy import ACTIONS, Actor, Role
 from casebook.calllog.services import CallEventIn, CallLog
-from casebook.cases.services import NewAppeal
+from casebook.cases.intake import NewAppeal
 from casebook.cases.transcripts import SpeechText
 from casebook.db.models import Case, DeadlinePolicy, User
 from common.settings import Settings
@@ -112,9 +112,10 @@ def declared(action: str, **kw: Any) -> Access:
 
 
 def checked(action: str, body: Callable[[World], Any] | None = None) -> Access:
-    """The casebook's service checks `require(actor, action)`; on another unit's case a unit
-    handler is refused too (the lead unit's actions)."""
-    return Access(ACTIONS[action], other_unit=403 if action in UNIT_LEAD_ACTIONS else None, body=body)
+    """The casebook's service checks `require(actor, action)`, after it found the case and checked
+    that the actor may see it: on another unit's case a unit handler gets "no case", whatever
+    the action, as for a number that does not exist (it learns nothing of the case)."""
+    return Access(ACTIONS[action], other_unit=404, body=body)
 
 
 def reads_case() -> Access:
@@ -147,6 +148,7 @@ ACCESS: dict[str, Access] = {
     "GET /dashboard": public(PAGE),
     "GET /dashboard/echarts.min.js": public(PAGE + "; ECharts as npm installed it"),
     "GET /dashboard/{asset}": public(PAGE, params={"asset": "dashboard.js"}),
+    "GET /pages/{asset}": public(PAGE, params={"asset": "client.js"}),
     "GET /open311/v2/discovery.{fmt}": public(OPEN311 + "; the discovery document"),
     "GET /open311/v2/services.{fmt}": public(OPEN311 + "; the service list is the category tree"),
     "GET /open311/v2/services/{service_code}.{fmt}": public(OPEN311 + "; one category"),
@@ -179,6 +181,7 @@ ACCESS: dict[str, Access] = {
     "POST /api/v1/cases/{number}/merge": checked("merge", lambda w: {"master": w.master}),
     "POST /api/v1/cases/{number}/unmerge": checked("unmerge", const({"reason": "not the same"})),
     "POST /api/v1/cases/{number}/callback": checked("callback"),
+    "POST /api/v1/cases/{number}/called-back": checked("callback", const({"reached": True})),
     "GET /api/v1/calls/{call_id}/events": declared("read_all"),
     # --- directory, people, phones -------------------------------------------------------------
     "GET /api/v1/units": logged_in(),
@@ -499,7 +502,7 @@ def test_each_role_gets_what_the_table_gives_it(world: World, who: str) -> None:
         if access.public:
             ok = status != 401 and status < 500
         elif caller.role not in access.roles:
-            ok = status == 403 and bool(said)
+            ok = status == 403 and bool(said)  # what a role may never do says nothing of the case
         elif caller.unit == "water" and access.other_unit is not None and "{number}" in key:
             ok = status == access.other_unit and bool(said)
         else:

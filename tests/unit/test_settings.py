@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from common.settings import InsecureSettingsError, Settings, ensure_development_credentials
 
@@ -75,3 +76,32 @@ def test_the_command_refuses_production_without_secrets_in_one_line(tmp_path: Pa
     assert done.returncode == 1
     assert "refusing to start in production" in done.stderr and "HOTLINE_ARI_PASSWORD" in done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_each_component_gets_its_group_from_the_same_hotline_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "HOTLINE_ASTERISK_HOST": "10.0.0.5",
+        "HOTLINE_ARI_PASSWORD": "an-ari-password-long-enough",
+        "HOTLINE_SIP_BLOCK_AFTER": "7",
+        "HOTLINE_CARRIER_ADDRESSES": '["192.0.2.1"]',
+        "HOTLINE_SIP_BLOCK_EXEMPT": '["10.1.0.0/16"]',
+        "HOTLINE_CALLBACK_HOURS": "08:00-21:00",
+        "HOTLINE_MENU_TIMEOUT_S": "9",
+        "HOTLINE_ASR_MAX_LIVE_STREAMS": "6",
+        "HOTLINE_DESK_WRAPUP_MAX_S": "60",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    asterisk = settings.asterisk
+    assert asterisk.host == "10.0.0.5" and asterisk.ari_url == "http://10.0.0.5:8088"
+    assert asterisk.ari_secret() == "an-ari-password-long-enough"
+    assert settings.sip_guard.block_after == 7 and settings.sip_guard.exempt == ("192.0.2.1", "10.1.0.0/16")
+    assert settings.callbacks.hours == "08:00-21:00" and settings.callbacks.answer_timeout_s == 9
+    assert settings.ivr.menu_timeout_s == 9 and settings.speech.max_live_streams == 6
+    assert settings.desk.wrapup_max_s == 60 and settings.desk.softphone_ws_url == "ws://10.0.0.5:8088/ws"
+    # a group is read-only, and a secret it lacks is said by its HOTLINE_ name when asked for
+    with pytest.raises(ValidationError):
+        asterisk.host = "elsewhere"  # type: ignore[misc]
+    with pytest.raises(InsecureSettingsError, match="HOTLINE_AMI_PASSWORD is not set"):
+        asterisk.ami_secret()
+    assert "an-ari-password" not in repr(asterisk)  # secrets stay hidden in logs and tracebacks

@@ -160,7 +160,7 @@ def test_blocks_taken_back_after_a_restart_drop_the_ones_over_and_the_exempt() -
 
 def test_the_rendered_configuration_includes_the_acl_reads_security_events_and_logs_them(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, ari_password="a" * 20, ami_password="b" * 20)  # type: ignore[call-arg,arg-type]
-    etc = render_configuration(settings, AsteriskLayout(tmp_path, "unit"), load_lines())
+    etc = render_configuration(settings.asterisk, AsteriskLayout(tmp_path, "unit"), load_lines())
     pjsip = (etc / "pjsip.conf").read_text()
     assert f'#tryinclude "{ACL_FILE_NAME}"' in pjsip
     assert "[carrier]\ntype = endpoint" in pjsip and "identify_by = ip\n" in pjsip  # not by a From user "carrier"

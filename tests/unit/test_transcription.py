@@ -18,12 +18,13 @@ from asr.engine import SpeechEngine
 from asr.model import load_model, resolve_model_path
 from casebook.auth.policy import SYSTEM, Role
 from casebook.auth.services import AuthService
+from casebook.cases.intake import NewAppeal
 from casebook.cases.screening import screen_pending
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import SpeechText
 from casebook.clock import FixedClock
 from casebook.db.models import Case, CaseEvent, Transcript
-from hotline.transcription import NotReady, Transcriber
+from hotline.transcription.services import NotReady, Transcriber
 from tests.speech import REPORT_KO, speak
 
 _calls = itertools.count()

@@ -22,7 +22,8 @@ from celery import Celery
 from sqlalchemy import func, select
 
 from casebook.auth.policy import SYSTEM
-from casebook.cases.services import CaseBook, NewAppeal
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.db.models import Case, Transcript
 from tests.speech import REPORT_KO, speak
 from tests.unit.conftest import WORKER_REDIS_DB as REDIS_DB

@@ -2,10 +2,9 @@
 // Plain JavaScript on purpose (no build step, no framework): the county's IT staff can read here
 // everything the page does. Figures, their names and their formulas all come from the API
 // (`lang=zh|en`); this file only holds the page's own words (TEXT below), the tables and charts.
-"use strict";
+// What every page shares (the API, the login, the words) is the page client, /pages/client.js.
+import { $, api, endSession, getJson, logIn, onSessionEnd, query as qs, session, words } from "/pages/client.js";
 
-const $ = (id) => document.getElementById(id);
-const store = window.sessionStorage; // the login lasts as long as the browser tab, as on the agent page
 const MANAGERS = ["supervisor", "leader", "admin"]; // who may read reports (casebook/auth/policy.py)
 const TABS = ["calls", "cases", "opinion", "reports"];
 const SURGE = { window_h: 24, min_count: 5, factor: 3 }; // the alert rule asked of /surges, quoted on the page
@@ -88,88 +87,34 @@ const TEXT = {
     choose_month: "Choose a month", choose_monday: "Choose a Monday", opened: "Opened {0} in a new tab",
   },
 };
-let lang = window.localStorage.getItem("dashboard-lang") === "en" ? "en" : "zh";
+const i18n = words(TEXT);
+const t = i18n.t;
 let currentTab = TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "calls";
 let myRole = ""; // who is logged in: their role names are words of the page too
 let myName = "";
 
-function t(key, ...values) {
-  const text = TEXT[lang][key] ?? TEXT.zh[key] ?? key;
-  return text.replace(/\{(\d)\}/g, (_, i) => String(values[Number(i)] ?? ""));
-}
-
 function translatePage() {
-  document.documentElement.lang = lang;
+  i18n.translate();
   document.title = t("title");
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of document.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
-  $("btn-lang").textContent = lang === "zh" ? "English" : "中文";
+  $("btn-lang").textContent = i18n.lang === "zh" ? "English" : "中文";
   $("surges-rule").textContent = t("surge_rule", SURGE.window_h, SURGE.min_count, SURGE.factor);
   if (myRole) $("who").textContent = myName + " (" + t("role_" + myRole) + ")";
   if (myRole && !$("denied").hidden) showDenied(myRole);
 }
 
 $("btn-lang").addEventListener("click", () => {
-  lang = lang === "zh" ? "en" : "zh";
-  window.localStorage.setItem("dashboard-lang", lang); // a preference, kept after the tab closes
+  i18n.setLang(i18n.lang === "zh" ? "en" : "zh"); // one choice for every page, kept after the tab closes
   translatePage();
   if (!$("board").hidden) showTab(currentTab); // names and formulas come from the API: ask again
 });
 
 // --- talking to the platform ------------------------------------------------------------------------
-class ApiError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
+// The answer itself, for the files (exports, reports); refusals as the client makes them
+const request = (path) => api("GET", path, undefined, { raw: true });
 
-// Every request carries the bearer token; a 401 sends the page back to the login form, and any
-// other refusal becomes an ApiError with the API's own reason (its `detail`), shown on the page.
-async function request(path, options = {}) {
-  const headers = {};
-  const token = store.getItem("token");
-  if (token) headers.Authorization = "Bearer " + token;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  let answer;
-  try {
-    answer = await fetch(path, {
-      method: options.method || "GET", headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-  } catch (err) {
-    throw new ApiError(0, t("unreachable"));
-  }
-  if (answer.ok) return answer;
-  const data = await answer.json().catch(() => ({}));
-  if (answer.status === 401 && path !== "/api/v1/auth/login") {
-    sessionEnded(t("session_ended"));
-    throw new ApiError(401, t("session_ended"));
-  }
-  let reason = reasonOf(data) || t("error_status", answer.status);
-  if (answer.status === 403) reason = t("forbidden") + ": " + reason;
-  throw new ApiError(answer.status, reason);
-}
-
-async function getJson(path) {
-  return (await request(path)).json();
-}
-
-function reasonOf(data) {
-  if (typeof data.detail === "string") return data.detail;
-  if (Array.isArray(data.detail)) {
-    return data.detail.map((d) => ((d.loc || []).slice(1).join(".") + ": " + (d.msg || "")).trim()).join("; ");
-  }
-  return "";
-}
-
-function qs(params) {
-  return new URLSearchParams(params).toString();
-}
-
-function banner(text) {
-  $("banner").textContent = text || "";
-  $("banner").hidden = !text;
+function banner(message) {
+  $("banner").textContent = message || "";
+  $("banner").hidden = !message;
 }
 
 // never a blank page: anything unexpected is said at the top
@@ -185,11 +130,10 @@ function showLogin(message) {
   $("login-error").textContent = message || "";
 }
 
-function sessionEnded(message) {
-  store.removeItem("token");
+onSessionEnd((reasonKey) => {
   myRole = "";
-  showLogin(message);
-}
+  showLogin(reasonKey ? t(reasonKey) : "");
+});
 
 function showDenied(role) {
   $("board").hidden = true;
@@ -201,25 +145,22 @@ $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = new FormData(ev.target);
   try {
-    const answer = await request("/api/v1/auth/login", {
-      method: "POST", body: { username: form.get("username"), password: form.get("password") },
-    });
-    store.setItem("token", (await answer.json()).access_token);
+    await logIn(form.get("username"), form.get("password"));
     ev.target.reset();
     await start();
   } catch (err) {
-    $("login-error").textContent = err.status === 401 ? t("wrong_password") : err.message;
+    $("login-error").textContent = i18n.reason(err);
   }
 });
 
-$("btn-signout").addEventListener("click", () => sessionEnded(""));
+$("btn-signout").addEventListener("click", () => endSession(""));
 
 async function start() {
   let me;
   try {
     me = await getJson("/api/v1/me");
   } catch (err) {
-    if (err.status !== 401) showLogin(err.message);
+    if (err.status !== 401) showLogin(i18n.reason(err));
     return;
   }
   myRole = me.role;
@@ -319,7 +260,7 @@ async function run(name) {
   try {
     await loaders[name](() => mine === latest[name]);
   } catch (err) {
-    if (err.status !== 401 && mine === latest[name]) $(name + "-error").textContent = err.message;
+    if (err.status !== 401 && mine === latest[name]) $(name + "-error").textContent = i18n.reason(err);
   }
 }
 
@@ -494,7 +435,7 @@ function drawTownships(week) {
 
 // --- the calls tab ------------------------------------------------------------------------------------
 function callParams() {
-  return { ...range(), by: $("calls-by").value, threshold_s: $("calls-threshold").value, lang };
+  return { ...range(), by: $("calls-by").value, threshold_s: $("calls-threshold").value, lang: i18n.lang };
 }
 
 function rowLabel(by) {
@@ -519,7 +460,7 @@ async function loadCalls(current) {
 
 // --- the cases tab ------------------------------------------------------------------------------------
 function caseParams() {
-  return { ...range(), by: $("cases-by").value, lang };
+  return { ...range(), by: $("cases-by").value, lang: i18n.lang };
 }
 
 async function loadCases(current) {
@@ -542,8 +483,8 @@ function opinionColumn(key, options = {}) {
 async function loadOpinion(current) {
   // the week ends on the range's last day; the alerts are always about now
   const [week, surges] = await Promise.all([
-    getJson("/api/v1/metrics/opinion?" + qs({ day: $("to").value, lang })),
-    getJson("/api/v1/metrics/surges?" + qs({ ...SURGE, lang })),
+    getJson("/api/v1/metrics/opinion?" + qs({ day: $("to").value, lang: i18n.lang })),
+    getJson("/api/v1/metrics/surges?" + qs({ ...SURGE, lang: i18n.lang })),
   ]);
   if (!current()) return;
   showSurges(surges);
@@ -568,7 +509,7 @@ async function loadOpinion(current) {
 }
 
 function when(isoText) {
-  return new Date(isoText).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false, timeZone: centerTz });
+  return new Date(isoText).toLocaleString(i18n.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false, timeZone: centerTz });
 }
 
 function showSurges(surges) {
@@ -620,12 +561,12 @@ function saveBlob(blob, name) {
 async function exportTable(kind, format, which) {
   $(kind + "-error").textContent = "";
   const params = kind === "calls" ? callParams() : kind === "cases" ? caseParams()
-    : { day: $("to").value, lang, table: which };  // opinion: the week ending on "to"
+    : { day: $("to").value, lang: i18n.lang, table: which };  // opinion: the week ending on "to"
   try {
     const answer = await request("/api/v1/metrics/" + kind + "?" + qs({ ...params, format }));
     saveBlob(await answer.blob(), filenameOf(answer) || kind + "." + format);
   } catch (err) {
-    if (err.status !== 401) $(kind + "-error").textContent = err.message;
+    if (err.status !== 401) $(kind + "-error").textContent = i18n.reason(err);
   }
 }
 
@@ -650,7 +591,7 @@ async function openReport(path, format, fallbackName) {
     }
   } catch (err) {
     if (tab) tab.close();
-    if (err.status !== 401) $("reports-error").textContent = err.message;
+    if (err.status !== 401) $("reports-error").textContent = i18n.reason(err);
   }
 }
 
@@ -690,5 +631,5 @@ function reportDefaults() {
 translatePage();
 setPreset("last7");
 reportDefaults();
-if (store.getItem("token")) start();
+if (session.token()) start();
 else showLogin("");

@@ -1,48 +1,22 @@
 // The agent's page: log in, queue state, and the screen pop fed by /api/v1/desk/live.
-// Plain JavaScript on purpose (no build step): what runs on the desks can be read here.
-"use strict";
+// What every page shares (the API, the login, the live socket, the words) is the page client,
+// /pages/client.js; the words here are Chinese and English side by side, as an agent reads them
+// during a call.
+import { $, api, endSession, liveSocket, logIn, onSessionEnd, refusal, session, words } from "/pages/client.js";
 
-const $ = (id) => document.getElementById(id);
-const store = window.sessionStorage;
-let socket = null;
-let retryMs = 500;
+const i18n = words({}, { mode: "both" });
+let live = null;
 let currentCall = null; // call id on screen
 let descriptionEdited = false;
 let directoryLoaded = false;
 // when each pop was shown (seconds since the epoch): support staff and bench/screen_pop.py read it
 window.deskTimings = [];
 
-// --- talking to the platform -------------------------------------------------------------------
-async function api(method, path, body) {
-  const headers = { "Content-Type": "application/json" };
-  const token = store.getItem("token");
-  if (token) headers.Authorization = "Bearer " + token;
-  let answer;
-  try {
-    answer = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (err) {
-    throw new Error("平台无法连接 The platform cannot be reached");
-  }
-  const data = await answer.json().catch(() => ({}));
-  if (answer.status === 401 && path !== "/api/v1/auth/login") {
-    sessionEnded("会话已过期，请重新登录 Your session has ended: log in again");
-    throw new Error("session ended");
-  }
-  if (!answer.ok) throw new Error(reasonOf(data) || "错误 Error " + answer.status);
-  return data;
-}
-
-function reasonOf(data) {
-  if (typeof data.detail === "string") return data.detail;
-  if (Array.isArray(data.detail)) return data.detail.map((d) => d.msg || JSON.stringify(d)).join("; ");
-  return data.reason || "";
-}
-
-function banner(text, kind) {
+function banner(message, kind) {
   const el = $("banner");
-  el.textContent = text || "";
+  el.textContent = message || "";
   el.className = kind || "";
-  el.hidden = !text;
+  el.hidden = !message;
 }
 
 // --- logging in and out ------------------------------------------------------------------------
@@ -53,36 +27,31 @@ function showLogin(message) {
   $("login-error").textContent = message || "";
 }
 
-function sessionEnded(message) {
-  store.removeItem("token");
-  if (socket) { socket.onclose = null; socket.close(); socket = null; }
-  showLogin(message);
-}
+onSessionEnd((reasonKey) => {
+  live = null;
+  showLogin(reasonKey ? i18n.t(reasonKey) : "");
+});
 
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = new FormData(ev.target);
   try {
-    const data = await api("POST", "/api/v1/auth/login", {
-      username: form.get("username"), password: form.get("password"),
-    });
-    store.setItem("token", data.access_token);
+    await logIn(form.get("username"), form.get("password"));
     ev.target.reset();
     await start();
   } catch (err) {
-    $("login-error").textContent = err.message === "wrong user name or password"
-      ? "用户名或密码错误 Wrong user name or password" : err.message;
+    $("login-error").textContent = i18n.reason(err);
   }
 });
 
-$("btn-signout").addEventListener("click", () => sessionEnded(""));
+$("btn-signout").addEventListener("click", () => endSession(""));
 
 async function start() {
   let me;
   try {
     me = await api("GET", "/api/v1/me");
   } catch (err) {
-    if (err.message !== "session ended") showLogin(err.message);
+    if (err.status !== 401) showLogin(i18n.reason(err));
     return;
   }
   $("who").textContent = me.username + " (" + me.role + ")";
@@ -91,7 +60,7 @@ async function start() {
   try {
     render(await api("GET", "/api/v1/desk"));
   } catch (err) {
-    $("action-error").textContent = err.message;
+    $("action-error").textContent = i18n.reason(err);
   }
   loadDirectory();
   connect();
@@ -99,27 +68,15 @@ async function start() {
 
 // --- the live channel ------------------------------------------------------------------------
 function connect() {
-  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  socket = new WebSocket(scheme + location.host + "/api/v1/desk/live");
-  socket.onopen = () => socket.send(JSON.stringify({ token: store.getItem("token") }));
-  socket.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.type === "state") { retryMs = 500; banner(""); render(msg); }
-    else if (msg.type === "transcript") transcript(msg);
-    else if (msg.type === "closed") {
-      if (msg.code === 4401) sessionEnded("会话已过期，请重新登录 Your session has ended: log in again");
-      else banner(msg.reason);
-    }
-  };
-  socket.onclose = () => {
-    socket = null;
-    if (!store.getItem("token")) return;
-    banner("与平台的连接中断，正在重连… Connection to the platform lost, reconnecting…", "info");
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 10000);
-  };
+  live = liveSocket("/api/v1/desk/live", {
+    onLink: (state) => { if (state === "down") banner(i18n.t("link_down"), "info"); },
+    onRefused: (message) => banner(i18n.reason(refusal(message))),
+    onMessage: (msg) => {
+      if (msg.type === "state") { banner(""); render(msg); }
+      else if (msg.type === "transcript") transcript(msg);
+    },
+  });
 }
-setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 20000);
 
 // --- showing the state and the call ----------------------------------------------------------
 const STATUS = {
@@ -209,7 +166,7 @@ async function callBack(number, button) {
     await api("POST", "/api/v1/cases/" + encodeURIComponent(number) + "/callback", {});
     $("case-saved").textContent = "已安排满意度回访 Satisfaction call scheduled: " + number;
   } catch (err) {
-    $("case-error").textContent = number + ": " + err.message;
+    $("case-error").textContent = number + ": " + i18n.reason(err);
     button.disabled = false;
   }
 }
@@ -253,7 +210,7 @@ async function loadDirectory() {
     units.forEach((u) => add(form.lead_unit, u.code, u.name_zh));
     directoryLoaded = true;
   } catch (err) {
-    $("case-error").textContent = err.message;
+    $("case-error").textContent = i18n.reason(err);
   }
 }
 
@@ -271,7 +228,7 @@ $("case-form").addEventListener("submit", async (ev) => {
     $("case-saved").textContent = "已保存并派单 Saved and dispatched: " + saved.case_number;
     render(saved.desk);
   } catch (err) {
-    $("case-error").textContent = err.message;
+    $("case-error").textContent = i18n.reason(err);
   }
 });
 
@@ -282,7 +239,7 @@ function action(id, path, body) {
     try {
       render(await api("POST", path, typeof body === "function" ? body() : body));
     } catch (err) {
-      if (err.message !== "session ended") $("action-error").textContent = err.message;
+      if (err.status !== 401) $("action-error").textContent = i18n.reason(err);
     }
   });
 }
@@ -358,4 +315,4 @@ $("sp-disconnect").addEventListener("click", async () => {
 $("sp-answer").addEventListener("click", () => phone.user && phone.user.answer().catch((e) => phoneStatus("failed", e.message)));
 $("sp-hangup").addEventListener("click", () => phone.user && phone.user.hangup().catch(() => {}));
 
-if (store.getItem("token")) start(); else showLogin("");
+if (session.token()) start(); else showLogin("");

@@ -1,13 +1,9 @@
 // The wallboard: the board arrives whole over /api/v1/wallboard/live (see hotline/wallboard/),
-// at once on a change and at least every second or so; this script only draws it.
-// Plain JavaScript on purpose (no build step): what runs on the center's screens can be read here.
-"use strict";
+// at once on a change and at least every second or so; this script only draws it. What every page
+// shares (the API, the login, the live socket, the words) is the page client, /pages/client.js.
+import { $, liveSocket, logIn, onSessionEnd, refusal, session, words } from "/pages/client.js";
 
-const $ = (id) => document.getElementById(id);
-const store = window.sessionStorage;
-let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : (store.getItem("lang") || "zh");
-let socket = null;
-let retryMs = 500;
+let live = null;
 let lastBoard = null;
 // when each board arrived (ms since the epoch) and its version: the e2e test and support read it
 window.boardLog = [];
@@ -18,27 +14,25 @@ const TEXT = {
     longest: "最长等待", talking: "通话中", in_ivr: "语音导航中", available: "空闲坐席", busy: "忙碌坐席",
     wrap_up: "话后整理", paused: "示忙", today: "今日", queues: "队列", agents: "坐席", queue: "队列",
     agent: "坐席", status: "状态", since: "持续", ext: "分机", offline: "话机离线", switch: "English",
-    wrong: "用户名或密码错误", ended: "会话已过期，请重新登录", noRight: "当前角色无权查看大屏",
-    down: "与平台的连接中断，正在重连…", surge: "舆情突增", via: "来源渠道",
+    noRight: "当前角色无权查看大屏", surge: "舆情突增", via: "来源渠道",
     st: { available: "空闲", ringing: "振铃", on_call: "通话", wrap_up: "整理", paused: "示忙", offline: "话机离线" },
     kind: { category: "类别", township: "乡镇", place: "地点" },
-    threshold: (t) => `服务水平阈值 T = ${t} 秒`,
+    threshold: "服务水平阈值 T = {0} 秒",
   },
   en: {
     title: "12345 Hotline wallboard", login: "Log in", user: "User", password: "Password", waiting: "Waiting",
     longest: "Longest wait", talking: "Talking", in_ivr: "In the IVR", available: "Agents available",
     busy: "Agents busy", wrap_up: "Wrap-up", paused: "Paused", today: "Today", queues: "Queues", agents: "Agents",
     queue: "Queue", agent: "Agent", status: "Status", since: "For", ext: "Ext.", offline: "phone offline",
-    switch: "中文", wrong: "Wrong user name or password", ended: "Your session has ended: log in again",
-    noRight: "Your role may not see the wallboard", down: "Connection to the platform lost, reconnecting…",
-    surge: "Sudden rise", via: "channels",
+    switch: "中文", noRight: "Your role may not see the wallboard", surge: "Sudden rise", via: "channels",
     st: { available: "available", ringing: "ringing", on_call: "on a call", wrap_up: "wrap-up", paused: "paused",
       offline: "phone offline" },
     kind: { category: "category", township: "township", place: "place" },
-    threshold: (t) => `service level threshold T = ${t} s`,
+    threshold: "service level threshold T = {0} s",
   },
 };
-const t = (key) => TEXT[lang][key] || key;
+const i18n = words(TEXT);
+const t = i18n.t;
 
 function mmss(seconds) {
   const s = Math.max(0, Math.round(seconds || 0));
@@ -52,22 +46,20 @@ function shown(value, unit) {
   return String(value);
 }
 
-function banner(text) {
-  $("banner").textContent = text || "";
-  $("banner").hidden = !text;
+function banner(message) {
+  $("banner").textContent = message || "";
+  $("banner").hidden = !message;
 }
 
 // --- language ----------------------------------------------------------------------------------
 function applyLanguage() {
-  document.documentElement.lang = lang;
-  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  i18n.translate();
   $("lang").textContent = t("switch");
   if (lastBoard) draw(lastBoard);
 }
 
 $("lang").addEventListener("click", () => {
-  lang = lang === "zh" ? "en" : "zh";
-  store.setItem("lang", lang);
+  i18n.setLang(i18n.lang === "zh" ? "en" : "zh");
   applyLanguage();
 });
 
@@ -78,27 +70,19 @@ function showLogin(message) {
   $("login-error").textContent = message || "";
 }
 
-function sessionEnded(message) {
-  store.removeItem("token");
-  if (socket) { socket.onclose = null; socket.close(); socket = null; }
-  showLogin(message);
-}
+onSessionEnd((reasonKey) => {
+  live = null;
+  showLogin(reasonKey ? t(reasonKey) : "");
+});
 
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = new FormData(ev.target);
   try {
-    const answer = await fetch("/api/v1/auth/login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
-    });
-    const data = await answer.json().catch(() => ({}));
-    if (!answer.ok) throw new Error(answer.status === 401 ? t("wrong") : (data.detail || answer.status));
-    store.setItem("token", data.access_token);
+    await logIn(form.get("username"), form.get("password"));
     start();
   } catch (err) {
-    $("login-error").textContent = err.message;
+    $("login-error").textContent = i18n.reason(err);
   }
 });
 
@@ -106,37 +90,26 @@ $("login-form").addEventListener("submit", async (ev) => {
 function start() {
   $("login").hidden = true;
   $("board").hidden = false;
-  connect();
-}
-
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  socket = new WebSocket(`${scheme}//${location.host}/api/v1/wallboard/live`);
-  $("link").dataset.state = "connecting";
-  socket.onopen = () => socket.send(JSON.stringify({ token: store.getItem("token") }));
-  socket.onmessage = (ev) => {
-    const message = JSON.parse(ev.data);
-    if (message.type === "closed") {
-      if (message.code === 4401) sessionEnded(t("ended"));
-      else if (message.code === 4403) sessionEnded(t("noRight"));
-      else banner(message.reason);
-      return;
-    }
-    retryMs = 500;
-    $("link").dataset.state = "live";
-    banner(message.figures_error || "");
-    window.boardLog.push({ at: Date.now(), version: message.version, waiting: message.now.waiting });
-    if (window.boardLog.length > 500) window.boardLog.shift();
-    lastBoard = message;
-    draw(message);
-  };
-  socket.onclose = () => {
-    $("link").dataset.state = "down";
-    if (!store.getItem("token")) return;
-    banner(t("down"));
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 10000);
-  };
+  live = liveSocket("/api/v1/wallboard/live", {
+    onLink: (state) => {
+      $("link").dataset.state = state === "refused" ? "down" : state;
+      if (state === "down") banner(t("link_down"));
+    },
+    onRefused: (message) => {
+      if (message.code === 4403) {
+        live.stop();
+        session.forget();
+        showLogin(t("noRight"));
+      } else banner(i18n.reason(refusal(message)));
+    },
+    onMessage: (message) => {
+      banner(message.figures_error || "");
+      window.boardLog.push({ at: Date.now(), version: message.version, waiting: message.now.waiting });
+      if (window.boardLog.length > 500) window.boardLog.shift();
+      lastBoard = message;
+      draw(message);
+    },
+  });
 }
 
 // --- drawing -----------------------------------------------------------------------------------
@@ -157,10 +130,10 @@ function draw(board) {
   drawQueues(board);
   drawAgents(board);
   drawSurges(board);
-  $("formulas").textContent = [t("threshold")(board.threshold_s)]
+  $("formulas").textContent = [t("threshold", board.threshold_s)]
     .concat(["service_level", "asa", "occupancy"].map((k) => {
       const f = board.figures[k];
-      return f ? `${f[lang]} = ${f["formula_" + lang]}` : "";
+      return f ? `${f[i18n.lang]} = ${f["formula_" + i18n.lang]}` : "";
     })).join(" · ");
 }
 
@@ -169,9 +142,9 @@ function tile(key, value, figures) {
   const el = document.createElement("div");
   el.className = "tile";
   el.id = "today-" + key;
-  el.title = f["formula_" + lang] || "";
+  el.title = f["formula_" + i18n.lang] || "";
   const name = document.createElement("b");
-  name.textContent = f[lang];
+  name.textContent = f[i18n.lang];
   const figure = document.createElement("span");
   figure.textContent = shown(value, f.unit);
   el.append(name, figure);
@@ -214,8 +187,8 @@ function head(table, names) {
 function drawQueues(board) {
   const table = $("queues");
   const f = board.figures;
-  head(table, [t("queue"), t("waiting"), t("longest"), t("talking"), f.offered[lang], f.answered[lang],
-    f.abandoned[lang], f.service_level[lang]]);
+  head(table, [t("queue"), t("waiting"), t("longest"), t("talking"), f.offered[i18n.lang], f.answered[i18n.lang],
+    f.abandoned[i18n.lang], f.service_level[i18n.lang]]);
   table.tBodies[0].replaceChildren(...board.queues.map((q) => {
     const today = q.today || {};
     return row([[q.queue], [String(q.waiting)], [mmss(q.longest_wait_s)], [String(q.talking)],
@@ -228,7 +201,7 @@ function drawAgents(board) {
   const table = $("agents");
   head(table, [t("agent"), t("ext"), t("status"), t("since")]);
   table.tBodies[0].replaceChildren(...board.agents.map((a) => {
-    const status = TEXT[lang].st[a.status] || a.status;
+    const status = t("st." + a.status);
     const note = a.phone_online || a.status === "offline" ? "" : ` (${t("offline")})`;
     return row([[a.username], [a.extension], [status + (a.reason ? ` · ${a.reason}` : "") + note, a.status],
       [mmss(a.since_s)]]);
@@ -242,7 +215,7 @@ function drawSurges(board) {
   box.replaceChildren(...surges.map((s) => {
     const p = document.createElement("p");
     const channels = Object.entries(s.channels).map(([c, n]) => `${c} ${n}`).join("、");
-    const kind = TEXT[lang].kind[s.kind] || s.kind;
+    const kind = t("kind." + s.kind);
     p.textContent = `⚠ ${t("surge")} · ${kind} ${s.name} — ${s.count} (${t("via")} ${s.channel_count}: ${channels})`;
     return p;
   }));
@@ -252,8 +225,8 @@ function drawSurges(board) {
 // the center's clock (the board says which time zone), whatever the clock of the screen's computer
 setInterval(() => {
   const timeZone = lastBoard ? lastBoard.timezone : undefined;
-  $("clock").textContent = new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { timeZone });
+  $("clock").textContent = new Date().toLocaleTimeString(i18n.lang === "zh" ? "zh-CN" : "en-GB", { timeZone });
 }, 1000);
 
 applyLanguage();
-if (store.getItem("token")) start(); else showLogin("");
+if (session.token()) start(); else showLogin("");

@@ -23,10 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from casebook.callbacks.hours import CallingHours
 from casebook.callbacks.services import CallbackPolicy, CallbackService, CallbackView, CallOutcome, DueCallback
 from casebook.cases.errors import CasebookError
-from casebook.cases.services import CaseBook, CaseNotice
+from casebook.cases.notices import CaseNotice
+from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
 from common.privacy import mask_number
-from common.settings import Settings
+from common.settings import CallbackSettings
 from hotline.adapters import FlowEvents
 from ivr.callback import CallbackTimings, SatisfactionDialog
 from ivr.lines import LANGUAGES, LineBook, LineProfile
@@ -41,18 +42,18 @@ RECORD_RETRIES = 6
 RECORD_RETRY_S = 5.0
 
 
-def callback_policy(settings: Settings) -> CallbackPolicy:
+def callback_policy(settings: CallbackSettings) -> CallbackPolicy:
     return CallbackPolicy(
-        CallingHours.parse(settings.callback_hours, settings.timezone),
-        retry_delay=timedelta(minutes=settings.callback_retry_delay_min),
-        max_attempts=settings.callback_max_attempts,
-        enabled=settings.callback_enabled,
+        CallingHours.parse(settings.hours, settings.timezone),
+        retry_delay=timedelta(minutes=settings.retry_delay_min),
+        max_attempts=settings.max_attempts,
+        enabled=settings.enabled,
     )
 
 
-def placing(settings: Settings) -> tuple[bool, str]:
+def placing(settings: CallbackSettings) -> tuple[bool, str]:
     """Whether this installation places callbacks, and if not, why (for /status and the API)."""
-    if not settings.callback_enabled:
+    if not settings.enabled:
         return False, "callbacks are switched off (HOTLINE_CALLBACK_ENABLED=false)"
     if not settings.carrier_uri:
         return False, "HOTLINE_CARRIER_URI is not set: callbacks wait until a carrier is configured"
@@ -62,7 +63,7 @@ def placing(settings: Settings) -> tuple[bool, str]:
 class CallbackDialler:
     def __init__(
         self,
-        settings: Settings,
+        settings: CallbackSettings,
         service: CallbackService,
         outbound: OutboundCalls,
         notifier: CallNotifier,
@@ -79,7 +80,13 @@ class CallbackDialler:
 
     @classmethod
     def build(
-        cls, settings: Settings, book: CaseBook, ari: AriClient, bus: EventBus, notifier: CallNotifier, lines: LineBook
+        cls,
+        settings: CallbackSettings,
+        book: CaseBook,
+        ari: AriClient,
+        bus: EventBus,
+        notifier: CallNotifier,
+        lines: LineBook,
     ) -> CallbackDialler:
         """The service listening to the casebook, its notices on the bus, and the dialler."""
         service = CallbackService(book, callback_policy(settings))
@@ -109,7 +116,7 @@ class CallbackDialler:
             while True:
                 try:
                     await asyncio.to_thread(self.service.schedule_missed)
-                    free = self.settings.callback_max_concurrent - len(self._tasks)
+                    free = self.settings.max_concurrent - len(self._tasks)
                     if free > 0 and (ready is None or ready.is_set()):
                         for job in await asyncio.to_thread(self.service.due, free):
                             task = asyncio.create_task(self.place(job))
@@ -117,7 +124,7 @@ class CallbackDialler:
                             task.add_done_callback(self._tasks.discard)
                 except Exception:
                     log.exception("placing callbacks failed; trying again shortly")
-                await asyncio.sleep(self.settings.callback_scan_interval_s)
+                await asyncio.sleep(self.settings.scan_interval_s)
         finally:
             for task in list(self._tasks):
                 task.cancel()
@@ -141,7 +148,7 @@ class CallbackDialler:
                 line=line.number,
             )
             request = OutboundRequest(
-                call_id, job.phone, line.number, ("callback", str(job.id)), self.settings.callback_ring_timeout_s
+                call_id, job.phone, line.number, ("callback", str(job.id)), self.settings.ring_timeout_s
             )
             result = await self.outbound.place(request)
             dialog = self.dialogs.get(call_id)
@@ -211,7 +218,7 @@ class CallbackDialler:
             case_number=job.case_number,
             greeting=f"greeting-{line.code}",
             events=FlowEvents(self.notifier),
-            timings=CallbackTimings(answer_timeout_s=self.settings.menu_timeout_s),
+            timings=CallbackTimings(answer_timeout_s=self.settings.answer_timeout_s),
         )
         self.dialogs[session.call_id] = dialog
         session.progress = lambda: dialog.outcome

@@ -16,7 +16,9 @@ import json
 from fastapi import WebSocket, WebSocketDisconnect
 
 from casebook.api.deps import Services
+from casebook.api.problems import error_id
 from casebook.auth.policy import Actor
+from hotline.pages.messages import Closed
 
 TOKEN_RECHECK_S = 30.0
 
@@ -74,7 +76,9 @@ async def relay(websocket: WebSocket, outbox: asyncio.Queue[str], services: Serv
                 await task
 
 
-async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+async def refuse(websocket: WebSocket, code: int, reason: str, error: str | None = None) -> None:
+    """Say why (the reason, and the error id pages translate: casebook/api/problems.py), then close."""
+    message = Closed(code=code, reason=reason, error=error or error_id(code - 4000))
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await websocket.send_text(json.dumps({"type": "closed", "code": code, "reason": reason}))
+        await websocket.send_text(message.model_dump_json())
         await websocket.close(code, reason)

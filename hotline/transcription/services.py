@@ -23,12 +23,11 @@ from pathlib import Path
 
 from asr.engine import SpeechEngine
 from asr.errors import AsrError
-from asr.schemas import Transcript
 from casebook.cases import transcripts
 from casebook.cases.lifecycle import Status
 from casebook.cases.services import CaseBook
-from casebook.cases.transcripts import SpeechText
 from common.logs import call_id_var
+from hotline.adapters import speech_text
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +47,6 @@ class Outcome:
     registered: bool = False
     dispatched: bool = False
     seconds: float = 0.0
-
-
-def speech_text(transcript: Transcript, source: str | None = None) -> SpeechText:
-    """asr's transcript in the casebook's terms."""
-    return SpeechText(
-        source=source or transcript.source,  # type: ignore[arg-type]
-        text=transcript.text,
-        language=transcript.language,
-        model=transcript.model,
-        words=[w.to_json() for w in transcript.words],
-        confidence=transcript.confidence,
-        duration_s=transcript.duration_s,
-    )
 
 
 class Transcriber:

@@ -25,10 +25,10 @@ import contextlib
 import logging
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -45,7 +45,6 @@ from casebook.db.models import Case
 from casebook.metrics.agent_hours import AGENT_PREFIX
 from casebook.metrics.facts import CALLBACK_PREFIX
 from common.bus import EventBus, PlatformEvent, Subscription
-from hotline.calllog import CallLogWriter
 from ivr.lines import LineBook
 
 log = logging.getLogger(__name__)
@@ -128,6 +127,17 @@ class _OpenNow:
                 self.remove(key)
 
 
+class CallLogBacklog(Protocol):
+    """What the figures read of the call log's writer (hotline/calllog): a port, so that the two
+    features do not import each other; the root hands the writer over."""
+
+    @property
+    def buffer(self) -> Sized: ...
+
+    @property
+    def given_up(self) -> int: ...
+
+
 class OpsMetrics:
     """The platform's Prometheus figures: fed by the bus (`run`), served by `endpoint`."""
 
@@ -135,7 +145,7 @@ class OpsMetrics:
         self,
         bus: EventBus,
         book: CaseBook,
-        call_log_writer: CallLogWriter,
+        call_log_writer: CallLogBacklog,
         lines: LineBook,
         *,
         cache_s: float = 5.0,
@@ -156,7 +166,19 @@ class OpsMetrics:
         self._counted_at: float | None = None
         self._counting: asyncio.Future[Backlog] | None = None
 
-        r = self.registry = CollectorRegistry()
+        self.registry = CollectorRegistry()
+        self._define(self.registry)
+        self.registry.register(_ScrapeTimeFigures(self))
+
+        self._calls = _OpenNow(self.calls, timedelta(hours=4))
+        self._waiting = _OpenNow(self.waiting, timedelta(hours=1))
+        self._talking = _OpenNow(self.talking, timedelta(hours=4))
+        self._agents: set[str] = set()
+        self._paused: set[str] = set()
+        self._start_at_zero()
+
+    def _define(self, r: CollectorRegistry) -> None:
+        """The figures, with their names and help as Prometheus shows them (docs/operations.md)."""
         self.calls = Gauge(
             "hotline_calls_in_progress",
             "Calls in the platform's IVR now (inbound) or satisfaction callbacks answered now (callback); "
@@ -197,14 +219,9 @@ class OpsMetrics:
             "Scrapes whose casebook figures could not be counted (database down or too slow)",
             registry=r,
         )
-        r.register(_ScrapeTimeFigures(self))
 
-        self._calls = _OpenNow(self.calls, timedelta(hours=4))
-        self._waiting = _OpenNow(self.waiting, timedelta(hours=1))
-        self._talking = _OpenNow(self.talking, timedelta(hours=4))
-        self._agents: set[str] = set()
-        self._paused: set[str] = set()
-        # every known series starts at zero: dashboards show 0, not "no data", and rate() works
+    def _start_at_zero(self) -> None:
+        """Every known series starts at zero: dashboards show 0, not "no data", and rate() works."""
         for line in (*sorted(self.lines), OTHER):
             for direction in DIRECTIONS:
                 self.calls.labels(line, direction)

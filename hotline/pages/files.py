@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import HTTPException
 from fastapi.responses import FileResponse
 
-NODE_MODULES = Path(__file__).resolve().parents[1] / "web" / "node_modules"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "web" / "node_modules"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
 NO_STORE = {"Cache-Control": "no-store"}  # a new version of a page reaches its users at the next reload
 

@@ -1,0 +1,95 @@
+"""What the case actions read on every request and an administrator changes rarely: the directory
+(channels, categories, places, units, sections), the classifier's lexicon, the routing rules and
+the deadline policies. Read once and kept: the directory for a minute, the rest until an edit
+calls `reload` (the book's `reload_directory`).
+
+Shared by the request threads and the screening thread, under the book's lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from casebook.classify.classifier import Classifier, build_lexicon
+from casebook.db.models import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
+from casebook.directory.seed import urgency_words
+from casebook.routing import RuleView
+
+DIRECTORY_TTL_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """What the actions validate against, read once a minute instead of once per request."""
+
+    channels: frozenset[str]
+    categories: frozenset[str]
+    places: dict[str, str | None]  # place -> its township
+    units: frozenset[str]  # active ones
+    sections: frozenset[tuple[str, str]]  # (unit, section)
+    loaded_at: float
+
+
+class DirectoryCaches:
+    def __init__(self, sessions: sessionmaker[Session], lock: threading.RLock) -> None:
+        self.sessions = sessions
+        self._lock = lock
+        self._directory: Directory | None = None
+        self._classifier: Classifier | None = None
+        self._rules: list[RuleView] | None = None
+        self._policies: dict[tuple[str, str], float] | None = None
+
+    def reload(self) -> None:
+        """Forget every cached value (after the directory was edited)."""
+        with self._lock:
+            self._classifier = None
+            self._rules = None
+            self._policies = None
+            self._directory = None
+
+    def directory(self) -> Directory:
+        with self._lock:
+            current = self._directory
+            if current is not None and time.monotonic() - current.loaded_at < DIRECTORY_TTL_S:
+                return current
+            with self.sessions() as s:
+                current = Directory(
+                    channels=frozenset(s.scalars(select(Channel.code))),
+                    categories=frozenset(s.scalars(select(Category.code))),
+                    places=dict(s.execute(select(Place.code, Place.township_code)).all()),
+                    units=frozenset(s.scalars(select(Unit.code).where(Unit.active))),
+                    sections=frozenset(s.execute(select(Section.unit_code, Section.code)).all()),
+                    loaded_at=time.monotonic(),
+                )
+            self._directory = current
+            return current
+
+    def classifier(self) -> Classifier:
+        with self._lock:
+            if self._classifier is None:
+                with self.sessions() as s:
+                    categories = [(c.code, c.parent_code, c.keywords) for c in s.scalars(select(Category))]
+                    places = [
+                        (p.code, p.name_zh, p.township_code, p.aliases)
+                        for p in s.scalars(select(Place).where(~Place.code.startswith("township-")))
+                    ]
+                    townships = [(u.code, u.name_zh) for u in s.scalars(select(Unit).where(Unit.kind == "township"))]
+                self._classifier = Classifier(build_lexicon(categories, places, townships, urgency_words()))
+            return self._classifier
+
+    def routing(self, s: Session) -> tuple[list[RuleView], dict[tuple[str, str], float]]:
+        """The active routing rules in their order, and the deadline hours by (category, urgency)."""
+        with self._lock:
+            if self._rules is None or self._policies is None:
+                rules = s.scalars(select(RoutingRule).where(RoutingRule.active).order_by(RoutingRule.position))
+                self._rules = [
+                    RuleView(r.id, r.category_code, r.township_code, r.lead, r.fallback_lead, tuple(r.co_units))
+                    for r in rules
+                ]
+                self._policies = {(p.category_code, p.urgency): p.hours for p in s.scalars(select(DeadlinePolicy))}
+            return self._rules, self._policies

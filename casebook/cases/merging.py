@@ -1,0 +1,206 @@
+"""Duplicates: the index of open cases, the search for a new case's master, merging and unmerging.
+
+A mixin of `CaseBook` (casebook/cases/services.py), split out along its own seam. Six citizens
+report one dead pig in six ways: the first case is the master, the others are linked to it (merged)
+and get its reply. Merging is automatic above `AUTO_THRESHOLD`; below it, a suggestion waits for a
+person. The index is shared by the request threads and the screening thread (the book's lock).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casebook.auth.policy import CLASSIFIER, Actor, require
+from casebook.cases.errors import InvalidInput, InvalidTransition, NotFound
+from casebook.cases.lifecycle import Action, Status
+from casebook.cases.notices import CaseNotice
+from casebook.cases.part import BookPart
+from casebook.db.models import Case, DuplicateLink
+from casebook.duplicates.finder import AUTO_THRESHOLD, CaseFeatures, Match, OpenCaseIndex
+
+
+class Merging(BookPart):
+    """Needs of the book (given by `CaseBook`): sessions, clock, lock, event log, moves, notifier."""
+
+    _lock: threading.RLock
+    _index: OpenCaseIndex | None
+    _index_max_id: int
+
+    # --- the index of open cases ---------------------------------------------------------------------
+    def _features(self, case: Case) -> CaseFeatures:
+        text = " ".join(t for t in (case.description, case.transcript or "") if t)
+        # before a person confirms the type, the classifier's best guess stands in for it
+        guess = ((case.classification or {}).get("category") or {}).get("code")
+        return CaseFeatures(
+            case.id,
+            case.number,
+            case.received_at,
+            text,
+            case.category_code or guess,
+            case.place_code,
+            case.township_code,
+            case.caller_id,
+            case.duplicate_of_id,
+        )
+
+    def duplicate_index(self, s: Session) -> OpenCaseIndex:
+        """Open cases of the window, brought up to date with the database (incrementally)."""
+        now = self.clock.now()
+        with self._lock:
+            if self._index is None:
+                self._index = OpenCaseIndex()
+                self._index_max_id = 0
+            index = self._index
+            since = now - index.window
+            rows = s.scalars(
+                select(Case).where(
+                    Case.id > self._index_max_id,
+                    Case.received_at >= since,
+                    Case.duplicate_of_id.is_(None),
+                    Case.status.not_in([Status.CLOSED, Status.MERGED]),
+                )
+            ).all()
+            for case in rows:
+                index.add(self._features(case))
+                self._index_max_id = max(self._index_max_id, case.id)
+            index.prune(now)
+            return index
+
+    def _index_update(self, case: Case) -> None:
+        with self._lock:
+            if self._index is None:
+                return
+            if case.status in (Status.CLOSED, Status.MERGED) or case.duplicate_of_id is not None:
+                self._index.remove(case.id)
+            else:
+                self._index.add(self._features(case))
+
+    def _find_duplicates(self, s: Session, case: Case) -> tuple[Match | None, tuple[Match, ...]]:
+        features = self._features(case)
+        with self._lock:  # the index is shared by the request threads and the screening thread
+            found = self.duplicate_index(s).candidates(features, self.clock.now())
+        matches = [m for m in found if m.case_id != case.id]
+        master: Match | None = None
+        if matches and matches[0].score >= AUTO_THRESHOLD:
+            best = matches[0]
+            target = s.get(Case, best.case_id)
+            while target is not None and target.duplicate_of_id is not None:  # follow to the real master
+                target = s.get(Case, target.duplicate_of_id)
+            if target is not None and target.status not in (Status.CLOSED, Status.MERGED) and target.id != case.id:
+                master = Match(
+                    target.id, target.number, best.score, best.text, best.place, best.category, best.same_caller
+                )
+        suggestions = tuple(m for m in matches if master is None or m.case_id != master.case_id)
+        for match in suggestions:
+            s.add(
+                DuplicateLink(
+                    case_id=case.id,
+                    master_id=match.case_id,
+                    score=match.score,
+                    state="suggested",
+                    automatic=True,
+                    created_at=self.clock.now(),
+                )
+            )
+            self._event(s, case, CLASSIFIER, "duplicate_suggested", master=match.number, score=match.score)
+        return master, suggestions
+
+    # --- merging ---------------------------------------------------------------------------------------
+    def merge(
+        self,
+        number: str,
+        master_number: str,
+        actor: Actor,
+        *,
+        score: float | None = None,
+        automatic: bool = False,
+        reason: str = "",
+    ) -> Case:
+        """Link a duplicate to its master: it is handled once, and its reporter gets the master's reply."""
+        require(actor, "merge")
+        if number == master_number:
+            raise InvalidInput("a case cannot be its own master")
+        with self.sessions() as s:
+            case = self._case_for_update(s, number, actor)
+            master = self.get(s, master_number)
+            self._merge(s, case, master, actor, score=score, automatic=automatic, reason=reason)
+            s.commit()
+        self._index_update(case)
+        self._notify([CaseNotice("case.merged", number, case.status, {"master": master_number})])
+        return case
+
+    def _merge(
+        self,
+        s: Session,
+        case: Case,
+        master: Case,
+        actor: Actor,
+        *,
+        score: float | None,
+        automatic: bool,
+        reason: str,
+    ) -> None:
+        while master.duplicate_of_id is not None:
+            master = s.get(Case, master.duplicate_of_id)  # type: ignore[assignment]
+        if master.id == case.id:
+            raise InvalidInput("that would make the case its own master")
+        if master.status in (Status.CLOSED, Status.MERGED):
+            raise InvalidTransition(f"master case {master.number} is {master.status}")
+        self._move(s, case, Action.MERGE, actor, reason, master=master.number, score=score, automatic=automatic)
+        case.duplicate_of_id = master.id
+        case.needs_intake = False
+        link = s.scalar(
+            select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master.id)
+        )
+        if link is None:
+            link = DuplicateLink(
+                case_id=case.id,
+                master_id=master.id,
+                score=score or 1.0,
+                automatic=automatic,
+                created_at=self.clock.now(),
+                state="linked",
+            )
+            s.add(link)
+        link.state, link.decided_by = "linked", actor.name
+        for child in s.scalars(select(Case).where(Case.duplicate_of_id == case.id)):
+            child.duplicate_of_id = master.id  # the case's own duplicates follow it to the master
+        self._event(s, master, actor, "duplicate_linked", duplicate=case.number, score=score)
+
+    def unmerge(self, number: str, actor: Actor, *, reason: str) -> Case:
+        require(actor, "unmerge")
+        with self.sessions() as s:
+            case = self._case_for_update(s, number, actor)
+            master_id = case.duplicate_of_id
+            self._move(s, case, Action.UNMERGE, actor, reason)
+            if case.category_code is None:
+                case.status = Status.RECEIVED.value
+            case.duplicate_of_id = None
+            for link in s.scalars(
+                select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master_id)
+            ):
+                link.state, link.decided_by = "rejected", actor.name
+            master_number = s.scalar(select(Case.number).where(Case.id == master_id)) if master_id else None
+            s.commit()
+            s.refresh(case)
+        self._index_update(case)
+        # the case is its own again: its unit's clocks and the pages that show it must know
+        self._notify([CaseNotice("case.unmerged", number, case.status, {"master": master_number})])
+        return case
+
+    def reject_suggestion(self, number: str, master_number: str, actor: Actor) -> None:
+        require(actor, "merge")
+        with self.sessions() as s:
+            case = self.get(s, number)
+            master = self.get(s, master_number)
+            link = s.scalar(
+                select(DuplicateLink).where(DuplicateLink.case_id == case.id, DuplicateLink.master_id == master.id)
+            )
+            if link is None or link.state != "suggested":
+                raise NotFound(f"no suggestion linking {number} to {master_number}")
+            link.state, link.decided_by = "rejected", actor.name
+            self._event(s, case, actor, "duplicate_rejected", master=master_number)
+            s.commit()

@@ -1,0 +1,66 @@
+"""People and access: users, agents (with their SIP phones), access tokens and Open311 API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casebook.db.models.base import Base
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(96))
+    role: Mapped[str] = mapped_column(String(24))  # intake_agent, unit_handler, supervisor, leader, admin
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Agent(Base):
+    """A person who answers calls: their SIP extension (one phone), skills as queue penalties."""
+
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    extension: Mapped[str] = mapped_column(String(16), unique=True)
+    digest_md5: Mapped[str] = mapped_column(String(32))  # of "extension:realm:password"
+    digest_sha256: Mapped[str] = mapped_column(String(64))
+    skills: Mapped[dict[str, Any]] = mapped_column(default=dict)  # queue -> penalty (0 = first choice)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    password_set_at: Mapped[datetime]
+
+
+class AccessToken(Base):
+    """A bearer token of a person (login) or a long-lived one (the development admin token)."""
+
+    __tablename__ = "access_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiKey(Base):
+    """An Open311 client (the mailbox, the web form, the Weibo/WeChat operations center...)."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]

@@ -1,0 +1,91 @@
+"""What the pages rely on from the server: refusals carry a stable error id beside the reason,
+the live sockets' messages are typed (one `type` tells them apart), and the shared page client
+is served to every page."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter, ValidationError
+
+from casebook.auth.policy import Actor, Role
+from casebook.auth.services import AuthService
+from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
+from hotline.desk.messages import DeskMessage, StateMessage, TranscriptMessage
+from hotline.pages.messages import Closed
+from hotline.pages.routes import router as pages_router
+from hotline.wallboard.messages import WallboardMessage
+
+SUPERVISOR = Actor("sup", Role.SUPERVISOR)
+
+
+def _bearer(auth: AuthService, name: str, role: Role, unit: str | None = None) -> dict[str, str]:
+    auth.create_user(name, role, password="a-long-password", unit=unit)
+    return {"Authorization": f"Bearer {auth.login(name, 'a-long-password')}"}
+
+
+def test_every_refusal_says_why_and_which(api: TestClient, auth: AuthService, book: CaseBook) -> None:
+    stamp = book.clock.now().strftime("%d%H%M%S")
+    supervisor = _bearer(auth, f"contract-sup-{stamp}", Role.SUPERVISOR)
+    handler = _bearer(auth, f"contract-unit-{stamp}", Role.UNIT_HANDLER, "env")
+    case = book.open(NewAppeal(channel="web", description="路灯坏了"), SUPERVISOR)
+
+    cases = {
+        "no login": (api.get("/api/v1/cases"), 401, "not_logged_in"),
+        "no such case": (api.get("/api/v1/cases/2099999999", headers=supervisor), 404, "not_found"),
+        "malformed": (api.post("/api/v1/cases", json={"channel": 5}, headers=supervisor), 422, "invalid_request"),
+        "wrong state": (
+            api.post(f"/api/v1/cases/{case.number}/accept", json={"section": "roads"}, headers=supervisor),
+            409,
+            "wrong_state",
+        ),
+        "role": (api.post("/api/v1/cases", json={"channel": "web", "description": "x"}, headers=handler), 403, None),
+        "NUL": (api.get("/api/v1/cases?q=%00", headers=supervisor), 400, "nul_character"),
+    }
+    for name, (answer, status, error) in cases.items():
+        assert answer.status_code == status, (name, answer.text)
+        body = answer.json()
+        assert body["detail"], name  # the reason, in words
+        assert body["error"] == (error or "not_allowed"), (name, body)
+
+
+def test_the_live_messages_are_typed_and_told_apart_by_their_type() -> None:
+    desk = TypeAdapter(DeskMessage)
+    state = StateMessage(
+        username="ann",
+        extension="5101",
+        status="available",
+        queues={"intake": 0},
+        paused=False,
+        reason="",
+        phone_online=True,
+        phone="desk",
+        wrapup_since=None,
+        call=None,
+    )
+    assert isinstance(desk.validate_json(state.model_dump_json()), StateMessage)
+    assert isinstance(desk.validate_json(TranscriptMessage(partial="路灯").model_dump_json()), TranscriptMessage)
+    closed = Closed(code=4401, reason="your session has ended: log in again", error="not_logged_in")
+    assert isinstance(desk.validate_json(closed.model_dump_json()), Closed)
+    assert isinstance(TypeAdapter(WallboardMessage).validate_json(closed.model_dump_json()), Closed)
+    # a message of another socket, or of no known type, is refused by the contract
+    with pytest.raises(ValidationError):
+        TypeAdapter(WallboardMessage).validate_json(state.model_dump_json())
+    with pytest.raises(ValidationError):
+        desk.validate_json('{"type": "gossip"}')
+    with pytest.raises(ValidationError):  # a state without its fields
+        desk.validate_json('{"type": "state", "username": "ann"}')
+
+
+def test_the_page_client_is_served_and_nothing_beside_it() -> None:
+    app = FastAPI()
+    app.include_router(pages_router)
+    client = TestClient(app)
+    answer = client.get("/pages/client.js")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/javascript")
+    assert "export async function api" in answer.text and "export function liveSocket" in answer.text
+    assert client.get("/pages/files.py").status_code == 404
+    assert client.get("/pages/..%2Ffiles.py").status_code == 404
+    assert client.get("/pages/nothing.js").status_code == 404
