@@ -59,3 +59,25 @@ def events_in_the_catalogue() -> Iterator[None]:
     before = len(EventBus.published_outside_catalogue)
     yield
     assert EventBus.published_outside_catalogue[before:] == []
+
+
+# --- reruns (decision 0019) -----------------------------------------------------------------------
+_RERUNS: list[pytest.TestReport] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep each failure that was run again: it passed the second time, but it happened."""
+    if report.outcome == "rerun":
+        _RERUNS.append(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print why each rerun test failed the first time, so a timing that slips is seen and mended."""
+    if not _RERUNS:
+        return
+    terminalreporter.section(f"failed once, then passed ({len(_RERUNS)})")
+    for report in _RERUNS:
+        tail = report.longreprtext.strip().splitlines()[-12:]
+        terminalreporter.write_line(f"{report.nodeid}:")
+        for line in tail:
+            terminalreporter.write_line(f"    {line}")

@@ -36,11 +36,14 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder is an e2e test (`pytestmark` in a conftest marks nothing)."""
+    """Every test in this folder is an e2e test (`pytestmark` in a conftest marks nothing), and
+    one that fails is run once more: real calls on a loaded two-core machine miss a timing now
+    and then, and a failure seen twice is a failure (decision 0019: the reruns are printed)."""
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
 
 
 def _slot() -> int:
