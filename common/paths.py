@@ -16,8 +16,8 @@ def tts_cache_dir(settings: Settings) -> Path:
 
 
 def recordings_dir(settings: Settings) -> Path:
-    return settings.data_dir / "recordings"
+    return settings.casebook.recordings_dir
 
 
 def reports_dir(settings: Settings) -> Path:
-    return settings.data_dir / "reports"
+    return settings.casebook.reports_dir

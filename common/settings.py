@@ -98,7 +98,7 @@ class SipGuardSettings(Group):
 
 
 class CallbackSettings(Group):
-    """The satisfaction callbacks (hotline/callbacks): when, how often, through which trunk."""
+    """The satisfaction callbacks (hotline/features/callbacks): when, how often, through which trunk."""
 
     enabled: bool
     carrier_uri: str | None
@@ -134,12 +134,22 @@ class IvrSettings(Group):
 
 
 class DeskSettings(Group):
-    """The agent desk and the wallboard (hotline/desk, hotline/wallboard)."""
+    """The agent desk and the wallboard (hotline/features/desk, hotline/features/wallboard)."""
 
     wrapup_max_s: float
     softphone_ws_url: str
     sip_domain: str
     service_level_s: float
+
+
+class CasebookSettings(Group):
+    """The casebook's services (casebook/): its database, the center's time zone, and where the
+    recorded messages and the reports are kept."""
+
+    database_url: str
+    timezone: str
+    recordings_dir: Path
+    reports_dir: Path
 
 
 class InsecureSettingsError(RuntimeError):
@@ -405,6 +415,15 @@ class Settings(BaseSettings):
             digit_timeout_s=self.digit_timeout_s,
             record_max_s=self.record_max_s,
             record_silence_s=self.record_silence_s,
+        )
+
+    @property
+    def casebook(self) -> CasebookSettings:
+        return CasebookSettings(
+            database_url=self.sqlalchemy_url,
+            timezone=self.timezone,
+            recordings_dir=self.data_dir / "recordings",
+            reports_dir=self.data_dir / "reports",
         )
 
     @property

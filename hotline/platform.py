@@ -7,6 +7,7 @@ whole platform inside their own event loop against a real Asterisk and a real da
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,35 +20,21 @@ import uvicorn
 from asr.engine import SpeechEngine
 from asr.errors import AsrError
 from asr.model import load_model, resolve_model_path
-from casebook.agents.services import AgentDirectory
 from casebook.api.app import create_app
 from casebook.api.deps import Services
 from casebook.calllog.services import CallLog
 from casebook.cases.notices import CaseNotice
 from casebook.cases.screening import BackgroundScreener
-from casebook.metrics.calls import CallMetrics
-from casebook.metrics.cases import CaseMetrics
-from casebook.metrics.opinion import Opinion
 from common.bus import EventBus, PlatformEvent
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
-from hotline.callbacks import wiring as callbacks_wiring
-from hotline.callbacks.dialler import CallbackDialler
-from hotline.calllog import wiring as calllog_wiring
-from hotline.calllog.writer import CallLogWriter
-from hotline.dashboard import wiring as dashboard_wiring
-from hotline.desk import wiring as desk_wiring
-from hotline.desk.services import AgentDesk
-from hotline.features import Feature
+from hotline.features import Feature, Parts
+from hotline.features.callbacks.dialler import CallbackDialler
+from hotline.features.transcription.services import BackgroundTranscriber, Transcriber
 from hotline.jobs import run_embedded
-from hotline.opsmetrics import wiring as opsmetrics_wiring
-from hotline.opsmetrics.collector import OpsMetrics
-from hotline.pages import wiring as pages_wiring
+from hotline.pages import wiring as pages
 from hotline.root import build_casebook
-from hotline.transcription.services import BackgroundTranscriber, Transcriber
-from hotline.wallboard import wiring as wallboard_wiring
-from hotline.wallboard.services import Wallboard
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, LineProfile, load_lines
 from ivr.ports import Resumption, Sound
@@ -66,6 +53,18 @@ from telephony.runtime.layout import resolve_layout
 from telephony.sip.guard import SipGuard
 
 log = logging.getLogger(__name__)
+
+# The features of a platform process, one line each: the folder of hotline/features/ whose `wiring.py`
+# builds the feature (hotline/features/__init__.py). In this order their routes are mounted and their work
+# starts; a feature that takes a port (hotline/ports.py) comes after the one that offers it.
+FEATURES = (
+    "desk",  # offers the agents on duty
+    "wallboard",  # takes the agents on duty
+    "dashboard",
+    "calllog",  # offers its backlog
+    "opsmetrics",  # takes the call log's backlog; /metrics follows the bus
+    "callbacks",
+)
 
 
 @dataclass
@@ -87,17 +86,13 @@ class Platform:
         self.transcriptions = BackgroundTranscriber(self.transcriber)
         self.intake = CasebookIntake(self.book, self._transcribe_later)
         self.call_log = CallLog(self.sessions, s.timezone)
-        self.call_log_writer = CallLogWriter(self.bus, self.call_log)
-        self.ops_metrics = OpsMetrics(self.bus, self.book, self.call_log_writer, self.lines)
         self.notifier = CallNotifier(self.bus)
         asterisk, speech, ivr = s.asterisk, s.speech, s.ivr
         self.ari = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_secret(), asterisk.ari_app)
         self.socket = AriEventSocket(asterisk.ari_url, asterisk.ari_user, asterisk.ari_secret(), asterisk.ari_app)
         self.ami = AmiClient(asterisk.host, asterisk.ami_port, asterisk.ami_user, asterisk.ami_secret())
         self.agents = AmiAgents(self.ami)
-        self.desk, self.wallboard = self._desk_and_wallboard()
         self.queue_events = QueueEvents(self.ami, self.notifier)
-        self.queue_events.subscribe(self.desk.on_queue_event)
         self.queue_events.attach()
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(asterisk)
@@ -130,31 +125,37 @@ class Platform:
         )
         self.timings = FlowTimings(**ivr.model_dump())  # the IVR's group is its timings
         self.tz = ZoneInfo(s.timezone)
+        self.built = self._build_features()
+        self.state: dict[str, object] = {name: v for f in self.built for name, v in f.state.items()}
 
-    def _desk_and_wallboard(self) -> tuple[AgentDesk, Wallboard]:
-        """The agents' desk, and the wallboard that shows its agents (through its port)."""
-        desk_settings = self.settings.desk
-        desk = AgentDesk(
-            AgentDirectory(self.sessions),
-            self.ami,
+    def _build_features(self) -> list[Feature]:
+        """The telephony application, the pages' shared client, then each of `FEATURES` from the
+        process's shared parts."""
+        parts = Parts(
+            self.settings,
             self.bus,
-            book=self.book,
-            lines=self.lines,
-            wrapup_max_s=desk_settings.wrapup_max_s,
-            softphone_ws_url=desk_settings.softphone_ws_url,
-            sip_domain=desk_settings.sip_domain,
-        )
-        tz = self.settings.timezone
-        wallboard = Wallboard(
-            self.bus,
-            CallMetrics(self.sessions, tz),
-            CaseMetrics(self.sessions, tz),
-            Opinion(self.sessions, tz),
+            self.book,
+            self.sessions,
             self.lines,
-            desk=desk,
-            threshold_s=desk_settings.service_level_s,
+            self.call_log,
+            self.ami,
+            self.queue_events,
+            self.callbacks,
+            self.stasis.ready,
         )
-        return desk, wallboard
+        telephony_checks = {
+            "asterisk": self.asterisk_health,
+            "stasis": self.stasis_health,
+            "ami": self.ami_health,
+            "speech": self.speech_health,
+        }
+        built = [
+            Feature("telephony", with_telephony=(self.run_telephony,), checks=telephony_checks),
+            pages.feature(parts),  # what every page shares: mounted first
+        ]
+        for name in FEATURES:
+            built.append(importlib.import_module(f"hotline.features.{name}.wiring").feature(parts))
+        return built
 
     # --- speech ------------------------------------------------------------------------------------
     def speech_engine(self) -> SpeechEngine:
@@ -266,28 +267,8 @@ class Platform:
             PlatformEvent(notice.kind, "-", {"case": notice.number, "status": notice.status, **notice.data})
         )
 
-    def features(self) -> list[Feature]:
-        """The features of this platform, in the order their routes are mounted and their work
-        starts: one line each (the shape is hotline/features.py)."""
-        telephony_checks = {
-            "asterisk": self.asterisk_health,
-            "stasis": self.stasis_health,
-            "ami": self.ami_health,
-            "speech": self.speech_health,
-        }
-        return [
-            Feature("telephony", with_telephony=(self.run_telephony,), checks=telephony_checks),
-            pages_wiring.feature(),
-            desk_wiring.feature(self.desk),
-            wallboard_wiring.feature(self.wallboard),
-            dashboard_wiring.feature(),
-            opsmetrics_wiring.feature(self.ops_metrics),  # /metrics follows the bus
-            calllog_wiring.feature(self.call_log_writer),
-            callbacks_wiring.feature(self.callbacks, self.stasis.ready),
-        ]
-
-    def api(self, *, telephony: bool = True, features: list[Feature] | None = None) -> Any:
-        features = self.features() if features is None else features
+    def api(self, *, telephony: bool = True) -> Any:
+        features = self.built
         services = Services(
             self.book,
             self.auth,
@@ -329,16 +310,15 @@ class Platform:
         await asyncio.to_thread(self.prepare)
         if telephony:
             await asyncio.to_thread(self.load_speech)
-        features = self.features()
         async with asyncio.TaskGroup() as group:
-            for feature in features:
+            for feature in self.built:
                 for work in (*(feature.with_api if api else ()), *(feature.with_telephony if telephony else ())):
                     group.create_task(work(), name=f"{feature.name}: {getattr(work, '__name__', 'work')}")
             if clocks and self.settings.task_mode == "embedded":
                 group.create_task(run_embedded(self, tick_s=self.settings.breach_scan_interval_s))
             if api:
                 config = uvicorn.Config(
-                    self.api(telephony=telephony, features=features),
+                    self.api(telephony=telephony),
                     host=self.settings.api_host,
                     port=self.settings.api_port,
                     log_level="warning",

@@ -18,7 +18,6 @@ from casebook.auth.services import AuthService
 from casebook.cases.services import CaseBook
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.reports.services import ReportService
-from common.paths import recordings_dir, reports_dir
 from common.settings import Settings
 
 
@@ -26,7 +25,6 @@ from common.settings import Settings
 class Casebook:
     """The casebook's services of one process, on one engine (closed with `close`)."""
 
-    settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     book: CaseBook
@@ -38,13 +36,14 @@ class Casebook:
 
 
 def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
-    engine = make_engine(settings.sqlalchemy_url, pool_size=pool_size)
+    """The casebook's services, from the casebook's group of the settings alone."""
+    group = settings.casebook
+    engine = make_engine(group.database_url, pool_size=pool_size)
     sessions = make_sessionmaker(engine)
     return Casebook(
-        settings,
         engine,
         sessions,
-        CaseBook(sessions, timezone=settings.timezone, recordings_dir=recordings_dir(settings)),
+        CaseBook(sessions, timezone=group.timezone, recordings_dir=group.recordings_dir),
         AuthService(sessions),
-        ReportService(sessions, reports_dir(settings), timezone=settings.timezone),
+        ReportService(sessions, group.reports_dir, timezone=group.timezone),
     )

@@ -24,9 +24,9 @@ from asr.model import load_model, resolve_model_path
 from casebook.cases.services import CaseBook
 from casebook.reports.services import ReportService
 from common.settings import get_settings
+from hotline.features.transcription.services import LOST_AFTER, NotReady, Transcriber
 from hotline.jobs import JOBS, Job
 from hotline.root import build_casebook
-from hotline.transcription.services import LOST_AFTER, NotReady, Transcriber
 
 __all__ = ["app", "screen_task", "send_or_leave_to_sweep", "transcribe_call_task"]
 

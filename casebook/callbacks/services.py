@@ -144,10 +144,8 @@ class CallbackService:
         """An agent's one click: call the citizen as soon as the calling hours allow.
 
         A callback already waiting is brought forward instead of doubled; one ringing now is a
-        conflict (the citizen is being asked at this moment)."""
-        require(actor, "callback")
-        if not self.policy.enabled:
-            raise Conflict("callbacks are switched off here (HOTLINE_CALLBACK_ENABLED=false)")
+        conflict (the citizen is being asked at this moment). The checks come in the casebook's
+        one order: the case, whether the actor may see it, the role, then the rest."""
         view = self.schedule(number, actor, reason="agent", visible_to=actor)
         if view is None:  # pragma: no cover - schedule raises for a request with a reason to refuse
             raise InvalidInput(f"case {number} cannot be called back")
@@ -166,6 +164,9 @@ class CallbackService:
                 raise NotFound(f"no case {number}")
             if visible_to is not None:
                 check_visible(s, case, visible_to)
+                require(visible_to, "callback")
+                if not self.policy.enabled:
+                    raise Conflict("callbacks are switched off here (HOTLINE_CALLBACK_ENABLED=false)")
             phone = s.scalar(select(Caller.phone).where(Caller.id == case.caller_id)) if case.caller_id else None
             if not phone:
                 if strict:

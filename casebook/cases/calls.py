@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from casebook.auth.policy import Actor, Role, require
+from casebook.auth.policy import Actor, Role
 from casebook.cases import transcripts
 from casebook.cases.errors import InvalidInput, NotFound
 from casebook.cases.intake import MAX_DESCRIPTION
 from casebook.cases.lifecycle import Status
-from casebook.cases.notices import CaseNotice
 from casebook.cases.part import BookPart
 from casebook.cases.recordings import RecordingStore
 from casebook.db.models import Case, Recording
@@ -65,11 +64,10 @@ class Calls(BookPart):
     def called_back(self, number: str, actor: Actor, *, reached: bool, note: str = "") -> Case:
         """Someone called the citizen of a "call back" case: reached, the mark is cleared; not
         reached, it stays (the attempt is in the case's history either way)."""
-        require(actor, "callback")
         if len(note) > MAX_DESCRIPTION:
             raise InvalidInput(f"note is longer than {MAX_DESCRIPTION} characters")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
+        with self.acting(number, actor, "callback") as a:
+            s, case = a.s, a.case
             if case.call_back is None:
                 raise InvalidInput(f"case {number} is not marked for a call back")
             why = case.call_back
@@ -77,9 +75,8 @@ class Calls(BookPart):
                 case.call_back = None
             case.updated_at = self.clock.now()
             self._event(s, case, actor, "called_back", note, reached=reached, why=why)
-            s.commit()
-        self._notify([CaseNotice("case.called_back", number, case.status, {"reached": reached})])
-        return self._fresh(number)
+            a.tell("case.called_back", reached=reached)
+        return case
 
     def status_of(self, number: str) -> str | None:
         if not number.isdigit() or len(number) > 20:

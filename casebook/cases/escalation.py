@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casebook.auth.policy import Actor, Role, require
+from casebook.auth.policy import Actor, Role
 from casebook.cases.errors import InvalidInput, InvalidTransition
 from casebook.cases.lifecycle import Action, Status, next_status
 from casebook.cases.notices import CaseNotice
@@ -27,24 +26,6 @@ class Escalation(BookPart):
     """Needs of the book (given by `CaseBook`): sessions, clock, the event log, moves, the notifier,
     the reply and the dispatch of the lifecycle."""
 
-    if TYPE_CHECKING:  # given by CaseBook or another of its parts; absent at run time, so the MRO finds the real one
-
-        def _record_reply(self, s: Session, case: Case, actor: Actor, text: str, *, joint: bool) -> list[CaseNotice]:
-            raise NotImplementedError
-
-        def dispatch(
-            self,
-            number: str,
-            actor: Actor,
-            *,
-            lead: str | None = None,
-            co_units: Iterable[str] = (),
-            deadline_hours: float | None = None,
-            reply_due: datetime | None = None,
-            reason: str = "",
-        ) -> Case:
-            raise NotImplementedError
-
     def schedule_interview(
         self, number: str, actor: Actor, *, unit: str | None = None, at: datetime, location: str = ""
     ) -> Interview:
@@ -52,28 +33,24 @@ class Escalation(BookPart):
         at = self.aware(at)
         if at < self.clock.now() - timedelta(days=7):
             raise InvalidInput("an interview is arranged for now or later (at most a week back, to record one held)")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            require(actor, "schedule_interview", lead_unit=case.lead_unit_code)
-            unit_code = unit or case.lead_unit_code
+        with self.acting(number, actor, "schedule_interview") as a:
+            unit_code = unit or a.case.lead_unit_code
             if unit_code is None:
                 raise InvalidInput("name the unit that meets the citizen")
-            self._unit(s, unit_code)
-            self._move(s, case, Action.SCHEDULE_INTERVIEW, actor, unit=unit_code, at=at, location=location)
+            self._unit(a.s, unit_code)
+            self._move(a.s, a.case, Action.SCHEDULE_INTERVIEW, actor, unit=unit_code, at=at, location=location)
             interview = Interview(
-                case_id=case.id, unit_code=unit_code, scheduled_at=at, location=location, created_at=self.clock.now()
+                case_id=a.case.id, unit_code=unit_code, scheduled_at=at, location=location, created_at=self.clock.now()
             )
-            s.add(interview)
-            s.commit()
-            s.refresh(interview)
-        self._notify([CaseNotice("case.interview_scheduled", number, Status.INTERVIEW.value, {"unit": unit_code})])
+            a.s.add(interview)
+            a.s.flush()
+            a.tell("case.interview_scheduled", unit=unit_code)
         return interview
 
     def record_interview(self, number: str, actor: Actor, *, satisfied: bool, notes: str = "") -> Case:
         """The meeting was held; the citizen's verdict closes the case or sends it to the leader."""
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            require(actor, "record_interview", lead_unit=case.lead_unit_code)
+        with self.acting(number, actor, "record_interview") as a:
+            s, case = a.s, a.case
             interview = s.scalar(
                 select(Interview)
                 .where(Interview.case_id == case.id, Interview.held_at.is_(None))
@@ -93,10 +70,7 @@ class Escalation(BookPart):
             case.satisfaction = verdict
             if satisfied:
                 case.closed_at = now
-            s.commit()
-            s.refresh(case)
-        kind = "case.closed" if satisfied else "case.to_leader"
-        self._notify([CaseNotice(kind, number, case.status, {"stage": "interview"})])
+            a.tell("case.closed" if satisfied else "case.to_leader", stage="interview")
         return case
 
     def leader_decision(
@@ -109,7 +83,6 @@ class Escalation(BookPart):
         units: Iterable[str] = (),
     ) -> Case:
         """The county leader on Monday duty convenes the units and sets a deadline (限期协调解决)."""
-        require(actor, "leader_decision")
         if not decision.strip():
             raise InvalidInput("a decision needs its text")
         deadline = self.aware(deadline)
@@ -117,8 +90,8 @@ class Escalation(BookPart):
         if deadline <= now:
             raise InvalidInput("the leader's deadline must be in the future")
         unit_list = list(dict.fromkeys(units))
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
+        with self.acting(number, actor, "leader_decision") as a:
+            s, case = a.s, a.case
             for unit in unit_list:
                 self._unit(s, unit)
             s.add(
@@ -131,19 +104,17 @@ class Escalation(BookPart):
                     decided_at=now,
                 )
             )
-            if unit_list and unit_list[0] != case.lead_unit_code:
+            new_lead = bool(unit_list) and unit_list[0] != case.lead_unit_code
+            case.leader_due = deadline
+            if new_lead:
                 next_status(case.status, Action.DISPATCH)
-                case.leader_due = deadline
-                s.commit()
             else:
                 self._move(s, case, Action.LEADER_DECISION, actor, decision, deadline=deadline)
-                case.leader_due = deadline
                 case.reply_due = deadline
                 case.replied_at = None
-                s.commit()
-                s.refresh(case)
-                self._notify([CaseNotice("case.leader_decision", number, case.status, {"deadline": deadline})])
-                return case
+                a.tell("case.leader_decision", deadline=deadline)
+        if not new_lead:
+            return case
         # the leader names another lead: a new round of dispatch with the leader's deadline
         case = self.dispatch(
             number,
@@ -169,7 +140,6 @@ class Escalation(BookPart):
     ) -> JointSession:
         """Record a joint handling session (会商会办): participants, the one lead, the decision, and
         (optionally) the single consolidated reply, which answers the citizen."""
-        require(actor, "joint_session")
         units = list(dict.fromkeys(participants))
         if lead not in units:
             units.insert(0, lead)
@@ -177,9 +147,9 @@ class Escalation(BookPart):
             raise InvalidInput("a joint session needs at least two units")
         if not decision.strip():
             raise InvalidInput("a joint session needs its decision")
-        notices: list[CaseNotice] = []
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
+        with self.acting(number, actor, "joint_session") as a:
+            s, case = a.s, a.case
+            replied: list[CaseNotice] = []
             for unit in units:
                 self._unit(s, unit)
             if reply is not None:
@@ -200,13 +170,13 @@ class Escalation(BookPart):
             case.lead_unit_code = lead
             if reply is not None:
                 self._move(s, case, Action.JOINT_REPLY, actor, decision, lead=lead)
-                notices = self._record_reply(s, case, actor, reply, joint=True)
+                replied = self._record_reply(s, case, actor, reply, joint=True)
                 session_row.reply_id = s.scalar(
                     select(Reply.id).where(Reply.case_id == case.id, Reply.joint).order_by(Reply.id.desc())
                 )
-            s.commit()
-            s.refresh(session_row)
-        self._notify([CaseNotice("case.joint_session", number, case.status, {"lead": lead}), *notices])
+            s.flush()
+            a.tell("case.joint_session", lead=lead)
+            a.notices += replied
         return session_row
 
     def _joint_owners(self, s: Session, case: Case, units: list[str], lead: str) -> None:

@@ -23,11 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from casebook.auth.policy import Actor, require
 from casebook.cases import transcripts
-from casebook.cases.directory_cache import Directory
 from casebook.cases.errors import InvalidInput
 from casebook.cases.lifecycle import Status
 from casebook.cases.notices import CaseNotice
@@ -133,20 +131,6 @@ class Intake(BookPart):
     the duplicate index and the screening."""
 
     tz: ZoneInfo
-
-    if TYPE_CHECKING:  # given by CaseBook or another of its parts; absent at run time, so the MRO finds the real one
-
-        def directory(self) -> Directory:
-            raise NotImplementedError
-
-        def _index_update(self, case: Case) -> None:
-            raise NotImplementedError
-
-        def _screen(self, s: Session, case: Case, requested_category: str | None) -> tuple[Screening, list[CaseNotice]]:
-            raise NotImplementedError
-
-        def screen(self, number: str, *, requested_category: str | None = None) -> Screening:
-            raise NotImplementedError
 
     def open(self, appeal: NewAppeal, actor: Actor) -> Case:
         """Register a new appeal as a case (received); idempotent by `call_id`."""

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from casebook.auth.policy import CLASSIFIER, Actor, require
 from casebook.cases.errors import InvalidInput, InvalidTransition, NotFound
 from casebook.cases.lifecycle import Action, Status
-from casebook.cases.notices import CaseNotice
 from casebook.cases.part import BookPart
 from casebook.db.models import Case, DuplicateLink
 from casebook.duplicates.finder import AUTO_THRESHOLD, CaseFeatures, Match, OpenCaseIndex
@@ -120,17 +119,14 @@ class Merging(BookPart):
         reason: str = "",
     ) -> Case:
         """Link a duplicate to its master: it is handled once, and its reporter gets the master's reply."""
-        require(actor, "merge")
         if number == master_number:
             raise InvalidInput("a case cannot be its own master")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            master = self.get(s, master_number)
-            self._merge(s, case, master, actor, score=score, automatic=automatic, reason=reason)
-            s.commit()
-        self._index_update(case)
-        self._notify([CaseNotice("case.merged", number, case.status, {"master": master_number})])
-        return case
+        with self.acting(number, actor, "merge") as a:
+            master = self.get(a.s, master_number)
+            self._merge(a.s, a.case, master, actor, score=score, automatic=automatic, reason=reason)
+            a.reindex = True
+            a.tell("case.merged", master=master_number)
+        return a.case
 
     def _merge(
         self,
@@ -171,9 +167,8 @@ class Merging(BookPart):
         self._event(s, master, actor, "duplicate_linked", duplicate=case.number, score=score)
 
     def unmerge(self, number: str, actor: Actor, *, reason: str) -> Case:
-        require(actor, "unmerge")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
+        with self.acting(number, actor, "unmerge") as a:
+            s, case = a.s, a.case
             master_id = case.duplicate_of_id
             self._move(s, case, Action.UNMERGE, actor, reason)
             if case.category_code is None:
@@ -184,11 +179,9 @@ class Merging(BookPart):
             ):
                 link.state, link.decided_by = "rejected", actor.name
             master_number = s.scalar(select(Case.number).where(Case.id == master_id)) if master_id else None
-            s.commit()
-            s.refresh(case)
-        self._index_update(case)
-        # the case is its own again: its unit's clocks and the pages that show it must know
-        self._notify([CaseNotice("case.unmerged", number, case.status, {"master": master_number})])
+            a.reindex = True
+            # the case is its own again: its unit's clocks and the pages that show it must know
+            a.tell("case.unmerged", master=master_number)
         return case
 
     def reject_suggestion(self, number: str, master_number: str, actor: Actor) -> None:

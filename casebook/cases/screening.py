@@ -16,21 +16,19 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.auth.policy import CLASSIFIER, ROUTER, Actor
-from casebook.cases.directory_cache import Directory
+from casebook.auth.policy import CLASSIFIER, ROUTER
 from casebook.cases.lifecycle import Status
 from casebook.cases.notices import CaseNotice
 from casebook.cases.part import BookPart
 from casebook.cases.transcripts import PENDING, WAITING
-from casebook.classify.classifier import Classification, Classifier
+from casebook.classify.classifier import Classification
 from casebook.db.models import Case, CaseEvent
 from casebook.duplicates.finder import Match
 from casebook.routing import Route
@@ -58,38 +56,6 @@ class AutomaticScreening(BookPart):
     and classifier, the duplicate search, the lifecycle's register and dispatch, the notifier."""
 
     sessions: sessionmaker[Session]
-
-    if TYPE_CHECKING:
-
-        def directory(self) -> Directory: ...
-        def classifier(self) -> Classifier: ...
-        def suggest_route(self, s: Session, case: Case) -> Route | None: ...
-        def _index_update(self, case: Case) -> None: ...
-        def _register(self, s: Session, case: Case, actor: Actor, *, category: str, reason: str = "") -> None: ...
-        def _find_duplicates(self, s: Session, case: Case) -> tuple[Match | None, tuple[Match, ...]]: ...
-        def _merge(
-            self,
-            s: Session,
-            case: Case,
-            master: Case,
-            actor: Actor,
-            *,
-            score: float | None,
-            automatic: bool,
-            reason: str,
-        ) -> None: ...
-        def _dispatch(
-            self,
-            s: Session,
-            case: Case,
-            actor: Actor,
-            *,
-            lead: str | None,
-            co_units: Iterable[str],
-            deadline_hours: float | None,
-            reply_due: datetime | None,
-            reason: str,
-        ) -> list[str]: ...
 
     def screen(self, number: str, *, requested_category: str | None = None) -> Screening:
         """Classify a received case and, when confident, register it; link it to its master when it

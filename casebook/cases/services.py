@@ -1,9 +1,9 @@
 """The actions on cases: every step of the appeals lifecycle, with its clocks and its event.
 
-One order, one transaction per action: find the case and lock it, refusing a case the actor may
-not see as a missing one (`_case_for_update`); the role (`require`: first when the role alone
-decides, after finding when it depends on the case's unit); the state (`lifecycle`); the change
-and its event (who, when, what, why); commit; notify. Errors are `CasebookError`s (4xx with an id).
+One order, one transaction per action, in one unit of work (`acting`, casebook/cases/part.py):
+find the case and lock it, refusing a case the actor may not see as a missing one; the role
+(`require`); the state (`lifecycle`); the change and its event (who, when, what, why); commit;
+notify. Errors are `CasebookError`s (4xx with an id).
 The book's other parts: intake.py, screening.py, calls.py, merging.py, escalation.py,
 transcribing.py, directory_cache.py, recordings.py. The center's windows ("3个一"): registered,
 dispatched and accepted within 1 h each; the deadline (`reply_due`) comes from routing or the dispatcher.
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.auth.policy import Actor, require
+from casebook.auth.policy import Actor
 from casebook.cases.calls import Calls
 from casebook.cases.directory_cache import Directory, DirectoryCaches
 from casebook.cases.errors import InvalidInput, InvalidTransition, NotFound
@@ -169,16 +169,20 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         reason: str = "",
     ) -> Case:
         """Type screening done (录入, 筛选诉求类型): the case has a category."""
-        require(actor, "register")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
+        with self.acting(number, actor, "register") as a:
             self._register(
-                s, case, actor, category=category, place=place, urgency=urgency, description=description, reason=reason
+                a.s,
+                a.case,
+                actor,
+                category=category,
+                place=place,
+                urgency=urgency,
+                description=description,
+                reason=reason,
             )
-            s.commit()
-        self._index_update(case)
-        self._notify([CaseNotice("case.registered", number, case.status, {"category": category})])
-        return case
+            a.reindex = True
+            a.tell("case.registered", category=category)
+        return a.case
 
     def _register(
         self,
@@ -231,12 +235,10 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         reason: str = "",
     ) -> Case:
         """Transfer to the lead unit and co-handling units with a handling deadline (发函转办)."""
-        require(actor, "dispatch")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
+        with self.acting(number, actor, "dispatch") as a:
             co = self._dispatch(
-                s,
-                case,
+                a.s,
+                a.case,
                 actor,
                 lead=lead,
                 co_units=co_units,
@@ -244,11 +246,8 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
                 reply_due=reply_due,
                 reason=reason,
             )
-            s.commit()
-        self._notify(
-            [CaseNotice("case.dispatched", number, case.status, {"lead": case.lead_unit_code, "co_units": co})]
-        )
-        return case
+            a.tell("case.dispatched", lead=a.case.lead_unit_code, co_units=co)
+        return a.case
 
     def _dispatch(
         self,
@@ -310,40 +309,34 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         within the hour."""
         if not reason.strip():
             raise InvalidInput("a return needs a reason")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            require(actor, "return", lead_unit=case.lead_unit_code)
-            self._move(s, case, Action.RETURN, actor, reason, unit=case.lead_unit_code)
-            for assignment in s.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active)):
+        with self.acting(number, actor, "return") as a:
+            case = a.case
+            self._move(a.s, case, Action.RETURN, actor, reason, unit=case.lead_unit_code)
+            for assignment in a.s.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active)):
                 assignment.active = False
             case.lead_unit_code = None
             case.dispatch_due = self.clock.now() + WINDOW
-            s.commit()
-            s.refresh(case)
-        self._notify([CaseNotice("case.returned", number, case.status, {"reason": reason})])
-        return case
+            a.tell("case.returned", reason=reason)
+        return a.case
 
     def accept(self, number: str, actor: Actor, *, section: str, reason: str = "") -> Case:
         """The lead unit names the responsible section (责任科室) that handles it."""
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            require(actor, "accept", lead_unit=case.lead_unit_code)
+        with self.acting(number, actor, "accept") as a:
+            case = a.case
             next_status(case.status, Action.ACCEPT)
             if (case.lead_unit_code, section) not in self.directory().sections:
                 raise InvalidInput(f"unit {case.lead_unit_code} has no section {section!r}")
-            self._move(s, case, Action.ACCEPT, actor, reason, unit=case.lead_unit_code, section=section)
+            self._move(a.s, case, Action.ACCEPT, actor, reason, unit=case.lead_unit_code, section=section)
             now = self.clock.now()
             case.lead_section_code = section
             case.accepted_at = now
-            lead = s.scalar(
+            lead = a.s.scalar(
                 select(Assignment).where(Assignment.case_id == case.id, Assignment.active, Assignment.role == "lead")
             )
             if lead is not None:
                 lead.accepted_at, lead.section_code = now, section
-            s.commit()
-            s.refresh(case)
-        self._notify([CaseNotice("case.accepted", number, case.status, {"section": section})])
-        return case
+            a.tell("case.accepted", section=section)
+        return a.case
 
     def reply(self, number: str, actor: Actor, *, text: str) -> Case:
         """The answer to the citizen (回复); every reporter of a master case receives it."""
@@ -351,14 +344,10 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
             raise InvalidInput("a reply needs its text")
         if len(text) > MAX_DESCRIPTION:
             raise InvalidInput(f"a reply is at most {MAX_DESCRIPTION} characters")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            require(actor, "reply", lead_unit=case.lead_unit_code)
-            self._move(s, case, Action.REPLY, actor, unit=case.lead_unit_code)
-            notices = self._record_reply(s, case, actor, text, joint=False)
-            s.commit()
-        self._notify(notices)
-        return self._fresh(number)
+        with self.acting(number, actor, "reply") as a:
+            self._move(a.s, a.case, Action.REPLY, actor, unit=a.case.lead_unit_code)
+            a.notices += self._record_reply(a.s, a.case, actor, text, joint=False)
+        return a.case
 
     def _record_reply(self, s: Session, case: Case, actor: Actor, text: str, *, joint: bool) -> list[CaseNotice]:
         now = self.clock.now()
@@ -392,11 +381,9 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         self, number: str, actor: Actor, *, satisfied: bool, source: str = "agent", comment: str = ""
     ) -> Case:
         """The citizen's verdict on the reply (满意度). Unsatisfied reopens the case on the ladder."""
-        require(actor, "satisfaction")
         verdict = "satisfied" if satisfied else "unsatisfied"
-        notices: list[CaseNotice] = []
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
+        with self.acting(number, actor, "satisfaction") as a:
+            s, case = a.s, a.case
             stage = "leader" if case.leader_due is not None else "reply"
             if case.status == Status.MERGED:
                 # a duplicate's reporter answers about the master's reply
@@ -404,42 +391,29 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
                 if master is None or master.replied_at is None:
                     raise InvalidTransition("this appeal follows its master case, which has no reply yet")
                 self._event(s, case, actor, "satisfaction", verdict=verdict, master=master.number)
-                s.add(
-                    SatisfactionVerdict(
-                        case_id=case.id,
-                        verdict=verdict,
-                        stage=stage,
-                        source=source,
-                        comment=comment,
-                        at=self.clock.now(),
-                    )
-                )
-                case.satisfaction = verdict
-                if not satisfied and master.status == Status.REPLIED:
-                    master = self._case_for_update(s, master.number)
-                    self._unsatisfied(s, master, actor, f"a reporter of duplicate {case.number} is not satisfied")
-                    notices.append(CaseNotice("case.reopened", master.number, master.status, {}))
-                s.commit()
-                self._notify(notices)
-                return self._fresh(number)
-            action = Action.SATISFIED if satisfied else Action.UNSATISFIED
-            next_status(case.status, action)  # refuse early, before any change
+            else:
+                master = None
+                action = Action.SATISFIED if satisfied else Action.UNSATISFIED
+                next_status(case.status, action)  # refuse early, before any change
             s.add(
                 SatisfactionVerdict(
                     case_id=case.id, verdict=verdict, stage=stage, source=source, comment=comment, at=self.clock.now()
                 )
             )
             case.satisfaction = verdict
-            if satisfied:
+            if master is not None:
+                if not satisfied and master.status == Status.REPLIED:
+                    master = self._case_for_update(s, master.number)
+                    self._unsatisfied(s, master, actor, f"a reporter of duplicate {case.number} is not satisfied")
+                    a.notices.append(CaseNotice("case.reopened", master.number, master.status, {}))
+            elif satisfied:
                 self._move(s, case, action, actor, comment, source=source)
                 case.closed_at = self.clock.now()
-                notices.append(CaseNotice("case.closed", number, case.status, {"verdict": verdict}))
+                a.tell("case.closed", verdict=verdict)
             else:
                 self._unsatisfied(s, case, actor, comment, source=source)
-                notices.append(CaseNotice("case.reopened", number, case.status, {"verdict": verdict}))
-            s.commit()
-        self._notify(notices)
-        return self._fresh(number)
+                a.tell("case.reopened", verdict=verdict)
+        return a.case
 
     def _unsatisfied(self, s: Session, case: Case, actor: Actor, reason: str, **detail: Any) -> None:
         self._move(s, case, Action.UNSATISFIED, actor, reason, **detail)
@@ -447,33 +421,21 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         case.satisfaction = "unsatisfied"
 
     def close(self, number: str, actor: Actor, *, reason: str) -> Case:
-        require(actor, "close")
         if not reason.strip():
             raise InvalidInput("closing needs a reason")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            self._move(s, case, Action.CLOSE, actor, reason)
-            case.closed_at = self.clock.now()
-            s.commit()
-            s.refresh(case)
-        self._index_update(case)
-        self._notify([CaseNotice("case.closed", number, case.status, {"reason": reason})])
-        return case
+        with self.acting(number, actor, "close") as a:
+            self._move(a.s, a.case, Action.CLOSE, actor, reason)
+            a.case.closed_at = self.clock.now()
+            a.reindex = True
+            a.tell("case.closed", reason=reason)
+        return a.case
 
     def reopen(self, number: str, actor: Actor, *, reason: str) -> Case:
-        require(actor, "reopen")
         if not reason.strip():
             raise InvalidInput("reopening needs a reason")
-        with self.sessions() as s:
-            case = self._case_for_update(s, number, actor)
-            self._move(s, case, Action.REOPEN, actor, reason)
-            case.reopened_count += 1
-            case.closed_at = None
-            s.commit()
-            s.refresh(case)
-        self._notify([CaseNotice("case.reopened", number, case.status, {"reason": reason})])
-        return case
-
-    def _fresh(self, number: str) -> Case:
-        with self.sessions() as s:
-            return self.get(s, number)
+        with self.acting(number, actor, "reopen") as a:
+            self._move(a.s, a.case, Action.REOPEN, actor, reason)
+            a.case.reopened_count += 1
+            a.case.closed_at = None
+            a.tell("case.reopened", reason=reason)
+        return a.case

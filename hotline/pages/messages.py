@@ -1,7 +1,7 @@
 """What the live sockets carry, typed: every message is a pydantic model with a `type` that tells
 it apart (the discriminator), so the contract lives here and not only in the pages' JavaScript.
 
-Each page's socket has its own union (hotline/desk/messages.py, hotline/wallboard/messages.py),
+Each page's socket has its own union (hotline/features/desk/messages.py, hotline/features/wallboard/messages.py),
 made of its own messages and `Closed`, which every socket may send before it closes.
 """
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hotline.features import Feature
+from hotline.features import Feature, Parts
 from hotline.pages.routes import router
 
 
-def feature() -> Feature:
+def feature(parts: Parts) -> Feature:
     return Feature("pages", routers=(router,))

@@ -189,7 +189,7 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
         await eventually(lambda: logged() == expected, "the queue's events in the call log")
     finally:
         with contextlib.suppress(Exception):
-            await platform.desk.logout(Actor("page-a", Role.INTAKE_AGENT))
+            await platform.state["desk"].logout(Actor("page-a", Role.INTAKE_AGENT))
         await phone.stop()
 
 
@@ -223,7 +223,7 @@ async def test_a_caller_who_hangs_up_in_the_queue_is_recorded_as_abandoned_and_l
         assert _status(browser) == "available"
     finally:
         with contextlib.suppress(Exception):
-            await platform.desk.logout(Actor("page-b", Role.INTAKE_AGENT))
+            await platform.state["desk"].logout(Actor("page-b", Role.INTAKE_AGENT))
         await phone.stop()
 
 
@@ -330,7 +330,7 @@ async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_
             await call
     finally:
         with contextlib.suppress(Exception):
-            await platform.desk.logout(Actor("page-d", Role.INTAKE_AGENT))
+            await platform.state["desk"].logout(Actor("page-d", Role.INTAKE_AGENT))
 
 
 async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stuck_on_the_call(
@@ -358,17 +358,17 @@ async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stu
             await _in_browser(_wait, browser, lambda d: phone_state(d) == "ringing", 20)
             await _in_browser(lambda: browser.find_element(By.ID, "sp-answer").click())
             await wait_for(sub, "queue.answered", timeout=20)
-            assert (await platform.desk.state(agent)).status == "on_call"
+            assert (await platform.state["desk"].state(agent)).status == "on_call"
             await _in_browser(browser.get, "about:blank")  # the tab is closed, the laptop lid shut...
             completed = await wait_for(sub, "queue.completed", timeout=40)
             assert completed.data["reason"] == "agent", completed.data
             await wait_for(sub, "agent.wrapup", timeout=10)
             await call
-        assert (await platform.desk.state(agent)).status == "wrap_up"
+        assert (await platform.state["desk"].state(agent)).status == "wrap_up"
         await _in_browser(_open_page, browser, asterisk, "page-e")
         await _in_browser(_wait, browser, lambda d: _status(d) == "wrap_up")
         await _in_browser(lambda: browser.find_element(By.ID, "btn-ready").click())
         await _in_browser(_wait, browser, lambda d: _status(d) == "available")
     finally:
         with contextlib.suppress(Exception):
-            await platform.desk.logout(agent)
+            await platform.state["desk"].logout(agent)

@@ -86,9 +86,9 @@ async def test_a_caller_pressing_3_reaches_the_available_agent_and_not_the_pause
     log: list = []
     try:
         with platform.bus.subscribe() as sub:
-            assert (await platform.desk.login(agent_a)).status == "available"
-            await platform.desk.login(agent_b)
-            assert (await platform.desk.pause(agent_b, "break")).status == "paused"
+            assert (await platform.state["desk"].login(agent_a)).status == "available"
+            await platform.state["desk"].login(agent_b)
+            assert (await platform.state["desk"].pause(agent_b, "break")).status == "paused"
             call = asyncio.create_task(
                 place_call(asterisk, "12345", "wait 1; keys 3; wait 12; hangup", caller="13912340010")
             )
@@ -101,7 +101,7 @@ async def test_a_caller_pressing_3_reaches_the_available_agent_and_not_the_pause
         names = [e.name for e in log]
         assert names.count("agent.login") == 2 and names.count("agent.paused") == 1
     finally:
-        await platform.desk.logout(agent_a)
-        await platform.desk.logout(agent_b)
+        await platform.state["desk"].logout(agent_a)
+        await platform.state["desk"].logout(agent_b)
         await phone_a.stop()
         await phone_b.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from common.settings import Settings
-from hotline.calllog.writer import wanted
+from hotline.features.calllog.writer import wanted
 from hotline.platform import Platform
 from tests.e2e.helpers import place_call, wait_for
 

@@ -46,13 +46,13 @@ async def unanswered_agent(platform: Platform, settings: Settings, name: str, ex
     await asyncio.to_thread(asterisk_process(settings).reload, lines_book(settings), prompts_dir(settings))
     phone = await Phone.start(settings, extension, password, hold=90, answer_after=-1, talk=1)
     agent = Actor(name, Role.INTAKE_AGENT)
-    await platform.desk.login(agent)
+    await platform.state["desk"].login(agent)
     await until_reachable(platform.ami, extension)
     try:
         yield
     finally:
         with contextlib.suppress(Exception):
-            await platform.desk.logout(agent)
+            await platform.state["desk"].logout(agent)
         await phone.stop()
 
 

@@ -23,6 +23,7 @@ from casebook.auth.services import AuthService
 from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.db.models import Case
 from casebook.directory.seed import LineChannel, seed_directory
 from casebook.reports.services import ReportService
 from tests.conftest import redis_url
@@ -41,6 +42,12 @@ ADMIN = Actor("admin", Role.ADMIN)
 
 def handler(unit: str) -> Actor:
     return Actor(f"handler-{unit}", Role.UNIT_HANDLER, unit)
+
+
+def fresh(book: CaseBook, number: str) -> Case:
+    """The case as the database holds it now."""
+    with book.sessions() as s:
+        return book.get(s, number)
 
 
 @pytest.fixture(scope="session")

@@ -45,9 +45,26 @@ def test_only_the_composition_root_reads_the_whole_settings() -> None:
         for path in (ROOT / package).rglob("*.py"):
             if path.parent == ROOT / "hotline" and path.name in ROOT_FILES:
                 continue
+            if path == ROOT / "hotline" / "features" / "__init__.py":  # the parts the root hands a feature
+                continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.ImportFrom) and node.module == "common.settings":
                     whole = {a.name for a in node.names} & {"Settings", "get_settings"}
                     if whole:
                         offenders.append(f"{path.relative_to(ROOT)}: {sorted(whole)}")
     assert not offenders, offenders
+
+
+def test_the_root_builds_every_feature_folder_and_nothing_else() -> None:
+    """A feature is a folder of hotline/features/ with a `wiring.py`; the root's `FEATURES` names
+    each once (one line), and each wiring takes the process's parts and returns its `Feature`."""
+    import importlib
+    import inspect
+
+    from hotline.platform import FEATURES
+
+    folders = {path.parent.name for path in (ROOT / "hotline" / "features").glob("*/wiring.py")}
+    assert sorted(FEATURES) == sorted(folders)
+    for name in FEATURES:
+        wiring = importlib.import_module(f"hotline.features.{name}.wiring")
+        assert list(inspect.signature(wiring.feature).parameters) == ["parts"], name

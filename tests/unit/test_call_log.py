@@ -14,7 +14,7 @@ from casebook.auth.services import AuthService
 from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
-from hotline.calllog.writer import CallLogWriter
+from hotline.features.calllog.writer import CallLogWriter
 
 
 def test_events_are_stored_and_read_back_in_order(book: CaseBook) -> None:

@@ -192,6 +192,37 @@ def test_who_may_act(book: CaseBook, clock: FixedClock) -> None:
         book.register(number, ENV, category="general")
 
 
+def test_every_action_checks_in_one_order_the_case_who_may_see_it_the_role_the_state(
+    book: CaseBook, clock: FixedClock
+) -> None:
+    master, duplicate = _dispatched(book, clock), _dispatched(book, clock)
+    book.merge(duplicate, master, AGENT)
+    # a handler of a unit without a share: the merged case is as missing as one that does not exist
+    for number in (duplicate, "2699999999"):
+        with pytest.raises(NotFound):
+            book.accept(number, handler("water"), section="rivers")
+        with pytest.raises(NotFound):
+            book.register(number, handler("water"), category="general")
+    # one who may see it but whose role may not act: refused for the role, before its state is told
+    with pytest.raises(Forbidden):
+        book.accept(duplicate, AGENT, section="inspection")
+    # the role may act, the state may not
+    with pytest.raises(InvalidTransition):
+        book.accept(duplicate, ENV, section="inspection")
+
+
+def test_an_action_tells_once_it_is_committed_and_a_refused_one_tells_nobody(book: CaseBook, clock: FixedClock) -> None:
+    told: list[tuple[str, str]] = []
+    book.subscribe(lambda notice: told.append((notice.kind, notice.status)))
+    number = _dispatched(book, clock)
+    told.clear()
+    with pytest.raises(InvalidInput):
+        book.accept(number, ENV, section="no-such-section")
+    assert told == [] and _kinds(book, number)[-1] == "dispatch"
+    book.accept(number, ENV, section="inspection")
+    assert told == [("case.accepted", "accepted")]
+
+
 def test_case_numbers_keep_every_digit_past_the_ten_thousandth_of_a_day(book: CaseBook, clock: FixedClock) -> None:
     from casebook.db.models import CaseNumberCounter
 

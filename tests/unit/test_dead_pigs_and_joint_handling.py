@@ -13,7 +13,7 @@ from casebook.cases.intake import NewAppeal
 from casebook.cases.queries import detail
 from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
-from tests.unit.conftest import AGENT, SUPERVISOR, handler
+from tests.unit.conftest import AGENT, SUPERVISOR, fresh, handler
 
 SIX_REPORTS = [
     ("line-12345", "13800000011", "新津外国语实验学校游泳池旁边的河里有几十头死猪，臭得很，孩子们没法游泳。"),
@@ -67,12 +67,12 @@ def test_a_reporter_of_a_duplicate_unsatisfied_reopens_the_master(book: CaseBook
     book.screen(first.number)
     second = book.open(NewAppeal(channel="wechat", description=SIX_REPORTS[4][2], caller_phone="13800000022"), AGENT)
     book.screen(second.number)
-    book.merge(second.number, first.number, AGENT) if book._fresh(second.number).status != "merged" else None
+    book.merge(second.number, first.number, AGENT) if fresh(book, second.number).status != "merged" else None
     livestock = handler("livestock")
     book.accept(first.number, livestock, section="epidemic")
     book.reply(first.number, livestock, text="已处理")
     book.record_satisfaction(second.number, AGENT, satisfied=False, source="callback")
-    assert book._fresh(first.number).status == "reopened"
+    assert fresh(book, first.number).status == "reopened"
 
 
 def test_joint_handling_records_participants_decision_and_one_consolidated_reply(
@@ -113,7 +113,7 @@ def test_a_joint_session_needs_two_units_and_a_decision(book: CaseBook) -> None:
         decision="城管牵头",
         held_at=book.clock.now() - timedelta(hours=1),
     )
-    assert book._fresh(number).lead_unit_code == "urban"
+    assert fresh(book, number).lead_unit_code == "urban"
 
 
 def test_a_merge_undone_frees_the_case_and_says_so(book: CaseBook, clock: FixedClock) -> None:

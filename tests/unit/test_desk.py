@@ -12,8 +12,8 @@ from casebook.auth.services import AuthService
 from casebook.cases.services import CaseBook
 from casebook.reports.services import ReportService
 from common.bus import EventBus
-from hotline.desk.routes import router as desk_router
-from hotline.desk.services import AgentDesk
+from hotline.features.desk.routes import router as desk_router
+from hotline.features.desk.services import AgentDesk
 from telephony.ami.client import AmiError
 
 ADMIN = Actor("admin", Role.ADMIN)

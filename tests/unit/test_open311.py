@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from casebook.auth.services import AuthService
 from casebook.cases.services import CaseBook
+from tests.unit.conftest import fresh
 
 BASE = "/open311/v2"
 
@@ -153,10 +154,10 @@ def test_screening_follows_the_answer_and_the_sweep_catches_what_was_missed(
     with TestClient(create_app(Services(book, auth, reports, screen_later=lambda n, c: lost.append(n)))) as api:
         answer = _post(api, key, service_code="urban.streetlights", description="安西镇老街路灯不亮")
         number = answer.json()[0]["service_request_id"]  # type: ignore[attr-defined]
-    assert lost == [number] and book._fresh(number).status == "received"
+    assert lost == [number] and fresh(book, number).status == "received"
     clock.advance(minutes=1)
     assert screen_pending(book) >= 1
-    assert book._fresh(number).status == "dispatched"
+    assert fresh(book, number).status == "dispatched"
 
 
 def test_raw_utf8_form_fields_are_read_as_utf8(api: TestClient, key: str) -> None:

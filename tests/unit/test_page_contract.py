@@ -13,10 +13,10 @@ from casebook.auth.policy import Actor, Role
 from casebook.auth.services import AuthService
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
-from hotline.desk.messages import DeskMessage, StateMessage, TranscriptMessage
+from hotline.features.desk.messages import DeskMessage, StateMessage, TranscriptMessage
+from hotline.features.wallboard.messages import WallboardMessage
 from hotline.pages.messages import Closed
 from hotline.pages.routes import router as pages_router
-from hotline.wallboard.messages import WallboardMessage
 
 SUPERVISOR = Actor("sup", Role.SUPERVISOR)
 

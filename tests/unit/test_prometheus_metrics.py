@@ -23,8 +23,8 @@ from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from common.bus import EventBus, PlatformEvent
 from common.settings import Settings
-from hotline.calllog.writer import CallLogWriter
-from hotline.opsmetrics.collector import OpsMetrics
+from hotline.features.calllog.writer import CallLogWriter
+from hotline.features.opsmetrics.collector import OpsMetrics
 from hotline.platform import Platform
 from ivr.lines import load_lines
 from tests.unit.conftest import AGENT
@@ -319,7 +319,7 @@ def test_each_platform_serves_its_own_metrics(seeded_pg: str, tmp_path: Path) ->
         ami_password=SecretStr("b" * 20),
     )
     first, second = Platform(settings), Platform(settings)  # one process, two registries
-    first.ops_metrics.observe(PlatformEvent("call.started", "c-p1", {"line": "12345"}))
+    first.state["ops_metrics"].observe(PlatformEvent("call.started", "c-p1", {"line": "12345"}))
     with TestClient(first.api(telephony=False)) as client:
         response = client.get("/metrics")
     assert response.status_code == 200

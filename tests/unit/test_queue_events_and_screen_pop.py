@@ -14,7 +14,7 @@ from casebook.cases.desk import caller_history, suggest
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
-from hotline.desk.services import AgentDesk
+from hotline.features.desk.services import AgentDesk
 from telephony.ami.queue_events import QueueEvent, chan_variables, translate
 from tests.unit.test_desk import ScriptedAmi
 

@@ -24,7 +24,7 @@ from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import SpeechText
 from casebook.clock import FixedClock
 from casebook.db.models import Case, CaseEvent, Transcript
-from hotline.transcription.services import NotReady, Transcriber
+from hotline.features.transcription.services import NotReady, Transcriber
 from tests.speech import REPORT_KO, speak
 
 _calls = itertools.count()

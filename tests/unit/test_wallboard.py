@@ -21,8 +21,8 @@ from casebook.metrics.cases import CaseMetrics
 from casebook.metrics.opinion import Opinion
 from casebook.reports.services import ReportService
 from common.bus import EventBus, PlatformEvent
-from hotline.wallboard.routes import page_router, router
-from hotline.wallboard.services import Wallboard
+from hotline.features.wallboard.routes import page_router, router
+from hotline.features.wallboard.services import Wallboard
 from ivr.lines import load_lines
 
 T0 = datetime.now(UTC) - timedelta(minutes=5)  # waits are measured against the real clock

@@ -126,14 +126,19 @@ export const session = {
 };
 
 const endListeners = [];
-// `handler(reasonKey)`: the session ended ("session_ended") or the person signed out ("")
+// `handler(reasonKey)`: the session ended ("session_ended") or the person signed out ("");
+// returns what takes the handler off again (a socket stopped no longer listens)
 export function onSessionEnd(handler) {
   endListeners.push(handler);
+  return () => {
+    const at = endListeners.indexOf(handler);
+    if (at >= 0) endListeners.splice(at, 1);
+  };
 }
 
 export function endSession(reasonKey = "") {
   session.forget();
-  for (const handler of endListeners) handler(reasonKey);
+  for (const handler of [...endListeners]) handler(reasonKey);
 }
 
 function detailOf(data) {
@@ -226,12 +231,14 @@ export function liveSocket(path, { onMessage, onLink = () => {}, onRefused = () 
     };
   };
   const keepAlive = setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 20000);
+  let unlisten = () => {};
   const stop = () => {
     stopped = true;
     clearInterval(keepAlive);
+    unlisten();
     if (socket) { socket.onclose = null; socket.close(); socket = null; }
   };
-  onSessionEnd(stop);
+  unlisten = onSessionEnd(stop);
   open();
   return { stop };
 }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hotline.dashboard.page import router
-from hotline.features import Feature
+from hotline.features import Feature, Parts
+from hotline.features.dashboard.page import router
 
 
-def feature() -> Feature:
+def feature(parts: Parts) -> Feature:
     return Feature("dashboard", routers=(router,))

@@ -20,7 +20,7 @@ class DeskView(BaseModel):
     paused: bool
     reason: str
     phone_online: bool
-    call: dict[str, Any] | None  # the call on screen (hotline/desk/screenpop.py, DeskCall.to_json)
+    call: dict[str, Any] | None  # the call on screen (hotline/features/desk/screenpop.py, DeskCall.to_json)
 
 
 class StateMessage(LiveMessage, DeskView):

@@ -17,10 +17,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from casebook.metrics.calls import CallMetrics
 from casebook.metrics.cases import CaseMetrics
@@ -28,7 +28,8 @@ from casebook.metrics.facts import CALLBACK_PREFIX
 from casebook.metrics.formulas import FIGURES
 from casebook.metrics.opinion import Opinion
 from common.bus import EventBus, PlatformEvent
-from hotline.wallboard.messages import BoardMessage
+from hotline.features.wallboard.messages import BoardMessage
+from hotline.ports import AgentsOnDuty
 from ivr.lines import LineBook
 
 log = logging.getLogger(__name__)
@@ -63,26 +64,6 @@ class LiveCall:
     queue: str = ""
     waiting_since: datetime | None = None
     agent: str = ""
-
-
-class AgentSeen(Protocol):
-    """What the board shows of an agent (the desk's `DeskState` is one)."""
-
-    username: str
-    extension: str
-    reason: str
-    phone_online: bool
-
-    @property
-    def status(self) -> str: ...
-
-
-class AgentsOnDuty(Protocol):
-    """Where the board reads the agents' states: the agent desk (hotline/desk), given by the root;
-    a port, so that the two features do not import each other."""
-
-    @property
-    def states(self) -> Mapping[str, AgentSeen]: ...
 
 
 @dataclass
@@ -155,7 +136,7 @@ class Wallboard:
 
     # --- the board ---------------------------------------------------------------------------------
     def message(self) -> BoardMessage:
-        """The board as the screens receive it (typed: hotline/wallboard/messages.py)."""
+        """The board as the screens receive it (typed: hotline/features/wallboard/messages.py)."""
         return BoardMessage.model_validate(self.snapshot())
 
     def snapshot(self) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from casebook.agents.services import SIP_REALM
 from casebook.api.deps import ActorDep
 from casebook.api.problems import NO_TELEPHONY, Refusal
 from casebook.cases.schemas import Code, Text4000
-from hotline.desk.errors import DeskError
-from hotline.desk.messages import DeskView, StateMessage
-from hotline.desk.services import AgentDesk, DeskState
+from hotline.features.desk.errors import DeskError
+from hotline.features.desk.messages import DeskView, StateMessage
+from hotline.features.desk.services import AgentDesk, DeskState
 from hotline.pages import live as live_socket
 
 router = APIRouter(prefix="/api/v1/desk", tags=["agent desk"])

@@ -25,10 +25,10 @@ import contextlib
 import logging
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -45,6 +45,7 @@ from casebook.db.models import Case
 from casebook.metrics.agent_hours import AGENT_PREFIX
 from casebook.metrics.facts import CALLBACK_PREFIX
 from common.bus import EventBus, PlatformEvent, Subscription
+from hotline.ports import CallLogBacklog
 from ivr.lines import LineBook
 
 log = logging.getLogger(__name__)
@@ -125,17 +126,6 @@ class _OpenNow:
         for key, (_labels, at) in list(self.items.items()):
             if now - at > self.max_age:
                 self.remove(key)
-
-
-class CallLogBacklog(Protocol):
-    """What the figures read of the call log's writer (hotline/calllog): a port, so that the two
-    features do not import each other; the root hands the writer over."""
-
-    @property
-    def buffer(self) -> Sized: ...
-
-    @property
-    def given_up(self) -> int: ...
 
 
 class OpsMetrics:

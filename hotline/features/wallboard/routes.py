@@ -19,10 +19,10 @@ from fastapi.responses import FileResponse
 from casebook.api.deps import allowed
 from casebook.api.problems import NO_TELEPHONY, Refusal
 from casebook.auth.policy import ACTIONS, Actor
+from hotline.features.wallboard.messages import BoardMessage
+from hotline.features.wallboard.services import Wallboard
 from hotline.pages import live as live_socket
 from hotline.pages.files import page_file
-from hotline.wallboard.messages import BoardMessage
-from hotline.wallboard.services import Wallboard
 
 STATIC = Path(__file__).resolve().parent / "static"
 

@@ -1,4 +1,4 @@
-// The wallboard: the board arrives whole over /api/v1/wallboard/live (see hotline/wallboard/),
+// The wallboard: the board arrives whole over /api/v1/wallboard/live (see hotline/features/wallboard/),
 // at once on a change and at least every second or so; this script only draws it. What every page
 // shares (the API, the login, the live socket, the words) is the page client, /pages/client.js.
 import { $, liveSocket, logIn, onSessionEnd, refusal, session, words } from "/pages/client.js";

@@ -29,10 +29,10 @@ from casebook.auth.policy import Actor
 from casebook.cases.desk import CallDraft, save_call
 from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
-from hotline.desk.errors import NoCall, NoPhone, PhoneSystemDown
-from hotline.desk.live import DeskLive
-from hotline.desk.messages import StateMessage, TranscriptMessage
-from hotline.desk.screenpop import DeskCall, compose, line_name, refresh_suggestion
+from hotline.features.desk.errors import NoCall, NoPhone, PhoneSystemDown
+from hotline.features.desk.live import DeskLive
+from hotline.features.desk.messages import StateMessage, TranscriptMessage
+from hotline.features.desk.screenpop import DeskCall, compose, line_name, refresh_suggestion
 from ivr.lines import LineBook
 from telephony.ami.client import AmiClient, AmiError
 from telephony.ami.queue_events import QueueEvent
