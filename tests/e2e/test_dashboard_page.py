@@ -409,3 +409,11 @@ def test_api_errors_are_shown_on_the_page_and_an_ended_session_returns_to_the_lo
     _wait(browser, lambda d: d.find_element(By.ID, "login").is_displayed())
     assert "重新登录" in browser.find_element(By.ID, "login-error").text
     assert not browser.find_element(By.ID, "board").is_displayed()
+
+    # signing in again, then out: back at the form, with no reason shown and no token kept
+    _log_in(browser, site, "dash-sup")
+    _wait(browser, lambda d: d.find_element(By.ID, "board").is_displayed())
+    browser.find_element(By.ID, "btn-signout").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "login").is_displayed())
+    assert browser.find_element(By.ID, "login-error").text == ""
+    assert browser.execute_script("return sessionStorage.getItem('token')") is None

@@ -4,7 +4,7 @@
 // language, the API's error ids in words). Plain JavaScript on purpose (no build step): the
 // county's IT staff can read here everything a page does. A new page imports what it needs:
 //
-//   import { $, api, words, logIn, onSessionEnd, liveSocket } from "/pages/client.js";
+//   import { $, api, words, logIn, onSessionEnd, liveSocket, wireSignIn } from "/pages/client.js";
 "use strict";
 
 export const $ = (id) => document.getElementById(id);
@@ -139,6 +139,24 @@ export function onSessionEnd(handler) {
 export function endSession(reasonKey = "") {
   session.forget();
   for (const handler of [...endListeners]) handler(reasonKey);
+}
+
+// The sign-in form ("login-form", its error "login-error") and the sign-out button ("btn-signout")
+// of a page, the same on every page (a wall screen has no sign-out button): a sign-in that works
+// clears the form and calls `start`; one that fails says why, in the page's words (`i18n.reason`).
+export function wireSignIn(i18n, start) {
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = new FormData(ev.target);
+    try {
+      await logIn(form.get("username"), form.get("password"));
+      ev.target.reset();
+      await start();
+    } catch (err) {
+      $("login-error").textContent = i18n.reason(err);
+    }
+  });
+  $("btn-signout")?.addEventListener("click", () => endSession(""));
 }
 
 function detailOf(data) {

@@ -3,7 +3,7 @@
 // everything the page does. Figures, their names and their formulas all come from the API
 // (`lang=zh|en`); this file only holds the page's own words (TEXT below), the tables and charts.
 // What every page shares (the API, the login, the words) is the page client, /pages/client.js.
-import { $, api, endSession, getJson, logIn, onSessionEnd, query as qs, session, words } from "/pages/client.js";
+import { $, api, getJson, onSessionEnd, query as qs, session, wireSignIn, words } from "/pages/client.js";
 
 const MANAGERS = ["supervisor", "leader", "admin"]; // who may read reports (casebook/auth/policy.py)
 const TABS = ["calls", "cases", "opinion", "reports"];
@@ -141,19 +141,7 @@ function showDenied(role) {
   $("denied-text").textContent = t("denied", t("role_" + role));
 }
 
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const form = new FormData(ev.target);
-  try {
-    await logIn(form.get("username"), form.get("password"));
-    ev.target.reset();
-    await start();
-  } catch (err) {
-    $("login-error").textContent = i18n.reason(err);
-  }
-});
-
-$("btn-signout").addEventListener("click", () => endSession(""));
+wireSignIn(i18n, start);
 
 async function start() {
   let me;

@@ -2,7 +2,7 @@
 // What every page shares (the API, the login, the live socket, the words) is the page client,
 // /pages/client.js; the words here are Chinese and English side by side, as an agent reads them
 // during a call.
-import { $, api, endSession, liveSocket, logIn, onSessionEnd, refusal, session, words } from "/pages/client.js";
+import { $, api, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
 
 const i18n = words({}, { mode: "both" });
 let live = null;
@@ -32,19 +32,7 @@ onSessionEnd((reasonKey) => {
   showLogin(reasonKey ? i18n.t(reasonKey) : "");
 });
 
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const form = new FormData(ev.target);
-  try {
-    await logIn(form.get("username"), form.get("password"));
-    ev.target.reset();
-    await start();
-  } catch (err) {
-    $("login-error").textContent = i18n.reason(err);
-  }
-});
-
-$("btn-signout").addEventListener("click", () => endSession(""));
+wireSignIn(i18n, start);
 
 async function start() {
   let me;

@@ -1,7 +1,7 @@
 // The wallboard: the board arrives whole over /api/v1/wallboard/live (see hotline/features/wallboard/),
 // at once on a change and at least every second or so; this script only draws it. What every page
 // shares (the API, the login, the live socket, the words) is the page client, /pages/client.js.
-import { $, liveSocket, logIn, onSessionEnd, refusal, session, words } from "/pages/client.js";
+import { $, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
 
 let live = null;
 let lastBoard = null;
@@ -75,16 +75,7 @@ onSessionEnd((reasonKey) => {
   showLogin(reasonKey ? t(reasonKey) : "");
 });
 
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const form = new FormData(ev.target);
-  try {
-    await logIn(form.get("username"), form.get("password"));
-    start();
-  } catch (err) {
-    $("login-error").textContent = i18n.reason(err);
-  }
-});
+wireSignIn(i18n, start);
 
 // --- the live channel --------------------------------------------------------------------------
 function start() {
