@@ -75,6 +75,11 @@ class EventBus:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
 
+    @property
+    def listeners(self) -> int:
+        """How many subscriptions are open (a follower started by a task is listening once this grew)."""
+        return len(self._subscriptions)
+
     def publish(self, event: PlatformEvent) -> None:
         wrong = outside_catalogue(event.name, event.data)
         if wrong is not None and wrong not in EventBus.published_outside_catalogue:

@@ -6,9 +6,10 @@ tests never meet in the 7-day duplicate window and their case numbers never coll
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,6 +43,15 @@ ADMIN = Actor("admin", Role.ADMIN)
 
 def handler(unit: str) -> Actor:
     return Actor(f"handler-{unit}", Role.UNIT_HANDLER, unit)
+
+
+async def until(check: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    """Wait for a condition (a task has started, a notice arrived) instead of sleeping a guess."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        await asyncio.sleep(0.01)
 
 
 def fresh(book: CaseBook, number: str) -> Case:

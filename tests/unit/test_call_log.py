@@ -15,6 +15,7 @@ from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
 from hotline.features.calllog.writer import CallLogWriter
+from tests.unit.conftest import until
 
 
 def test_events_are_stored_and_read_back_in_order(book: CaseBook) -> None:
@@ -52,7 +53,7 @@ async def test_the_writer_keeps_events_while_the_database_is_away_and_skips_tran
     flaky = FlakyLog(failures=2)
     writer = CallLogWriter(bus, flaky, flush_s=0.05, retry_s=0.05)  # type: ignore[arg-type]
     task = asyncio.create_task(writer.run())
-    await asyncio.sleep(0.05)
+    await until(lambda: bus.listeners == 1, "the writer follows the bus")
     for i in range(1200):
         bus.publish(PlatformEvent("ivr.key", f"call-{i % 7}", {"key": str(i % 10)}))
     bus.publish(PlatformEvent("transcript.final", "call-1", {"text": "private words"}))
@@ -72,10 +73,9 @@ async def test_events_still_waiting_are_written_when_the_platform_stops(book: Ca
     call_log = CallLog(book.sessions)
     writer = CallLogWriter(bus, call_log, flush_s=30)
     task = asyncio.create_task(writer.run())
-    await asyncio.sleep(0.05)
+    await until(lambda: bus.listeners == 1, "the writer follows the bus")
     bus.publish(PlatformEvent("call.ended", "c-log-stop", {"outcome": "reported"}))
-    await asyncio.sleep(0.05)
-    task.cancel()
+    task.cancel()  # at once: the event is still in the writer's queue, not yet taken
     await asyncio.gather(task, return_exceptions=True)
     assert [e.name for e in call_log.of_call("c-log-stop")] == ["call.ended"]
 
