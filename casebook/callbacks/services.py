@@ -35,6 +35,7 @@ from casebook.cases.notices import CaseNotice
 from casebook.cases.queries import check_visible
 from casebook.cases.services import CaseBook
 from casebook.db.models import Callback, Caller, Case, CaseEvent
+from common.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -120,18 +121,14 @@ class CallbackService:
         self.sessions = book.sessions
         self.clock = book.clock
         self.policy = policy or CallbackPolicy.default(str(book.tz))
-        self.listeners: list[Listener] = []
+        self.listeners: Listeners[CaseNotice] = Listeners("the callbacks", lambda n: f"{n.kind} of case {n.number}")
 
     # --- notices ----------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
-        self.listeners.append(listener)
+        self.listeners.add(listener)
 
     def _notify(self, notice: CaseNotice) -> None:
-        for listener in self.listeners:
-            try:
-                listener(notice)
-            except Exception:
-                log.exception("a listener failed on %s of case %s", notice.kind, notice.number)
+        self.listeners.tell(notice)
 
     def on_case_notice(self, notice: CaseNotice) -> None:
         """The casebook's listener: a reply recorded means a satisfaction callback to schedule."""

@@ -47,6 +47,7 @@ from casebook.db.models import (
 from casebook.duplicates.finder import OpenCaseIndex
 from casebook.routing import Route, RuleView, route
 from casebook.routing import deadline_hours as policy_hours
+from common.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ URGENCIES = ("normal", "urgent", "critical")
 
 
 Listener = Callable[[CaseNotice], None]
+
+
+def _named(notice: CaseNotice) -> str:
+    return f"{notice.kind} of case {notice.number}"
 
 
 class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcribing):
@@ -72,7 +77,7 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         self.tz = ZoneInfo(timezone)
         self.recordings_dir = recordings_dir or Path(".hotline/recordings")
         self.recordings = RecordingStore(self.recordings_dir)
-        self.listeners: list[Listener] = []
+        self.listeners: Listeners[CaseNotice] = Listeners("the casebook", _named)
         self._lock = threading.RLock()
         self.caches = DirectoryCaches(sessions, self._lock)
         self._index: OpenCaseIndex | None = None
@@ -80,15 +85,11 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
 
     # --- notifier -------------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
-        self.listeners.append(listener)
+        self.listeners.add(listener)
 
     def _notify(self, notices: Iterable[CaseNotice]) -> None:
         for notice in notices:
-            for listener in self.listeners:
-                try:
-                    listener(notice)
-                except Exception:
-                    log.exception("a listener failed on %s of case %s", notice.kind, notice.number)
+            self.listeners.tell(notice)
 
     # --- the directory, the lexicon and the routing rules, cached (casebook/cases/directory_cache.py)
     def reload_directory(self) -> None:

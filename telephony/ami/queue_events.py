@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.listeners import Listeners
 from common.privacy import mask_number
 from telephony.ami.client import AmiClient
 from telephony.calls.notifier import CallNotifier
@@ -141,7 +142,7 @@ class QueueEvents:
     def __init__(self, ami: AmiClient, notifier: CallNotifier) -> None:
         self.ami = ami
         self.notifier = notifier
-        self.listeners: list[Listener] = []
+        self.listeners: Listeners[QueueEvent] = Listeners("the queue events", lambda e: e.kind)
         self.seen = 0
 
     def attach(self) -> None:
@@ -149,7 +150,7 @@ class QueueEvents:
             self.ami.on_event(name, self._on_message)
 
     def subscribe(self, listener: Listener) -> None:
-        self.listeners.append(listener)
+        self.listeners.add(listener)
 
     def _on_message(self, _manager: Any, message: Mapping[str, Any]) -> None:
         event = translate(message)
@@ -162,11 +163,7 @@ class QueueEvents:
         # member events belong to the agent (their phone's state), the others to the call
         call_id = (f"agent:{event.member}" if event.member else "-") if event.kind == "member" else event.call_id
         self.notifier.emit(call_id or "-", f"queue.{event.kind}", **event.public())
-        for listener in self.listeners:
-            try:
-                listener(event)
-            except Exception:
-                log.exception("a queue event listener failed on %s", event.kind)
+        self.listeners.tell(event)
 
 
 def _int(value: Any) -> int | None:
