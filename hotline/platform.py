@@ -67,6 +67,17 @@ FEATURES = (
 )
 
 
+def _state_of(features: list[Feature]) -> dict[str, object]:
+    """What the features put on `app.state`, by name: a name two features both use is a mistake."""
+    state: dict[str, object] = {}
+    for feature in features:
+        for name, value in feature.state.items():
+            if name in state:
+                raise ValueError(f"two features put {name!r} on the app's state (the second: {feature.name})")
+            state[name] = value
+    return state
+
+
 @dataclass
 class Platform:
     settings: Settings
@@ -126,7 +137,7 @@ class Platform:
         self.timings = FlowTimings(**ivr.model_dump())  # the IVR's group is its timings
         self.tz = ZoneInfo(s.timezone)
         self.built = self._build_features()
-        self.state: dict[str, object] = {name: v for f in self.built for name, v in f.state.items()}
+        self.state = _state_of(self.built)
 
     def _build_features(self) -> list[Feature]:
         """The telephony application, the pages' shared client, then each of `FEATURES` from the

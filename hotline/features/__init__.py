@@ -39,7 +39,7 @@ Work = Callable[[], Coroutine[Any, Any, None]]
 
 @dataclass(frozen=True)
 class Feature:
-    name: str
+    name: str  # its folder's name
     routers: tuple[APIRouter, ...] = ()
     with_telephony: tuple[Work, ...] = ()  # run by the process that holds the Stasis application
     with_api: tuple[Work, ...] = ()  # run by every process that serves the API

@@ -11,4 +11,4 @@ from hotline.ports import CALL_LOG_BACKLOG
 def feature(parts: Parts) -> Feature:
     writer = CallLogWriter(parts.bus, parts.call_log)
     parts.offer(CALL_LOG_BACKLOG, writer)
-    return Feature("call log", with_telephony=(writer.run,), state={"call_log_writer": writer})
+    return Feature("calllog", with_telephony=(writer.run,), state={"call_log_writer": writer})

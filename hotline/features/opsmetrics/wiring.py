@@ -13,4 +13,4 @@ def feature(parts: Parts) -> Feature:
     metrics = OpsMetrics(parts.bus, parts.book, parts.take(CALL_LOG_BACKLOG), parts.lines)
     router = APIRouter()
     router.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
-    return Feature("metrics", routers=(router,), with_api=(metrics.run,), state={"ops_metrics": metrics})
+    return Feature("opsmetrics", routers=(router,), with_api=(metrics.run,), state={"ops_metrics": metrics})
