@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
 
 from casebook.auth.policy import Actor, Role, can_read_all
@@ -44,6 +45,8 @@ class CaseFilter:
     limit: int = 50
     cursor: str | None = None
     call_back: bool | None = None  # only the cases a person must call back (or none of them)
+    text: str | None = None  # a case number, or words of the description
+    order: str = "received"  # "received": newest first; "due": the nearest running clock first
 
 
 def overdue_condition(now: datetime):  # type: ignore[no-untyped-def]
@@ -53,6 +56,18 @@ def overdue_condition(now: datetime):  # type: ignore[no-untyped-def]
         and_(Case.status == S.REGISTERED, Case.dispatch_due < now),
         and_(Case.status == S.DISPATCHED, or_(Case.accept_due < now, Case.reply_due < now)),
         and_(Case.status == S.ACCEPTED, Case.reply_due < now),
+    )
+
+
+def running_due() -> ColumnElement[Any]:
+    """When the case's running clock runs out (register, dispatch, accept, reply: the one its
+    status runs), or NULL where none runs; a column expression for sorting by urgency."""
+    return sql_case(
+        (Case.status == S.RECEIVED, Case.register_due),
+        (Case.status == S.REGISTERED, Case.dispatch_due),
+        (Case.status == S.DISPATCHED, Case.accept_due),
+        (Case.status == S.ACCEPTED, Case.reply_due),
+        else_=None,
     )
 
 
@@ -83,16 +98,40 @@ def _held_by(unit: str):  # type: ignore[no-untyped-def]
     return exists().where(Assignment.case_id == Case.id, Assignment.unit_code == unit)
 
 
-def _encode_cursor(case: Case) -> str:
-    return base64.urlsafe_b64encode(f"{case.received_at.isoformat()}|{case.id}".encode()).decode()
+def _encode_cursor(at: datetime | None, case_id: int) -> str:
+    """Where a page ended: the sort key (the time received, or the running clock's due time,
+    "-" where none runs) and the case's id."""
+    key = at.isoformat() if at is not None else "-"
+    return base64.urlsafe_b64encode(f"{key}|{case_id}".encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
     try:
         at, _, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), int(case_id)
+        return (None if at == "-" else datetime.fromisoformat(at)), int(case_id)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not one this API gave out") from exc
+
+
+def _after(order: str, cursor: str):  # type: ignore[no-untyped-def]
+    """The cases after the cursor, in the list's order."""
+    at, case_id = _decode_cursor(cursor)
+    if order == "due":
+        due = running_due()
+        if at is None:  # among the cases with no running clock, by id
+            return and_(due.is_(None), Case.id > case_id)
+        return or_(due > at, and_(due == at, Case.id > case_id), due.is_(None))
+    if at is None:
+        raise InvalidInput("cursor is not one this API gave out")
+    return or_(Case.received_at < at, and_(Case.received_at == at, Case.id < case_id))
+
+
+def _matching(text: str):  # type: ignore[no-untyped-def]
+    """A case number (or its start), or words of the description."""
+    words = text.strip()
+    if words.isdigit():
+        return or_(Case.number.startswith(words), Case.description.contains(words, autoescape=True))
+    return Case.description.contains(words, autoescape=True)
 
 
 def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> CasePage:
@@ -120,22 +159,36 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
         statement = statement.where(Case.received_at >= query.received_from)
     if query.received_to:
         statement = statement.where(Case.received_at < query.received_to)
+    if query.text and query.text.strip():
+        statement = statement.where(_matching(query.text))
     if query.cursor:
-        at, case_id = _decode_cursor(query.cursor)
-        statement = statement.where(or_(Case.received_at < at, and_(Case.received_at == at, Case.id < case_id)))
-    statement = (
-        statement.order_by(Case.received_at.desc(), Case.id.desc())
-        .limit(query.limit + 1)
-        .options(selectinload(Case.caller), selectinload(Case.assignments))
-    )
+        statement = statement.where(_after(query.order, query.cursor))
+    if query.order == "due":
+        due = running_due()
+        statement = statement.order_by(due.is_(None), due, Case.id)
+    else:
+        statement = statement.order_by(Case.received_at.desc(), Case.id.desc())
+    statement = statement.limit(query.limit + 1).options(selectinload(Case.caller), selectinload(Case.assignments))
     rows: list[Case] = list(s.scalars(statement))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     masters = _master_numbers(s, rows)
-    return CasePage(
-        items=[public(case, now, masters) for case in rows],
-        next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
-    )
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        key = running_due_of(last) if query.order == "due" else last.received_at
+        cursor = _encode_cursor(key, last.id)
+    return CasePage(items=[public(case, now, masters) for case in rows], next_cursor=cursor)
+
+
+def running_due_of(case: Case) -> datetime | None:
+    """`running_due`, for a case already read."""
+    return {
+        S.RECEIVED: case.register_due,
+        S.REGISTERED: case.dispatch_due,
+        S.DISPATCHED: case.accept_due,
+        S.ACCEPTED: case.reply_due,
+    }.get(Status(case.status))
 
 
 def _master_numbers(s: Session, cases: list[Case]) -> dict[int, str]:

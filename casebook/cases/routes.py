@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
@@ -53,6 +53,8 @@ LIST_FILTERS = (
     "call_back",
     "received_from",
     "received_to",
+    "text",
+    "order",
     "limit",
     "cursor",
 )
@@ -73,6 +75,10 @@ def get_cases(
     call_back: bool | None = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
+    text: Annotated[str | None, Query(max_length=100, description="A case number (or its start), or words.")] = None,
+    order: Annotated[
+        Literal["received", "due"], Query(description="received: newest first; due: the nearest running clock first")
+    ] = "received",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
@@ -95,6 +101,8 @@ def get_cases(
         limit,
         cursor,
         call_back,
+        text,
+        order,
     )
     with svc.book.sessions() as s:
         return list_cases(s, actor, query, svc.book.clock.now())

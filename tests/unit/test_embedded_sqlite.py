@@ -46,7 +46,9 @@ def test_the_casebook_works_on_sqlite_from_migration_to_reply(tmp_path: Path) ->
         stored = s.scalar(select(Case).where(Case.number == case.number))
         assert stored is not None and stored.received_at == clock.now()  # read back as UTC, not local time
         page = list_cases(s, SUPERVISOR, CaseFilter(caller_number="13800000051"), clock.now())
+        by_clock = list_cases(s, SUPERVISOR, CaseFilter(text=case.number, order="due", limit=1), clock.now())
     assert [c.status for c in page.items] == ["replied"]
+    assert [c.number for c in by_clock.items] == [case.number]  # the workspace's order and search
     engine.dispose()
     downgrade(url, "0001")
     upgrade(url)

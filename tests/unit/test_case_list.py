@@ -1,0 +1,69 @@
+"""The case list as the workspace reads it: the nearest running clock first, found by words or
+number, page after page without a case lost or shown twice (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from casebook.cases.intake import NewAppeal
+from casebook.cases.queries import CaseFilter, list_cases
+from casebook.cases.services import CaseBook
+from casebook.clock import FixedClock
+from tests.unit.conftest import AGENT, SUPERVISOR, handler
+
+
+def _open(book: CaseBook, words: str) -> str:
+    return book.open(NewAppeal(channel="web", description=words), AGENT).number
+
+
+def _all_pages(book: CaseBook, actor, query: CaseFilter) -> list[str]:  # type: ignore[no-untyped-def]
+    numbers: list[str] = []
+    with book.sessions() as s:
+        page = list_cases(s, actor, query, book.clock.now())
+        numbers += [c.number for c in page.items]
+        while page.next_cursor:
+            page = list_cases(s, actor, dataclasses.replace(query, cursor=page.next_cursor), book.clock.now())
+            numbers += [c.number for c in page.items]
+    return numbers
+
+
+def test_the_nearest_running_clock_comes_first_and_cases_with_none_come_last(book: CaseBook, clock: FixedClock) -> None:
+    marker = f"排序{uuid.uuid4().hex[:8]}"
+    registered = _open(book, f"{marker} 路灯不亮")  # its dispatch clock: one hour after registering
+    book.register(registered, AGENT, category="urban.streetlights")
+    clock.advance(minutes=10)
+    received = _open(book, f"{marker} 垃圾没人清运")  # its register clock: one hour after it came
+    dispatched = _open(book, f"{marker} 噪音扰民")
+    book.register(dispatched, AGENT, category="environment.noise")
+    book.dispatch(dispatched, AGENT, lead="env", deadline_hours=48)  # accept within the hour from now
+    clock.advance(minutes=5)
+    closed = _open(book, f"{marker} 已经解决了")
+    book.close(closed, SUPERVISOR, reason="群众撤回")  # no clock runs
+
+    query = CaseFilter(text=marker, order="due", limit=1)
+    assert _all_pages(book, SUPERVISOR, query) == [registered, received, dispatched, closed]
+    assert _all_pages(book, SUPERVISOR, dataclasses.replace(query, limit=3)) == [
+        registered,
+        received,
+        dispatched,
+        closed,
+    ]
+
+
+def test_a_case_is_found_by_its_number_or_by_words_of_its_description(book: CaseBook) -> None:
+    marker = f"查找{uuid.uuid4().hex[:8]}"
+    number = _open(book, f"{marker} 五津镇河边有死猪")
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker} 五津镇")) == [number]
+    assert number in _all_pages(book, SUPERVISOR, CaseFilter(text=number))
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker}%")) == []  # the words, not a pattern
+
+
+def test_a_unit_finds_only_its_own_cases_by_words(book: CaseBook) -> None:
+    marker = f"单位{uuid.uuid4().hex[:8]}"
+    ours = _open(book, f"{marker} 噪音扰民")
+    book.register(ours, AGENT, category="environment.noise")
+    book.dispatch(ours, AGENT, lead="env")
+    _open(book, f"{marker} 另一件")
+    assert _all_pages(book, handler("env"), CaseFilter(text=marker, order="due")) == [ours]
+    assert _all_pages(book, handler("water"), CaseFilter(text=marker)) == []
