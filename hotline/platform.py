@@ -64,6 +64,7 @@ FEATURES = (
     "calllog",  # offers its backlog
     "opsmetrics",  # takes the call log's backlog; /metrics follows the bus
     "callbacks",
+    "casework",  # the landing page, the case list and the case page
 )
 
 

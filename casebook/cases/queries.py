@@ -27,6 +27,7 @@ from casebook.cases.schemas import (
     TranscriptOut,
 )
 from casebook.db.models import Assignment, Caller, Case, DuplicateLink, Recording, Transcript
+from common.privacy import mask_number
 
 S = Status
 
@@ -178,7 +179,8 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
         last = rows[-1]
         key = running_due_of(last) if query.order == "due" else last.received_at
         cursor = _encode_cursor(key, last.id)
-    return CasePage(items=[public(case, now, masters) for case in rows], next_cursor=cursor)
+    masked = masks_callers(actor)
+    return CasePage(items=[public(case, now, masters, masked=masked) for case in rows], next_cursor=cursor)
 
 
 def running_due_of(case: Case) -> datetime | None:
@@ -198,14 +200,16 @@ def _master_numbers(s: Session, cases: list[Case]) -> dict[int, str]:
     return dict(s.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all())
 
 
-def public(case: Case, now: datetime, masters: dict[int, str] | None = None) -> CasePublic:
+def public(case: Case, now: datetime, masters: dict[int, str] | None = None, *, masked: bool = False) -> CasePublic:
+    """The case as a client sees it; `masked`: the caller's number shows only its first three and
+    last four digits (a unit's clerk handles the matter; the center calls the citizen)."""
     active = [a for a in case.assignments if a.active]
     return CasePublic(
         number=case.number,
         status=case.status,
         channel=case.channel_code,
         line=case.line_number,
-        caller_number=case.caller.phone if case.caller else None,
+        caller_number=(mask_number(case.caller.phone) if masked else case.caller.phone) if case.caller else None,
         description=case.description,
         transcript=case.transcript,
         transcript_state=case.transcript_state,
@@ -234,6 +238,11 @@ def public(case: Case, now: datetime, masters: dict[int, str] | None = None) -> 
         leader_due=case.leader_due,
         overdue=overdue_clocks(case, now),
     )
+
+
+def masks_callers(actor: Actor) -> bool:
+    """Who sees callers' numbers masked: the units' handlers (casebook/auth/policy.py's roles)."""
+    return actor.role == Role.UNIT_HANDLER
 
 
 def check_visible(s: Session, case: Case, actor: Actor) -> None:
@@ -285,7 +294,7 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         ).all()
     )
     duplicates, suggestions = _duplicates_of(s, case)
-    base = public(case, now, masters)
+    base = public(case, now, masters, masked=masks_callers(actor))
     return CaseDetail(
         **base.model_dump(),
         classification=case.classification,
@@ -315,7 +324,7 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         ],
         duplicates=duplicates,
         suggestions=suggestions,
-        caller_cases=_caller_cases(s, case),
+        caller_cases=_caller_cases(s, case, actor),
         recordings=[r.name for r in case.recordings],
         transcripts=_transcripts_of(s, case),
     )
@@ -342,13 +351,14 @@ def _duplicates_of(s: Session, case: Case) -> tuple[list[DuplicateOut], list[Dup
     return out(links), out(suggested)
 
 
-def _caller_cases(s: Session, case: Case) -> list[str]:
-    """The caller's other cases, newest first (at most 50)."""
+def _caller_cases(s: Session, case: Case, actor: Actor) -> list[str]:
+    """The caller's other cases the actor may see, newest first (at most 50): a unit learns
+    nothing of another unit's cases, not even their numbers."""
     if case.caller_id is None:
         return []
     return list(
         s.scalars(
-            select(Case.number)
+            visible(select(Case.number), actor)
             .where(Case.caller_id == case.caller_id, Case.id != case.id)
             .order_by(Case.id.desc())
             .limit(50)

@@ -11,11 +11,7 @@ those figures with their formulas. Screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,9 +22,6 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -39,10 +32,9 @@ from casebook.cases.intake import NewAppeal
 from casebook.metrics.cases import CaseMetrics
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.e2e.helpers import ROOT
+from tests.e2e.browser import ARTIFACTS, chromium, served
 from tests.unit.test_call_metrics import Log
 
-ARTIFACTS = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
 PASSWORD = "a-long-password"
 SUPERVISOR = Actor("dash-sup", Role.SUPERVISOR)
 # the dead pigs of one morning, heard through six channels (their Chinese names as the page shows them)
@@ -63,13 +55,6 @@ class Site:
     calls_day: date  # the day of the known calls
     today: date
     dead_pigs: list[str]  # their case numbers
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _seed(platform: Platform, tz: ZoneInfo) -> tuple[date, list[str]]:
@@ -107,21 +92,10 @@ def site(e2e_settings: Settings) -> Iterator[Site]:
     calls_day, numbers = _seed(platform, tz)
     platform.auth.create_user("dash-sup", Role.SUPERVISOR, password=PASSWORD)
     platform.auth.create_user("dash-agent", Role.INTAKE_AGENT, password=PASSWORD)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(platform.api(telephony=False), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="dashboard-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the API did not start"
-        time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{port}", platform, calls_day, datetime.now(tz).date(), numbers)
+        with served(platform) as url:
+            yield Site(url, platform, calls_day, datetime.now(tz).date(), numbers)
     finally:
-        server.should_exit = True
-        thread.join(10)
         asyncio.run(platform.close())
 
 
@@ -134,21 +108,8 @@ def downloads(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def browser(downloads: Path) -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1300"):
-        options.add_argument(argument)
-    # exports and PDFs land in the test's own folder, without asking
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    with contextlib.suppress(Exception):  # headless Chromium also wants to be told through the DevTools
-        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    try:
+    with chromium(downloads) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _wait(driver: WebDriver, condition: Any, timeout: float = 15) -> Any:

@@ -67,3 +67,21 @@ def test_a_unit_finds_only_its_own_cases_by_words(book: CaseBook) -> None:
     _open(book, f"{marker} 另一件")
     assert _all_pages(book, handler("env"), CaseFilter(text=marker, order="due")) == [ours]
     assert _all_pages(book, handler("water"), CaseFilter(text=marker)) == []
+
+
+def test_a_units_clerk_sees_the_callers_number_masked_and_only_their_units_other_cases(book: CaseBook) -> None:
+    from casebook.cases.queries import detail
+
+    marker = f"号码{uuid.uuid4().hex[:8]}"
+    phone = "13912345678"
+    ours = book.open(NewAppeal(channel="web", description=f"{marker} 噪音扰民", caller_phone=phone), AGENT).number
+    book.register(ours, AGENT, category="environment.noise")
+    book.dispatch(ours, AGENT, lead="env")
+    another_units = book.open(NewAppeal(channel="web", description=f"{marker} 路灯", caller_phone=phone), AGENT).number
+    with book.sessions() as s:
+        for_the_unit = detail(s, ours, handler("env"), book.clock.now())
+        for_the_center = detail(s, ours, SUPERVISOR, book.clock.now())
+        listed = list_cases(s, handler("env"), CaseFilter(text=marker), book.clock.now())
+    assert for_the_unit.caller_number == "139****5678" and listed.items[0].caller_number == "139****5678"
+    assert for_the_center.caller_number == phone
+    assert another_units in for_the_center.caller_cases and another_units not in for_the_unit.caller_cases

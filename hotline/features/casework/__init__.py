@@ -1,0 +1,1 @@
+"""The case workspace: the landing page, the case list and the case page, for every role."""

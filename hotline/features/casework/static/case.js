@@ -1,0 +1,194 @@
+// One case: its clock, the caller and their other cases, the appeal, the recording with its
+// transcript (the word being played is marked), the units, the screening, the replies, the
+// duplicates and every event of its history. Read from GET /api/v1/cases/{number}; a case the
+// person may not see answers "not found", exactly as a number that does not exist.
+import { $, ApiError, api, getJson } from "/pages/client.js";
+import { clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
+
+const number = decodeURIComponent(location.pathname.split("/").pop() || "");
+let i18n = null;
+let names = null;
+let shown = null;
+const sounds = {}; // recording name -> object URL (fetched once, with the session's token)
+
+const t = (key, ...values) => i18n.t(key, ...values);
+const known = (key, fallback) => (i18n.has(key) ? t(key) : fallback);
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function facts(target, pairs) {
+  $(target).replaceChildren(...pairs.filter(([, value]) => value !== undefined && value !== null && value !== "")
+    .flatMap(([key, value]) => [el("dt", t(key)), el("dd", value)]));
+}
+
+function caseLink(other) {
+  const link = el("a", other);
+  link.href = "/cases/" + encodeURIComponent(other);
+  return link;
+}
+
+function drawSummary(c) {
+  const lang = i18n.lang;
+  $("number").textContent = c.number;
+  $("status").textContent = t("status." + c.status);
+  const clock = runningClock(c);
+  $("clock").textContent = clock ? clockText(clock, t) : "";
+  $("clock").className = clock ? "clock " + urgencyOf(clock) : "clock";
+  $("description").textContent = c.description || t("none");
+  facts("facts", [
+    ["f_received", when(c.received_at, lang)],
+    ["f_channel", nameIn(names, "channels", c.channel, lang)],
+    ["f_line", c.line],
+    ["f_category", nameIn(names, "categories", c.category, lang)],
+    ["f_place", nameIn(names, "places", c.place, lang)],
+    ["f_township", nameIn(names, "units", c.township, lang)],
+    ["f_urgency", known("urgency." + c.urgency, c.urgency)],
+    ["f_needs_intake", c.needs_intake ? t("yes") : ""],
+    ["f_satisfaction", c.satisfaction ? known("satisfaction." + c.satisfaction, c.satisfaction) : ""],
+  ]);
+  facts("caller", [
+    ["f_number", c.caller_number || t("none")],
+    ["f_call_back", c.call_back || ""],
+  ]);
+  const others = (c.caller_cases || []).filter((n) => n !== c.number);
+  $("caller-cases").replaceChildren(...(others.length ? others.flatMap((n, i) => (i ? [", ", caseLink(n)] : [caseLink(n)]))
+    : [t("no_caller_cases")]));
+}
+
+function drawUnits(c) {
+  const lang = i18n.lang;
+  const active = (c.assignments || []).filter((a) => a.active);
+  const pairs = active.map((a) => [
+    a.role === "lead" ? "f_lead" : "f_co",
+    nameIn(names, "units", a.unit, lang)
+      + (a.section ? " · " + nameIn(names, "sections", a.unit + "/" + a.section, lang) : "")
+      + " — " + (a.accepted_at ? t("accepted_at", when(a.accepted_at, lang)) : t("not_accepted")),
+  ]);
+  if (c.duplicate_of) pairs.push(["f_master", c.duplicate_of]);
+  facts("units", pairs.length ? pairs : [["f_lead", t("none")]]);
+}
+
+// the classifier's finding (casebook/classify/classifier.py): the category, how sure, and the
+// words of the appeal that decided it
+function drawScreening(c) {
+  const found = c.classification && c.classification.category;
+  if (!found || !found.code) { $("screening").textContent = t("not_classified"); return; }
+  const why = (found.evidence || []).join("、") || "—";
+  const sure = Math.round((found.confidence || 0) * 100) + "%";
+  $("screening").textContent = t("classified", nameIn(names, "categories", found.code, i18n.lang), sure, why);
+}
+
+function wordsOf(transcript, audio) {
+  const box = el("p", null, "transcript");
+  const spans = (transcript.words || []).map((w) => {
+    const span = el("span", String(w.word) + " ", "word");
+    span.dataset.start = w.start;
+    span.dataset.end = w.end;
+    return span;
+  });
+  if (spans.length) box.append(...spans); else box.textContent = transcript.text;
+  if (audio && spans.length) {
+    audio.addEventListener("timeupdate", () => {
+      const now = audio.currentTime;
+      for (const span of spans) span.classList.toggle("now", now >= Number(span.dataset.start) && now < Number(span.dataset.end));
+    });
+  }
+  return box;
+}
+
+async function player(name) {
+  if (!sounds[name]) {
+    const answer = await api("GET", "/api/v1/cases/" + encodeURIComponent(number) + "/recordings/" + encodeURIComponent(name), undefined, { raw: true });
+    sounds[name] = URL.createObjectURL(await answer.blob());
+  }
+  const audio = el("audio");
+  audio.controls = true;
+  audio.preload = "metadata";
+  audio.src = sounds[name];
+  return audio;
+}
+
+async function drawTranscript(c) {
+  const parts = [];
+  if (c.transcript_state) parts.push(el("p", t("transcript_state", known("transcript_states." + c.transcript_state, c.transcript_state)), "hint"));
+  let audio = null;
+  for (const name of c.recordings || []) {
+    try {
+      audio = await player(name);
+      parts.push(audio);
+    } catch (err) {
+      parts.push(el("p", i18n.reason(err), "error"));
+    }
+  }
+  if (!(c.recordings || []).length) parts.push(el("p", t("no_recording"), "hint"));
+  for (const transcript of c.transcripts || []) {
+    parts.push(el("p", known("source." + transcript.source, transcript.source), "hint"));
+    parts.push(wordsOf(transcript, transcript.source === "file" ? audio : null));
+  }
+  if (!(c.transcripts || []).length && c.transcript) parts.push(el("p", c.transcript, "transcript"));
+  if (!(c.transcripts || []).length && !c.transcript) parts.push(el("p", t("no_transcript"), "hint"));
+  $("transcript").replaceChildren(...parts);
+}
+
+function drawHistory(c) {
+  const lang = i18n.lang;
+  $("timeline").replaceChildren(...(c.events || []).map((e) => {
+    const item = el("li");
+    item.append(el("span", when(e.at, lang) + " · " + e.actor, "at"), el("br"), el("strong", known("event." + e.kind, e.kind)));
+    if (e.reason) item.append(" — " + e.reason);
+    return item;
+  }));
+  const replies = (c.replies || []).map((r) => {
+    const box = el("div", null, "reply");
+    box.append(el("span", when(r.at, lang) + " · " + nameIn(names, "units", r.unit, lang) + " · " + r.author, "hint"), el("br"), r.text);
+    return box;
+  });
+  $("replies").replaceChildren(...(replies.length ? replies : [el("p", t("no_replies"), "hint")]));
+  const parts = [];
+  if ((c.duplicates || []).length) {
+    parts.push(el("p", t("linked")), el("p", null));
+    parts[parts.length - 1].append(...c.duplicates.flatMap((d, i) => (i ? [", ", caseLink(d.number)] : [caseLink(d.number)])));
+  }
+  if ((c.suggestions || []).length) {
+    parts.push(el("p", t("suggested")), el("p", null));
+    parts[parts.length - 1].append(...c.suggestions.flatMap((d, i) => {
+      const link = [caseLink(d.number), " (" + Math.round(d.score * 100) + "%)"];
+      return i ? [", ", ...link] : link;
+    }));
+  }
+  $("duplicates").replaceChildren(...(parts.length ? parts : [el("p", t("no_duplicates"), "hint")]));
+}
+
+async function draw(c) {
+  drawSummary(c);
+  drawUnits(c);
+  drawScreening(c);
+  drawHistory(c);
+  $("case").hidden = false;
+  await drawTranscript(c);
+}
+
+openPage(async (_me, words, { again }) => {
+  i18n = words;
+  document.title = number + " · " + t("page_cases");
+  if (!names || !again) names = await directoryNames();
+  if (again && shown) { await draw(shown); return; }
+  $("case-error").textContent = "";
+  try {
+    shown = await getJson("/api/v1/cases/" + encodeURIComponent(number));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      $("case").hidden = true;
+      $("case-error").textContent = t("not_found", number);
+      return;
+    }
+    if (err.status !== 401) $("case-error").textContent = i18n.reason(err);
+    return;
+  }
+  await draw(shown);
+});

@@ -1,0 +1,167 @@
+// The case list: each role's own inbox first, the nearest clock first, found by number or words.
+// The view (inbox, filters, order) lives in the address, so a link shares it; the list is asked
+// again every 30 seconds and when the window comes back into view.
+import { $, getJson } from "/pages/client.js";
+import { TEXT, clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
+
+const OPEN = ["received", "registered", "dispatched", "accepted", "reopened", "interview", "leader_review"];
+// each role's inbox: what it works (the API gives a unit handler only its unit's cases anyway)
+const INBOX = {
+  intake_agent: { needs_intake: "true" },
+  unit_handler: { status: ["dispatched", "accepted"] },
+  leader: { status: ["leader_review"] },
+  supervisor: { status: OPEN },
+  admin: { status: OPEN },
+};
+const PAGE_SIZE = 50;
+
+let me = null;
+let i18n = null;
+let names = null;
+let cursor = null;
+let shown = [];
+
+const t = (key, ...values) => i18n.t(key, ...values);
+
+function view() {
+  const asked = new URLSearchParams(location.search);
+  return {
+    inbox: asked.get("inbox") || "mine",
+    text: asked.get("text") || "",
+    status: asked.get("status") || "",
+    overdue: asked.get("overdue") === "1",
+    order: asked.get("order") === "received" ? "received" : "due",
+  };
+}
+
+function setView(next) {
+  const params = new URLSearchParams();
+  if (next.inbox !== "mine") params.set("inbox", next.inbox);
+  if (next.text) params.set("text", next.text);
+  if (next.status) params.set("status", next.status);
+  if (next.overdue) params.set("overdue", "1");
+  if (next.order !== "due") params.set("order", next.order);
+  const search = params.toString();
+  history.replaceState(null, "", location.pathname + (search ? "?" + search : ""));
+}
+
+function apiQuery(v, after) {
+  const asked = v.inbox === "mine" ? { ...(INBOX[me.role] || {}) } : {};
+  if (v.status) asked.status = [v.status];
+  if (v.text) asked.text = v.text;
+  if (v.overdue) asked.overdue = "true";
+  asked.order = v.order;
+  asked.limit = String(PAGE_SIZE);
+  if (after) asked.cursor = after;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(asked)) {
+    for (const one of Array.isArray(value) ? value : [value]) params.append(name, one);
+  }
+  return params.toString();
+}
+
+function drawControls(v) {
+  const inboxes = [["mine", "inbox_" + me.role], ["all", "inbox_all"]];
+  $("inboxes").replaceChildren(...inboxes.map(([name, key]) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = t(key);
+    button.dataset.inbox = name;
+    button.setAttribute("aria-pressed", String(v.inbox === name));
+    button.addEventListener("click", () => { setView({ ...view(), inbox: name }); load(); });
+    return button;
+  }));
+  const statuses = [["", t("f_any_status")], ...Object.keys(TEXT.zh.status).map((s) => [s, t("status." + s)])];
+  $("f-status").replaceChildren(...statuses.map(([value, label]) => new Option(label, value, false, value === v.status)));
+  $("f-text").value = v.text;
+  $("f-overdue").checked = v.overdue;
+  $("f-order").value = v.order;
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function row(item) {
+  const tr = document.createElement("tr");
+  tr.dataset.number = item.number;
+  const number = document.createElement("td");
+  number.className = "number";
+  const link = document.createElement("a");
+  link.href = "/cases/" + encodeURIComponent(item.number);
+  link.textContent = item.number;
+  number.append(link);
+  const clock = runningClock(item);
+  const clockCell = cell(clockText(clock, t));
+  if (clock) {
+    const mark = document.createElement("span");
+    mark.className = "clock " + urgencyOf(clock);
+    mark.textContent = clockCell.textContent;
+    clockCell.replaceChildren(mark);
+  }
+  const lang = i18n.lang;
+  tr.append(
+    number,
+    clockCell,
+    cell(t("status." + item.status)),
+    cell(item.description || item.transcript || "", "summary"),
+    cell(nameIn(names, "categories", item.category, lang)),
+    cell(nameIn(names, "units", item.lead_unit, lang)),
+    cell(nameIn(names, "channels", item.channel, lang)),
+    cell(when(item.received_at, lang)),
+  );
+  tr.title = item.description || "";
+  return tr;
+}
+
+function draw() {
+  $("rows").replaceChildren(...shown.map(row));
+  $("count").textContent = shown.length === 0 ? t("none_found") : t(cursor ? "shown_more" : "shown", shown.length);
+  $("more").hidden = !cursor;
+}
+
+let latest = 0; // the newest request: an older answer arriving after it is dropped
+
+async function load({ more = false } = {}) {
+  const v = view();
+  const mine = ++latest;
+  drawControls(v);
+  $("list-error").textContent = "";
+  try {
+    const page = await getJson("/api/v1/cases?" + apiQuery(v, more ? cursor : null));
+    if (mine !== latest) return;
+    shown = more ? shown.concat(page.items) : page.items;
+    cursor = page.next_cursor;
+    draw();
+  } catch (err) {
+    if (mine === latest && err.status !== 401) $("list-error").textContent = i18n.reason(err);
+  }
+}
+
+$("filters").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  setView({
+    ...view(),
+    text: $("f-text").value.trim(),
+    status: $("f-status").value,
+    overdue: $("f-overdue").checked,
+    order: $("f-order").value,
+  });
+  load();
+});
+$("more").addEventListener("click", () => load({ more: true }));
+
+// asked again: every 30 seconds (the first page only, so a clerk reading further is not moved)
+setInterval(() => { if (me && !cursor && !document.hidden) load(); }, 30000);
+document.addEventListener("visibilitychange", () => { if (me && !document.hidden && !cursor) load(); });
+
+openPage(async (who, words, { again }) => {
+  me = who;
+  i18n = words;
+  if (!names || !again) names = await directoryNames();
+  if (again) { drawControls(view()); draw(); return; }
+  await load();
+});

@@ -1,0 +1,237 @@
+// What the three pages of the case workspace share (the landing page, the case list, the case
+// page): their words, the pages each role may open, the clocks, and the directory's names.
+// What every page of the platform shares (the API, the login, the socket) is /pages/client.js.
+import { $, getJson, onSessionEnd, wireSignIn, words } from "/pages/client.js";
+
+export const TEXT = {
+  zh: {
+    app: "12345 诉求办理", home: "首页", signout: "退出", login_title: "登录", user: "用户名", password: "密码",
+    login: "登录", lang_other: "English", unexpected: "页面出错：{0}",
+    role_intake_agent: "受理坐席", role_unit_handler: "承办单位", role_supervisor: "督办", role_leader: "县领导",
+    role_admin: "管理员",
+    // the landing page
+    welcome: "您好，{0}（{1}）。您可以打开：",
+    page_cases: "工单", page_cases_hint: "我的待办、查找和查看工单",
+    page_agent: "坐席工作台", page_agent_hint: "接听来电、弹屏、登记",
+    page_dashboard: "管理看板", page_dashboard_hint: "话务、工单、舆情与报表",
+    page_wallboard: "大屏", page_wallboard_hint: "实时话务与超期预警",
+    // the case list
+    inbox_intake_agent: "待人工受理", inbox_unit_handler: "本单位待签收和办理中", inbox_leader: "待县领导坐班",
+    inbox_supervisor: "全部在办", inbox_admin: "全部在办", inbox_all: "全部工单",
+    f_text: "编号或内容", f_status: "状态", f_any_status: "全部状态", f_overdue: "只看超期", f_order: "排序",
+    order_due: "最紧的时限在前", order_received: "最新受理在前", search: "查找", more: "更多",
+    col_number: "编号", col_received: "受理时间", col_channel: "渠道", col_category: "类别", col_township: "乡镇",
+    col_lead: "承办单位", col_status: "状态", col_clock: "时限", col_summary: "内容",
+    shown: "显示 {0} 件", shown_more: "显示 {0} 件（还有更多）", none_found: "没有符合条件的工单。",
+    saved_link: "本视图的链接已在地址栏中，可复制给同事。",
+    // clocks
+    clock_register: "登记", clock_dispatch: "转办", clock_accept: "签收", clock_reply: "答复",
+    left: "{0}剩 {1}", overdue: "{0}超期 {1}", no_clock: "—",
+    minutes: "{0} 分钟", hours: "{0} 小时", days: "{0} 天",
+    // statuses
+    status: {
+      received: "待登记", registered: "待转办", dispatched: "待签收", accepted: "办理中", replied: "已答复",
+      closed: "已办结", reopened: "重新办理", interview: "约谈", leader_review: "待县领导坐班", merged: "已合并",
+    },
+    // the case page
+    not_found: "找不到工单 {0}（不存在，或不在您的权限范围内）。",
+    back_to_list: "返回工单列表",
+    s_summary: "概况", s_caller: "来电人", s_description: "诉求内容", s_transcript: "录音与转写", s_screening: "自动分拣",
+    s_units: "承办单位", s_timeline: "办理经过", s_replies: "答复", s_duplicates: "重复件", s_caller_cases: "此人其他工单",
+    f_channel: "渠道", f_line: "热线号码", f_category: "类别", f_place: "地点", f_township: "乡镇", f_urgency: "紧急程度",
+    f_received: "受理时间", f_lead: "牵头单位", f_section: "责任科室", f_co: "协办单位", f_master: "主工单",
+    f_satisfaction: "满意度", f_call_back: "需回拨", f_number: "号码", f_needs_intake: "需人工受理",
+    yes: "是", no: "否", none: "无",
+    urgency: { normal: "一般", urgent: "紧急", critical: "特急" },
+    satisfaction: { satisfied: "满意", unsatisfied: "不满意" },
+    role_lead: "牵头", role_co: "协办", accepted_at: "已签收 {0}", not_accepted: "未签收",
+    no_transcript: "没有转写文字。", no_recording: "没有录音。", transcript_state: "转写：{0}",
+    transcript_states: { waiting: "等待录音", pending: "转写中", done: "已完成", failed: "失败，请人工收听" },
+    source: { file: "录音文件", live: "通话中实时", menu: "菜单处所说" },
+    classified: "判定为 {0}（把握 {1}），依据：{2}", not_classified: "尚未自动分拣。",
+    no_replies: "还没有答复。", no_duplicates: "没有重复件。", no_caller_cases: "没有其他工单。",
+    suggested: "可能重复：", linked: "已合并的重复件：",
+    event: {
+      received: "受理", register: "登记", dispatch: "转办", return: "退回", accept: "签收", reply: "答复",
+      joint_reply: "联合答复", satisfied: "满意", unsatisfied: "不满意", close: "办结", reopen: "重新办理",
+      schedule_interview: "安排约谈", interview_satisfied: "约谈后满意", interview_unsatisfied: "约谈后仍不满意",
+      leader_decision: "县领导决定", merge: "合并为重复件", unmerge: "取消合并", joint_session: "会商会办",
+      recording_stored: "录音已保存", transcribed: "已转写", breach: "超期", classified: "自动分拣",
+      called_back: "已回拨", reply_delivered: "答复已送达", duplicate_linked: "关联重复件",
+      duplicate_rejected: "否决重复件建议", satisfaction: "满意度",
+    },
+    by: "{0}",
+  },
+  en: {
+    app: "12345 Appeals", home: "Home", signout: "Sign out", login_title: "Log in", user: "User",
+    password: "Password", login: "Log in", lang_other: "中文", unexpected: "The page failed: {0}",
+    role_intake_agent: "intake agent", role_unit_handler: "unit handler", role_supervisor: "supervisor",
+    role_leader: "leader", role_admin: "administrator",
+    welcome: "Hello, {0} ({1}). You may open:",
+    page_cases: "Cases", page_cases_hint: "my work, finding and reading cases",
+    page_agent: "Agent desk", page_agent_hint: "calls, the screen pop, registering",
+    page_dashboard: "Dashboard", page_dashboard_hint: "calls, cases, public opinion and reports",
+    page_wallboard: "Wallboard", page_wallboard_hint: "live calls and clocks running out",
+    inbox_intake_agent: "Waiting for a person", inbox_unit_handler: "My unit: to accept and in hand",
+    inbox_leader: "Leader's Monday duty", inbox_supervisor: "All open", inbox_admin: "All open", inbox_all: "All cases",
+    f_text: "Number or words", f_status: "Status", f_any_status: "Any status", f_overdue: "Overdue only",
+    f_order: "Order", order_due: "Nearest clock first", order_received: "Newest first", search: "Find", more: "More",
+    col_number: "Number", col_received: "Received", col_channel: "Channel", col_category: "Category",
+    col_township: "Township", col_lead: "Lead unit", col_status: "Status", col_clock: "Clock", col_summary: "Appeal",
+    shown: "{0} shown", shown_more: "{0} shown (more below)", none_found: "No case matches.",
+    saved_link: "This view's link is in the address bar: copy it to a colleague.",
+    clock_register: "register", clock_dispatch: "dispatch", clock_accept: "accept", clock_reply: "reply",
+    left: "{0}: {1} left", overdue: "{0}: {1} overdue", no_clock: "—",
+    minutes: "{0} min", hours: "{0} h", days: "{0} d",
+    status: {
+      received: "to register", registered: "to dispatch", dispatched: "to accept", accepted: "in hand",
+      replied: "replied", closed: "closed", reopened: "reopened", interview: "interview",
+      leader_review: "leader's duty", merged: "merged",
+    },
+    not_found: "No case {0} (it does not exist, or it is not yours to see).",
+    back_to_list: "Back to the cases",
+    s_summary: "Summary", s_caller: "Caller", s_description: "Appeal", s_transcript: "Recording and transcript",
+    s_screening: "Screening", s_units: "Units", s_timeline: "Timeline", s_replies: "Replies", s_duplicates: "Duplicates",
+    s_caller_cases: "The caller's other cases",
+    f_channel: "Channel", f_line: "Line", f_category: "Category", f_place: "Place", f_township: "Township",
+    f_urgency: "Urgency", f_received: "Received", f_lead: "Lead unit", f_section: "Section", f_co: "Co-handling",
+    f_master: "Master case", f_satisfaction: "Verdict", f_call_back: "Call back", f_number: "Number",
+    f_needs_intake: "Needs a person", yes: "yes", no: "no", none: "none",
+    urgency: { normal: "normal", urgent: "urgent", critical: "critical" },
+    satisfaction: { satisfied: "satisfied", unsatisfied: "unsatisfied" },
+    role_lead: "lead", role_co: "co-handling", accepted_at: "accepted {0}", not_accepted: "not accepted yet",
+    no_transcript: "No transcript.", no_recording: "No recording.", transcript_state: "Transcript: {0}",
+    transcript_states: { waiting: "waiting for the recording", pending: "in progress", done: "done", failed: "failed: listen" },
+    source: { file: "recording", live: "live, during the call", menu: "said at the menu" },
+    classified: "Classified {0} ({1} sure), from: {2}", not_classified: "Not screened yet.",
+    no_replies: "No reply yet.", no_duplicates: "No duplicates.", no_caller_cases: "No other case.",
+    suggested: "Possible duplicates:", linked: "Merged duplicates:",
+    event: {
+      received: "received", register: "registered", dispatch: "dispatched", return: "returned", accept: "accepted",
+      reply: "replied", joint_reply: "joint reply", satisfied: "satisfied", unsatisfied: "unsatisfied",
+      close: "closed", reopen: "reopened", schedule_interview: "interview arranged",
+      interview_satisfied: "satisfied at the interview", interview_unsatisfied: "unsatisfied at the interview",
+      leader_decision: "leader's decision", merge: "merged as a duplicate", unmerge: "unmerged",
+      joint_session: "joint session", recording_stored: "recording stored", transcribed: "transcribed",
+      breach: "overdue", classified: "screened", called_back: "called back", reply_delivered: "reply delivered",
+      duplicate_linked: "duplicate linked", duplicate_rejected: "duplicate suggestion rejected",
+      satisfaction: "verdict",
+    },
+    by: "{0}",
+  },
+};
+
+// The pages each role may open (the API decides what they may read there: casebook/auth/policy.py)
+export const PAGES = [
+  { path: "/cases", key: "page_cases", roles: ["intake_agent", "unit_handler", "supervisor", "leader", "admin"] },
+  { path: "/agent", key: "page_agent", roles: ["intake_agent", "supervisor"] },
+  { path: "/dashboard", key: "page_dashboard", roles: ["supervisor", "leader", "admin"] },
+  { path: "/wallboard", key: "page_wallboard", roles: ["supervisor", "leader", "admin"] },
+];
+
+// The clock a case's status runs (the same as the API's `running_due`), and when it runs out
+const RUNNING = { received: "register", registered: "dispatch", dispatched: "accept", accepted: "reply" };
+
+export function runningClock(item) {
+  const name = RUNNING[item.status];
+  if (!name) return null;
+  const due = item[name + "_due"];
+  return due ? { name, due: new Date(due) } : null;
+}
+
+// How close a clock is: "red" past its time; "amber" within 15 minutes for the one-hour windows,
+// within a day for the reply; else "ok"
+export function urgencyOf(clock, now = Date.now()) {
+  const left = clock.due.getTime() - now;
+  if (left < 0) return "red";
+  const close = clock.name === "reply" ? 24 * 3600e3 : 15 * 60e3;
+  return left <= close ? "amber" : "ok";
+}
+
+export function span(ms, t) {
+  const minutes = Math.max(1, Math.round(Math.abs(ms) / 60e3));
+  if (minutes < 120) return t("minutes", minutes);
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? t("hours", hours) : t("days", Math.round(hours / 24));
+}
+
+export function clockText(clock, t, now = Date.now()) {
+  if (!clock) return t("no_clock");
+  const left = clock.due.getTime() - now;
+  return t(left < 0 ? "overdue" : "left", t("clock_" + clock.name), span(left, t));
+}
+
+export function when(iso, lang) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", {
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+// The directory's names (units, categories, channels, places), by code, in the page's language
+export async function directoryNames() {
+  const named = (rows, zh = "name_zh", en = "name_en") =>
+    Object.fromEntries(rows.map((r) => [r.code, { zh: r[zh] || r.code, en: r[en] || r[zh] || r.code }]));
+  const [units, categories, channels, places] = await Promise.all(
+    ["units", "categories", "channels", "places"].map((kind) => getJson("/api/v1/" + kind).catch(() => [])),
+  );
+  return {
+    units: named(units), categories: named(categories), channels: named(channels), places: named(places),
+    sections: Object.fromEntries(units.flatMap((u) => (u.sections || []).map((s) => [u.code + "/" + s.code, { zh: s.name_zh, en: s.name_en || s.name_zh }]))),
+  };
+}
+
+export function nameIn(names, kind, code, lang) {
+  if (!code) return "";
+  const entry = names[kind] && names[kind][code];
+  return entry ? entry[lang] || entry.zh : code;
+}
+
+// One page of the workspace: its words, the header (who, language, sign out), the login form, and
+// `show(me, i18n)` once someone is signed in (again after the language changes, with `again`)
+export function openPage(show) {
+  const i18n = words(TEXT);
+  const t = (key, ...values) => i18n.t(key, ...values);
+  let me = null;
+  const banner = (message) => {
+    $("banner").textContent = message || "";
+    $("banner").hidden = !message;
+  };
+  window.addEventListener("error", (ev) => banner(t("unexpected", ev.message)));
+  window.addEventListener("unhandledrejection", (ev) => banner(t("unexpected", (ev.reason && ev.reason.message) || ev.reason)));
+  const showLogin = (message) => {
+    me = null;
+    $("work").hidden = true;
+    $("login").hidden = false;
+    $("who").textContent = "";
+    $("btn-signout").hidden = true;
+    $("login-error").textContent = message || "";
+  };
+  const who = () => { if (me) $("who").textContent = me.username + "（" + t("role_" + me.role) + "）"; };
+  const start = async () => {
+    try {
+      me = await getJson("/api/v1/me");
+    } catch (err) {
+      if (err.status !== 401) showLogin(i18n.reason(err));
+      else showLogin("");
+      return;
+    }
+    who();
+    $("btn-signout").hidden = false;
+    $("login").hidden = true;
+    $("work").hidden = false;
+    banner("");
+    await show(me, i18n, { again: false });
+  };
+  onSessionEnd((reasonKey) => showLogin(reasonKey ? t(reasonKey) : ""));
+  wireSignIn(i18n, start);
+  $("btn-lang").addEventListener("click", async () => {
+    i18n.setLang(i18n.lang === "zh" ? "en" : "zh");
+    i18n.translate();
+    who();
+    if (me) await show(me, i18n, { again: true });
+  });
+  i18n.translate();
+  start();
+  return i18n;
+}
