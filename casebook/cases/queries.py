@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from casebook.auth.policy import Actor, Role, can_read_all
 from casebook.cases.errors import Forbidden, InvalidInput, NotFound
 from casebook.cases.lifecycle import Status
+from casebook.cases.offers import offered
 from casebook.cases.schemas import (
     AssignmentOut,
     CaseDetail,
@@ -325,6 +326,7 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         duplicates=duplicates,
         suggestions=suggestions,
         caller_cases=_caller_cases(s, case, actor),
+        actions=offered(case, actor),
         recordings=[r.name for r in case.recordings],
         transcripts=_transcripts_of(s, case),
     )

@@ -111,6 +111,11 @@ class CaseDetail(CasePublic):
     caller_cases: list[str] = Field(description="The caller's other cases, newest first.")
     recordings: list[str]
     transcripts: list[TranscriptOut]
+    actions: list[str] = Field(
+        default_factory=list,
+        description="What the reader may do to the case now (its role, its unit and the case's state allow it): "
+        "the paths under /api/v1/cases/{number}/ (register, dispatch, accept, reply, ...).",
+    )
 
 
 class CasePage(BaseModel):

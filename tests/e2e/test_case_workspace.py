@@ -14,11 +14,13 @@ from datetime import timedelta
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from sqlalchemy import update
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.select import Select
+from sqlalchemy import select, update
 
 from casebook.auth.policy import Actor, Role
 from casebook.cases.intake import NewAppeal
-from casebook.db.models import Case
+from casebook.db.models import Case, CaseEvent
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.browser import chromium, screenshot, served, text_of, wait
@@ -30,6 +32,7 @@ CENTER = Actor("ws-seed", Role.SUPERVISOR)
 @dataclass
 class Site:
     url: str
+    platform: Platform
     marker: str  # in every seeded description: the tests find their own cases by it
     pigs: str  # dispatched to the environment bureau, its accept clock overdue
     lights: str  # dispatched to urban management
@@ -74,7 +77,7 @@ def site(e2e_settings: Settings) -> Iterator[Site]:
         platform.auth.create_user(name, role, password=PASSWORD, unit=unit)
     try:
         with served(platform) as url:
-            yield Site(url, marker, pigs, lights, waiting)
+            yield Site(url, platform, marker, pigs, lights, waiting)
     finally:
         asyncio.run(platform.close())
 
@@ -192,3 +195,96 @@ def test_the_case_page_shows_the_case_and_another_units_case_is_not_found(site: 
     wait(browser, lambda d: "找不到工单" in text_of(d, "#case-error"))
     assert text_of(browser, "#case-error").replace("2099999999", "N") == theirs  # the same words as a missing one
     assert not browser.find_element(By.ID, "case").is_displayed()
+
+
+def _act(driver: WebDriver, action: str, fields: dict[str, str | list[str]], *, clicks: int = 1) -> None:
+    """Fill an action's form on the case page and send it (`clicks` times, as an impatient clerk)."""
+    form = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"form.action[data-action='{action}']"))
+    for name, value in fields.items():
+        field = form.find_element(By.NAME, name)
+        if field.tag_name == "select":
+            for option in field.find_elements(By.TAG_NAME, "option"):
+                wanted = value if isinstance(value, list) else [value]
+                if (option.get_attribute("value") in wanted) != option.is_selected():
+                    option.click() if field.get_attribute("multiple") else Select(field).select_by_value(str(value))
+        else:
+            field.clear()
+            field.send_keys(str(value))
+    button = form.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    driver.execute_script("for (let i = 0; i < arguments[1]; i++) arguments[0].click();", button, clicks)
+
+
+def _done(driver: WebDriver, opening: str) -> str:
+    """The confirmation of the action just sent, once it has come (it opens with `opening`)."""
+    return str(wait(driver, lambda d: text_of(d, "#done") if text_of(d, "#done").startswith(opening) else None))
+
+
+def _offered(driver: WebDriver) -> list[str]:
+    found: list[str] = driver.execute_script(
+        "return [...document.querySelectorAll('form.action')].map((form) => form.dataset.action)"
+    )
+    return found
+
+
+def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alone(
+    site: Site, browser: WebDriver
+) -> None:
+    number = site.platform.book.open(
+        NewAppeal(channel="web", description=f"{site.marker} 五津镇河边有死猪，气味很大", caller_phone="13655500009"),
+        CENTER,
+    ).number
+    # the intake agent registers it (the suggestion filled in) and dispatches it with a co-handling unit
+    _log_in(browser, site, "ws-agent", f"/cases/{number}")
+    wait(browser, lambda d: _offered(d) == ["register", "merge"])
+    screenshot(browser, "casework-case-intake")
+    _act(browser, "register", {"category": "environment.dead-animals", "place": "school-foreign-languages"})
+    assert "转办时限" in _done(browser, "已登记为「动物尸体与病死畜禽」")
+    wait(browser, lambda d: "dispatch" in _offered(d))
+    _act(browser, "dispatch", {"lead_unit": "env", "co_units": ["wujin"]}, clicks=3)  # a double (triple) click
+    assert "签收时限" in _done(browser, "已转办至 县环保局（协办：五津镇）")
+    with site.platform.sessions() as s:
+        dispatches = s.scalars(select(CaseEvent.kind).join(Case).where(Case.number == number)).all()
+    assert dispatches.count("dispatch") == 1  # acted once
+
+    # the bureau's clerk accepts and names the section, then replies; the reply text survives an ended session
+    _log_in(browser, site, "ws-env", f"/cases/{number}")
+    wait(browser, lambda d: _offered(d) == ["return", "accept"])
+    _act(browser, "accept", {"section": "inspection"})
+    assert "答复时限" in _done(browser, "已签收，责任科室：环境监察大队")
+    form = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] textarea"))
+    form.send_keys("已组织打捞并无害化处理，河道已消毒。")
+    browser.execute_script("sessionStorage.setItem('token', 'expired')")
+    written = browser.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] textarea")
+    browser.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] button").click()
+    wait(browser, lambda d: d.find_element(By.ID, "login").is_displayed())
+    login = browser.find_element(By.ID, "login-form")
+    login.find_element(By.NAME, "username").send_keys("ws-env")
+    login.find_element(By.NAME, "password").send_keys(PASSWORD)
+    login.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, staleness_of(written))  # the case drawn afresh after signing in again
+    kept = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] textarea"))
+    assert kept.get_attribute("value") == "已组织打捞并无害化处理，河道已消毒。"  # the unsent words kept
+    browser.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] button").click()
+    assert "等待群众评价" in _done(browser, "已答复")
+    screenshot(browser, "casework-case-replied")
+
+    # the center records the citizen's verdict: closed
+    _log_in(browser, site, "ws-agent", f"/cases/{number}")
+    wait(browser, lambda d: "satisfaction" in _offered(d))
+    _act(browser, "satisfaction", {"verdict": "satisfied"})
+    assert "已办结" in _done(browser, "已完成「群众评价」")
+    assert text_of(browser, "#status") == "已办结" and _offered(browser) == []
+
+
+def test_two_clerks_on_one_case_the_second_is_told_it_changed_and_sees_it_as_it_is(
+    site: Site, browser: WebDriver
+) -> None:
+    number = site.platform.book.open(NewAppeal(channel="web", description=f"{site.marker} 噪音扰民"), CENTER).number
+    _log_in(browser, site, "ws-agent", f"/cases/{number}")
+    wait(browser, lambda d: "register" in _offered(d))
+    site.platform.book.register(number, CENTER, category="environment.noise")  # another clerk, meanwhile
+    site.platform.book.dispatch(number, CENTER, lead="env")
+    _act(browser, "register", {"category": "environment.dead-animals"})
+    refused = wait(browser, lambda d: d.find_element(By.ID, "refused").text)
+    assert "工单已有变化" in refused and "当前状态不允许此操作" in refused, refused
+    assert text_of(browser, "#status") == "待签收" and "register" not in _offered(browser)

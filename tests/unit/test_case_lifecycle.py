@@ -232,3 +232,26 @@ def test_case_numbers_keep_every_digit_past_the_ten_thousandth_of_a_day(book: Ca
         s.commit()
     assert _open(book) == f"{day}10000"
     assert _open(book) == f"{day}10001"
+
+
+def test_the_case_offers_each_reader_what_their_role_unit_and_its_state_allow(
+    book: CaseBook, clock: FixedClock
+) -> None:
+    from casebook.cases.offers import offered
+
+    number = _open(book)
+    with book.sessions() as s:
+        received = book.get(s, number)
+        assert offered(received, AGENT) == ["register", "merge"]
+        assert offered(received, SUPERVISOR) == ["register", "merge", "close"]
+        assert offered(received, LEADER) == []
+    book.register(number, AGENT, category="environment.noise")
+    book.dispatch(number, AGENT, lead="env")
+    with book.sessions() as s:
+        dispatched = book.get(s, number)
+        assert offered(dispatched, ENV) == ["return", "accept"]  # the lead unit's clerk
+        assert offered(dispatched, handler("water")) == []  # another unit: nothing (nor may it read the case)
+        assert offered(dispatched, AGENT) == ["merge"]
+    book.accept(number, ENV, section="inspection")
+    with book.sessions() as s:
+        assert offered(book.get(s, number), ENV) == ["reply"]

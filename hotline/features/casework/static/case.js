@@ -3,6 +3,7 @@
 // duplicates and every event of its history. Read from GET /api/v1/cases/{number}; a case the
 // person may not see answers "not found", exactly as a number that does not exist.
 import { $, ApiError, api, getJson } from "/pages/client.js";
+import { ACTION_TEXT, drawActions } from "/casework/actions.js";
 import { clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
 
 const number = decodeURIComponent(location.pathname.split("/").pop() || "");
@@ -164,13 +165,22 @@ function drawHistory(c) {
   $("duplicates").replaceChildren(...(parts.length ? parts : [el("p", t("no_duplicates"), "hint")]));
 }
 
-async function draw(c) {
+// the case as the API now has it, with what just happened (`done`) or why not (`refused`)
+async function redraw(c, done = "", refused = "") {
+  shown = c;
+  $("done").textContent = done;
+  $("refused").textContent = refused;
+  await draw(c, { sound: false });
+}
+
+async function draw(c, { sound = true } = {}) {
   drawSummary(c);
   drawUnits(c);
   drawScreening(c);
   drawHistory(c);
+  drawActions(c, names, i18n, redraw);
   $("case").hidden = false;
-  await drawTranscript(c);
+  if (sound) await drawTranscript(c);
 }
 
 openPage(async (_me, words, { again }) => {
@@ -191,4 +201,4 @@ openPage(async (_me, words, { again }) => {
     return;
   }
   await draw(shown);
-});
+}, ACTION_TEXT);

@@ -176,6 +176,7 @@ export async function directoryNames() {
     ["units", "categories", "channels", "places"].map((kind) => getJson("/api/v1/" + kind).catch(() => [])),
   );
   return {
+    lists: { units, categories, places }, // as the API gives them, for the action forms
     units: named(units), categories: named(categories), channels: named(channels), places: named(places),
     sections: Object.fromEntries(units.flatMap((u) => (u.sections || []).map((s) => [u.code + "/" + s.code, { zh: s.name_zh, en: s.name_en || s.name_zh }]))),
   };
@@ -187,10 +188,11 @@ export function nameIn(names, kind, code, lang) {
   return entry ? entry[lang] || entry.zh : code;
 }
 
-// One page of the workspace: its words, the header (who, language, sign out), the login form, and
-// `show(me, i18n)` once someone is signed in (again after the language changes, with `again`)
-export function openPage(show) {
-  const i18n = words(TEXT);
+// One page of the workspace: its words (these, and the page's own `moreText`), the header (who,
+// language, sign out), the login form, and `show(me, i18n)` once someone is signed in (again
+// after the language changes, with `again`)
+export function openPage(show, moreText = { zh: {}, en: {} }) {
+  const i18n = words({ zh: { ...TEXT.zh, ...moreText.zh }, en: { ...TEXT.en, ...moreText.en } });
   const t = (key, ...values) => i18n.t(key, ...values);
   let me = null;
   const banner = (message) => {
@@ -223,7 +225,12 @@ export function openPage(show) {
     banner("");
     await show(me, i18n, { again: false });
   };
-  onSessionEnd((reasonKey) => showLogin(reasonKey ? t(reasonKey) : ""));
+  onSessionEnd((reasonKey) => {
+    if (!reasonKey) { // signed out on purpose: what was being written goes with the person
+      for (const key of Object.keys(sessionStorage)) if (key.startsWith("draft:")) sessionStorage.removeItem(key);
+    }
+    showLogin(reasonKey ? t(reasonKey) : "");
+  });
   wireSignIn(i18n, start);
   $("btn-lang").addEventListener("click", async () => {
     i18n.setLang(i18n.lang === "zh" ? "en" : "zh");

@@ -1,0 +1,220 @@
+// The actions on one case, as forms on its page: only those the API says this person may take now
+// (`actions` of GET /api/v1/cases/{number}), each confirmed with what happened (which unit has the
+// case, which clock now runs) or refused with the API's reason. A button is disabled while its
+// request runs (a double click acts once); a case someone else changed meanwhile is shown afresh
+// with the refusal; text being written is kept in the tab (sessionStorage) until it is sent, so an
+// ended session loses no reply.
+import { $, api } from "/pages/client.js";
+import { nameIn, when } from "/casework/casework.js";
+
+export const ACTION_TEXT = {
+  zh: {
+    s_actions: "办理", no_actions: "您现在没有可对此工单进行的操作。",
+    a: {
+      register: "登记", dispatch: "转办", return: "退回", accept: "签收", reply: "答复", satisfaction: "群众评价",
+      interview: "安排约谈", "interview/outcome": "约谈结果", "leader-decision": "县领导决定",
+      "joint-sessions": "会商会办", merge: "合并为重复件", unmerge: "取消合并", close: "办结", reopen: "重新办理",
+      "called-back": "已回拨",
+    },
+    fld: {
+      category: "类别", place: "地点", urgency: "紧急程度", lead_unit: "牵头单位", co_units: "协办单位",
+      deadline_hours: "办理时限（小时，空则按规定）", reason: "理由", section: "责任科室", text: "答复内容",
+      verdict: "评价", comment: "意见", at: "时间", location: "地点", satisfied: "群众满意", notes: "记录",
+      decision: "决定", deadline: "期限", units: "单位", participants: "参加单位", reply: "统一答复（可空）",
+      master: "主工单编号", reached: "已联系上群众", note: "说明",
+    },
+    by_rules: "按分派规则", optional: "（可不填）", choose: "请选择", satisfied: "满意", unsatisfied: "不满意",
+    done: {
+      register: "已登记为「{0}」。转办时限：{1} 前。",
+      dispatch: "已转办至 {0}{1}。签收时限：{2} 前；答复时限：{3} 前。",
+      return: "已退回中心。中心须在 {0} 前重新转办。",
+      accept: "已签收，责任科室：{0}。答复时限：{1} 前。",
+      reply: "已答复。工单现为「{0}」，等待群众评价。",
+      other: "已完成「{0}」。工单现为「{1}」。",
+    },
+    co: "（协办：{0}）", changed: "工单已有变化，页面已更新为当前状态。", sending: "正在提交…",
+  },
+  en: {
+    s_actions: "Actions", no_actions: "There is nothing you may do to this case now.",
+    a: {
+      register: "Register", dispatch: "Dispatch", return: "Return", accept: "Accept", reply: "Reply",
+      satisfaction: "Citizen's verdict", interview: "Arrange an interview", "interview/outcome": "Interview outcome",
+      "leader-decision": "Leader's decision", "joint-sessions": "Joint session", merge: "Merge as a duplicate",
+      unmerge: "Unmerge", close: "Close", reopen: "Reopen", "called-back": "Called back",
+    },
+    fld: {
+      category: "Category", place: "Place", urgency: "Urgency", lead_unit: "Lead unit", co_units: "Co-handling units",
+      deadline_hours: "Deadline (hours; empty: the rules')", reason: "Reason", section: "Section", text: "Reply",
+      verdict: "Verdict", comment: "Comment", at: "When", location: "Where", satisfied: "The citizen is satisfied",
+      notes: "Notes", decision: "Decision", deadline: "Deadline", units: "Units", participants: "Units taking part",
+      reply: "One reply (optional)", master: "Master case number", reached: "The citizen was reached", note: "Note",
+    },
+    by_rules: "By the routing rules", optional: "(none)", choose: "Choose", satisfied: "satisfied", unsatisfied: "unsatisfied",
+    done: {
+      register: "Registered as \u201c{0}\u201d. Dispatch before {1}.",
+      dispatch: "Dispatched to {0}{1}. To be accepted before {2}; replied before {3}.",
+      return: "Returned to the center, which must dispatch again before {0}.",
+      accept: "Accepted, section: {0}. Reply before {1}.",
+      reply: "Replied. The case is now \u201c{0}\u201d, waiting for the citizen's verdict.",
+      other: "Done: \u201c{0}\u201d. The case is now \u201c{1}\u201d.",
+    },
+    co: " (co-handling: {0})", changed: "The case had changed: the page now shows it as it is.", sending: "Sending…",
+  },
+};
+
+// the fields of each action's form: [name, kind, options]; kinds: select, multi, input, area,
+// number, datetime, check, verdict
+function fieldsOf(action, c, names) {
+  const lists = names.lists;
+  const units = lists.units.map((u) => [u.code, u]);
+  const leaves = lists.categories.filter((cat) => cat.parent).map((cat) => [cat.code, cat]);
+  const lead = lists.units.find((u) => u.code === c.lead_unit);
+  const suggested = (c.classification && c.classification.category && c.classification.category.code) || c.category;
+  return {
+    register: [
+      ["category", "select", [["", "choose"], ...leaves], suggested],
+      ["place", "select", [["", "optional"], ...lists.places.map((p) => [p.code, p])], c.place],
+      ["urgency", "select", ["normal", "urgent", "critical"].map((u) => [u, "urgency." + u]), c.urgency],
+    ],
+    dispatch: [["lead_unit", "select", [["", "by_rules"], ...units]], ["co_units", "multi", units], ["deadline_hours", "number"], ["reason", "input"]],
+    return: [["reason", "area"]],
+    accept: [["section", "select", ((lead && lead.sections) || []).map((s) => [s.code, s])]],
+    reply: [["text", "area"]],
+    satisfaction: [["verdict", "verdict"], ["comment", "input"]],
+    interview: [["at", "datetime"], ["location", "input"]],
+    "interview/outcome": [["satisfied", "check"], ["notes", "area"]],
+    "leader-decision": [["decision", "area"], ["deadline", "datetime"], ["units", "multi", units]],
+    "joint-sessions": [["participants", "multi", units], ["lead_unit", "select", units, c.lead_unit], ["decision", "area"], ["reply", "area"]],
+    merge: [["master", "input"], ["reason", "input"]],
+    unmerge: [["reason", "area"]],
+    close: [["reason", "area"]],
+    reopen: [["reason", "area"]],
+    "called-back": [["reached", "check"], ["note", "input"]],
+  }[action] || [];
+}
+
+function label(entry, lang) {
+  if (!entry) return "";
+  return (lang === "en" && (entry.name_en || entry.name_zh)) || entry.name_zh || entry.code || "";
+}
+
+function control(i18n, kind, options, value) {
+  const lang = i18n.lang;
+  let input;
+  if (kind === "select" || kind === "multi") {
+    input = document.createElement("select");
+    input.multiple = kind === "multi";
+    if (kind === "multi") input.size = 4;
+    // an option is [code, a directory entry] or [code, the key of its words]
+    for (const [code, entry] of options) {
+      const text = typeof entry === "string" ? i18n.t(entry) : label(entry, lang);
+      input.append(new Option(text, code, false, code === (value ?? "")));
+    }
+  } else if (kind === "area") {
+    input = document.createElement("textarea");
+    input.rows = 3;
+    input.cols = 50;
+    input.maxLength = 4000;
+  } else if (kind === "verdict") {
+    input = document.createElement("select");
+    input.append(new Option(i18n.t("satisfied"), "satisfied"), new Option(i18n.t("unsatisfied"), "unsatisfied"));
+  } else {
+    input = document.createElement("input");
+    input.type = { number: "number", datetime: "datetime-local", check: "checkbox" }[kind] || "text";
+    if (kind === "number") { input.min = "1"; input.step = "1"; }
+  }
+  return input;
+}
+
+function valueOf(kind, input) {
+  if (kind === "multi") return [...input.selectedOptions].map((o) => o.value);
+  if (kind === "check") return input.checked;
+  if (kind === "number") return input.value === "" ? null : Number(input.value);
+  return input.value.trim() === "" ? null : input.value.trim();
+}
+
+// the body each action's route takes (casebook/cases/schemas.py), from the form's values
+function bodyOf(action, values) {
+  const body = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && !(Array.isArray(v) && !v.length)));
+  if (action === "satisfaction") return { verdict: body.verdict || "satisfied", source: "agent", comment: body.comment || "" };
+  if (action === "interview/outcome") return { satisfied: Boolean(values.satisfied), notes: body.notes || "" };
+  if (action === "called-back") return { reached: Boolean(values.reached), note: body.note || "" };
+  return body;
+}
+
+function confirmation(action, c, names, i18n) {
+  const t = (key, ...v) => i18n.t(key, ...v);
+  const lang = i18n.lang;
+  const unit = (code) => nameIn(names, "units", code, lang);
+  const co = (c.co_units || []).map(unit).join("、");
+  switch (action) {
+    case "register": return t("done.register", nameIn(names, "categories", c.category, lang), when(c.dispatch_due, lang));
+    case "dispatch": return t("done.dispatch", unit(c.lead_unit), co ? t("co", co) : "", when(c.accept_due, lang), when(c.reply_due, lang));
+    case "return": return t("done.return", when(c.dispatch_due, lang));
+    case "accept": return t("done.accept", nameIn(names, "sections", c.lead_unit + "/" + c.lead_section, lang), when(c.reply_due, lang));
+    case "reply": return t("done.reply", t("status." + c.status));
+    default: return t("done.other", t("a." + action), t("status." + c.status));
+  }
+}
+
+const draftKey = (number, action, field) => `draft:${number}:${action}:${field}`;
+
+// `drawn(caseNow, message)` redraws the page with the case as the API now has it
+export function drawActions(c, names, i18n, drawn) {
+  const t = (key, ...v) => i18n.t(key, ...v);
+  const box = $("actions");
+  if (!(c.actions || []).length) {
+    box.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: t("no_actions") }));
+    return;
+  }
+  box.replaceChildren(...c.actions.map((action) => {
+    const form = document.createElement("form");
+    form.className = "action";
+    form.dataset.action = action;
+    const title = document.createElement("h3");
+    title.textContent = t("a." + action);
+    form.append(title);
+    const fields = fieldsOf(action, c, names).map(([name, kind, options, value]) => {
+      const input = control(i18n, kind, options || [], value);
+      input.name = name;
+      if (kind === "area" || kind === "input") {
+        const key = draftKey(c.number, action, name);
+        input.value = sessionStorage.getItem(key) || "";
+        input.addEventListener("input", () => sessionStorage.setItem(key, input.value));
+      }
+      const wrap = document.createElement("label");
+      wrap.append(t("fld." + name) + " ", input);
+      form.append(wrap);
+      return [name, kind, input];
+    });
+    const send = document.createElement("button");
+    send.type = "submit";
+    send.textContent = t("a." + action);
+    const said = document.createElement("p");
+    said.className = "error";
+    said.setAttribute("role", "alert");
+    form.append(send, said);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (send.disabled) return;
+      send.disabled = true;
+      said.textContent = "";
+      const values = Object.fromEntries(fields.map(([name, kind, input]) => [name, valueOf(kind, input)]));
+      try {
+        const now = await api("POST", "/api/v1/cases/" + encodeURIComponent(c.number) + "/" + action, bodyOf(action, values));
+        for (const [name] of fields) sessionStorage.removeItem(draftKey(c.number, action, name));
+        drawn(now, confirmation(action, now, names, i18n));
+      } catch (err) {
+        send.disabled = false;
+        if (err.status === 401) return; // the login form shows; the text stays in the tab
+        said.textContent = i18n.reason(err);
+        if (err.status === 409 || err.status === 404) {
+          try {
+            drawn(await api("GET", "/api/v1/cases/" + encodeURIComponent(c.number)), "", t("changed") + " " + i18n.reason(err));
+          } catch (again) { /* the refusal above says enough */ }
+        }
+      }
+    });
+    return form;
+  }));
+}
