@@ -151,6 +151,8 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
             assert "12345" in browser.find_element(By.ID, "pop-line").text
             assert "3" in browser.find_element(By.ID, "pop-path").text
             assert "路灯" in browser.find_element(By.ID, "pop-history").text
+            link = browser.find_element(By.CSS_SELECTOR, f"#pop-history tr[data-case='{earlier.number}'] a")
+            assert link.get_attribute("pathname") == f"/cases/{earlier.number}"  # the case's page, a new tab
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             browser.save_screenshot(str(ARTIFACTS / "agent-screen-pop.png"))
 

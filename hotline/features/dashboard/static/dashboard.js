@@ -517,7 +517,15 @@ function showSurges(surges) {
     for (const [name, count] of Object.entries(surge.channels)) channels.appendChild(el("span", "", name + " × " + count));
     box.appendChild(channels);
     box.appendChild(el("p", "hint", t("surge_when", when(surge.first_at), when(surge.last_at))));
-    box.appendChild(el("p", "hint", t("surge_cases", surge.cases.join(", "))));
+    // each case opens its page (the case workspace) in a new tab, the board stays
+    const cases = el("p", "hint surge-cases", t("surge_cases", ""));
+    surge.cases.forEach((number, i) => {
+      const link = el("a", "", number);
+      link.href = "/cases/" + encodeURIComponent(number);
+      link.target = "_blank";
+      cases.append(i ? ", " : "", link);
+    });
+    box.appendChild(cases);
     return box;
   }));
 }

@@ -117,7 +117,15 @@ function showCall(call, status) {
     row.dataset.case = c.number;
     for (const value of [c.number, c.status, c.category || "", c.received_at.slice(0, 10), c.summary]) {
       const cell = document.createElement("td");
-      cell.textContent = value;
+      if (value === c.number) { // the case's page in a new tab: the call stays on this one
+        const link = document.createElement("a");
+        link.href = "/cases/" + encodeURIComponent(c.number);
+        link.target = "_blank";
+        link.textContent = c.number;
+        cell.appendChild(link);
+      } else {
+        cell.textContent = value;
+      }
       row.appendChild(cell);
     }
     const cell = document.createElement("td");
