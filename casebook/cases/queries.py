@@ -48,6 +48,9 @@ class CaseFilter:
     cursor: str | None = None
     call_back: bool | None = None  # only the cases a person must call back (or none of them)
     text: str | None = None  # a case number, or words of the description
+    township: str | None = None
+    place: str | None = None
+    line: str | None = None  # the hotline number dialled
     order: str = "received"  # "received": newest first; "due": the nearest running clock first
 
 
@@ -148,6 +151,12 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
         )
     if query.channel:
         statement = statement.where(Case.channel_code == query.channel)
+    if query.township:
+        statement = statement.where(Case.township_code == query.township)
+    if query.place:
+        statement = statement.where(Case.place_code == query.place)
+    if query.line:
+        statement = statement.where(Case.line_number == query.line)
     if query.caller_number:
         statement = statement.where(Case.caller_id.in_(select(Caller.id).where(Caller.phone == query.caller_number)))
     if query.overdue is not None:

@@ -54,6 +54,9 @@ LIST_FILTERS = (
     "received_from",
     "received_to",
     "text",
+    "township",
+    "place",
+    "line",
     "order",
     "limit",
     "cursor",
@@ -76,6 +79,9 @@ def get_cases(
     received_from: datetime | None = None,
     received_to: datetime | None = None,
     text: Annotated[str | None, Query(max_length=100, description="A case number (or its start), or words.")] = None,
+    township: Annotated[str | None, Query(max_length=32)] = None,
+    place: Annotated[str | None, Query(max_length=64)] = None,
+    line: Annotated[str | None, Query(max_length=20, description="The hotline number dialled.")] = None,
     order: Annotated[
         Literal["received", "due"], Query(description="received: newest first; due: the nearest running clock first")
     ] = "received",
@@ -89,20 +95,23 @@ def get_cases(
         names = ", ".join(repr(name) for name in unknown)
         raise InvalidInput(f"unknown filter {names}; the filters are: {', '.join(LIST_FILTERS)}")
     query = CaseFilter(
-        tuple(s.value for s in status or ()),
-        unit,
-        category,
-        channel,
-        caller_number,
-        overdue,
-        needs_intake,
-        received_from,
-        received_to,
-        limit,
-        cursor,
-        call_back,
-        text,
-        order,
+        status=tuple(s.value for s in status or ()),
+        unit=unit,
+        category=category,
+        channel=channel,
+        caller_number=caller_number,
+        overdue=overdue,
+        needs_intake=needs_intake,
+        received_from=received_from,
+        received_to=received_to,
+        limit=limit,
+        cursor=cursor,
+        call_back=call_back,
+        text=text,
+        township=township,
+        place=place,
+        line=line,
+        order=order,
     )
     with svc.book.sessions() as s:
         return list_cases(s, actor, query, svc.book.clock.now())

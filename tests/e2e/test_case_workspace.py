@@ -288,3 +288,26 @@ def test_two_clerks_on_one_case_the_second_is_told_it_changed_and_sees_it_as_it_
     refused = wait(browser, lambda d: d.find_element(By.ID, "refused").text)
     assert "工单已有变化" in refused and "当前状态不允许此操作" in refused, refused
     assert text_of(browser, "#status") == "待签收" and "register" not in _offered(browser)
+
+
+def test_a_supervisor_narrows_the_list_by_unit_township_and_days(site: Site, browser: WebDriver) -> None:
+    _log_in(browser, site, "ws-sup", "/cases")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#f-unit option[value='env']"))
+    Select(browser.find_element(By.ID, "f-unit")).select_by_value("urban")
+    _find(browser, site.marker)
+    wait(browser, lambda d: _rows(d) == [site.lights])
+    assert "unit=urban" in browser.current_url
+    Select(browser.find_element(By.ID, "f-unit")).select_by_value("")
+    Select(browser.find_element(By.ID, "f-township")).select_by_value("wujin")  # the school is in Wujin
+    today = browser.execute_script(
+        "const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());return d.toISOString().slice(0, 10)"
+    )
+    browser.execute_script(
+        "document.getElementById('f-from').value = arguments[0];document.getElementById('f-to').value = arguments[0];",
+        today,
+    )
+    _find(browser, site.marker)
+    wait(browser, lambda d: site.pigs in _rows(d) and site.lights not in _rows(d))
+    browser.execute_script("document.getElementById('f-to').value = '2020-01-01'")  # days with no case of ours
+    _find(browser, site.marker)
+    wait(browser, lambda d: _rows(d) == [] and "没有符合条件的工单" in text_of(d, "#count"))

@@ -85,3 +85,17 @@ def test_a_units_clerk_sees_the_callers_number_masked_and_only_their_units_other
     assert for_the_unit.caller_number == "139****5678" and listed.items[0].caller_number == "139****5678"
     assert for_the_center.caller_number == phone
     assert another_units in for_the_center.caller_cases and another_units not in for_the_unit.caller_cases
+
+
+def test_cases_are_narrowed_by_township_place_and_line(book: CaseBook) -> None:
+    marker = f"地点{uuid.uuid4().hex[:8]}"
+    call = book.open(
+        NewAppeal(channel="line-12345", line_number="12345", description=f"{marker} 河边死猪", call_id=f"c-{marker}"),
+        AGENT,
+    ).number
+    book.register(call, AGENT, category="environment.dead-animals", place="school-foreign-languages")
+    web = _open(book, f"{marker} 路灯")
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=marker, township="wujin")) == [call]
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=marker, place="school-foreign-languages")) == [call]
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=marker, line="12345")) == [call]
+    assert web in _all_pages(book, SUPERVISOR, CaseFilter(text=marker))

@@ -14,6 +14,7 @@ const INBOX = {
   admin: { status: OPEN },
 };
 const PAGE_SIZE = 50;
+const MORE = ["unit", "category", "channel", "township", "from", "to"]; // the filters beyond the first row
 
 let me = null;
 let i18n = null;
@@ -31,6 +32,7 @@ function view() {
     status: asked.get("status") || "",
     overdue: asked.get("overdue") === "1",
     order: asked.get("order") === "received" ? "received" : "due",
+    ...Object.fromEntries(MORE.map((name) => [name, asked.get(name) || ""])),
   };
 }
 
@@ -41,6 +43,7 @@ function setView(next) {
   if (next.status) params.set("status", next.status);
   if (next.overdue) params.set("overdue", "1");
   if (next.order !== "due") params.set("order", next.order);
+  for (const name of MORE) if (next[name]) params.set(name, next[name]);
   const search = params.toString();
   history.replaceState(null, "", location.pathname + (search ? "?" + search : ""));
 }
@@ -51,6 +54,10 @@ function apiQuery(v, after) {
   if (v.text) asked.text = v.text;
   if (v.overdue) asked.overdue = "true";
   asked.order = v.order;
+  for (const name of ["unit", "category", "channel", "township"]) if (v[name]) asked[name] = v[name];
+  // days are the center's: the browser's midnight is sent with its offset, the API compares instants
+  if (v.from) asked.received_from = new Date(v.from + "T00:00:00").toISOString();
+  if (v.to) asked.received_to = new Date(new Date(v.to + "T00:00:00").getTime() + 86400e3).toISOString();
   asked.limit = String(PAGE_SIZE);
   if (after) asked.cursor = after;
   const params = new URLSearchParams();
@@ -73,6 +80,19 @@ function drawControls(v) {
   }));
   const statuses = [["", t("f_any_status")], ...Object.keys(TEXT.zh.status).map((s) => [s, t("status." + s)])];
   $("f-status").replaceChildren(...statuses.map(([value, label]) => new Option(label, value, false, value === v.status)));
+  const lang = i18n.lang;
+  const choices = (id, rows, value) => $(id).replaceChildren(
+    new Option(t("f_any"), ""),
+    ...rows.map((row) => new Option((row.parent ? "　" : "") + (lang === "en" ? row.name_en || row.name_zh : row.name_zh), row.code, false, row.code === value)),
+  );
+  const { units, categories } = names.lists;
+  choices("f-unit", units, v.unit);
+  choices("f-category", categories, v.category);
+  choices("f-channel", names.lists.channels, v.channel);
+  choices("f-township", units.filter((u) => u.kind === "township"), v.township);
+  $("f-unit").closest("label").hidden = me.role === "unit_handler"; // a unit sees its own cases only
+  $("f-from").value = v.from;
+  $("f-to").value = v.to;
   $("f-text").value = v.text;
   $("f-overdue").checked = v.overdue;
   $("f-order").value = v.order;
@@ -149,6 +169,7 @@ $("filters").addEventListener("submit", (ev) => {
     status: $("f-status").value,
     overdue: $("f-overdue").checked,
     order: $("f-order").value,
+    ...Object.fromEntries(MORE.map((name) => [name, $("f-" + name).value])),
   });
   load();
 });
