@@ -72,7 +72,7 @@ def _state_of(features: list[Feature]) -> dict[str, object]:
     """What the features put on `app.state`, by name: a name two features both use is a mistake."""
     state: dict[str, object] = {}
     for feature in features:
-        for name, value in feature.state.items():
+        for name, value in (*feature.state.items(), *feature.api_state.items()):
             if name in state:
                 raise ValueError(f"two features put {name!r} on the app's state (the second: {feature.name})")
             state[name] = value
@@ -295,6 +295,8 @@ class Platform:
         for feature in features:
             for router in feature.routers:
                 app.include_router(router)
+            for name, value in feature.api_state.items():
+                setattr(app.state, name, value)
             if telephony:
                 for name, value in feature.state.items():
                     setattr(app.state, name, value)

@@ -45,6 +45,7 @@ class Feature:
     with_api: tuple[Work, ...] = ()  # run by every process that serves the API
     checks: Mapping[str, HealthCheck] = field(default_factory=dict)  # in /status, with telephony
     state: Mapping[str, object] = field(default_factory=dict)  # on app.state, with telephony
+    api_state: Mapping[str, object] = field(default_factory=dict)  # on app.state wherever the API is served
 
 
 @dataclass

@@ -4,6 +4,7 @@ in tests/artifacts/ (HOTLINE_TEST_ARTIFACTS) to be looked at."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -35,12 +36,24 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def served(platform: Platform) -> Iterator[str]:
-    """The platform's API and pages (`api(telephony=False)`) under uvicorn on a free port: its URL."""
+    """The platform's API and pages (`api(telephony=False)`) under uvicorn on a free port, with
+    the work every API process runs beside it (the live feeds), as `hotline serve --no-telephony`
+    does: its URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(platform.api(telephony=False), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
-    thread = threading.Thread(target=server.run, name="pages-api", daemon=True)
+
+    async def serve() -> None:
+        beside = [asyncio.create_task(work()) for feature in platform.built for work in feature.with_api]
+        try:
+            await server.serve()
+        finally:
+            for task in beside:
+                task.cancel()
+            await asyncio.gather(*beside, return_exceptions=True)
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve()), name="pages-api", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from casebook.auth.policy import Actor, Role
 from casebook.cases.intake import NewAppeal
+from casebook.cases.services import CaseBook
 from casebook.db.models import Case, CaseEvent
 from common.settings import Settings
 from hotline.platform import Platform
@@ -282,8 +283,10 @@ def test_two_clerks_on_one_case_the_second_is_told_it_changed_and_sees_it_as_it_
     number = site.platform.book.open(NewAppeal(channel="web", description=f"{site.marker} 噪音扰民"), CENTER).number
     _log_in(browser, site, "ws-agent", f"/cases/{number}")
     wait(browser, lambda d: "register" in _offered(d))
-    site.platform.book.register(number, CENTER, category="environment.noise")  # another clerk, meanwhile
-    site.platform.book.dispatch(number, CENTER, lead="env")
+    # another clerk, meanwhile, through another API process: no notice reaches this page's feed
+    elsewhere = CaseBook(site.platform.sessions)
+    elsewhere.register(number, CENTER, category="environment.noise")
+    elsewhere.dispatch(number, CENTER, lead="env")
     _act(browser, "register", {"category": "environment.dead-animals"})
     refused = wait(browser, lambda d: d.find_element(By.ID, "refused").text)
     assert "工单已有变化" in refused and "当前状态不允许此操作" in refused, refused
@@ -311,3 +314,24 @@ def test_a_supervisor_narrows_the_list_by_unit_township_and_days(site: Site, bro
     browser.execute_script("document.getElementById('f-to').value = '2020-01-01'")  # days with no case of ours
     _find(browser, site.marker)
     wait(browser, lambda d: _rows(d) == [] and "没有符合条件的工单" in text_of(d, "#count"))
+
+
+def test_a_case_dispatched_to_the_unit_appears_on_its_open_list_and_a_change_on_an_open_case_page(
+    site: Site, browser: WebDriver
+) -> None:
+    marker = f"{site.marker}-live"
+    _log_in(browser, site, "ws-env", f"/cases?text={marker}")
+    wait(browser, lambda d: "没有符合条件的工单" in text_of(d, "#count"))
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.live") == "live")
+    book = site.platform.book
+    number = book.open(NewAppeal(channel="web", description=f"{marker} 河道里有垃圾"), CENTER).number
+    book.register(number, CENTER, category="environment.noise")
+    book.dispatch(number, CENTER, lead="env")  # the unit's list shows it without a reload
+    wait(browser, lambda d: _rows(d) == [number], timeout=10)
+
+    browser.get(f"{site.url}/cases/{number}")  # the same tab: still signed in
+    wait(browser, lambda d: "accept" in _offered(d))
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.live") == "live")
+    book.accept(number, Actor("another-clerk", Role.UNIT_HANDLER, "env"), section="pollution")
+    wait(browser, lambda d: "此工单刚有变化" in text_of(d, "#done"), timeout=10)
+    assert text_of(browser, "#status") == "办理中" and "accept" not in _offered(browser)

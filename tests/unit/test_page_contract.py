@@ -13,6 +13,7 @@ from casebook.auth.policy import Actor, Role
 from casebook.auth.services import AuthService
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
+from hotline.features.casework.messages import CaseChanged, CaseworkMessage, Following
 from hotline.features.desk.messages import DeskMessage, StateMessage, TranscriptMessage
 from hotline.features.wallboard.messages import WallboardMessage
 from hotline.pages.messages import Closed
@@ -49,6 +50,17 @@ def test_every_refusal_says_why_and_which(api: TestClient, auth: AuthService, bo
         body = answer.json()
         assert body["detail"], name  # the reason, in words
         assert body["error"] == (error or "not_allowed"), (name, body)
+
+
+def test_the_case_workspace_socket_says_it_follows_then_names_each_case_changed() -> None:
+    feed = TypeAdapter(CaseworkMessage)
+    assert isinstance(feed.validate_json(Following().model_dump_json()), Following)
+    changed = feed.validate_json(
+        CaseChanged(number="2612030001", kind="case.dispatched", status="dispatched").model_dump_json()
+    )
+    assert isinstance(changed, CaseChanged) and changed.number == "2612030001"
+    with pytest.raises(ValidationError):
+        feed.validate_python({"type": "case"})  # a change names its case
 
 
 def test_the_live_messages_are_typed_and_told_apart_by_their_type() -> None:

@@ -225,6 +225,7 @@ ACCESS: dict[str, Access] = {
     "WS /api/v1/desk/live": logged_in(telephony=True),
     "GET /api/v1/wallboard": declared("reports", telephony=True),
     "WS /api/v1/wallboard/live": Access(ACTIONS["reports"], telephony=True),  # checked in the socket
+    "WS /api/v1/cases/live": logged_in(),  # each reader is told of the cases it may see only
 }
 
 
@@ -551,9 +552,15 @@ def test_live_channels_refuse_strangers_and_roles_not_allowed(world: World) -> N
         for who, caller in CALLERS.items():
             token = world.tokens[who]["Authorization"][7:]
             allowed = caller.role in access.roles
-            code = KNOWN_WS_GAPS.get((key, who), 4503 if allowed else 4403)
+            code = KNOWN_WS_GAPS.get((key, who), (4503 if access.telephony else 0) if allowed else 4403)
             firsts[who] = (f'{{"token": "{token}"}}', code)
         for who, (first, code) in firsts.items():
+            if code == 0:  # served here, and this caller may follow it: its first message is not a refusal
+                with world.client.websocket_connect(path) as socket:
+                    socket.send_text(first)
+                    if socket.receive_json().get("type") == "closed":
+                        problems.append(f"{key} {who}: refused, expected to be let in")
+                continue
             message, closed_with = _socket(world, path, first)
             if message.get("type") != "closed" or message.get("code") != code or closed_with != code:
                 problems.append(f"{key} {who}: {message} closed {closed_with}, expected {code}")

@@ -159,6 +159,9 @@ function confirmation(action, c, names, i18n) {
 
 const draftKey = (number, action, field) => `draft:${number}:${action}:${field}`;
 
+// actions sent and not yet answered: the page's live feed leaves the case to their answers
+export const sending = { count: 0 };
+
 // `drawn(caseNow, message)` redraws the page with the case as the API now has it
 export function drawActions(c, names, i18n, drawn) {
   const t = (key, ...v) => i18n.t(key, ...v);
@@ -200,19 +203,22 @@ export function drawActions(c, names, i18n, drawn) {
       send.disabled = true;
       said.textContent = "";
       const values = Object.fromEntries(fields.map(([name, kind, input]) => [name, valueOf(kind, input)]));
+      sending.count += 1;
       try {
         const now = await api("POST", "/api/v1/cases/" + encodeURIComponent(c.number) + "/" + action, bodyOf(action, values));
         for (const [name] of fields) sessionStorage.removeItem(draftKey(c.number, action, name));
-        drawn(now, confirmation(action, now, names, i18n));
+        await drawn(now, confirmation(action, now, names, i18n));
       } catch (err) {
         send.disabled = false;
         if (err.status === 401) return; // the login form shows; the text stays in the tab
         said.textContent = i18n.reason(err);
         if (err.status === 409 || err.status === 404) {
           try {
-            drawn(await api("GET", "/api/v1/cases/" + encodeURIComponent(c.number)), "", t("changed") + " " + i18n.reason(err));
+            await drawn(await api("GET", "/api/v1/cases/" + encodeURIComponent(c.number)), "", t("changed") + " " + i18n.reason(err));
           } catch (again) { /* the refusal above says enough */ }
         }
+      } finally {
+        sending.count -= 1;
       }
     });
     return form;

@@ -2,8 +2,8 @@
 // transcript (the word being played is marked), the units, the screening, the replies, the
 // duplicates and every event of its history. Read from GET /api/v1/cases/{number}; a case the
 // person may not see answers "not found", exactly as a number that does not exist.
-import { $, ApiError, api, getJson } from "/pages/client.js";
-import { ACTION_TEXT, drawActions } from "/casework/actions.js";
+import { $, ApiError, api, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
+import { ACTION_TEXT, drawActions, sending } from "/casework/actions.js";
 import { clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
 
 const number = decodeURIComponent(location.pathname.split("/").pop() || "");
@@ -183,6 +183,32 @@ async function draw(c, { sound = true } = {}) {
   if (sound) await drawTranscript(c);
 }
 
+// Live: when this case changes elsewhere (another clerk, the center, a callback), it is read again
+// and drawn afresh, saying so; the page's own actions are drawn already (nothing new to say).
+let live = null;
+onSessionEnd(() => { live = null; });
+
+function follow() {
+  if (live) return;
+  live = liveSocket("/api/v1/cases/live", {
+    onLink: (state) => { document.body.dataset.live = state; },
+    onMessage: async (message) => {
+      if (message.type !== "case" || message.number !== number || !shown || sending.count) return;
+      let now;
+      try {
+        now = await getJson("/api/v1/cases/" + encodeURIComponent(number));
+      } catch (err) {
+        return; // the next change or a reload will tell
+      }
+      if (sending.count) return; // an answer of this page's own is on its way and draws the case
+      if ((now.events || []).length !== (shown.events || []).length || now.status !== shown.status) {
+        await redraw(now, "", "");
+        $("done").textContent = t("changed_here");
+      }
+    },
+  });
+}
+
 openPage(async (_me, words, { again }) => {
   i18n = words;
   document.title = number + " · " + t("page_cases");
@@ -201,4 +227,5 @@ openPage(async (_me, words, { again }) => {
     return;
   }
   await draw(shown);
+  follow();
 }, ACTION_TEXT);

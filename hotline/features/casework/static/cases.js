@@ -1,7 +1,7 @@
 // The case list: each role's own inbox first, the nearest clock first, found by number or words.
 // The view (inbox, filters, order) lives in the address, so a link shares it; the list is asked
 // again every 30 seconds and when the window comes back into view.
-import { $, getJson } from "/pages/client.js";
+import { $, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
 import { TEXT, clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
 
 const OPEN = ["received", "registered", "dispatched", "accepted", "reopened", "interview", "leader_review"];
@@ -163,6 +163,7 @@ async function load({ more = false } = {}) {
 
 $("filters").addEventListener("submit", (ev) => {
   ev.preventDefault();
+  further = false;
   setView({
     ...view(),
     text: $("f-text").value.trim(),
@@ -173,16 +174,40 @@ $("filters").addEventListener("submit", (ev) => {
   });
   load();
 });
-$("more").addEventListener("click", () => load({ more: true }));
+$("more").addEventListener("click", () => { further = true; load({ more: true }); });
 
-// asked again: every 30 seconds (the first page only, so a clerk reading further is not moved)
-setInterval(() => { if (me && !cursor && !document.hidden) load(); }, 30000);
-document.addEventListener("visibilitychange", () => { if (me && !document.hidden && !cursor) load(); });
+// Live: a case opened or changed that this person may see (the socket /api/v1/cases/live) asks
+// the list again, a moment later so a burst is one request; so do the clocks, every 30 seconds.
+// A clerk who has read further than the first page is not moved: the list says it has news.
+let live = null;
+let soon = null;
+let further = false;
+
+function news() {
+  if (further) { $("count").textContent = t("has_news"); return; }
+  clearTimeout(soon);
+  soon = setTimeout(() => load(), 300);
+}
+
+function follow() {
+  if (live) return;
+  live = liveSocket("/api/v1/cases/live", {
+    onMessage: (message) => { if (message.type === "case") news(); },
+    onLink: (state) => { document.body.dataset.live = state; },
+  });
+}
+
+onSessionEnd(() => { live = null; }); // the socket stops with the session; a new one follows the next
+
+setInterval(() => { if (me && !further && !document.hidden) load(); }, 30000);
+document.addEventListener("visibilitychange", () => { if (me && !document.hidden && !further) load(); });
 
 openPage(async (who, words, { again }) => {
   me = who;
   i18n = words;
   if (!names || !again) names = await directoryNames();
   if (again) { drawControls(view()); draw(); return; }
+  further = false;
   await load();
+  follow();
 });

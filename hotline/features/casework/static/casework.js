@@ -23,7 +23,8 @@ export const TEXT = {
     col_number: "编号", col_received: "受理时间", col_channel: "渠道", col_category: "类别", col_township: "乡镇",
     col_lead: "承办单位", col_status: "状态", col_clock: "时限", col_summary: "内容",
     shown: "显示 {0} 件", shown_more: "显示 {0} 件（还有更多）", none_found: "没有符合条件的工单。",
-    saved_link: "本视图的链接已在地址栏中，可复制给同事。",
+    saved_link: "本视图的链接已在地址栏中，可复制给同事。", has_news: "列表有更新：点「查找」刷新。",
+    changed_here: "此工单刚有变化，页面已更新。",
     // clocks
     clock_register: "登记", clock_dispatch: "转办", clock_accept: "签收", clock_reply: "答复",
     left: "{0}剩 {1}", overdue: "{0}超期 {1}", no_clock: "—",
@@ -80,6 +81,7 @@ export const TEXT = {
     col_township: "Township", col_lead: "Lead unit", col_status: "Status", col_clock: "Clock", col_summary: "Appeal",
     shown: "{0} shown", shown_more: "{0} shown (more below)", none_found: "No case matches.",
     saved_link: "This view's link is in the address bar: copy it to a colleague.",
+    has_news: "The list has news: press Find to see it.", changed_here: "This case has just changed: the page shows it now.",
     clock_register: "register", clock_dispatch: "dispatch", clock_accept: "accept", clock_reply: "reply",
     left: "{0}: {1} left", overdue: "{0}: {1} overdue", no_clock: "—",
     minutes: "{0} min", hours: "{0} h", days: "{0} d",
