@@ -74,6 +74,7 @@ def site(e2e_settings: Settings) -> Iterator[Site]:
         ("ws-agent", Role.INTAKE_AGENT, None),
         ("ws-env", Role.UNIT_HANDLER, "env"),
         ("ws-water", Role.UNIT_HANDLER, "water"),
+        ("ws-leader", Role.LEADER, None),
     ):
         platform.auth.create_user(name, role, password=PASSWORD, unit=unit)
     try:
@@ -335,3 +336,49 @@ def test_a_case_dispatched_to_the_unit_appears_on_its_open_list_and_a_change_on_
     book.accept(number, Actor("another-clerk", Role.UNIT_HANDLER, "env"), section="pollution")
     wait(browser, lambda d: "此工单刚有变化" in text_of(d, "#done"), timeout=10)
     assert text_of(browser, "#status") == "办理中" and "accept" not in _offered(browser)
+
+
+def _when(driver: WebDriver, action: str, name: str, days: int) -> None:
+    """Set a date-and-time field of an action's form to this time of day, `days` from now."""
+    driver.execute_script(
+        "const d = new Date(Date.now() + arguments[2] * 86400e3); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+        "document.querySelector(`form.action[data-action='${arguments[0]}'] [name='${arguments[1]}']`).value ="
+        " d.toISOString().slice(0, 16);",
+        action,
+        name,
+        days,
+    )
+
+
+def test_an_unsatisfied_citizen_goes_up_the_ladder_through_the_pages(site: Site, browser: WebDriver) -> None:
+    book, env = site.platform.book, Actor("ws-env", Role.UNIT_HANDLER, "env")
+    number = book.open(NewAppeal(channel="web", description=f"{site.marker} 夜间施工噪音"), CENTER).number
+    book.register(number, CENTER, category="environment.noise")
+    book.dispatch(number, CENTER, lead="env")
+    book.accept(number, env, section="inspection")
+    book.reply(number, env, text="已责令停工。")
+
+    _log_in(browser, site, "ws-agent", f"/cases/{number}")  # the citizen is not satisfied
+    _act(browser, "satisfaction", {"verdict": "unsatisfied", "comment": "晚上还在施工"})
+    assert "重新办理" in _done(browser, "已完成「群众评价」")
+
+    _log_in(browser, site, "ws-sup", f"/cases/{number}")  # the center arranges the face-to-face meeting
+    wait(browser, lambda d: "interview" in _offered(d))
+    _when(browser, "interview", "at", 2)
+    _act(browser, "interview", {"location": "五津镇群众约谈室"})
+    assert "约谈" in _done(browser, "已完成「安排约谈」")
+
+    _log_in(browser, site, "ws-env", f"/cases/{number}")  # the unit holds it; still not satisfied
+    wait(browser, lambda d: "interview/outcome" in _offered(d))
+    _act(browser, "interview/outcome", {"notes": "群众要求彻底停止夜间施工"})
+    assert "待县领导坐班" in _done(browser, "已完成「约谈结果」")
+
+    _log_in(browser, site, "ws-leader", f"/cases/{number}")  # Monday: the county leader decides
+    wait(browser, lambda d: _offered(d) == ["leader-decision"])
+    _when(browser, "leader-decision", "deadline", 5)
+    _act(browser, "leader-decision", {"decision": "环保局牵头，五津镇配合，禁止夜间施工"})
+    assert "办理中" in _done(browser, "已完成「县领导决定」")
+    screenshot(browser, "casework-case-leader")
+    with site.platform.sessions() as s:
+        kinds = list(s.scalars(select(CaseEvent.kind).join(Case).where(Case.number == number).order_by(CaseEvent.id)))
+    assert kinds[-4:] == ["unsatisfied", "schedule_interview", "interview_unsatisfied", "leader_decision"]
