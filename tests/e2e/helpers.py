@@ -21,6 +21,10 @@ import numpy as np
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from casebook.agents.services import AgentDirectory
+from casebook.auth.policy import Actor, Role
+from casebook.auth.services import AuthService
+from casebook.cases.errors import Conflict
 from casebook.db.models import Caller, Case, Recording
 from common.bus import PlatformEvent, Subscription
 from common.paths import prompts_dir
@@ -410,3 +414,20 @@ async def until_reachable(ami: Any, extension: str, timeout: float = 45.0) -> No
     raise AssertionError(
         f"the phone {extension} did not become reachable in {timeout} s (states {states}); contacts: {contacts}"
     )
+
+
+def person(sessions: Any, name: str, role: Role, password: str = "a-long-password") -> None:
+    """A user of the platform; one made already (a test run again, decision 0019) is kept."""
+    with contextlib.suppress(Conflict):
+        AuthService(sessions).create_user(name, role, password=password)
+
+
+def agent_with_phone(sessions: Any, name: str, extension: str, password: str = "a-long-password") -> str:
+    """An intake agent in the intake queue with a desk phone: the phone's SIP password. A test run
+    again (decision 0019) finds the agent made already and gets a new password instead."""
+    directory = AgentDirectory(sessions)
+    try:
+        AuthService(sessions).create_user(name, Role.INTAKE_AGENT, password=password)
+    except Conflict:
+        return directory.new_password(Actor("admin", Role.ADMIN), extension).sip_password
+    return directory.create(Actor("admin", Role.ADMIN), name, extension, {"intake": 0}).sip_password

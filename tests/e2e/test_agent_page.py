@@ -23,7 +23,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import SYSTEM, Actor, Role
 from casebook.auth.services import AuthService
 from casebook.calllog.services import CallLog
@@ -34,7 +33,7 @@ from hotline.pages import live as live_socket
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
 from tests.e2e.conftest import stop_platform
-from tests.e2e.helpers import ROOT, Phone, eventually, place_call, until_reachable, wait_for
+from tests.e2e.helpers import ROOT, Phone, agent_with_phone, eventually, place_call, until_reachable, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 ARTIFACTS = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
@@ -77,8 +76,9 @@ def browser() -> Iterator[WebDriver]:
 
 
 def _agent_with_phone(platform: Platform, name: str, extension: str) -> str:
-    AuthService(platform.sessions).create_user(name, Role.INTAKE_AGENT, password=PASSWORD)
-    return AgentDirectory(platform.sessions).create(ADMIN, name, extension, {"intake": 0}).sip_password
+    """The agent and their phone's SIP password; a test run again (decision 0019) finds them made
+    already and gets a new password instead."""
+    return agent_with_phone(platform.sessions, name, extension, PASSWORD)
 
 
 def _open_page(driver: WebDriver, settings: Settings, name: str, password: str = PASSWORD) -> None:

@@ -13,14 +13,12 @@ import subprocess
 import sys
 from typing import Any
 
-from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import Actor, Role
-from casebook.auth.services import AuthService
 from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.helpers import ROOT, Phone, place_call, settings_env, wait_for
+from tests.e2e.helpers import ROOT, Phone, agent_with_phone, place_call, settings_env, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -46,11 +44,10 @@ async def _register(
 async def test_an_agents_phone_registers_with_its_generated_password_and_a_wrong_one_is_refused(
     platform: Platform, asterisk: Settings
 ) -> None:
-    AuthService(platform.sessions).create_user("desk-li", Role.INTAKE_AGENT, password="a-long-password")
-    made = AgentDirectory(platform.sessions).create(ADMIN, "desk-li", "1001", {"intake": 0})
+    sip_password = agent_with_phone(platform.sessions, "desk-li", "1001")
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
 
-    code, wrong = await _register(asterisk, "1001", made.sip_password + "x")
+    code, wrong = await _register(asterisk, "1001", sip_password + "x")
     assert code == 2 and wrong["registered"] is False and wrong["status_code"] in (401, 403)
     seen: list[str] = []
 
@@ -61,7 +58,7 @@ async def test_an_agents_phone_registers_with_its_generated_password_and_a_wrong
                 return
             await asyncio.sleep(0.1)
 
-    code, right = await _register(asterisk, "1001", made.sip_password, while_registered=watch)
+    code, right = await _register(asterisk, "1001", sip_password, while_registered=watch)
     assert code == 0 and right["registered"] is True and right["status_code"] == 200, right
     assert seen and seen[-1] == "online", seen
 
@@ -71,12 +68,9 @@ async def test_a_caller_pressing_3_reaches_the_available_agent_and_not_the_pause
 ) -> None:
     # expected: agent.login x2, agent.paused (desk-b), ivr.transfer (intake); desk-a's phone rings and
     # answers (incoming, answered), desk-b's never rings; AMI AgentConnect for desk-a
-    auth = AuthService(platform.sessions)
-    directory = AgentDirectory(platform.sessions)
     passwords = {}
     for name, extension in (("desk-a", "1002"), ("desk-b", "1003")):
-        auth.create_user(name, Role.INTAKE_AGENT, password="a-long-password")
-        passwords[name] = directory.create(ADMIN, name, extension, {"intake": 0}).sip_password
+        passwords[name] = agent_with_phone(platform.sessions, name, extension)
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
     phone_a = await Phone.start(asterisk, "1002", passwords["desk-a"], hold=40)
     phone_b = await Phone.start(asterisk, "1003", passwords["desk-b"], hold=40)

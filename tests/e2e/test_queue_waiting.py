@@ -14,15 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import Actor, Role
-from casebook.auth.services import AuthService
 from casebook.db.models import Caller, Case
 from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.helpers import Phone, place_call, prompt_seconds, until_reachable, wait_for
+from tests.e2e.helpers import Phone, agent_with_phone, place_call, prompt_seconds, until_reachable, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -41,8 +39,7 @@ def short_queue_wait(asterisk: Settings) -> Iterator[Settings]:
 @contextlib.asynccontextmanager
 async def unanswered_agent(platform: Platform, settings: Settings, name: str, extension: str) -> AsyncIterator[None]:
     """An agent in the intake queue whose desk phone rings and rings."""
-    AuthService(platform.sessions).create_user(name, Role.INTAKE_AGENT, password="a-long-password")
-    password = AgentDirectory(platform.sessions).create(ADMIN, name, extension, {"intake": 0}).sip_password
+    password = agent_with_phone(platform.sessions, name, extension)
     await asyncio.to_thread(asterisk_process(settings).reload, lines_book(settings), prompts_dir(settings))
     phone = await Phone.start(settings, extension, password, hold=90, answer_after=-1, talk=1)
     agent = Actor(name, Role.INTAKE_AGENT)

@@ -21,9 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import Actor, Role
-from casebook.auth.services import AuthService
 from common.bus import PlatformEvent
 from common.paths import prompts_dir
 from common.settings import Settings
@@ -32,7 +30,17 @@ from hotline.services import asterisk_process, lines_book
 from telephony.runtime.layout import resolve_layout
 from telephony.sip.intruders import ACL_FILE_NAME
 from tests.e2e.conftest import SLOT, running_platform
-from tests.e2e.helpers import ROOT, AriObserver, Phone, assert_events, drain, place_call, until_known, wait_for
+from tests.e2e.helpers import (
+    ROOT,
+    AriObserver,
+    Phone,
+    agent_with_phone,
+    assert_events,
+    drain,
+    place_call,
+    until_known,
+    wait_for,
+)
 
 ADMIN = Actor("admin", Role.ADMIN)
 SCENARIO = ROOT / "bench" / "sipp" / "register_auth.xml"
@@ -57,11 +65,10 @@ async def guarded(asterisk: Settings) -> AsyncIterator[Platform]:
 
 async def _agent_phone(platform: Platform, settings: Settings, username: str, extension: str) -> str:
     """An agent with a desk phone, Asterisk reloaded with it; its SIP password."""
-    AuthService(platform.sessions).create_user(username, Role.INTAKE_AGENT, password="a-long-password")
-    made = AgentDirectory(platform.sessions).create(ADMIN, username, extension, {"intake": 0})
+    sip_password = agent_with_phone(platform.sessions, username, extension)
     await asyncio.to_thread(asterisk_process(settings).reload, lines_book(settings), prompts_dir(settings))
     await until_known(settings, extension)
-    return made.sip_password
+    return sip_password
 
 
 async def _sipp(

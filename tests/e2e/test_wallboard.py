@@ -15,7 +15,7 @@ from casebook.auth.policy import Role
 from casebook.auth.services import AuthService
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.e2e.helpers import place_call, wait_for
+from tests.e2e.helpers import person, place_call, wait_for
 from tests.e2e.test_agent_page import ARTIFACTS, _in_browser, _wait, browser, served  # noqa: F401
 from tests.e2e.test_queue_waiting import unanswered_agent
 
@@ -101,6 +101,6 @@ async def test_an_intake_agent_is_told_the_wallboard_is_not_for_their_role(
     browser: WebDriver,  # noqa: F811
 ) -> None:
     # expected: no events; the socket closes with 4403 and the page says why
-    AuthService(served.sessions).create_user("board-agent-2", Role.INTAKE_AGENT, password=PASSWORD)
+    person(served.sessions, "board-agent-2", Role.INTAKE_AGENT, PASSWORD)
     await _in_browser(_open_board, browser, asterisk, "board-agent-2")
     await _in_browser(_wait, browser, lambda d: "无权" in _text(d, "login-error"))
