@@ -31,6 +31,9 @@ from casebook.db.models import Assignment, Caller, Case, DuplicateLink, Recordin
 from common.privacy import mask_number
 
 S = Status
+# The value of the `unit`, `category` and `township` filters for the cases with none: no lead unit
+# (not dispatched yet), not screened, no township (the "—" rows of the figures, as the list's link)
+NONE = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +146,21 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
     statement = visible(select(Case), actor)
     if query.status:
         statement = statement.where(Case.status.in_(query.status))
-    if query.unit:
+    if query.unit == NONE:
+        statement = statement.where(Case.lead_unit_code.is_(None))
+    elif query.unit:
         statement = statement.where(_held_by(query.unit))
-    if query.category:
+    if query.category == NONE:
+        statement = statement.where(Case.category_code.is_(None))
+    elif query.category:
         statement = statement.where(
             or_(Case.category_code == query.category, Case.category_code.startswith(query.category + "."))
         )
     if query.channel:
         statement = statement.where(Case.channel_code == query.channel)
-    if query.township:
+    if query.township == NONE:
+        statement = statement.where(Case.township_code.is_(None))
+    elif query.township:
         statement = statement.where(Case.township_code == query.township)
     if query.place:
         statement = statement.where(Case.place_code == query.place)

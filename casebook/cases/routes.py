@@ -69,8 +69,12 @@ def get_cases(
     svc: ServicesDep,
     actor: ActorDep,
     status: Annotated[list[Status] | None, Query(max_length=12)] = None,
-    unit: Annotated[str | None, Query(max_length=32)] = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
+    unit: Annotated[
+        str | None, Query(max_length=32, description="A unit's cases (any share of them); `none`: no lead unit.")
+    ] = None,
+    category: Annotated[
+        str | None, Query(max_length=64, description="A category and those under it; `none`: not screened.")
+    ] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     caller_number: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool | None = None,
@@ -79,7 +83,7 @@ def get_cases(
     received_from: datetime | None = None,
     received_to: datetime | None = None,
     text: Annotated[str | None, Query(max_length=100, description="A case number (or its start), or words.")] = None,
-    township: Annotated[str | None, Query(max_length=32)] = None,
+    township: Annotated[str | None, Query(max_length=32, description="`none`: the cases with no township.")] = None,
     place: Annotated[str | None, Query(max_length=64)] = None,
     line: Annotated[str | None, Query(max_length=20, description="The hotline number dialled.")] = None,
     order: Annotated[

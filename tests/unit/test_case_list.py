@@ -99,3 +99,27 @@ def test_cases_are_narrowed_by_township_place_and_line(book: CaseBook) -> None:
     assert _all_pages(book, SUPERVISOR, CaseFilter(text=marker, place="school-foreign-languages")) == [call]
     assert _all_pages(book, SUPERVISOR, CaseFilter(text=marker, line="12345")) == [call]
     assert web in _all_pages(book, SUPERVISOR, CaseFilter(text=marker))
+
+
+def test_none_lists_the_cases_with_no_lead_unit_no_category_or_no_township(book: CaseBook) -> None:
+    """The figures' "—" rows (no lead unit yet, not screened, no township) link to these lists."""
+    marker = f"没有{uuid.uuid4().hex[:8]}"
+    waiting = _open(book, f"{marker} 有人反映情况")  # not screened, no township, no unit
+    registered = _open(book, f"{marker} 河边死猪")  # screened, in Wujin, not dispatched yet
+    book.register(registered, AGENT, category="environment.dead-animals", place="school-foreign-languages")
+    dispatched = _open(book, f"{marker} 噪音扰民")  # screened and dispatched, no place
+    book.register(dispatched, AGENT, category="environment.noise")
+    book.dispatch(dispatched, AGENT, lead="env", co_units=["wujin"])
+
+    def found(**filters: str) -> set[str]:
+        return set(_all_pages(book, SUPERVISOR, CaseFilter(text=marker, **filters)))  # type: ignore[arg-type]
+
+    assert found(unit="none") == {waiting, registered}
+    assert found(unit="env") == found(unit="wujin") == {dispatched}  # a unit: any share of the case
+    assert found(category="none") == {waiting}
+    assert found(category="environment") == {registered, dispatched}
+    assert found(township="none") == {waiting, dispatched}
+    assert found(township="wujin") == {registered}
+    assert found(unit="none", township="none") == {waiting}
+    # a unit's clerk sees none of them: the cases with no lead unit are nobody's yet
+    assert _all_pages(book, handler("env"), CaseFilter(text=marker, unit="none")) == []
