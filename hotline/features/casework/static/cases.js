@@ -50,7 +50,7 @@ function setView(next) {
 
 function apiQuery(v, after) {
   const asked = v.inbox === "mine" ? { ...(INBOX[me.role] || {}) } : {};
-  if (v.status) asked.status = [v.status];
+  if (v.status) asked.status = v.status === "open" ? OPEN : [v.status]; // "open": every open case (the figures' backlog)
   if (v.text) asked.text = v.text;
   if (v.overdue) asked.overdue = "true";
   asked.order = v.order;
@@ -78,18 +78,20 @@ function drawControls(v) {
     button.addEventListener("click", () => { setView({ ...view(), inbox: name }); load(); });
     return button;
   }));
-  const statuses = [["", t("f_any_status")], ...Object.keys(TEXT.zh.status).map((s) => [s, t("status." + s)])];
+  const statuses = [["", t("f_any_status")], ["open", t("f_open_status")], ...Object.keys(TEXT.zh.status).map((s) => [s, t("status." + s)])];
   $("f-status").replaceChildren(...statuses.map(([value, label]) => new Option(label, value, false, value === v.status)));
   const lang = i18n.lang;
-  const choices = (id, rows, value) => $(id).replaceChildren(
+  // "none": the cases with no lead unit, not screened, with no township (the API's `none`)
+  const choices = (id, rows, value, none) => $(id).replaceChildren(
     new Option(t("f_any"), ""),
+    ...(none ? [new Option(t(none), "none", false, value === "none")] : []),
     ...rows.map((row) => new Option((row.parent ? "　" : "") + (lang === "en" ? row.name_en || row.name_zh : row.name_zh), row.code, false, row.code === value)),
   );
   const { units, categories } = names.lists;
-  choices("f-unit", units, v.unit);
-  choices("f-category", categories, v.category);
+  choices("f-unit", units, v.unit, "f_no_lead");
+  choices("f-category", categories, v.category, "f_no_category");
   choices("f-channel", names.lists.channels, v.channel);
-  choices("f-township", units.filter((u) => u.kind === "township"), v.township);
+  choices("f-township", units.filter((u) => u.kind === "township"), v.township, "f_no_township");
   $("f-unit").closest("label").hidden = me.role === "unit_handler"; // a unit sees its own cases only
   $("f-from").value = v.from;
   $("f-to").value = v.to;
