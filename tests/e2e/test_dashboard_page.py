@@ -15,24 +15,29 @@ import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import update
 
 from casebook.auth.policy import Actor, Role
 from casebook.calllog.services import CallLog
 from casebook.cases.intake import NewAppeal
+from casebook.db.models import Case
 from casebook.metrics.cases import CaseMetrics
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.e2e.browser import ARTIFACTS, chromium, served
+from tests.e2e.browser import ARTIFACTS, chromium, screenshot, served
 from tests.unit.test_call_metrics import Log
 
 PASSWORD = "a-long-password"
@@ -279,6 +284,127 @@ def test_the_cases_and_opinion_tabs_show_on_time_rates_and_the_dead_pig_alert_wi
     browser.execute_script(charts)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "dashboard-opinion.png"))
+
+
+def _href(driver: WebDriver, css: str) -> tuple[str, dict[str, str]]:
+    """Where the first link in `css` goes: its path and its query (read at once, as `_text`)."""
+    found = driver.execute_script(
+        "const a = document.querySelector(arguments[0]); return a ? [a.pathname, a.search] : null", css + " a"
+    )
+    assert found, f"no link in {css}"
+    return found[0], dict(parse_qsl(found[1][1:]))
+
+
+def _follow(driver: WebDriver, css: str, *, key: str = "") -> str:
+    """Click the link (with `key` held: a new tab of its own, as a middle click): the tab it opens
+    becomes the driver's. The board's tab is returned."""
+    board = driver.current_window_handle
+    target = driver.find_element(By.CSS_SELECTOR, css)
+    if key:
+        ActionChains(driver).key_down(key).click(target).key_up(key).perform()
+    else:
+        target.click()
+    _wait(driver, lambda d: len(d.window_handles) == 2)
+    driver.switch_to.window(next(h for h in driver.window_handles if h != board))
+    return board
+
+
+def _back(driver: WebDriver, board: str) -> None:
+    driver.close()
+    driver.switch_to.window(board)
+
+
+def _listed(driver: WebDriver) -> list[str]:
+    """The case numbers the case list shows, once it has answered."""
+    _wait(driver, lambda d: _text(d, "#count"))
+    numbers: list[str] = driver.execute_script(
+        "return [...document.querySelectorAll('#rows tr')].map(r => r.dataset.number)"
+    )
+    return numbers
+
+
+def test_every_count_of_cases_opens_their_list_and_every_case_number_its_page(site: Site, browser: WebDriver) -> None:
+    book = site.platform.book
+    nobody = book.open(NewAppeal(channel="web", description="楼道里堆满杂物，没人管"), SUPERVISOR).number
+    with site.platform.sessions() as s:  # its one-hour register clock has run out: overdue, with no unit yet
+        past = datetime.now(UTC) - timedelta(minutes=5)
+        s.execute(update(Case).where(Case.number == nobody).values(register_due=past))
+        s.commit()
+    _log_in(browser, site, "dash-sup")
+    _wait(browser, lambda d: d.find_element(By.ID, "board").is_displayed())
+    _show_days(browser, site.today, site.today)
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='cases']").click()
+    env, none = "#cases-table tbody tr[data-row='env']", "#cases-table tbody tr[data-row='']"
+    _wait(browser, lambda d: _cell(d, "cases-table", "tbody tr[data-row='']", "overdue") not in ("", "0"))
+    assert _text(browser, f"{none} td.label") == "无牵头单位"  # the API's "—" row, in words
+    today = {"inbox": "all", "from": str(site.today), "to": str(site.today), "order": "received"}
+    assert _href(browser, f"{env} td.label") == ("/cases", {**today, "unit": "env"})
+    assert _href(browser, f"{env} td[data-key='appeals']") == ("/cases", {**today, "unit": "env"})
+    assert _href(browser, f"{env} td[data-key='backlog']") == (
+        "/cases",
+        {"inbox": "all", "unit": "env", "status": "open"},
+    )
+    assert _href(browser, f"{none} td[data-key='overdue']") == (
+        "/cases",
+        {"inbox": "all", "unit": "none", "overdue": "1"},
+    )
+    assert _href(browser, "#cases-table tfoot td[data-key='appeals']") == ("/cases", today)
+    assert not browser.find_elements(By.CSS_SELECTOR, f"{env} td[data-key='register_on_time'] a")  # a rate: no list
+    screenshot(browser, "dashboard-case-links")
+
+    # the "no unit" row's overdue figure opens exactly those cases, the filters shown in words
+    overdue = int(_cell(browser, "cases-table", "tbody tr[data-row='']", "overdue"))
+    board = _follow(browser, f"{none} td[data-key='overdue'] a")
+    try:
+        _wait(browser, lambda d: nobody in _listed(d))  # signed in already: the tab has the board's session
+        assert len(_listed(browser)) == overdue
+        assert _text(browser, "#f-unit option:checked") == "无牵头单位"
+        assert browser.find_element(By.ID, "f-overdue").is_selected()
+        screenshot(browser, "dashboard-case-links-list")
+    finally:
+        _back(browser, board)
+
+    _choose(browser, "cases-by", "township")
+    wujin = "#cases-table tbody tr[data-row='wujin']"
+    _wait(browser, lambda d: _text(d, f"{wujin} td.label") == "五津镇")
+    assert _href(browser, f"{wujin} td[data-key='appeals']") == ("/cases", {**today, "township": "wujin"})
+
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='opinion']").click()
+    alert = "#surges .surge[data-kind='category'][data-key='environment.dead-animals']"
+    _wait(browser, lambda d: _text(d, alert))
+    path, asked = _href(browser, f"{alert} strong")
+    assert path == "/cases" and asked["category"] == "environment.dead-animals" and asked["to"] == str(site.today)
+    week = {"inbox": "all", "from": str(site.today - timedelta(days=6)), "to": str(site.today), "order": "received"}
+    topic = "#topics-table tbody tr[data-row='environment.dead-animals@wujin']"
+    pigs = {**week, "category": "environment.dead-animals", "township": "wujin"}
+    assert _href(browser, f"{topic} td[data-key='this_week']") == ("/cases", pigs)
+    assert _href(browser, "#townships-table tbody tr[data-row='wujin'] td.label") == (
+        "/cases",
+        {**week, "township": "wujin"},
+    )
+
+    # a case number opens its case
+    number = site.dead_pigs[0]
+    board = _follow(browser, f"{alert} .surge-cases a[href='/cases/{number}']")
+    try:
+        _wait(browser, lambda d: _text(d, "#number") == number)
+        assert browser.current_url == f"{site.url}/cases/{number}"
+    finally:
+        _back(browser, board)
+
+    # a plain link: opened as a middle click opens it (a tab of its own, without this tab's
+    # session), it asks to sign in and then shows the same list
+    board = _follow(browser, f"{topic} td[data-key='this_week'] a", key=Keys.CONTROL)
+    try:
+        form = _wait(browser, lambda d: d.find_element(By.ID, "login-form"))
+        _wait(browser, lambda d: form.is_displayed())
+        form.find_element(By.NAME, "username").send_keys("dash-sup")
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _wait(browser, lambda d: set(site.dead_pigs) <= set(_listed(d)))
+        assert _text(browser, "#f-township option:checked") == "五津镇"
+    finally:
+        _back(browser, board)
 
 
 def test_the_exports_download_xlsx_and_csv_with_the_servers_file_names(

@@ -46,6 +46,7 @@ const TEXT = {
     duty_title: "县领导周一坐班报告", duty_hint: "上周仍不满意的诉求，按类别和单位分类，附领导决定。",
     month: "月份", monday: "周一", open_html: "打开", download_pdf: "下载 PDF", choose_month: "请选择月份",
     choose_monday: "请选择一个周一", opened: "已在新标签页打开 {0}",
+    none_unit: "无牵头单位", none_category: "未分类", none_township: "无乡镇",
   },
   en: {
     title: "12345 Managers' dashboard", signout: "Sign out", login_title: "Log in", user: "User",
@@ -85,6 +86,7 @@ const TEXT = {
     duty_title: "Monday leader-duty report", duty_hint: "Last week's appeals whose citizens are still unsatisfied, by category and unit, with the leader's decisions.",
     month: "Month", monday: "Monday", open_html: "Open", download_pdf: "Download PDF",
     choose_month: "Choose a month", choose_monday: "Choose a Monday", opened: "Opened {0} in a new tab",
+    none_unit: "no lead unit", none_category: "not screened", none_township: "no township",
   },
 };
 const i18n = words(TEXT);
@@ -174,12 +176,16 @@ async function start() {
 // the browser: a manager's laptop set to UTC must still see "today" as the center's today.
 let centerTz = "Asia/Shanghai";
 
-function centerToday() {
-  // en-CA writes dates as YYYY-MM-DD; the result is a plain calendar day for the arithmetic below
-  const text = new Intl.DateTimeFormat("en-CA", {
+// the center's day of a moment, as YYYY-MM-DD (en-CA writes dates so)
+function centerDay(moment) {
+  return new Intl.DateTimeFormat("en-CA", {
     timeZone: centerTz, year: "numeric", month: "2-digit", day: "2-digit",
-  }).format(new Date());
-  const [y, m, d] = text.split("-").map(Number);
+  }).format(moment);
+}
+
+function centerToday() {
+  // a plain calendar day for the arithmetic below
+  const [y, m, d] = centerDay(new Date()).split("-").map(Number);
   return new Date(y, m - 1, d);
 }
 
@@ -267,6 +273,54 @@ function el(tag, className, text) {
   return node;
 }
 
+// --- links: a case opens its page, a count of cases the list of those cases (the case workspace) ------
+// Plain links (a middle click opens them in a tab of their own) in a new tab, so the board stays;
+// "opener" gives the new tab this tab's session (sessionStorage), so a click asks no second sign-in.
+function link(text, href) {
+  const a = el("a", "", text);
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "opener";
+  return a;
+}
+
+function caseHref(number) {
+  return "/cases/" + encodeURIComponent(number);
+}
+
+// the case list with these filters (the names the list reads from its address: cases.js), every
+// case the reader may see; "none" lists the cases with no unit, category or township
+function listHref(filters) {
+  const params = new URLSearchParams({ inbox: "all" });
+  for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
+  return "/cases?" + params.toString();
+}
+
+// the list filter of a row of the cases table (its group's key; "" is the "—" row)
+function groupFilter(by, key) {
+  if (by === "total") return {};
+  if (by === "channel") return key ? { channel: key } : null;
+  return { [by]: key || "none" }; // unit (the lead unit), category (the top of the tree), township
+}
+
+// The lists behind the case figures: received in the range, merged as duplicates in it, still open
+// (backlog, now) and overdue now, of the row's group
+function caseFigureHref(table, row, key, total) {
+  const group = total ? {} : groupFilter(table.by, row.key);
+  if (!group) return null;
+  const days = { from: table.from, to: table.to, order: "received" };
+  if (key === "appeals" || key === "label") return listHref({ ...group, ...days });
+  if (key === "duplicates_merged") return listHref({ ...group, ...days, status: "merged" });
+  if (key === "backlog") return listHref({ ...group, status: "open" });
+  if (key === "overdue") return listHref({ ...group, overdue: "1" });
+  return null;
+}
+
+function shiftDays(isoDay, days) {
+  const [y, m, d] = isoDay.split("-").map(Number);
+  return iso(new Date(y, m - 1, d + days));
+}
+
 function unitText(unit) {
   return unit === "s" ? t("unit_s") : unit;
 }
@@ -279,7 +333,8 @@ function numberText(value) {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
-// spec: {columns: [{key, label, formula, unit, text?, signed?}], rows, total?, label?: {title, of(row)}}
+// spec: {columns: [{key, label, formula, unit, text?, signed?}], rows, total?, label?: {title, of(row)},
+//        href?(row, key, total): where a figure (key "label": the row's name) links, or null}
 function renderTable(holder, spec) {
   const table = el("table", "figures");
   const head = table.createTHead().insertRow();
@@ -297,19 +352,24 @@ function renderTable(holder, spec) {
     cell.colSpan = spec.columns.length + 1;
     cell.textContent = spec.emptyText;
   }
-  if (spec.total) addRow(table.createTFoot(), spec, spec.total, t("total"));
+  if (spec.total) addRow(table.createTFoot(), spec, spec.total, t("total"), true);
   const scroller = el("div", "scroller"); // a wide table scrolls by itself; the legend stays in view
   scroller.appendChild(table);
   holder.replaceChildren(scroller, legend(spec.columns));
 }
 
-function addRow(section, spec, row, label) {
+function addRow(section, spec, row, label, total = false) {
   const tr = section.insertRow();
   tr.dataset.row = row.key ?? "";
+  const linked = (cell, key) => { // a count of cases opens the list of them
+    const href = spec.href && cell.textContent !== "0" ? spec.href(row, key, total) : null;
+    if (href) cell.replaceChildren(link(cell.textContent, href));
+  };
   if (spec.label) {
     const cell = tr.insertCell();
     cell.className = "label";
     cell.textContent = label;
+    linked(cell, "label");
   }
   for (const column of spec.columns) {
     const value = row[column.key];
@@ -329,6 +389,7 @@ function addRow(section, spec, row, label) {
     cell.textContent = (column.signed && value > 0 ? "+" : "") + numberText(value);
     if (column.signed && value !== 0) cell.classList.add(value > 0 ? "up" : "down");
     cell.title = column.formula ? headerText(column) + " = " + column.formula : headerText(column);
+    linked(cell, column.key);
   }
 }
 
@@ -399,7 +460,7 @@ function drawOnTimeByUnit(byUnit) {
     tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : v + "%") },
     legend: { top: 0 },
     grid: { left: 50, right: 20, top: 40, bottom: 60 },
-    xAxis: { type: "category", data: byUnit.rows.map((r) => r.name), axisLabel: { interval: 0, rotate: 20 } },
+    xAxis: { type: "category", data: byUnit.rows.map((r) => rowName("unit", r)), axisLabel: { interval: 0, rotate: 20 } },
     yAxis: { type: "value", name: "%", min: 0, max: 100 },
     series: keys.map((key) => ({ name: label[key], type: "bar", data: byUnit.rows.map((r) => r[key]) })),
   }, true);
@@ -412,7 +473,7 @@ function drawTownships(week) {
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
     grid: { left: 50, right: 20, top: 40, bottom: 40 },
-    xAxis: { type: "category", data: week.townships.map((r) => r.name), axisLabel: { interval: 0 } },
+    xAxis: { type: "category", data: week.townships.map((r) => rowName("township", { ...r, key: r.township })), axisLabel: { interval: 0 } },
     yAxis: { type: "value", name: t("unit_count"), minInterval: 1 },
     series: [
       { name: t("col_this_week"), type: "bar", data: week.townships.map((r) => r.this_week) },
@@ -426,10 +487,16 @@ function callParams() {
   return { ...range(), by: $("calls-by").value, threshold_s: $("calls-threshold").value, lang: i18n.lang };
 }
 
+// a row's name; the cases with no lead unit, category or township (the API's "—") in words
+function rowName(by, row) {
+  if (row.key === "" && ["unit", "category", "township"].includes(by)) return t("none_" + by);
+  return row.name || String(row.key);
+}
+
 function rowLabel(by) {
   return {
     title: t("by_" + by),
-    of: (row) => (by === "hour" ? String(row.key).padStart(2, "0") + ":00" : row.name || String(row.key)),
+    of: (row) => (by === "hour" ? String(row.key).padStart(2, "0") + ":00" : rowName(by, row)),
   };
 }
 
@@ -459,6 +526,7 @@ async function loadCases(current) {
   $("cases-caption").textContent = t("caption_cases", table.from, table.to);
   renderTable($("cases-table"), {
     ...table, label: rowLabel(table.by), emptyText: table.by === "total" ? "" : t("no_rows"),
+    href: (row, key, total) => caseFigureHref(table, row, key, total),
   });
   drawOnTimeByUnit(byUnit);
 }
@@ -478,20 +546,33 @@ async function loadOpinion(current) {
   showSurges(surges);
   $("opinion-caption").textContent = t("caption_opinion", week.from, week.to, week.this_week, week.last_week);
   const counts = [opinionColumn("this_week"), opinionColumn("last_week"), opinionColumn("change", { signed: true })];
+  // a week's count opens the list of those appeals: this week's days, or the week before's
+  const weeks = {
+    this_week: { from: week.from, to: week.to, order: "received" },
+    last_week: { from: shiftDays(week.from, -7), to: shiftDays(week.to, -7), order: "received" },
+    label: { from: week.from, to: week.to, order: "received" },
+  };
+  const weekHref = (filters) => (row, key, total) => (weeks[key] ? listHref({ ...filters(row, total), ...weeks[key] }) : null);
   renderTable($("topics-table"), {
     columns: [
       opinionColumn("category", { text: true }), opinionColumn("township", { text: true }),
       ...counts, opinionColumn("change_pct", { unit: "%", signed: true }),
     ],
-    rows: week.topics.map((r) => ({ ...r, key: r.category + "@" + r.township, category: r.category_name, township: r.township_name })),
+    rows: week.topics.map((r) => ({
+      ...r, key: r.category + "@" + r.township, category: r.category_name,
+      township: r.township ? r.township_name : t("none_township"),
+      filters: { category: r.category || "none", township: r.township || "none" },
+    })),
     emptyText: t("no_rows"),
+    href: weekHref((row) => row.filters),
   });
   renderTable($("townships-table"), {
     columns: [...counts, opinionColumn("top_category", { text: true, formula: t("f_top_category") })],
     rows: week.townships.map((r) => ({ ...r, key: r.township })),
     total: { key: "total", this_week: week.this_week, last_week: week.last_week, change: week.this_week - week.last_week },
-    label: { title: t("col_township"), of: (row) => row.name },
+    label: { title: t("col_township"), of: (row) => rowName("township", row) },
     emptyText: t("no_rows"),
+    href: weekHref((row, total) => (total ? {} : { township: row.township || "none" })),
   });
   drawTownships(week);
 }
@@ -511,7 +592,13 @@ function showSurges(surges) {
     box.setAttribute("role", "alert");
     box.dataset.kind = surge.kind;
     box.dataset.key = surge.key;
-    box.appendChild(el("strong", "", t("surge_name", t("surge_" + surge.kind), surge.name)));
+    // its name opens the list of the category's or township's appeals of these days (a place is no
+    // filter of the list: its cases are the numbers below)
+    const name = t("surge_name", t("surge_" + surge.kind), surge.name);
+    const days = { from: centerDay(new Date(surge.first_at)), to: iso(centerToday()), order: "received" };
+    const title = el("strong");
+    title.append(surge.kind === "place" ? name : link(name, listHref({ [surge.kind]: surge.key, ...days })));
+    box.appendChild(title);
     box.appendChild(el("p", "", t("surge_count", SURGE.window_h, surge.count, surge.usual)));
     const channels = el("div", "channels", t("surge_channels", surge.channel_count));
     for (const [name, count] of Object.entries(surge.channels)) channels.appendChild(el("span", "", name + " × " + count));
@@ -519,12 +606,7 @@ function showSurges(surges) {
     box.appendChild(el("p", "hint", t("surge_when", when(surge.first_at), when(surge.last_at))));
     // each case opens its page (the case workspace) in a new tab, the board stays
     const cases = el("p", "hint surge-cases", t("surge_cases", ""));
-    surge.cases.forEach((number, i) => {
-      const link = el("a", "", number);
-      link.href = "/cases/" + encodeURIComponent(number);
-      link.target = "_blank";
-      cases.append(i ? ", " : "", link);
-    });
+    surge.cases.forEach((number, i) => cases.append(i ? ", " : "", link(number, caseHref(number))));
     box.appendChild(cases);
     return box;
   }));
@@ -542,12 +624,12 @@ function filenameOf(answer) {
 // a download of what was fetched (with the token: a plain link could not carry it)
 function saveBlob(blob, name) {
   const url = URL.createObjectURL(blob);
-  const link = el("a");
-  link.href = url;
-  link.download = name;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
+  const anchor = el("a");
+  anchor.href = url;
+  anchor.download = name;
+  document.body.appendChild(anchor);
+  anchor.click();
+  anchor.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60000);
   const status = $("download-status");
   status.textContent = t("downloaded", name, blob.size);
