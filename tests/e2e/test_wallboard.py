@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlalchemy import update
 
-from casebook.auth.policy import Role
+from casebook.auth.policy import Actor, Role
 from casebook.auth.services import AuthService
+from casebook.cases.intake import NewAppeal
+from casebook.db.models import Case
 from common.settings import Settings
 from hotline.platform import Platform
+from tests.e2e.browser import screenshot
 from tests.e2e.helpers import person, place_call, wait_for
 from tests.e2e.test_agent_page import ARTIFACTS, _in_browser, _wait, browser, served  # noqa: F401
 from tests.e2e.test_queue_waiting import unanswered_agent
@@ -104,3 +112,88 @@ async def test_an_intake_agent_is_told_the_wallboard_is_not_for_their_role(
     person(served.sessions, "board-agent-2", Role.INTAKE_AGENT, PASSWORD)
     await _in_browser(_open_board, browser, asterisk, "board-agent-2")
     await _in_browser(_wait, browser, lambda d: "无权" in _text(d, "login-error"))
+
+
+def _href(driver: WebDriver, css: str) -> tuple[str, dict[str, str]]:
+    """Where the link `css` goes: its path and its query, read at once."""
+    found = driver.execute_script(
+        "const a = document.querySelector(arguments[0]); return a && a.href ? [a.pathname, a.search] : null", css
+    )
+    assert found, f"no link at {css}"
+    return found[0], dict(parse_qsl(found[1][1:]))
+
+
+def _follow(driver: WebDriver, css: str, seen: Any) -> Any:
+    """Click the link: in the tab it opens (signed in: it has the board's session), wait for `seen`
+    and answer what it answered; then back to the board."""
+    board = driver.current_window_handle
+    driver.find_element(By.CSS_SELECTOR, css).click()
+    _wait(driver, lambda d: len(d.window_handles) == 2)
+    driver.switch_to.window(next(h for h in driver.window_handles if h != board))
+    try:
+        return _wait(driver, seen)
+    finally:
+        driver.close()
+        driver.switch_to.window(board)
+
+
+def _listed(driver: WebDriver) -> list[str] | None:
+    """The case numbers the case list shows, once it has answered."""
+    if not _read(driver, "#count"):
+        return None
+    numbers: list[str] = driver.execute_script(
+        "return [...document.querySelectorAll('#rows tr')].map(r => r.dataset.number)"
+    )
+    return numbers
+
+
+def _check_links(driver: WebDriver, today: str, lights: list[str], late: str) -> None:
+    tiles = "#today-tiles"
+    lists = {
+        "appeals": {"inbox": "all", "from": today, "to": today, "order": "received"},
+        "backlog": {"inbox": "all", "status": "open"},
+        "overdue": {"inbox": "all", "overdue": "1"},
+    }
+    for key, asked in lists.items():  # today's case figures open their lists; the calls' are no links
+        assert _href(driver, f"{tiles} a#today-{key}") == ("/cases", asked), key
+    assert not driver.find_elements(By.CSS_SELECTOR, f"{tiles} a#today-offered")
+    alert = "#surges p[data-kind='category'][data-key='urban.streetlights']"
+    path, asked = _href(driver, f"{alert} > a")
+    assert path == "/cases" and asked["category"] == "urban.streetlights" and asked["to"] == today, asked
+    numbers = driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(a => a.pathname)", f"{alert} .cases a"
+    )
+    assert {f"/cases/{n}" for n in lights} <= set(numbers), numbers
+    screenshot(driver, "wallboard-links")
+
+    shown = _follow(driver, f"{alert} .cases a[href='/cases/{lights[0]}']", lambda d: _read(d, "#number"))
+    assert shown == lights[0]
+    overdue = int(_read(driver, "#today-overdue span"))
+    listed = _follow(driver, f"{tiles} a#today-overdue", lambda d: _listed(d) if late in (_listed(d) or []) else None)
+    assert len(listed) == overdue, (listed, overdue)  # the figure counts exactly the cases the list shows
+
+
+async def test_the_wallboards_case_figures_and_alerts_link_to_the_cases(
+    served: Platform,  # noqa: F811
+    asterisk: Settings,
+    browser: WebDriver,  # noqa: F811
+) -> None:
+    # expected: no call; the cases opened below (case.* events) redraw the board's case figures
+    platform, center = served, Actor("board-seed", Role.SUPERVISOR)
+    person(platform.sessions, "board-sup-links", Role.SUPERVISOR, PASSWORD)
+    late = platform.book.open(NewAppeal(channel="web", description="小区门口井盖丢了"), center).number
+    with platform.sessions() as s:  # its one-hour register clock has run out
+        s.execute(update(Case).where(Case.number == late).values(register_due=datetime.now(UTC) - timedelta(minutes=5)))
+        s.commit()
+    lights = []  # then street lights out, heard through six channels: a sudden rise
+    for i, channel in enumerate(["phone", "mailbox-mayor", "web", "weibo", "wechat", "radio", "web"]):
+        number = platform.book.open(
+            NewAppeal(channel=channel, description="整条街的路灯都不亮了", caller_phone=f"1375551{i:04d}"), center
+        ).number
+        platform.book.register(number, center, category="urban.streetlights")
+        lights.append(number)
+    await _in_browser(_open_board, browser, asterisk, "board-sup-links")
+    alert = "#surges p[data-kind='category'][data-key='urban.streetlights']"
+    await _in_browser(_wait, browser, lambda d: _read(d, alert) and _figure(d, "overdue") not in ("", "0"), 40)
+    today = datetime.now(ZoneInfo(asterisk.timezone)).date().isoformat()
+    await _in_browser(_check_links, browser, today, lights, late)

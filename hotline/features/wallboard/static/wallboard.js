@@ -14,7 +14,7 @@ const TEXT = {
     longest: "最长等待", talking: "通话中", in_ivr: "语音导航中", available: "空闲坐席", busy: "忙碌坐席",
     wrap_up: "话后整理", paused: "示忙", today: "今日", queues: "队列", agents: "坐席", queue: "队列",
     agent: "坐席", status: "状态", since: "持续", ext: "分机", offline: "话机离线", switch: "English",
-    noRight: "当前角色无权查看大屏", surge: "舆情突增", via: "来源渠道",
+    noRight: "当前角色无权查看大屏", surge: "舆情突增", via: "来源渠道", cases: "工单：",
     st: { available: "空闲", ringing: "振铃", on_call: "通话", wrap_up: "整理", paused: "示忙", offline: "话机离线" },
     kind: { category: "类别", township: "乡镇", place: "地点" },
     threshold: "服务水平阈值 T = {0} 秒",
@@ -24,7 +24,7 @@ const TEXT = {
     longest: "Longest wait", talking: "Talking", in_ivr: "In the IVR", available: "Agents available",
     busy: "Agents busy", wrap_up: "Wrap-up", paused: "Paused", today: "Today", queues: "Queues", agents: "Agents",
     queue: "Queue", agent: "Agent", status: "Status", since: "For", ext: "Ext.", offline: "phone offline",
-    switch: "中文", noRight: "Your role may not see the wallboard", surge: "Sudden rise", via: "channels",
+    switch: "中文", noRight: "Your role may not see the wallboard", surge: "Sudden rise", via: "channels", cases: "Cases: ",
     st: { available: "available", ringing: "ringing", on_call: "on a call", wrap_up: "wrap-up", paused: "paused",
       offline: "phone offline" },
     kind: { category: "category", township: "township", place: "place" },
@@ -44,6 +44,29 @@ function shown(value, unit) {
   if (unit === "%") return `${value}%`;
   if (unit === "s") return mmss(value);
   return String(value);
+}
+
+// --- links: a case number opens its page, a count of cases the list of them (the case workspace) --
+// Plain links in a new tab (the wall stays); "opener" gives that tab this tab's session.
+function link(text, href) {
+  const a = document.createElement("a");
+  a.textContent = text;
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "opener";
+  return a;
+}
+
+// the case list with these filters (the names it reads from its address), every case the reader may see
+function listHref(filters) {
+  const params = new URLSearchParams({ inbox: "all" });
+  for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
+  return "/cases?" + params.toString();
+}
+
+// the center's day of a moment (the board says which time zone), as YYYY-MM-DD
+function centerDay(timeZone, moment = new Date()) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(moment);
 }
 
 function banner(message) {
@@ -128,17 +151,21 @@ function draw(board) {
     })).join(" · ");
 }
 
-function tile(key, value, figures) {
+// A tile of today's figures; with `href`, a link (a count of cases opens the list of them). The
+// tile drawn before is kept and updated: a link replaced every second would lose a click.
+function tile(key, value, figures, href) {
   const f = figures[key] || { zh: key, en: key, unit: "" };
-  const el = document.createElement("div");
-  el.className = "tile";
-  el.id = "today-" + key;
+  let el = $("today-" + key);
+  if (!el || el.tagName !== (href ? "A" : "DIV")) {
+    el = href ? link("", href) : document.createElement("div");
+    el.className = "tile";
+    el.id = "today-" + key;
+    el.replaceChildren(document.createElement("b"), document.createElement("span"));
+  }
+  if (href && el.getAttribute("href") !== href) el.href = href;
   el.title = f["formula_" + i18n.lang] || "";
-  const name = document.createElement("b");
-  name.textContent = f[i18n.lang];
-  const figure = document.createElement("span");
-  figure.textContent = shown(value, f.unit);
-  el.append(name, figure);
+  el.children[0].textContent = f[i18n.lang];
+  el.children[1].textContent = shown(value, f.unit);
   return el;
 }
 
@@ -146,11 +173,18 @@ function drawToday(board) {
   const box = $("today-tiles");
   const today = board.today || {};
   const cases = board.cases || {};
-  box.replaceChildren(
+  const day = centerDay(board.timezone);
+  const lists = { // today's appeals, those still open (backlog) and those overdue, as the figures count them
+    appeals: listHref({ from: day, to: day, order: "received" }),
+    backlog: listHref({ status: "open" }),
+    overdue: listHref({ overdue: "1" }),
+  };
+  const tiles = [
     ...["calls", "no_agent", "offered", "answered", "abandoned", "service_level", "asa", "aht", "occupancy"]
       .map((k) => tile(k, today[k], board.figures)),
-    ...["appeals", "backlog", "overdue"].map((k) => tile(k, cases[k], board.figures)),
-  );
+    ...["appeals", "backlog", "overdue"].map((k) => tile(k, cases[k], board.figures, lists[k])),
+  ];
+  if (tiles.some((el, i) => box.children[i] !== el) || box.children.length !== tiles.length) box.replaceChildren(...tiles);
   $("today-overdue").dataset.alert = cases.overdue > 0 ? "1" : "0";
 }
 
@@ -199,15 +233,34 @@ function drawAgents(board) {
   }));
 }
 
+// Each sudden rise: its category or township opens the list of its appeals of these days (a place
+// is no filter of the list), each case number its page. Drawn again only when it changed (a link
+// replaced every second would lose a click).
+let surgesDrawn = "";
+
 function drawSurges(board) {
   const box = $("surges");
   const surges = board.surges || [];
+  const drawn = JSON.stringify([i18n.lang, board.timezone, surges]);
+  if (drawn === surgesDrawn) return;
+  surgesDrawn = drawn;
   box.hidden = surges.length === 0;
+  const today = centerDay(board.timezone);
   box.replaceChildren(...surges.map((s) => {
     const p = document.createElement("p");
+    p.className = "surge";
+    p.dataset.kind = s.kind;
+    p.dataset.key = s.key;
     const channels = Object.entries(s.channels).map(([c, n]) => `${c} ${n}`).join("、");
-    const kind = t("kind." + s.kind);
-    p.textContent = `⚠ ${t("surge")} · ${kind} ${s.name} — ${s.count} (${t("via")} ${s.channel_count}: ${channels})`;
+    const name = `${t("kind." + s.kind)} ${s.name}`;
+    const days = { from: centerDay(board.timezone, new Date(s.first_at)), to: today, order: "received" };
+    p.append(`⚠ ${t("surge")} · `, s.kind === "place" ? name : link(name, listHref({ [s.kind]: s.key, ...days })),
+      ` — ${s.count} (${t("via")} ${s.channel_count}: ${channels})`);
+    const cases = document.createElement("span");
+    cases.className = "cases";
+    cases.append(t("cases"));
+    (s.cases || []).forEach((number, i) => cases.append(i ? ", " : "", link(number, "/cases/" + encodeURIComponent(number))));
+    p.append(cases);
     return p;
   }));
 }
