@@ -130,6 +130,11 @@ KINDS: tuple[EventKind, ...] = (
     EventKind("case.to_leader", f"{_CASE}, stage", "still unsatisfied after the meeting: on the leader's Monday list"),
     EventKind("case.leader_decision", f"{_CASE}, deadline", "a county leader decided on the case"),
     EventKind("case.joint_session", f"{_CASE}, lead", "the units of a joint case were called together"),
+    EventKind("case.attached", f"{_CASE}, attachment, name", "a photo or document was attached to the case"),
+    EventKind("case.extension_asked", f"{_CASE}, unit, until", "the lead unit asked for more time to reply"),
+    EventKind(
+        "case.extension_decided", f"{_CASE}, granted, unit", "a supervisor granted (the reply clock moved) or refused"
+    ),
     EventKind("case.merged", f"{_CASE}, master", "the case was merged into another (its master)"),
     EventKind("case.unmerged", f"{_CASE}, master", "a person undid a merge: the case is handled on its own again"),
     EventKind("case.breached", f"{_CASE}, clock, escalated_to, unit", "one of the case's clocks ran out"),

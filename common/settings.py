@@ -149,6 +149,7 @@ class CasebookSettings(Group):
     database_url: str
     timezone: str
     recordings_dir: Path
+    attachments_dir: Path
     reports_dir: Path
 
 
@@ -423,6 +424,7 @@ class Settings(BaseSettings):
             database_url=self.sqlalchemy_url,
             timezone=self.timezone,
             recordings_dir=self.data_dir / "recordings",
+            attachments_dir=self.data_dir / "attachments",
             reports_dir=self.data_dir / "reports",
         )
 

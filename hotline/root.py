@@ -43,7 +43,12 @@ def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
     return Casebook(
         engine,
         sessions,
-        CaseBook(sessions, timezone=group.timezone, recordings_dir=group.recordings_dir),
+        CaseBook(
+            sessions,
+            timezone=group.timezone,
+            recordings_dir=group.recordings_dir,
+            attachments_dir=group.attachments_dir,
+        ),
         AuthService(sessions),
         ReportService(sessions, group.reports_dir, timezone=group.timezone),
     )

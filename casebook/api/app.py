@@ -9,6 +9,7 @@ specification's error format (JSON or XML, by the path's extension).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from casebook.api.deps import Services
 from casebook.auth.routes import router as auth_router
 from casebook.callbacks.routes import router as callbacks_router
 from casebook.calllog.routes import router as calllog_router
+from casebook.cases.attachments import MAX_BYTES
 from casebook.cases.errors import CasebookError
 from casebook.cases.routes import router as cases_router
 from casebook.directory.routes import router as directory_router
@@ -130,6 +132,8 @@ def _answer_refusals(app: FastAPI) -> None:
         return problems.problem(exc.status_code, exc.detail, error, exc.headers)
 
 
+UPLOAD = re.compile(r"^/api/v1/cases/[0-9]{1,20}/attachments$")  # a multipart upload of a file
+UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing around the file
 NUL_PROBLEM = "the request contains a NUL character, which is not allowed in any field"
 
 
@@ -154,6 +158,9 @@ class RefuseNul:
         ):
             await self._refuse(scope, receive, send)
             return
+        if UPLOAD.match(scope.get("path", "")):
+            await self._upload(scope, receive, send)
+            return
         body: list[bytes] = []
         more = True
         while more:  # the body is small (forms, JSON): read it, check it, then replay it
@@ -172,6 +179,16 @@ class RefuseNul:
             return next(replay, None) or await receive()
 
         await self.app(scope, replayed, send)
+
+    async def _upload(self, scope: Any, receive: Any, send: Any) -> None:
+        """A file's bytes may hold NUL (a photo does): the route stores them as a file, never as
+        text. Refused at once when its declared length is beyond what a file may be."""
+        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if length.isdigit() and int(length) > MAX_BYTES + UPLOAD_OVERHEAD:
+            reason = f"the upload is {int(length) / 1024 / 1024:.1f} MB; a file may be at most {MAX_BYTES // 2**20} MB"
+            await problems.problem(413, reason, "too_large")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
         path = scope.get("path", "")

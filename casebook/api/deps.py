@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 
 from casebook.auth.policy import Actor, require
 from casebook.auth.services import AuthService
@@ -59,6 +59,25 @@ def current_actor(svc: ServicesDep, authorization: Annotated[str | None, Header(
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def reader(
+    request: Request,
+    svc: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+    ticket: Annotated[str | None, Query(max_length=64)] = None,
+) -> Actor:
+    """The person reading a file: by bearer token, or by a ticket for this very path (what an
+    <audio> element or a download link carries, casebook/auth/services.py `issue_ticket`)."""
+    if ticket is None:
+        return current_actor(svc, authorization)
+    actor = svc.auth.actor_for_token(ticket, scope=request.url.path)
+    if actor is None:
+        raise HTTPException(401, "the link has expired or is not for this file; open the case again")
+    return actor
+
+
+ReaderDep = Annotated[Actor, Depends(reader)]
 
 
 def allowed(action: str) -> Callable[[Actor], Actor]:

@@ -57,6 +57,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "schedule_interview": frozenset({R.SUPERVISOR, R.UNIT_HANDLER}),
     "record_interview": frozenset({R.SUPERVISOR, R.UNIT_HANDLER}),
     "joint_session": frozenset({R.SUPERVISOR}),
+    "attach": frozenset({R.INTAKE_AGENT, R.UNIT_HANDLER, R.SUPERVISOR}),
+    "ask_extension": frozenset({R.UNIT_HANDLER, R.SUPERVISOR}),
+    "grant_extension": frozenset({R.SUPERVISOR}),
     "leader_decision": frozenset({R.LEADER}),
     "read_all": frozenset({R.INTAKE_AGENT, R.SUPERVISOR, R.LEADER, R.ADMIN}),
     "reports": frozenset({R.SUPERVISOR, R.LEADER, R.ADMIN}),
@@ -80,13 +83,18 @@ PHRASES: dict[str, str] = {
     "schedule_interview": "schedule interviews",
     "record_interview": "record interviews",
     "joint_session": "hold joint handling sessions",
+    "attach": "attach files to cases",
+    "ask_extension": "ask for more time on cases",
+    "grant_extension": "grant more time on cases",
     "leader_decision": "record leader decisions",
     "read_all": "read every case",
     "reports": "read reports",
     "directory_write": "change the directory",
     "users": "manage users and API keys",
 }
-UNIT_LEAD_ACTIONS = frozenset({"return", "accept", "reply", "schedule_interview", "record_interview"})
+UNIT_LEAD_ACTIONS = frozenset(
+    {"return", "accept", "reply", "schedule_interview", "record_interview", "attach", "ask_extension"}
+)
 
 
 def require(actor: Actor, action: str, *, lead_unit: str | None = None) -> None:
@@ -97,7 +105,9 @@ def require(actor: Actor, action: str, *, lead_unit: str | None = None) -> None:
     if actor.role not in allowed:
         raise Forbidden(f"the role {actor.role.value} may not {PHRASES.get(action, action.replace('_', ' '))}")
     if actor.role == R.UNIT_HANDLER and action in UNIT_LEAD_ACTIONS and (actor.unit is None or actor.unit != lead_unit):
-        phrase = PHRASES.get(action, action).replace(" cases", "").replace(" to cases", "")
+        phrase = PHRASES.get(action, action)
+        for tail in (" to cases", " on cases", " cases"):
+            phrase = phrase.replace(tail, "")
         raise Forbidden(f"only the lead unit's handlers may {phrase} on this case")
 
 

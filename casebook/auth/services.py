@@ -12,7 +12,7 @@ import secrets
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ from casebook.clock import Clock, SystemClock
 from casebook.db.models import AccessToken, ApiKey, Channel, Unit, User
 
 TOKEN_LIFETIME = timedelta(hours=12)
+TICKET_LIFETIME = timedelta(hours=1)
 KEY_CACHE_S = 60.0
 MIN_PASSWORD = 10
 
@@ -118,7 +119,8 @@ class AuthService:
             return None
         return self.issue_token(username)
 
-    def actor_for_token(self, token: str) -> Actor | None:
+    def actor_for_token(self, token: str, *, scope: str | None = None) -> Actor | None:
+        """The person behind a session token; with `scope`, also a ticket for that one path."""
         with self.sessions() as s:
             row = s.execute(
                 select(User, AccessToken)
@@ -130,7 +132,41 @@ class AuthService:
         user, access = row
         if access.expires_at is not None and access.expires_at < self.clock.now():
             return None
+        if access.scope is not None and access.scope != scope:
+            return None
         return Actor(user.username, Role(user.role), user.unit_code)
+
+    def issue_ticket(self, token: str, path: str, *, lifetime: timedelta = TICKET_LIFETIME) -> tuple[str, datetime]:
+        """A ticket for one path (a recording, an attachment) of the person behind `token`: a
+        browser's <audio> or download fetches it by itself, without the bearer header. Stored
+        hashed like any token, so a copy of the database still gives no access; it ends after
+        `lifetime`, or with the session's own end if that comes first."""
+        clear = secrets.token_urlsafe(24)
+        now = self.clock.now()
+        with self.sessions() as s:
+            session_token = s.scalar(
+                select(AccessToken).where(AccessToken.token_hash == digest(token), AccessToken.scope.is_(None))
+            )
+            if session_token is None:
+                raise InvalidInput("tickets are given to a signed-in person's session only")
+            expires = now + lifetime
+            if session_token.expires_at is not None:
+                expires = min(expires, session_token.expires_at)
+            s.execute(
+                delete(AccessToken).where(AccessToken.scope.is_not(None), AccessToken.expires_at < now - lifetime)
+            )
+            s.add(
+                AccessToken(
+                    token_hash=digest(clear),
+                    user_id=session_token.user_id,
+                    created_at=now,
+                    expires_at=expires,
+                    revoked=False,
+                    scope=path,
+                )
+            )
+            s.commit()
+        return clear, expires
 
     def revoke(self, token: str) -> None:
         with self.sessions() as s:

@@ -1,12 +1,13 @@
 """What a person may do to a case now: the actions the policy (their role, their unit) and the
 case's state both allow. The case page offers exactly these, so it never shows a button the API
-would refuse; the API still checks each action itself (casebook/cases/services.py)."""
+would refuse; the API still checks each action itself (casebook/cases/services.py). Besides the
+lifecycle's steps: the call back, attaching a file, and asking for or granting more time."""
 
 from __future__ import annotations
 
 from casebook.auth.policy import Actor, require
 from casebook.cases.errors import Forbidden
-from casebook.cases.lifecycle import TRANSITIONS, Action, Status
+from casebook.cases.lifecycle import OPEN_STATES, TRANSITIONS, Action, Status
 from casebook.db.models import Case
 
 # the page's name of an action (its route under /api/v1/cases/{number}/...), its permission, and
@@ -40,10 +41,19 @@ def offered(case: Case, actor: Actor) -> list[str]:
         except Forbidden:
             continue
         found.append(name)
-    if case.call_back is not None:
+    waiting = any(x.decided_at is None for x in case.extensions)
+    besides = (
+        ("called-back", "callback", case.call_back is not None),
+        ("attachments", "attach", state in OPEN_STATES),
+        ("extension", "ask_extension", state in (Status.DISPATCHED, Status.ACCEPTED) and not waiting),
+        ("extension/decision", "grant_extension", waiting),
+    )
+    for name, permission, possible in besides:
+        if not possible:
+            continue
         try:
-            require(actor, "callback")
-            found.append("called-back")
+            require(actor, permission, lead_unit=case.lead_unit_code)
         except Forbidden:
-            pass
+            continue
+        found.append(name)
     return found

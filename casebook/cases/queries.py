@@ -19,15 +19,26 @@ from casebook.cases.lifecycle import Status
 from casebook.cases.offers import offered
 from casebook.cases.schemas import (
     AssignmentOut,
+    AttachmentOut,
     CaseDetail,
     CasePage,
     CasePublic,
     DuplicateOut,
     EventOut,
+    ExtensionOut,
     ReplyOut,
     TranscriptOut,
 )
-from casebook.db.models import Assignment, Caller, Case, DuplicateLink, Recording, Transcript
+from casebook.db.models import (
+    Assignment,
+    Attachment,
+    Caller,
+    Case,
+    DeadlineExtension,
+    DuplicateLink,
+    Recording,
+    Transcript,
+)
 from common.privacy import mask_number
 
 S = Status
@@ -289,18 +300,19 @@ def recording_path(s: Session, number: str, name: str, actor: Actor) -> str:
     return str(path)
 
 
+WHOLE_CASE = (
+    selectinload(Case.caller),
+    selectinload(Case.assignments),
+    selectinload(Case.events),
+    selectinload(Case.replies),
+    selectinload(Case.recordings),
+    selectinload(Case.attachments),
+    selectinload(Case.extensions),
+)
+
+
 def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
-    case = s.scalar(
-        select(Case)
-        .where(Case.number == number)
-        .options(
-            selectinload(Case.caller),
-            selectinload(Case.assignments),
-            selectinload(Case.events),
-            selectinload(Case.replies),
-            selectinload(Case.recordings),
-        )
-    )
+    case = s.scalar(select(Case).where(Case.number == number).options(*WHOLE_CASE))
     if case is None:
         raise NotFound(f"no case {number}")
     check_visible(s, case, actor)
@@ -347,7 +359,38 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         actions=offered(case, actor),
         recordings=[r.name for r in case.recordings],
         transcripts=_transcripts_of(s, case),
+        attachments=[attachment_out(f) for f in case.attachments],
+        extensions=[ExtensionOut.model_validate(_extension_fields(x)) for x in case.extensions],
     )
+
+
+def attachment_out(f: Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=f.id,
+        name=f.name,
+        media_type=f.media_type,
+        size_bytes=f.size_bytes,
+        sha256=f.sha256,
+        author=f.author,
+        unit=f.unit_code,
+        at=f.at,
+    )
+
+
+def _extension_fields(x: DeadlineExtension) -> dict[str, Any]:
+    return {
+        "unit": x.unit_code,
+        "asked_by": x.asked_by,
+        "asked_at": x.asked_at,
+        "reason": x.reason,
+        "reply_due_before": x.reply_due_before,
+        "reply_due_asked": x.reply_due_asked,
+        "decided_by": x.decided_by,
+        "decided_at": x.decided_at,
+        "granted": x.granted,
+        "reply_due_granted": x.reply_due_granted,
+        "answer": x.answer,
+    }
 
 
 def _duplicates_of(s: Session, case: Case) -> tuple[list[DuplicateOut], list[DuplicateOut]]:

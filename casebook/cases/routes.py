@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 
-from casebook.api.deps import ActorDep, ServicesDep
+from casebook.api.deps import ActorDep, ReaderDep, ServicesDep
+from casebook.cases.attachments import MAX_BYTES, attachment_file
 from casebook.cases.errors import InvalidInput
 from casebook.cases.intake import NewAppeal
 from casebook.cases.lifecycle import Status
-from casebook.cases.queries import CaseFilter, detail, list_cases, recording_path
+from casebook.cases.queries import CaseFilter, attachment_out, detail, list_cases, recording_path
 from casebook.cases.schemas import (
     AcceptIn,
+    AttachmentOut,
     CalledBackIn,
     CaseCreate,
     CaseDetail,
     CasePage,
     CloseIn,
     DispatchIn,
+    ExtensionDecisionIn,
+    ExtensionIn,
     InterviewIn,
     InterviewOutcomeIn,
     JointSessionIn,
     LeaderDecisionIn,
+    LinkIn,
+    LinkOut,
     MergeIn,
     RegisterIn,
     ReplyIn,
@@ -150,15 +157,83 @@ def get_case(svc: ServicesDep, actor: ActorDep, number: Number) -> CaseDetail:
 )
 def get_recording(
     svc: ServicesDep,
-    actor: ActorDep,
+    actor: ReaderDep,
     number: Number,
     name: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,128}$")],
 ) -> FileResponse:
     """A recorded message of the case, for whoever may read the case (an intake agent listens when
-    there is no transcript)."""
+    there is no transcript). Ranges are served, so a player seeks without fetching it all; a
+    page's <audio> fetches it with a ticket (`POST /api/v1/cases/links`)."""
     with svc.book.sessions() as s:
         path = recording_path(s, number, name, actor)
     return FileResponse(path, media_type="audio/wav", filename=f"{number}-{name}.wav")
+
+
+FILE_PATH = re.compile(
+    r"^/api/v1/cases/([0-9]{1,20})/(?:recordings/([A-Za-z0-9._-]{1,128})|attachments/([0-9]{1,12}))$"
+)
+
+
+@router.post("/links", response_model=LinkOut, status_code=201)
+def make_link(
+    svc: ServicesDep, actor: ActorDep, body: LinkIn, authorization: Annotated[str | None, Header()] = None
+) -> LinkOut:
+    """A link with a ticket to one recording or attachment the reader may see, for a browser to
+    fetch by itself: an <audio> element that streams and seeks, an image, a download."""
+    found = FILE_PATH.match(body.path)
+    if found is None:
+        raise InvalidInput("links are made for a case's recordings and attachments only")
+    number, recording, attachment = found.groups()
+    with svc.book.sessions() as s:
+        if recording is not None:
+            recording_path(s, number, recording, actor)
+        else:
+            attachment_file(s, number, int(attachment), actor)
+    ticket, expires = svc.auth.issue_ticket((authorization or "")[7:].strip(), body.path)
+    return LinkOut(url=f"{body.path}?ticket={ticket}", expires_at=expires)
+
+
+@router.post(CASE_PATH + "/attachments", response_model=AttachmentOut, status_code=201)
+def add_attachment(svc: ServicesDep, actor: ActorDep, number: Number, file: UploadFile) -> AttachmentOut:
+    """Attach a photo or document (multipart field `file`): its content decides its type; at most
+    10 MB; refused with the reason (413 too large, 415 not a kind the center keeps)."""
+    data = file.file.read(MAX_BYTES + 1)
+    return attachment_out(svc.book.attach(number, actor, name=file.filename or "", data=data))
+
+
+@router.get(
+    CASE_PATH + "/attachments/{attachment_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file, as a download."}},
+)
+def get_attachment(
+    svc: ServicesDep, actor: ReaderDep, number: Number, attachment_id: Annotated[int, Path(ge=1, le=10**12)]
+) -> FileResponse:
+    """The file, always as a download with the type its content showed and `nosniff`: a browser
+    never runs it as a page."""
+    with svc.book.sessions() as s:
+        row = attachment_file(s, number, attachment_id, actor)
+    return FileResponse(
+        row.path,
+        media_type=row.media_type,
+        filename=row.name,
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'"},
+    )
+
+
+@router.post(CASE_PATH + "/extension", response_model=CaseDetail)
+def ask_extension(svc: ServicesDep, actor: ActorDep, number: Number, body: ExtensionIn) -> CaseDetail:
+    """The lead unit asks for more time to reply (a supervisor answers)."""
+    svc.book.ask_extension(number, actor, until=body.until, reason=body.reason)
+    return _detail(svc, actor, number)
+
+
+@router.post(CASE_PATH + "/extension/decision", response_model=CaseDetail)
+def decide_extension(svc: ServicesDep, actor: ActorDep, number: Number, body: ExtensionDecisionIn) -> CaseDetail:
+    """A supervisor grants the waiting request (the reply clock moves) or refuses it, saying why."""
+    svc.book.decide_extension(number, actor, granted=body.granted, until=body.until, answer=body.answer)
+    return _detail(svc, actor, number)
 
 
 @router.post(CASE_PATH + "/register", response_model=CaseDetail)

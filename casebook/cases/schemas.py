@@ -101,6 +101,31 @@ class TranscriptOut(BaseModel):
     created_at: datetime
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    name: str
+    media_type: str = Field(description="As the file's content showed it to be, not as it was declared.")
+    size_bytes: int
+    sha256: str
+    author: str
+    unit: str | None
+    at: datetime
+
+
+class ExtensionOut(BaseModel):
+    unit: str | None
+    asked_by: str
+    asked_at: datetime
+    reason: str
+    reply_due_before: datetime | None
+    reply_due_asked: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    granted: bool | None = Field(description="null while it waits for a supervisor")
+    reply_due_granted: datetime | None
+    answer: str
+
+
 class CaseDetail(CasePublic):
     classification: dict[str, Any] | None
     events: list[EventOut]
@@ -111,6 +136,8 @@ class CaseDetail(CasePublic):
     caller_cases: list[str] = Field(description="The caller's other cases, newest first.")
     recordings: list[str]
     transcripts: list[TranscriptOut]
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+    extensions: list[ExtensionOut] = Field(default_factory=list, description="Requests for more time, oldest first.")
     actions: list[str] = Field(
         default_factory=list,
         description="What the reader may do to the case now (its role, its unit and the case's state allow it): "
@@ -208,3 +235,26 @@ class LeaderDecisionIn(Strict):
 class MergeIn(Strict):
     master: Annotated[str, StringConstraints(pattern=r"^[0-9]{6,20}$")]
     reason: Reason = ""
+
+
+class ExtensionIn(Strict):
+    until: datetime = Field(description="The reply deadline the unit asks for (after the current one).")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class ExtensionDecisionIn(Strict):
+    granted: bool
+    until: datetime | None = Field(default=None, description="Grant a date other than the one asked.")
+    answer: Reason = ""
+
+
+class LinkIn(Strict):
+    path: Annotated[str, StringConstraints(max_length=300)] = Field(
+        description="A recording or attachment of a case: /api/v1/cases/{number}/recordings/{name} or "
+        "/api/v1/cases/{number}/attachments/{id}."
+    )
+
+
+class LinkOut(BaseModel):
+    url: str = Field(description="The path with a ticket that lets a browser fetch it (audio, image, download).")
+    expires_at: datetime

@@ -5,7 +5,8 @@ find the case and lock it, refusing a case the actor may not see as a missing on
 (`require`); the state (`lifecycle`); the change and its event (who, when, what, why); commit;
 notify. Errors are `CasebookError`s (4xx with an id).
 The book's other parts: intake.py, screening.py, calls.py, merging.py, escalation.py,
-transcribing.py, directory_cache.py, recordings.py. The center's windows ("3个一"): registered,
+transcribing.py, attachments.py, extensions.py,
+directory_cache.py, recordings.py. The center's windows ("3个一"): registered,
 dispatched and accepted within 1 h each; the deadline (`reply_due`) comes from routing or the dispatcher.
 """
 
@@ -23,10 +24,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.auth.policy import Actor
+from casebook.cases.attachments import Attaching, AttachmentStore
 from casebook.cases.calls import Calls
 from casebook.cases.directory_cache import Directory, DirectoryCaches
 from casebook.cases.errors import InvalidInput, InvalidTransition, NotFound
 from casebook.cases.escalation import Escalation
+from casebook.cases.extensions import Extending
 from casebook.cases.intake import MAX_DESCRIPTION, WINDOW, Intake, jsonable
 from casebook.cases.lifecycle import Action, Status, next_status
 from casebook.cases.merging import Merging
@@ -61,7 +64,7 @@ def _named(notice: CaseNotice) -> str:
     return f"{notice.kind} of case {notice.number}"
 
 
-class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcribing):
+class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcribing, Attaching, Extending):
     """The casebook's service layer (synchronous; the API runs it in its thread pool)."""
 
     def __init__(
@@ -71,12 +74,14 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         clock: Clock | None = None,
         timezone: str = "Asia/Shanghai",
         recordings_dir: Path | None = None,
+        attachments_dir: Path | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
         self.tz = ZoneInfo(timezone)
         self.recordings_dir = recordings_dir or Path(".hotline/recordings")
         self.recordings = RecordingStore(self.recordings_dir)
+        self.attachments = AttachmentStore(attachments_dir or self.recordings_dir.parent / "attachments")
         self.listeners: Listeners[CaseNotice] = Listeners("the casebook", _named)
         self._lock = threading.RLock()
         self.caches = DirectoryCaches(sessions, self._lock)

@@ -242,16 +242,16 @@ def test_the_case_offers_each_reader_what_their_role_unit_and_its_state_allow(
     number = _open(book)
     with book.sessions() as s:
         received = book.get(s, number)
-        assert offered(received, AGENT) == ["register", "merge"]
-        assert offered(received, SUPERVISOR) == ["register", "merge", "close"]
+        assert offered(received, AGENT) == ["register", "merge", "attachments"]
+        assert offered(received, SUPERVISOR) == ["register", "merge", "close", "attachments"]
         assert offered(received, LEADER) == []
     book.register(number, AGENT, category="environment.noise")
     book.dispatch(number, AGENT, lead="env")
     with book.sessions() as s:
         dispatched = book.get(s, number)
-        assert offered(dispatched, ENV) == ["return", "accept"]  # the lead unit's clerk
+        assert offered(dispatched, ENV) == ["return", "accept", "attachments", "extension"]  # the lead unit's clerk
         assert offered(dispatched, handler("water")) == []  # another unit: nothing (nor may it read the case)
-        assert offered(dispatched, AGENT) == ["merge"]
+        assert offered(dispatched, AGENT) == ["merge", "attachments"]
     book.accept(number, ENV, section="inspection")
     with book.sessions() as s:
-        assert offered(book.get(s, number), ENV) == ["reply"]
+        assert offered(book.get(s, number), ENV) == ["reply", "attachments", "extension"]

@@ -46,7 +46,7 @@ from sqlalchemy import select, update
 from starlette.websockets import WebSocketDisconnect
 
 from casebook.agents.services import AgentDirectory
-from casebook.api.deps import current_actor
+from casebook.api.deps import current_actor, reader
 from casebook.auth.policy import ACTIONS, Actor, Role
 from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.intake import NewAppeal
@@ -54,6 +54,7 @@ from casebook.cases.transcripts import SpeechText
 from casebook.db.models import Case, DeadlinePolicy, User
 from common.settings import Settings
 from hotline.platform import Platform
+from tests.files import png
 from tests.unit.conftest import AGENT, SUPERVISOR
 
 PASSWORD = "a-long-password"
@@ -92,6 +93,7 @@ class Access:
     other_unit: int | None = None  # what a handler of another unit gets on the walk's case
     body: Callable[[World], Any] | None = None  # a minimal valid body (JSON, or a form)
     form: bool = False
+    files: Callable[[World], Any] | None = None  # a multipart upload
     query: Callable[[World], dict[str, Any]] | None = None
     params: dict[str, str] = field(default_factory=dict)  # path parameters of this route
     telephony: bool = False  # runs with `hotline serve` only: here a 503 for those allowed
@@ -111,11 +113,11 @@ def declared(action: str, **kw: Any) -> Access:
     return Access(ACTIONS[action], declared=action, **kw)
 
 
-def checked(action: str, body: Callable[[World], Any] | None = None) -> Access:
+def checked(action: str, body: Callable[[World], Any] | None = None, **kw: Any) -> Access:
     """The casebook's service checks `require(actor, action)`, after it found the case and checked
     that the actor may see it: on another unit's case a unit handler gets "no case", whatever
     the action, as for a number that does not exist (it learns nothing of the case)."""
-    return Access(ACTIONS[action], other_unit=404, body=body)
+    return Access(ACTIONS[action], other_unit=404, body=body, **kw)
 
 
 def reads_case() -> Access:
@@ -165,6 +167,15 @@ ACCESS: dict[str, Access] = {
     "POST /api/v1/cases": checked("open", lambda w: {"channel": "web", "description": w.text(), "screen": False}),
     "GET /api/v1/cases/{number}": reads_case(),
     "GET /api/v1/cases/{number}/recordings/{name}": reads_case(),
+    "GET /api/v1/cases/{number}/attachments/{attachment_id}": reads_case(),
+    "POST /api/v1/cases/links": logged_in(body=lambda w: {"path": w.recording_path}),  # 404: a case not theirs
+    "POST /api/v1/cases/{number}/attachments": checked(
+        "attach", files=const({"file": ("notice.txt", "已现场查看".encode(), "text/plain")})
+    ),
+    "POST /api/v1/cases/{number}/extension": checked(
+        "ask_extension", lambda w: {"until": w.in_sixty_days, "reason": "需要联合执法"}
+    ),
+    "POST /api/v1/cases/{number}/extension/decision": checked("grant_extension", const({"granted": True})),
     "GET /api/v1/cases/{number}/callbacks": reads_case(),
     "POST /api/v1/cases/{number}/register": checked("register", const({"category": "environment.noise"})),
     "POST /api/v1/cases/{number}/dispatch": checked("dispatch", const({"lead_unit": "env"})),
@@ -277,6 +288,7 @@ def _wav() -> bytes:
 
 
 WAV = _wav()
+PNG = png()
 
 
 @dataclass
@@ -301,6 +313,12 @@ class World:
     rules: list[dict[str, Any]] = field(default_factory=list)  # the routing rules as they are
     today: date = field(default_factory=date.today)
     tomorrow: str = ""
+    in_sixty_days: str = ""
+    attachment: str = ""  # the id of a file on `case`
+
+    @property
+    def recording_path(self) -> str:
+        return f"/api/v1/cases/{self.case}/recordings/{self.recording}"
 
     def unique(self, prefix: str) -> str:
         return f"walk-{prefix}-{self.stamp}-{next(self.counter)}"
@@ -332,6 +350,7 @@ class World:
             "service_code": "environment.noise",
             "service_request_id": self.case,
             "token": self.case_token,
+            "attachment_id": self.attachment,
         }
         return values[name]
 
@@ -385,6 +404,8 @@ class World:
         now = book.clock.now().astimezone(book.tz)
         self.today = now.date()
         self.tomorrow = (now + timedelta(days=1)).isoformat()
+        self.in_sixty_days = (now + timedelta(days=60)).isoformat()
+        self.attachment = str(book.attach(self.case, SUPERVISOR, name="photo.png", data=PNG).id)
 
     def send(self, key: str, headers: dict[str, str]) -> httpx.Response:
         """The route called as its table entry says, with a fresh case where it changes one."""
@@ -402,6 +423,8 @@ class World:
             kwargs["params"] = access.query(self)
         if access.body is not None:
             kwargs["data" if access.form else "json"] = access.body(self)
+        if access.files is not None:
+            kwargs["files"] = access.files(self)
         answer: httpx.Response = self.client.request(method, url, **kwargs)
         return answer
 
@@ -449,8 +472,9 @@ def test_every_role_of_the_policy_is_walked() -> None:
 
 
 def test_the_table_agrees_with_each_routes_own_check(world: World) -> None:
-    """A route that needs a login depends on `current_actor` (a public one does not), and the
-    `allowed(action)` a route declares is the one its entry is derived from."""
+    """A route that needs a login depends on `current_actor`, or on `reader` (a token, or a ticket
+    for that very file), and a public one on neither; the `allowed(action)` a route declares is
+    the one its entry is derived from."""
     problems = []
     for key, context in served(world.app).items():
         access = ACCESS[key]
@@ -458,7 +482,7 @@ def test_the_table_agrees_with_each_routes_own_check(world: World) -> None:
             assert not access.public, f"{key}: the live channels all need a token"
             continue
         calls = set(dependencies(getattr(context, "dependant", None)))
-        if bool(access.public) == (current_actor in calls):
+        if bool(access.public) == bool({current_actor, reader} & calls):
             problems.append(f"{key}: public={bool(access.public)} but depends on current_actor={not access.public}")
         if declared_actions(context) != ({access.declared} - {None}):
             problems.append(f"{key}: declares {declared_actions(context)}, the table says {access.declared}")

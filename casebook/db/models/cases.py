@@ -117,6 +117,8 @@ class Case(Base):
     replies: Mapped[list[Reply]] = relationship(
         back_populates="case", order_by="Reply.id", foreign_keys="Reply.case_id"
     )
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
+    extensions: Mapped[list[DeadlineExtension]] = relationship(order_by="DeadlineExtension.id")
 
 
 class Assignment(Base):
@@ -254,6 +256,44 @@ class Recording(Base):
     created_at: Mapped[datetime]
 
     case: Mapped[Case] = relationship(back_populates="recordings")
+
+
+class Attachment(Base):
+    """A photo or document on a case, stored as a file named by its SHA-256 (the database keeps
+    the reference); whoever may read the case may download it, always as a download."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))  # the file's name as the person gave it
+    media_type: Mapped[str] = mapped_column(String(100))  # as its content showed it to be
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+class DeadlineExtension(Base):
+    """A unit's request for more time to reply (延期申请), and a supervisor's answer to it."""
+
+    __tablename__ = "deadline_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    asked_by: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    reply_due_before: Mapped[datetime | None]
+    reply_due_asked: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    granted: Mapped[bool | None]
+    reply_due_granted: Mapped[datetime | None]
+    answer: Mapped[str] = mapped_column(Text, default="")
 
 
 class Transcript(Base):

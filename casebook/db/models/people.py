@@ -52,6 +52,9 @@ class AccessToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a ticket: a short-lived token good for one path only (a recording or attachment a browser
+    # fetches by itself, for <audio> and downloads), never for the API at large
+    scope: Mapped[str | None] = mapped_column(String(300))
 
 
 class ApiKey(Base):
