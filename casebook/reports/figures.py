@@ -66,6 +66,8 @@ class MonthlyFigures:
     interview_satisfaction_rate: float | None = None
     joint_sessions: int = 0
     duplicates_merged: int = 0
+    # the code behind each name of by_category and by_unit: the case list's filter ("none": not screened)
+    codes: dict[str, dict[str, str]] = field(default_factory=lambda: {"category": {}, "unit": {}})
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -91,17 +93,18 @@ def monthly(s: Session, start: datetime, end: datetime) -> MonthlyFigures:
     ).all():
         top = (code or "unscreened").split(".")[0]
         categories[names.get(top, top)] += count
+        figures.codes["category"][names.get(top, top)] = top if code else "none"
     figures.by_category = dict(categories.most_common())
     units = dict(s.execute(select(Unit.code, Unit.name_zh)).all())
-    figures.by_unit = {
-        units.get(code or "", code or "—"): count
-        for code, count in s.execute(
-            select(Case.lead_unit_code, func.count())
-            .where(*in_period, Case.duplicate_of_id.is_(None), Case.lead_unit_code.is_not(None))
-            .group_by(Case.lead_unit_code)
-            .order_by(func.count().desc())
-        ).all()
-    }
+    for code, count in s.execute(
+        select(Case.lead_unit_code, func.count())
+        .where(*in_period, Case.duplicate_of_id.is_(None), Case.lead_unit_code.is_not(None))
+        .group_by(Case.lead_unit_code)
+        .order_by(func.count().desc())
+    ).all():
+        name = units.get(code or "", code or "—")
+        figures.by_unit[name] = count
+        figures.codes["unit"][name] = code or ""
     handled = Case.duplicate_of_id.is_(None)  # a duplicate follows its master's clocks
     for name, done, due in WINDOWS:
         total = s.scalar(select(func.count()).select_from(Case).where(handled, done >= start, done < end)) or 0

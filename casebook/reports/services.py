@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -52,6 +53,7 @@ class ReportService:
         self.env = Environment(
             loader=PackageLoader("casebook.reports", "templates"), autoescape=select_autoescape(["html"])
         )
+        self.env.globals.update(case_href=case_href, cases_href=cases_href)
 
     # --- periods, in the center's time zone ----------------------------------------------------------
     def month_bounds(self, month: str) -> tuple[datetime, datetime]:
@@ -80,7 +82,8 @@ class ReportService:
         with self.sessions() as s:
             figures = fig.monthly(s, start, end).as_dict()
             channels = dict(s.execute(select(Channel.code, Channel.name_zh)).all())
-        html = self._render("monthly.html", f=figures, label=f"{start:%Y年%m月}", channels=channels)
+        days = {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
+        html = self._render("monthly.html", f=figures, label=f"{start:%Y年%m月}", channels=channels, days=days)
         return self._keep("monthly", start, end, html, figures, pdf)
 
     def leader_duty(self, monday: date, *, pdf: bool = True) -> MadeReport:
@@ -147,6 +150,21 @@ class ReportService:
         for kind, period in self.due():
             made.append(self.leader_duty(date.fromisoformat(period)) if kind == "leader-duty" else self.monthly(period))
         return made
+
+
+# Links to the case workspace: a case's page, and the case list with filters (the names the list
+# reads from its address, hotline/features/casework/static/cases.js), every case the reader may see.
+# Root-relative: the page showing the report makes them its own address's (the dashboard gives the
+# report a <base>); a PDF shows them as text (no address of the platform is known here).
+def case_href(number: str) -> str:
+    return "/cases/" + quote(number)
+
+
+def cases_href(*groups: dict[str, str], **filters: str) -> str:
+    asked = {"inbox": "all"}
+    for group in (*groups, filters):
+        asked.update({name: value for name, value in group.items() if value})
+    return "/cases?" + urlencode(asked)
 
 
 def _pct(value: float | None) -> str:

@@ -298,14 +298,13 @@ def _href(driver: WebDriver, css: str) -> tuple[str, dict[str, str]]:
 def _follow(driver: WebDriver, css: str, *, key: str = "") -> str:
     """Click the link (with `key` held: a new tab of its own, as a middle click): the tab it opens
     becomes the driver's. The board's tab is returned."""
-    board = driver.current_window_handle
+    board, before = driver.current_window_handle, set(driver.window_handles)
     target = driver.find_element(By.CSS_SELECTOR, css)
     if key:
         ActionChains(driver).key_down(key).click(target).key_up(key).perform()
     else:
         target.click()
-    _wait(driver, lambda d: len(d.window_handles) == 2)
-    driver.switch_to.window(next(h for h in driver.window_handles if h != board))
+    driver.switch_to.window(_wait(driver, lambda d: set(d.window_handles) - before).pop())
     return board
 
 
@@ -471,6 +470,21 @@ def test_the_monthly_report_opens_in_a_new_tab_and_its_pdf_downloads(
     try:
         _wait(browser, lambda d: "民生诉求会办月度报告" in d.find_element(By.TAG_NAME, "body").text, 30)
         assert browser.current_url.startswith("blob:")
+        # the month's appeals open their list, on the platform's address (the report's <base>)
+        first = site.today.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        appeals = browser.find_element(By.XPATH, "//th[starts-with(., '受理群众诉求')]/following-sibling::td/a")
+        assert appeals.get_attribute("href") == f"{site.url}/cases?inbox=all&from={first}&to={last}&order=received"
+        units = browser.find_elements(By.XPATH, "//a[.='县环保局']")
+        assert units and "unit=env" in str(units[0].get_attribute("href"))
+        screenshot(browser, "dashboard-monthly-report")
+        board = _follow(browser, "a[href*='order=received']")  # the report's tab stays
+        try:
+            _wait(browser, lambda d: _text(d, "#count"))  # signed in: the session came along
+            assert browser.find_element(By.ID, "f-from").get_attribute("value") == str(first)
+            assert browser.find_element(By.ID, "f-to").get_attribute("value") == str(last)
+        finally:
+            _back(browser, board)
     finally:
         browser.close()
         browser.switch_to.window(page)
@@ -478,6 +492,38 @@ def test_the_monthly_report_opens_in_a_new_tab_and_its_pdf_downloads(
     browser.find_element(By.ID, "monthly-pdf").click()
     pdf = _downloaded(downloads, ".pdf", timeout=90)
     assert pdf.name == f"monthly-{month}-01.pdf" and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_the_leader_duty_report_opens_each_unsatisfied_appeal_at_its_case(site: Site, browser: WebDriver) -> None:
+    book, env = site.platform.book, Actor("dash-env", Role.UNIT_HANDLER, "env")
+    number = book.open(NewAppeal(channel="web", description="工地夜间施工，吵得睡不着"), SUPERVISOR).number
+    book.register(number, SUPERVISOR, category="environment.noise")
+    book.dispatch(number, SUPERVISOR, lead="env")
+    book.accept(number, env, section="inspection")
+    book.reply(number, env, text="已责令停工。")
+    book.record_satisfaction(number, SUPERVISOR, satisfied=False)  # this week: on next Monday's list
+    monday = site.today + timedelta(days=7 - site.today.weekday())
+    _log_in(browser, site, "dash-sup")
+    _wait(browser, lambda d: d.find_element(By.ID, "board").is_displayed())
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='reports']").click()
+    browser.execute_script("document.getElementById('report-monday').value = arguments[0]", str(monday))
+    page = browser.current_window_handle
+    browser.find_element(By.ID, "duty-html").click()
+    _wait(browser, lambda d: len(d.window_handles) == 2)
+    browser.switch_to.window(next(h for h in browser.window_handles if h != page))
+    try:
+        link = _wait(browser, lambda d: d.find_element(By.XPATH, f"//a[.='{number}']"), 30)
+        assert link.get_attribute("href") == f"{site.url}/cases/{number}"
+        screenshot(browser, "dashboard-leader-duty-report")
+        report = _follow(browser, f"a[href='/cases/{number}']")
+        try:
+            _wait(browser, lambda d: _text(d, "#number") == number)
+            assert _text(browser, "#status") == "重新办理"
+        finally:
+            _back(browser, report)
+    finally:
+        browser.close()
+        browser.switch_to.window(page)
 
 
 def test_api_errors_are_shown_on_the_page_and_an_ended_session_returns_to_the_login_form(

@@ -7,7 +7,9 @@ import secrets
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 import pytest
@@ -162,6 +164,52 @@ def test_the_monthly_figures_are_exactly_those_of_the_month(month: tuple) -> Non
     assert figures["by_channel"] == {"web": 8}
     assert figures["by_unit"] == {"县环保局": 2, "县水务局": 2}
     assert reports.monthly("2027-01", pdf=False).figures["appeals"] == 0
+
+
+class _Links(HTMLParser):
+    """The links of a page: (their text, their path, their query)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str, dict[str, str]]] = []
+        self._href: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href, self._text = dict(attrs).get("href") or "", ""
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            link = urlsplit(self._href)
+            self.found.append((self._text.strip(), link.path, dict(parse_qsl(link.query))))
+            self._href = None
+
+
+def _links(html: str) -> list[tuple[str, str, dict[str, str]]]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.found
+
+
+def test_the_reports_link_each_case_to_its_page_and_each_count_of_cases_to_their_list(month: tuple) -> None:
+    book, reports, clock, _auth = month
+    n = build_the_month(book, clock)
+    links = _links(reports.monthly("2027-02", pdf=False).html)
+    february = {"inbox": "all", "from": "2027-02-01", "to": "2027-02-28", "order": "received"}
+    assert ("8", "/cases", february) in links  # the appeals of the month
+    assert ("1", "/cases", {**february, "status": "merged"}) in links  # the duplicates merged
+    assert ("网上诉求", "/cases", {**february, "channel": "web"}) in links
+    assert ("8", "/cases", {**february, "channel": "web"}) in links
+    assert ("县环保局", "/cases", {**february, "unit": "env"}) in links
+    assert ("环境保护", "/cases", {**february, "category": "environment"}) in links
+    assert ("未分类 not screened", "/cases", {**february, "category": "none"}) in links
+    duty = _links(reports.leader_duty(date(2027, 2, 8), pdf=False).html)
+    assert sorted(duty, key=lambda link: link[0]) == [(n[k], f"/cases/{n[k]}", {}) for k in sorted("BD", key=n.get)]
 
 
 def test_the_monday_leader_duty_report_lists_the_weeks_unsatisfied_appeals(month: tuple) -> None:

@@ -658,8 +658,12 @@ async function openReport(path, format, fallbackName) {
   const tab = format === "html" ? window.open("", "_blank") : null;
   try {
     const answer = await request(path + "?format=" + format);
-    const blob = await answer.blob();
+    let blob = await answer.blob();
     if (tab) {
+      // the report's links are the platform's own pages (/cases/...): a <base> makes them this
+      // address's (a page from a blob has no address of its own to resolve them against)
+      const html = (await blob.text()).replace(/<head>/i, `<head><base href="${location.origin}/">`);
+      blob = new Blob([html], { type: "text/html;charset=utf-8" });
       const url = URL.createObjectURL(blob);
       tab.location.href = url;
       setTimeout(() => URL.revokeObjectURL(url), 60000);
