@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -25,6 +26,7 @@ from casebook.db.models import Case, CaseEvent
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.browser import chromium, screenshot, served, text_of, wait
+from tests.files import PAGE, png
 
 PASSWORD = "a-long-password"
 CENTER = Actor("ws-seed", Role.SUPERVISOR)
@@ -216,6 +218,12 @@ def _act(driver: WebDriver, action: str, fields: dict[str, str | list[str]], *, 
     driver.execute_script("for (let i = 0; i < arguments[1]; i++) arguments[0].click();", button, clicks)
 
 
+def _files(driver: WebDriver, action: str, *paths: Path) -> None:
+    """Choose files in an action's form, as a clerk does in the file dialog."""
+    field = driver.find_element(By.CSS_SELECTOR, f"form.action[data-action='{action}'] input[type=file]")
+    field.send_keys("\n".join(str(p) for p in paths))
+
+
 def _done(driver: WebDriver, opening: str) -> str:
     """The confirmation of the action just sent, once it has come (it opens with `opening`)."""
     return str(wait(driver, lambda d: text_of(d, "#done") if text_of(d, "#done").startswith(opening) else None))
@@ -229,7 +237,7 @@ def _offered(driver: WebDriver) -> list[str]:
 
 
 def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alone(
-    site: Site, browser: WebDriver
+    site: Site, browser: WebDriver, tmp_path: Path
 ) -> None:
     number = site.platform.book.open(
         NewAppeal(channel="web", description=f"{site.marker} 五津镇河边有死猪，气味很大", caller_phone="13655500009"),
@@ -237,7 +245,7 @@ def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alon
     ).number
     # the intake agent registers it (the suggestion filled in) and dispatches it with a co-handling unit
     _log_in(browser, site, "ws-agent", f"/cases/{number}")
-    wait(browser, lambda d: _offered(d) == ["register", "merge"])
+    wait(browser, lambda d: _offered(d) == ["register", "merge", "attachments"])
     screenshot(browser, "casework-case-intake")
     _act(browser, "register", {"category": "environment.dead-animals", "place": "school-foreign-languages"})
     assert "转办时限" in _done(browser, "已登记为「动物尸体与病死畜禽」")
@@ -248,12 +256,35 @@ def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alon
         dispatches = s.scalars(select(CaseEvent.kind).join(Case).where(Case.number == number)).all()
     assert dispatches.count("dispatch") == 1  # acted once
 
-    # the bureau's clerk accepts and names the section, then replies; the reply text survives an ended session
+    # the bureau's clerk accepts and names the section, asks for more time, which a supervisor grants
     _log_in(browser, site, "ws-env", f"/cases/{number}")
-    wait(browser, lambda d: _offered(d) == ["return", "accept"])
+    wait(browser, lambda d: _offered(d) == ["return", "accept", "attachments", "extension"])
     _act(browser, "accept", {"section": "inspection"})
     assert "答复时限" in _done(browser, "已签收，责任科室：环境监察大队")
+    _when(browser, "extension", "until", 20)
+    _act(browser, "extension", {"reason": "需会同水务局取样检测"})
+    assert "等待督办审批" in _done(browser, "已申请将答复时限延至")
+    _log_in(browser, site, "ws-sup", f"/cases/{number}")
+    form = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "form.action[data-action='extension/decision']"))
+    assert "需会同水务局取样检测" in form.text and "待督办审批" in form.text
+    _act(browser, "extension/decision", {"granted": "true", "answer": "同意"})
+    granted = _done(browser, "已同意延期。答复时限现为")
+    assert "已同意延期至" in text_of(browser, "#units")
+
+    # then replies with a photo of the work done; the reply text survives an ended session
+    _log_in(browser, site, "ws-env", f"/cases/{number}")
+    wait(browser, lambda d: "reply" in _offered(d))
+    lying = tmp_path / "现场照片.jpg"  # a web page that calls itself a photo: refused, nothing sent
+    lying.write_bytes(PAGE)
+    _files(browser, "reply", lying)
+    _act(browser, "reply", {"text": "先试一下"})
+    said = wait(browser, lambda d: text_of(d, "form.action[data-action='reply'] .error"))
+    assert "文件「现场照片.jpg」未能上传" in said and "not one the center keeps" in said, said
+    assert text_of(browser, "#status") == "办理中"  # the reply was not sent without its photo
+    browser.refresh()
     form = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] textarea"))
+    assert form.get_attribute("value") == "先试一下"  # the text of the reply not sent is kept
+    form.clear()
     form.send_keys("已组织打捞并无害化处理，河道已消毒。")
     browser.execute_script("sessionStorage.setItem('token', 'expired')")
     written = browser.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] textarea")
@@ -266,9 +297,24 @@ def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alon
     wait(browser, staleness_of(written))  # the case drawn afresh after signing in again
     kept = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] textarea"))
     assert kept.get_attribute("value") == "已组织打捞并无害化处理，河道已消毒。"  # the unsent words kept
+    photo = tmp_path / "打捞现场.png"
+    photo.write_bytes(png(320, 200))
+    _files(browser, "reply", photo)
     browser.find_element(By.CSS_SELECTOR, "form.action[data-action='reply'] button").click()
-    assert "等待群众评价" in _done(browser, "已答复")
+    done = _done(browser, "已答复")
+    assert "等待群众评价" in done and "已附上 1 个文件：打捞现场.png" in done, done
+    image = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#files img.thumb"))
+    wait(browser, lambda d: d.execute_script("return arguments[0].naturalWidth", image) == 320)  # the photo shows
+    link = browser.find_element(By.CSS_SELECTOR, "#files a[download]")
+    fetched = browser.execute_script(  # the link works alone (a ticket, no session header), as a download
+        "const r = await fetch(arguments[0]); return [r.status, r.headers.get('content-type'),"
+        " r.headers.get('content-disposition'), (await r.arrayBuffer()).byteLength];",
+        link.get_attribute("href"),
+    )
+    assert fetched[:2] == [200, "image/png"] and fetched[2].startswith("attachment")
+    assert fetched[3] == len(png(320, 200))
     screenshot(browser, "casework-case-replied")
+    assert granted
 
     # the center records the citizen's verdict: closed
     _log_in(browser, site, "ws-agent", f"/cases/{number}")

@@ -172,10 +172,11 @@ export async function api(method, path, body, { raw = false } = {}) {
   const headers = {};
   const token = session.token();
   if (token) headers.Authorization = "Bearer " + token;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData; // a file upload: the browser sets its multipart type
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   let answer;
   try {
-    answer = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    answer = await fetch(path, { method, headers, body: body === undefined || form ? body : JSON.stringify(body) });
   } catch (err) {
     throw new ApiError(0, { local: "unreachable" });
   }

@@ -14,7 +14,7 @@ export const ACTION_TEXT = {
       register: "登记", dispatch: "转办", return: "退回", accept: "签收", reply: "答复", satisfaction: "群众评价",
       interview: "安排约谈", "interview/outcome": "约谈结果", "leader-decision": "县领导决定",
       "joint-sessions": "会商会办", merge: "合并为重复件", unmerge: "取消合并", close: "办结", reopen: "重新办理",
-      "called-back": "已回拨",
+      "called-back": "已回拨", attachments: "添加附件", extension: "申请延期", "extension/decision": "审批延期",
     },
     fld: {
       category: "类别", place: "地点", urgency: "紧急程度", lead_unit: "牵头单位", co_units: "协办单位",
@@ -22,7 +22,9 @@ export const ACTION_TEXT = {
       verdict: "评价", comment: "意见", at: "时间", location: "地点", satisfied: "群众满意", notes: "记录",
       decision: "决定", deadline: "期限", units: "单位", participants: "参加单位", reply: "统一答复（可空）",
       master: "主工单编号", reached: "已联系上群众", note: "说明",
+      files: "文件（照片、PDF、Word/Excel、文本，每个不超过 10 MB）", until: "答复时限延至", granted: "审批", answer: "审批意见",
     },
+    grant_yes: "同意延期", grant_no: "不同意延期", file_refused: "文件「{0}」未能上传：{1}",
     by_rules: "按分派规则", optional: "（可不填）", choose: "请选择", satisfied: "满意", unsatisfied: "不满意",
     done: {
       register: "已登记为「{0}」。转办时限：{1} 前。",
@@ -31,6 +33,10 @@ export const ACTION_TEXT = {
       accept: "已签收，责任科室：{0}。答复时限：{1} 前。",
       reply: "已答复。工单现为「{0}」，等待群众评价。",
       other: "已完成「{0}」。工单现为「{1}」。",
+      attached: "已附上 {0} 个文件：{1}。",
+      extension: "已申请将答复时限延至 {0}，等待督办审批。",
+      granted: "已同意延期。答复时限现为 {0} 前。",
+      refused: "已不同意延期。答复时限仍为 {0} 前。",
     },
     co: "（协办：{0}）", changed: "工单已有变化，页面已更新为当前状态。", sending: "正在提交…",
   },
@@ -41,6 +47,7 @@ export const ACTION_TEXT = {
       satisfaction: "Citizen's verdict", interview: "Arrange an interview", "interview/outcome": "Interview outcome",
       "leader-decision": "Leader's decision", "joint-sessions": "Joint session", merge: "Merge as a duplicate",
       unmerge: "Unmerge", close: "Close", reopen: "Reopen", "called-back": "Called back",
+      attachments: "Attach files", extension: "Ask for more time", "extension/decision": "Answer the request for more time",
     },
     fld: {
       category: "Category", place: "Place", urgency: "Urgency", lead_unit: "Lead unit", co_units: "Co-handling units",
@@ -48,7 +55,10 @@ export const ACTION_TEXT = {
       verdict: "Verdict", comment: "Comment", at: "When", location: "Where", satisfied: "The citizen is satisfied",
       notes: "Notes", decision: "Decision", deadline: "Deadline", units: "Units", participants: "Units taking part",
       reply: "One reply (optional)", master: "Master case number", reached: "The citizen was reached", note: "Note",
+      files: "Files (photos, PDF, Word/Excel, text; at most 10 MB each)", until: "Reply by", granted: "Answer",
+      answer: "Why",
     },
+    grant_yes: "Grant", grant_no: "Refuse", file_refused: "The file \u201c{0}\u201d was not attached: {1}",
     by_rules: "By the routing rules", optional: "(none)", choose: "Choose", satisfied: "satisfied", unsatisfied: "unsatisfied",
     done: {
       register: "Registered as \u201c{0}\u201d. Dispatch before {1}.",
@@ -57,6 +67,10 @@ export const ACTION_TEXT = {
       accept: "Accepted, section: {0}. Reply before {1}.",
       reply: "Replied. The case is now \u201c{0}\u201d, waiting for the citizen's verdict.",
       other: "Done: \u201c{0}\u201d. The case is now \u201c{1}\u201d.",
+      attached: "{0} file(s) attached: {1}.",
+      extension: "Asked to reply by {0}; waiting for a supervisor.",
+      granted: "More time granted. Reply before {0}.",
+      refused: "More time refused. Reply before {0}, as before.",
     },
     co: " (co-handling: {0})", changed: "The case had changed: the page now shows it as it is.", sending: "Sending…",
   },
@@ -79,7 +93,7 @@ function fieldsOf(action, c, names) {
     dispatch: [["lead_unit", "select", [["", "by_rules"], ...units]], ["co_units", "multi", units], ["deadline_hours", "number"], ["reason", "input"]],
     return: [["reason", "area"]],
     accept: [["section", "select", ((lead && lead.sections) || []).map((s) => [s.code, s])]],
-    reply: [["text", "area"]],
+    reply: [["text", "area"], ["files", "files"]],
     satisfaction: [["verdict", "verdict"], ["comment", "input"]],
     interview: [["at", "datetime"], ["location", "input"]],
     "interview/outcome": [["satisfied", "check"], ["notes", "area"]],
@@ -90,6 +104,9 @@ function fieldsOf(action, c, names) {
     close: [["reason", "area"]],
     reopen: [["reason", "area"]],
     "called-back": [["reached", "check"], ["note", "input"]],
+    attachments: [["files", "files"]],
+    extension: [["until", "datetime"], ["reason", "area"]],
+    "extension/decision": [["granted", "select", [["true", "grant_yes"], ["false", "grant_no"]]], ["until", "datetime"], ["answer", "area"]],
   }[action] || [];
 }
 
@@ -115,6 +132,11 @@ function control(i18n, kind, options, value) {
     input.rows = 3;
     input.cols = 50;
     input.maxLength = 4000;
+  } else if (kind === "files") {
+    input = document.createElement("input");
+    input.type = "file";
+    input.multiple = true;
+    input.accept = ".jpg,.jpeg,.png,.gif,.webp,.pdf,.docx,.xlsx,.txt";
   } else if (kind === "verdict") {
     input = document.createElement("select");
     input.append(new Option(i18n.t("satisfied"), "satisfied"), new Option(i18n.t("unsatisfied"), "unsatisfied"));
@@ -129,6 +151,7 @@ function control(i18n, kind, options, value) {
 function valueOf(kind, input) {
   if (kind === "multi") return [...input.selectedOptions].map((o) => o.value);
   if (kind === "check") return input.checked;
+  if (kind === "files") return null; // sent on their own, before the action (sendFiles)
   if (kind === "number") return input.value === "" ? null : Number(input.value);
   return input.value.trim() === "" ? null : input.value.trim();
 }
@@ -139,6 +162,7 @@ function bodyOf(action, values) {
   if (action === "satisfaction") return { verdict: body.verdict || "satisfied", source: "agent", comment: body.comment || "" };
   if (action === "interview/outcome") return { satisfied: Boolean(values.satisfied), notes: body.notes || "" };
   if (action === "called-back") return { reached: Boolean(values.reached), note: body.note || "" };
+  if (action === "extension/decision") return { ...body, granted: values.granted !== "false" };
   return body;
 }
 
@@ -153,8 +177,28 @@ function confirmation(action, c, names, i18n) {
     case "return": return t("done.return", when(c.dispatch_due, lang));
     case "accept": return t("done.accept", nameIn(names, "sections", c.lead_unit + "/" + c.lead_section, lang), when(c.reply_due, lang));
     case "reply": return t("done.reply", t("status." + c.status));
+    case "extension": return t("done.extension", when(c.extensions[c.extensions.length - 1].reply_due_asked, lang));
+    case "extension/decision": return t(c.extensions[c.extensions.length - 1].granted ? "done.granted" : "done.refused", when(c.reply_due, lang));
     default: return t("done.other", t("a." + action), t("status." + c.status));
   }
+}
+
+// Files go one by one before the action they come with (a reply with its photo); a file refused
+// stops there, with its name and the API's reason, and the action (with its text) is not sent.
+async function sendFiles(number, files, i18n) {
+  const sent = [];
+  for (const file of files) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    try {
+      await api("POST", "/api/v1/cases/" + encodeURIComponent(number) + "/attachments", form);
+    } catch (err) {
+      if (err.status === 401) throw err;
+      throw Object.assign(new Error(i18n.t("file_refused", file.name, i18n.reason(err))), { status: 0, said: true, sent });
+    }
+    sent.push(file.name);
+  }
+  return sent;
 }
 
 const draftKey = (number, action, field) => `draft:${number}:${action}:${field}`;
@@ -177,6 +221,13 @@ export function drawActions(c, names, i18n, drawn) {
     const title = document.createElement("h3");
     title.textContent = t("a." + action);
     form.append(title);
+    const waiting = (c.extensions || []).find((x) => x.decided_at === null);
+    if (action === "extension/decision" && waiting) {
+      const ask = document.createElement("p");
+      ask.className = "hint";
+      ask.textContent = t("ext_waiting", nameIn(names, "units", waiting.unit, i18n.lang), when(waiting.reply_due_asked, i18n.lang), waiting.reason);
+      form.append(ask);
+    }
     const fields = fieldsOf(action, c, names).map(([name, kind, options, value]) => {
       const input = control(i18n, kind, options || [], value);
       input.name = name;
@@ -203,15 +254,24 @@ export function drawActions(c, names, i18n, drawn) {
       send.disabled = true;
       said.textContent = "";
       const values = Object.fromEntries(fields.map(([name, kind, input]) => [name, valueOf(kind, input)]));
+      const files = fields.filter(([, kind]) => kind === "files").flatMap(([, , input]) => [...input.files]);
       sending.count += 1;
       try {
-        const now = await api("POST", "/api/v1/cases/" + encodeURIComponent(c.number) + "/" + action, bodyOf(action, values));
+        const sent = await sendFiles(c.number, files, i18n);
+        for (const [, kind, input] of fields) if (kind === "files") input.value = "";
+        const path = "/api/v1/cases/" + encodeURIComponent(c.number);
+        const now = action === "attachments" ? await api("GET", path) : await api("POST", path + "/" + action, bodyOf(action, values));
         for (const [name] of fields) sessionStorage.removeItem(draftKey(c.number, action, name));
-        await drawn(now, confirmation(action, now, names, i18n));
+        const attached = sent.length ? t("done.attached", sent.length, sent.join("、")) : "";
+        await drawn(now, action === "attachments" ? attached : [confirmation(action, now, names, i18n), attached].join(" ").trim());
       } catch (err) {
         send.disabled = false;
         if (err.status === 401) return; // the login form shows; the text stays in the tab
-        said.textContent = i18n.reason(err);
+        said.textContent = err.said ? err.message : i18n.reason(err);
+        if (err.said && err.sent.length) {
+          const attached = t("done.attached", err.sent.length, err.sent.join("、"));
+          try { await drawn(await api("GET", "/api/v1/cases/" + encodeURIComponent(c.number)), attached, err.message); } catch (again) { /* said above */ }
+        }
         if (err.status === 409 || err.status === 404) {
           try {
             await drawn(await api("GET", "/api/v1/cases/" + encodeURIComponent(c.number)), "", t("changed") + " " + i18n.reason(err));

@@ -10,7 +10,7 @@ const number = decodeURIComponent(location.pathname.split("/").pop() || "");
 let i18n = null;
 let names = null;
 let shown = null;
-const sounds = {}; // recording name -> object URL (fetched once, with the session's token)
+const links = {}; // a recording's or file's path -> its link with a ticket (the browser fetches it itself)
 
 const t = (key, ...values) => i18n.t(key, ...values);
 const known = (key, fallback) => (i18n.has(key) ? t(key) : fallback);
@@ -71,6 +71,12 @@ function drawUnits(c) {
       + " — " + (a.accepted_at ? t("accepted_at", when(a.accepted_at, lang)) : t("not_accepted")),
   ]);
   if (c.duplicate_of) pairs.push(["f_master", c.duplicate_of]);
+  for (const x of c.extensions || []) {
+    const unit = nameIn(names, "units", x.unit, lang);
+    if (x.decided_at === null) pairs.push(["f_extension", t("ext_waiting", unit, when(x.reply_due_asked, lang), x.reason)]);
+    else if (x.granted) pairs.push(["f_extension", t("ext_granted", when(x.reply_due_granted, lang), x.decided_by)]);
+    else pairs.push(["f_extension", t("ext_refused", x.decided_by, x.answer)]);
+  }
   facts("units", pairs.length ? pairs : [["f_lead", t("none")]]);
 }
 
@@ -102,16 +108,54 @@ function wordsOf(transcript, audio) {
   return box;
 }
 
+// A link with a ticket for one file (POST /api/v1/cases/links): an <audio> streams the recording
+// and seeks by ranges, an image shows, a download starts, all without the session's header.
+async function linkTo(path) {
+  const kept = links[path];
+  if (kept && Date.parse(kept.expires_at) - Date.now() > 5 * 60 * 1000) return kept.url;
+  links[path] = await api("POST", "/api/v1/cases/links", { path });
+  return links[path].url;
+}
+
+const casePath = () => "/api/v1/cases/" + encodeURIComponent(number);
+
 async function player(name) {
-  if (!sounds[name]) {
-    const answer = await api("GET", "/api/v1/cases/" + encodeURIComponent(number) + "/recordings/" + encodeURIComponent(name), undefined, { raw: true });
-    sounds[name] = URL.createObjectURL(await answer.blob());
-  }
   const audio = el("audio");
   audio.controls = true;
   audio.preload = "metadata";
-  audio.src = sounds[name];
+  audio.src = await linkTo(casePath() + "/recordings/" + encodeURIComponent(name));
   return audio;
+}
+
+function sizeText(bytes) {
+  return bytes >= 1024 * 1024 ? (bytes / 1024 / 1024).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+}
+
+async function drawFiles(c) {
+  const lang = i18n.lang;
+  const items = await Promise.all((c.attachments || []).map(async (f) => {
+    const item = el("li", null, "file");
+    let url = "";
+    try {
+      url = await linkTo(casePath() + "/attachments/" + f.id);
+    } catch (err) {
+      item.append(el("span", f.name + " — " + i18n.reason(err), "error"));
+      return item;
+    }
+    if (f.media_type.startsWith("image/")) {
+      const image = el("img", null, "thumb");
+      image.src = url;
+      image.alt = f.name;
+      item.append(image);
+    }
+    const link = el("a", f.name);
+    link.href = url;
+    link.download = f.name;
+    const who = f.unit ? nameIn(names, "units", f.unit, lang) + " · " + f.author : f.author;
+    item.append(link, el("span", " " + t("file_meta", sizeText(f.size_bytes), who, when(f.at, lang)), "hint"));
+    return item;
+  }));
+  $("files").replaceChildren(...(items.length ? items : [el("li", t("no_files"), "hint")]));
 }
 
 async function drawTranscript(c) {
@@ -180,6 +224,7 @@ async function draw(c, { sound = true } = {}) {
   drawHistory(c);
   drawActions(c, names, i18n, redraw);
   $("case").hidden = false;
+  await drawFiles(c);
   if (sound) await drawTranscript(c);
 }
 
