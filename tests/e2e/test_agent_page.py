@@ -180,6 +180,9 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
             await _in_browser(_wait, browser, lambda d: _status(d) == "available")
             await wait_for(sub, "agent.ready", timeout=10)
         saved = browser.find_element(By.ID, "case-saved").text.rsplit(" ", 1)[-1]
+        link = browser.find_element(By.CSS_SELECTOR, "#case-saved a")  # the saved case opens its page
+        assert link.get_attribute("pathname") == f"/cases/{saved}" and link.get_attribute("target") == "_blank"
+        browser.save_screenshot(str(ARTIFACTS / "agent-case-saved.png"))
         with platform.book.sessions() as s:
             case = platform.book.get(s, saved)
             assert case.status == "dispatched" and case.call_id == call_id and case.lead_unit_code

@@ -102,7 +102,7 @@ function showCall(call, status) {
     currentCall = call.call_id;
     descriptionEdited = false;
     $("case-form").reset();
-    $("case-saved").textContent = "";
+    saidSaved("", "");
     $("case-error").textContent = "";
   }
   $("pop-state").textContent = STATUS[status] || "";
@@ -117,12 +117,8 @@ function showCall(call, status) {
     row.dataset.case = c.number;
     for (const value of [c.number, c.status, c.category || "", c.received_at.slice(0, 10), c.summary]) {
       const cell = document.createElement("td");
-      if (value === c.number) { // the case's page in a new tab: the call stays on this one
-        const link = document.createElement("a");
-        link.href = "/cases/" + encodeURIComponent(c.number);
-        link.target = "_blank";
-        link.textContent = c.number;
-        cell.appendChild(link);
+      if (value === c.number) {
+        cell.appendChild(caseLink(c.number));
       } else {
         cell.textContent = value;
       }
@@ -145,7 +141,7 @@ function showCall(call, status) {
   $("pop-transcript").textContent = call.transcript || "";
   $("pop-partial").textContent = call.partial || "";
   fillDraft(call);
-  if (call.case_number) $("case-saved").textContent = "已保存 Saved: " + call.case_number;
+  if (call.case_number) saidSaved("已保存 Saved:", call.case_number);
   if (pop.hidden || pop.dataset.callId !== call.call_id) {
     pop.dataset.callId = call.call_id;
     pop.hidden = false;
@@ -156,11 +152,31 @@ function showCall(call, status) {
   if (call.answered_at && !timing.answered_shown_at) timing.answered_shown_at = Date.now() / 1000;
 }
 
+// A case number opens the case's page in a new tab (the call stays on this one); "opener" gives
+// that tab this tab's session.
+function caseLink(number) {
+  const link = document.createElement("a");
+  link.href = "/cases/" + encodeURIComponent(number);
+  link.target = "_blank";
+  link.rel = "opener";
+  link.textContent = number;
+  return link;
+}
+
+// What was done with a case, its number a link; said again only when it changed (the pop is drawn
+// again at every news of the call: a link replaced meanwhile would lose a click)
+function saidSaved(words, number) {
+  const box = $("case-saved");
+  if (box.dataset.said === words + number) return;
+  box.dataset.said = words + number;
+  box.replaceChildren(...(number ? [words + " ", caseLink(number)] : []));
+}
+
 async function callBack(number, button) {
   button.disabled = true;
   try {
     await api("POST", "/api/v1/cases/" + encodeURIComponent(number) + "/callback", {});
-    $("case-saved").textContent = "已安排满意度回访 Satisfaction call scheduled: " + number;
+    saidSaved("已安排满意度回访 Satisfaction call scheduled:", number);
   } catch (err) {
     $("case-error").textContent = number + ": " + i18n.reason(err);
     button.disabled = false;
@@ -221,7 +237,7 @@ $("case-form").addEventListener("submit", async (ev) => {
   $("case-error").textContent = "";
   try {
     const saved = await api("POST", "/api/v1/desk/calls/" + encodeURIComponent(currentCall) + "/case", body);
-    $("case-saved").textContent = "已保存并派单 Saved and dispatched: " + saved.case_number;
+    saidSaved("已保存并派单 Saved and dispatched:", saved.case_number);
     render(saved.desk);
   } catch (err) {
     $("case-error").textContent = i18n.reason(err);
