@@ -428,3 +428,15 @@ def test_an_unsatisfied_citizen_goes_up_the_ladder_through_the_pages(site: Site,
     with site.platform.sessions() as s:
         kinds = list(s.scalars(select(CaseEvent.kind).join(Case).where(Case.number == number).order_by(CaseEvent.id)))
     assert kinds[-4:] == ["unsatisfied", "schedule_interview", "interview_unsatisfied", "leader_decision"]
+
+
+def test_a_duplicate_names_its_master_case_by_a_link_to_it(site: Site, browser: WebDriver) -> None:
+    book = site.platform.book
+    master = book.open(NewAppeal(channel="web", description=f"{site.marker} 小区门口垃圾成山"), CENTER).number
+    duplicate = book.open(NewAppeal(channel="phone", description=f"{site.marker} 门口的垃圾没人清"), CENTER).number
+    book.merge(duplicate, master, CENTER)
+    _log_in(browser, site, "ws-sup", f"/cases/{duplicate}")
+    link = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#units dd a"))
+    assert link.text == master and link.get_attribute("pathname") == f"/cases/{master}"
+    link.click()  # in the same tab, as the page's other case links
+    wait(browser, lambda d: text_of(d, "#number") == master)

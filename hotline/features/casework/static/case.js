@@ -22,9 +22,14 @@ function el(tag, text, className) {
   return node;
 }
 
+// each fact's value: its words, or a link (the master case)
 function facts(target, pairs) {
   $(target).replaceChildren(...pairs.filter(([, value]) => value !== undefined && value !== null && value !== "")
-    .flatMap(([key, value]) => [el("dt", t(key)), el("dd", value)]));
+    .flatMap(([key, value]) => {
+      const dd = el("dd");
+      dd.append(value);
+      return [el("dt", t(key)), dd];
+    }));
 }
 
 function caseLink(other) {
@@ -70,7 +75,7 @@ function drawUnits(c) {
       + (a.section ? " · " + nameIn(names, "sections", a.unit + "/" + a.section, lang) : "")
       + " — " + (a.accepted_at ? t("accepted_at", when(a.accepted_at, lang)) : t("not_accepted")),
   ]);
-  if (c.duplicate_of) pairs.push(["f_master", c.duplicate_of]);
+  if (c.duplicate_of) pairs.push(["f_master", caseLink(c.duplicate_of)]);
   for (const x of c.extensions || []) {
     const unit = nameIn(names, "units", x.unit, lang);
     if (x.decided_at === null) pairs.push(["f_extension", t("ext_waiting", unit, when(x.reply_due_asked, lang), x.reason)]);
