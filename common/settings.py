@@ -21,8 +21,45 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.setting_groups import (
+    AsteriskSettings,
+    CallbackSettings,
+    CasebookSettings,
+    DeskSettings,
+    Group,
+    InsecureSettingsError,
+    IvrSettings,
+    NotifySettings,
+    SipGuardSettings,
+    SpeechSettings,
+)
+
+__all__ = [
+    "CREDENTIALS_FILE",
+    "DEV_SECRET_FIELDS",
+    "MIN_SECRET_LENGTH",
+    "PLACEHOLDER_SECRETS",
+    "SECRET_FIELDS",
+    "AsteriskSettings",
+    "CallbackSettings",
+    "CasebookSettings",
+    "DeskSettings",
+    "Environment",
+    "Group",
+    "InsecureSettingsError",
+    "IvrSettings",
+    "NotifySettings",
+    "Settings",
+    "SipGuardSettings",
+    "SpeechSettings",
+    "_is_strong",
+    "_read_env_file",
+    "ensure_development_credentials",
+    "get_settings",
+]
 
 Environment = Literal["development", "test", "production"]
 
@@ -33,128 +70,6 @@ MIN_SECRET_LENGTH = 16
 SECRET_FIELDS = ("ari_password", "ami_password")  # required everywhere
 DEV_SECRET_FIELDS = ("admin_token", "open311_api_key")  # generated in development, optional elsewhere
 CREDENTIALS_FILE = "credentials.env"
-
-
-class Group(BaseModel):
-    """A component's settings: frozen, built from `Settings` by the root."""
-
-    model_config = ConfigDict(frozen=True)
-
-
-class AsteriskSettings(Group):
-    """What Asterisk's instance is made of and how the platform reaches it (telephony/runtime,
-    the ARI and AMI clients), including what its rendered configuration holds: the lines'
-    queues' wait, the dialplan fallback's recording limits and the carrier's address."""
-
-    instance: str
-    mode: Literal["auto", "rootfs", "system"]
-    rootfs: Path
-    data_dir: Path
-    timezone: str
-    host: str
-    sip_bind: str
-    sip_port: int
-    carrier_addresses: tuple[str, ...]
-    carrier_uri: str | None
-    ari_port: int
-    ari_user: str
-    ari_password: SecretStr | None
-    ari_app: str
-    ami_port: int
-    ami_user: str
-    ami_password: SecretStr | None
-    rtp_port_start: int
-    rtp_port_end: int
-    queue_max_wait_s: int
-    record_max_s: int
-    record_silence_s: int
-
-    @property
-    def ari_url(self) -> str:
-        return f"http://{self.host}:{self.ari_port}"
-
-    def ari_secret(self) -> str:
-        """The ARI password in clear, for Asterisk's configuration and the clients; raises if unset."""
-        return _required(self.ari_password, "ari_password")
-
-    def ami_secret(self) -> str:
-        """The AMI password in clear, for Asterisk's configuration and the clients; raises if unset."""
-        return _required(self.ami_password, "ami_password")
-
-
-def _required(value: SecretStr | None, name: str) -> str:
-    if value is None:
-        raise InsecureSettingsError(f"HOTLINE_{name.upper()} is not set")
-    return value.get_secret_value()
-
-
-class SipGuardSettings(Group):
-    """When a SIP password guesser is blocked (telephony/sip/guard.py); never the carrier."""
-
-    block_after: int
-    window_s: float
-    block_for_s: float
-    exempt: tuple[str, ...]  # the carrier's addresses and HOTLINE_SIP_BLOCK_EXEMPT
-
-
-class CallbackSettings(Group):
-    """The satisfaction callbacks (hotline/features/callbacks): when, how often, through which trunk."""
-
-    enabled: bool
-    carrier_uri: str | None
-    hours: str
-    timezone: str
-    retry_delay_min: float
-    max_attempts: int
-    ring_timeout_s: int
-    max_concurrent: int
-    scan_interval_s: float
-    answer_timeout_s: float  # the IVR's menu timeout: how long the citizen has to press 1 or 2
-
-
-class SpeechSettings(Group):
-    """The speech model and the live recognition of calls (asr, telephony/media)."""
-
-    vosk_model: Path | None
-    language: str | None
-    live: bool
-    max_live_streams: int
-    media_host: str
-    media_port_start: int
-    media_port_end: int
-
-
-class IvrSettings(Group):
-    """The phone menu's timings (ivr/flow.py)."""
-
-    menu_timeout_s: float
-    digit_timeout_s: float
-    record_max_s: int
-    record_silence_s: int
-
-
-class DeskSettings(Group):
-    """The agent desk and the wallboard (hotline/features/desk, hotline/features/wallboard)."""
-
-    wrapup_max_s: float
-    softphone_ws_url: str
-    sip_domain: str
-    service_level_s: float
-
-
-class CasebookSettings(Group):
-    """The casebook's services (casebook/): its database, the center's time zone, and where the
-    recorded messages and the reports are kept."""
-
-    database_url: str
-    timezone: str
-    recordings_dir: Path
-    attachments_dir: Path
-    reports_dir: Path
-
-
-class InsecureSettingsError(RuntimeError):
-    """Raised when the platform would start outside development with a default or weak secret."""
 
 
 class Settings(BaseSettings):
@@ -239,6 +154,15 @@ class Settings(BaseSettings):
     )
     open311_public_reads: bool = False
     breach_scan_interval_s: float = 60.0
+
+    # --- notifications ------------------------------------------------------------------------
+    smtp_host: str = Field(default="", description="The mail server for units' e-mail notifications; empty: none sent.")
+    smtp_port: int = 25
+    smtp_sender: str = "12345@localhost"
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    public_url: str = Field(default="", description="The pages' address in e-mails; default http://api_host:api_port.")
 
     # --- tasks ------------------------------------------------------------------------------------
     task_mode: Literal["embedded", "celery"] = Field(
@@ -426,6 +350,18 @@ class Settings(BaseSettings):
             recordings_dir=self.data_dir / "recordings",
             attachments_dir=self.data_dir / "attachments",
             reports_dir=self.data_dir / "reports",
+        )
+
+    @property
+    def notify(self) -> NotifySettings:
+        return NotifySettings(
+            smtp_host=self.smtp_host,
+            smtp_port=self.smtp_port,
+            smtp_sender=self.smtp_sender,
+            smtp_user=self.smtp_user,
+            smtp_password=self.smtp_password.get_secret_value() if self.smtp_password else "",
+            smtp_starttls=self.smtp_starttls,
+            public_url=self.public_url or f"http://{self.api_host}:{self.api_port}",
         )
 
     @property

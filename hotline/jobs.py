@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from casebook.cases.clocks import scan_breaches
 from casebook.cases.screening import screen_pending
 from casebook.cases.services import CaseBook
+from casebook.notifications.senders import Sender, send_pending
+from casebook.notifications.services import Notifications
 from casebook.reports.services import ReportService
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,12 @@ class JobHost(Protocol):
 
     @property
     def reports(self) -> ReportService: ...
+
+    @property
+    def notifications(self) -> Notifications: ...
+
+    @property
+    def senders(self) -> Mapping[str, Sender]: ...
 
     def resend_lost_transcriptions(self) -> int:
         """Send again the transcriptions nobody finished (to this process's thread, or to Celery)."""
@@ -69,11 +77,23 @@ def _reports_when_due(host: JobHost) -> list[str]:
     return [f"{r.kind}:{r.period_start.date()}" for r in made]
 
 
+def _warn_due_soon(host: JobHost) -> int:
+    return host.notifications.warn_due_soon()
+
+
+def _send_outbox(host: JobHost) -> int:
+    if not host.senders:
+        return 0  # no mail server set: the outbox keeps its messages until one is
+    return send_pending(host.book.sessions, host.book.clock, host.senders)
+
+
 JOBS: tuple[Job, ...] = (
     Job("screen-pending", "casebook.screen_pending", 60.0, _screen_pending, "cases no screening looked at"),
     Job("transcribe-lost", "speech.transcribe_lost", 60.0, _transcribe_lost, "calls whose transcription was lost"),
     Job("scan-breaches", "casebook.scan_breaches", 60.0, _scan_breaches, "clocks that ran out"),
     Job("reports-when-due", "casebook.make_due_reports", 60.0, _reports_when_due, "Monday and month reports"),
+    Job("warn-due-soon", "casebook.warn_due_soon", 60.0, _warn_due_soon, "clocks 15 minutes from running out"),
+    Job("send-outbox", "casebook.send_outbox", 60.0, _send_outbox, "e-mails waiting to be sent, or sent again"),
 )
 
 

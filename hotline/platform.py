@@ -91,6 +91,7 @@ class Platform:
         self.casebook = build_casebook(s)
         self.engine, self.sessions = self.casebook.engine, self.casebook.sessions
         self.book, self.auth, self.reports = self.casebook.book, self.casebook.auth, self.casebook.reports
+        self.notifications, self.senders = self.casebook.notifications, self.casebook.senders
         self.book.subscribe(self._publish_case_notice)
         self.speech: SpeechEngine | None = None
         self.speech_error: str | None = None
@@ -289,6 +290,7 @@ class Platform:
             screen_later=self._screen_later(),
             callbacks=self.callbacks.service,
             callbacks_placing=self.callbacks.placing if telephony else (False, "this process places no calls"),
+            notifications=self.casebook.notifications,
         )
         checks = {name: check for feature in features for name, check in feature.checks.items()}
         app = create_app(services, checks if telephony else {})

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from casebook.auth.services import AuthService
 from casebook.cases.services import CaseBook
 from casebook.db.engine import make_engine, make_sessionmaker
+from casebook.notifications.senders import Sender, SmtpSender
+from casebook.notifications.services import Notifications
 from casebook.reports.services import ReportService
 from common.settings import Settings
 
@@ -30,25 +32,42 @@ class Casebook:
     book: CaseBook
     auth: AuthService
     reports: ReportService
+    notifications: Notifications
+    senders: dict[str, Sender]  # the channels out this installation has (e-mail when a mail server is set)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
 def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
-    """The casebook's services, from the casebook's group of the settings alone."""
-    group = settings.casebook
+    """The casebook's services, from the casebook's and the notifications' groups of the settings."""
+    group, notify = settings.casebook, settings.notify
     engine = make_engine(group.database_url, pool_size=pool_size)
     sessions = make_sessionmaker(engine)
+    book = CaseBook(
+        sessions,
+        timezone=group.timezone,
+        recordings_dir=group.recordings_dir,
+        attachments_dir=group.attachments_dir,
+    )
+    notifications = Notifications(sessions, book.clock, public_url=notify.public_url, timezone=group.timezone)
+    book.listeners.add(notifications.on_notice)  # every process that acts on cases tells their people
+    senders: dict[str, Sender] = {}
+    if notify.smtp_host:
+        senders["email"] = SmtpSender(
+            notify.smtp_host,
+            notify.smtp_port,
+            notify.smtp_sender,
+            user=notify.smtp_user,
+            password=notify.smtp_password,
+            starttls=notify.smtp_starttls,
+        )
     return Casebook(
         engine,
         sessions,
-        CaseBook(
-            sessions,
-            timezone=group.timezone,
-            recordings_dir=group.recordings_dir,
-            attachments_dir=group.attachments_dir,
-        ),
+        book,
         AuthService(sessions),
         ReportService(sessions, group.reports_dir, timezone=group.timezone),
+        notifications,
+        senders,
     )

@@ -13,6 +13,7 @@ before the database).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,6 +23,8 @@ from celery import Celery
 from asr.engine import SpeechEngine
 from asr.model import load_model, resolve_model_path
 from casebook.cases.services import CaseBook
+from casebook.notifications.senders import Sender
+from casebook.notifications.services import Notifications
 from casebook.reports.services import ReportService
 from common.settings import get_settings
 from hotline.features.transcription.services import LOST_AFTER, NotReady, Transcriber
@@ -61,6 +64,8 @@ class WorkerHost:
 
     book: CaseBook
     reports: ReportService
+    notifications: Notifications
+    senders: Mapping[str, Sender]
 
     def resend_lost_transcriptions(self) -> int:
         lost = self.book.waiting_transcriptions(LOST_AFTER)
@@ -72,7 +77,7 @@ class WorkerHost:
 @lru_cache(maxsize=1)
 def worker_host() -> WorkerHost:
     casebook = build_casebook(get_settings(), pool_size=4)
-    return WorkerHost(casebook.book, casebook.reports)
+    return WorkerHost(casebook.book, casebook.reports, casebook.notifications, casebook.senders)
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,8 @@ from casebook.cases.errors import CasebookError
 from casebook.cases.routes import router as cases_router
 from casebook.directory.routes import router as directory_router
 from casebook.metrics.routes import router as metrics_router
+from casebook.notifications.routes import router as notifications_router
+from casebook.notifications.services import Notifications
 from casebook.open311.formats import Open311Error, error_response
 from casebook.open311.routes import format_of
 from casebook.open311.routes import router as open311_router
@@ -62,10 +64,12 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
         version="0.2.0",
         description="Unified appeals center: every appeal from any channel is one case with an owner and a clock.",
     )
+    if services.notifications is None:
+        services.notifications = Notifications(services.book.sessions, services.book.clock)
     app.state.services = services
     app.add_middleware(RefuseNul)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
-    for router in (*routers, agents_router, calllog_router, metrics_router):
+    for router in (*routers, agents_router, calllog_router, metrics_router, notifications_router):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:

@@ -13,6 +13,7 @@ from casebook.auth.services import AuthService
 from casebook.callbacks.services import CallbackService
 from casebook.cases.errors import Forbidden
 from casebook.cases.services import CaseBook
+from casebook.notifications.services import Notifications
 from casebook.reports.services import ReportService
 
 
@@ -26,6 +27,7 @@ class Services:
     callbacks: CallbackService | None = None  # None: callbacks with the default policy
     # whether calls are placed (a carrier is configured and callbacks are on), and why not
     callbacks_placing: tuple[bool, str] = (False, "this process places no calls: `hotline serve` does")
+    notifications: Notifications | None = None  # None: the bell reads the book's database
 
     def screen(self, number: str, requested_category: str | None) -> None:
         if self.screen_later is None:

@@ -440,3 +440,25 @@ def test_a_duplicate_names_its_master_case_by_a_link_to_it(site: Site, browser: 
     assert link.text == master and link.get_attribute("pathname") == f"/cases/{master}"
     link.click()  # in the same tab, as the page's other case links
     wait(browser, lambda d: text_of(d, "#number") == master)
+
+
+def test_the_bell_tells_a_unit_of_its_new_case_and_opens_it(site: Site, browser: WebDriver) -> None:
+    _log_in(browser, site, "ws-env", "/cases")
+    wait(browser, lambda d: d.find_element(By.ID, "bell").is_displayed())
+    browser.find_element(By.ID, "bell").click()  # whatever was there before is read now
+    wait(browser, lambda d: d.find_element(By.ID, "bell-panel").is_displayed())
+    clear = browser.find_element(By.ID, "bell-all-read")
+    if clear.is_enabled():
+        clear.click()
+    wait(browser, lambda d: text_of(d, "#bell-count") == "")
+    book = site.platform.book
+    number = book.open(NewAppeal(channel="web", description=f"{site.marker} 河道漂浮死猪"), CENTER).number
+    book.register(number, CENTER, category="environment.dead-animals")
+    book.dispatch(number, CENTER, lead="env")
+    wait(browser, lambda d: text_of(d, "#bell-count") == "1", timeout=30)  # within its 15 s turn
+    item = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"#bell-panel a[href='/cases/{number}']"))
+    screenshot(browser, "casework-bell")
+    assert item.text == f"新转办工单 {number}"
+    item.click()
+    wait(browser, lambda d: text_of(d, "#number") == number)
+    wait(browser, lambda d: text_of(d, "#bell-count") == "")  # read, once followed

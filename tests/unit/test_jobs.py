@@ -43,4 +43,11 @@ async def test_each_job_runs_on_its_turn_and_a_failing_one_stops_no_other(caplog
 
 def test_the_table_names_each_job_and_task_once() -> None:
     assert len({job.name for job in JOBS}) == len({job.task for job in JOBS}) == len(JOBS)
-    assert {job.name for job in JOBS} == {"screen-pending", "transcribe-lost", "scan-breaches", "reports-when-due"}
+    assert {job.name for job in JOBS} == {
+        "screen-pending",
+        "transcribe-lost",
+        "scan-breaches",
+        "reports-when-due",
+        "warn-due-soon",
+        "send-outbox",
+    }

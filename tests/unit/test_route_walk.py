@@ -207,6 +207,11 @@ ACCESS: dict[str, Access] = {
     "PUT /api/v1/routing-rules": declared("directory_write", body=lambda w: {"rules": w.rules}),
     "PUT /api/v1/deadlines/{category}/{urgency}": declared("directory_write", query=lambda w: {"hours": w.deadline[2]}),
     "GET /api/v1/me": logged_in(),
+    "GET /api/v1/notifications": logged_in(),  # each reads their own bell
+    "POST /api/v1/notifications/read": logged_in(body=const({})),
+    "PUT /api/v1/units/{code}/mail": declared(
+        "directory_write", body=const({"by_email": False}), params={"code": "water"}
+    ),
     "POST /api/v1/users": declared(
         "users", body=lambda w: {"username": w.unique("person"), "role": "intake_agent", "password": PASSWORD}
     ),

@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
+from casebook.notifications.services import Notifications
 from casebook.reports.services import ReportService
 from hotline import worker as tasks
 from hotline.jobs import JOBS
@@ -19,7 +20,8 @@ from tests.unit.conftest import AGENT
 @pytest.fixture
 def worker(book: CaseBook, reports: ReportService):  # type: ignore[no-untyped-def]
     original = tasks.worker_host
-    tasks.worker_host = lambda: tasks.WorkerHost(book, reports)  # type: ignore[assignment]
+    told = Notifications(book.sessions, book.clock)
+    tasks.worker_host = lambda: tasks.WorkerHost(book, reports, told, {})  # type: ignore[assignment]
     tasks.app.conf.update(broker_url=redis_url(0), result_backend=redis_url(0))
     try:
         with start_worker(tasks.app, perform_ping_check=False, pool="solo", loglevel="WARNING"):

@@ -31,6 +31,7 @@ from casebook.db.models.cases import (
     Transcript,
 )
 from casebook.db.models.directory import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
+from casebook.db.models.notifications import Notification, OutboxMessage
 from casebook.db.models.operations import AgentHour, Callback, CallEventRow, CallFacts, QueueVisit, Report
 from casebook.db.models.people import AccessToken, Agent, ApiKey, User
 
@@ -58,6 +59,8 @@ __all__ = [
     "Interview",
     "JointSession",
     "LeaderDecision",
+    "Notification",
+    "OutboxMessage",
     "Place",
     "QueueVisit",
     "Recording",

@@ -39,6 +39,9 @@ class Unit(Base):
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(96))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # where the unit wants its notifications by e-mail too (new cases, clocks, answers), if it does
+    email: Mapped[str | None] = mapped_column(String(128))
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
     sections: Mapped[list[Section]] = relationship(back_populates="unit", order_by="Section.code")
 
 

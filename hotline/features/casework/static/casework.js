@@ -2,6 +2,7 @@
 // page): their words, the pages each role may open, the clocks, and the directory's names.
 // What every page of the platform shares (the API, the login, the socket) is /pages/client.js.
 import { $, getJson, onSessionEnd, wireSignIn, words } from "/pages/client.js";
+import { ringBell } from "/pages/bell.js";
 
 export const TEXT = {
   zh: {
@@ -231,6 +232,7 @@ export function openPage(show, moreText = { zh: {}, en: {} }) {
       return;
     }
     who();
+    ringBell(i18n.lang);
     $("btn-signout").hidden = false;
     $("login").hidden = true;
     $("work").hidden = false;

@@ -4,6 +4,7 @@
 // (`lang=zh|en`); this file only holds the page's own words (TEXT below), the tables and charts.
 // What every page shares (the API, the login, the words) is the page client, /pages/client.js.
 import { $, api, getJson, onSessionEnd, query as qs, session, wireSignIn, words } from "/pages/client.js";
+import { ringBell } from "/pages/bell.js";
 
 const MANAGERS = ["supervisor", "leader", "admin"]; // who may read reports (casebook/auth/policy.py)
 const TABS = ["calls", "cases", "opinion", "reports"];
@@ -156,6 +157,7 @@ async function start() {
   myRole = me.role;
   myName = me.username;
   $("who").textContent = myName + " (" + t("role_" + myRole) + ")";
+  ringBell(i18n.lang);
   $("btn-signout").hidden = false;
   $("login").hidden = true;
   banner("");

@@ -3,6 +3,7 @@
 // /pages/client.js; the words here are Chinese and English side by side, as an agent reads them
 // during a call.
 import { $, api, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
+import { ringBell } from "/pages/bell.js";
 
 const i18n = words({}, { mode: "both" });
 let live = null;
@@ -43,6 +44,7 @@ async function start() {
     return;
   }
   $("who").textContent = me.username + " (" + me.role + ")";
+  ringBell(i18n.lang);
   $("login").hidden = true;
   $("desk").hidden = false;
   try {
