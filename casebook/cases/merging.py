@@ -17,8 +17,15 @@ from casebook.auth.policy import CLASSIFIER, Actor, require
 from casebook.cases.errors import InvalidInput, InvalidTransition, NotFound
 from casebook.cases.lifecycle import Action, Status
 from casebook.cases.part import BookPart
+from casebook.cases.queries import check_visible, masks_callers, public
+from casebook.cases.schemas import ComparisonOut
 from casebook.db.models import Case, DuplicateLink
-from casebook.duplicates.finder import AUTO_THRESHOLD, CaseFeatures, Match, OpenCaseIndex
+from casebook.duplicates.finder import AUTO_THRESHOLD, CaseFeatures, Match, OpenCaseIndex, score
+
+
+def _wordlike(piece: str) -> bool:
+    """A piece of Chinese words (not digits, punctuation or spaces): what a person reads as shared."""
+    return all("\u4e00" <= c <= "\u9fff" for c in piece)
 
 
 class Merging(BookPart):
@@ -197,3 +204,30 @@ class Merging(BookPart):
             link.state, link.decided_by = "rejected", actor.name
             self._event(s, case, actor, "duplicate_rejected", master=master_number)
             s.commit()
+
+    # --- two cases side by side ----------------------------------------------------------------------
+    def compare(self, number: str, other: str, actor: Actor) -> ComparisonOut:
+        """Two cases side by side, for a person deciding whether one is a duplicate of the other:
+        each as this reader may see it, the similarity, what it is made of, and the words the two
+        share (the two-character pieces the score counts, the commonest first)."""
+        if number == other:
+            raise InvalidInput("compare a case with another one")
+        now = self.clock.now()
+        with self.sessions() as s:
+            cases = [self.get(s, n) for n in (number, other)]
+            for case in cases:
+                check_visible(s, case, actor)
+            a, b = (self._features(case) for case in cases)
+            found = score(a, b)
+            shared = sorted(set(a.grams) & set(b.grams), key=lambda g: (-min(a.grams[g], b.grams[g]), g))
+            masked = masks_callers(actor)
+            return ComparisonOut(
+                case=public(cases[0], now, masked=masked),
+                other=public(cases[1], now, masked=masked),
+                score=found.score,
+                text=found.text,
+                place=found.place,
+                category=found.category,
+                same_caller=found.same_caller,
+                shared=[g for g in shared if _wordlike(g)][:15],
+            )

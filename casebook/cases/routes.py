@@ -23,6 +23,7 @@ from casebook.cases.schemas import (
     CaseDetail,
     CasePage,
     CloseIn,
+    ComparisonOut,
     DispatchIn,
     ExtensionDecisionIn,
     ExtensionIn,
@@ -234,6 +235,13 @@ def decide_extension(svc: ServicesDep, actor: ActorDep, number: Number, body: Ex
     """A supervisor grants the waiting request (the reply clock moves) or refuses it, saying why."""
     svc.book.decide_extension(number, actor, granted=body.granted, until=body.until, answer=body.answer)
     return _detail(svc, actor, number)
+
+
+@router.get(CASE_PATH + "/compare/{other}", response_model=ComparisonOut)
+def compare(svc: ServicesDep, actor: ActorDep, number: Number, other: Number) -> ComparisonOut:
+    """This case and another side by side, with their similarity and what it is made of: for the
+    person deciding whether to merge one into the other."""
+    return svc.book.compare(number, other, actor)
 
 
 @router.post(CASE_PATH + "/register", response_model=CaseDetail)

@@ -145,6 +145,19 @@ class CaseDetail(CasePublic):
     )
 
 
+class ComparisonOut(BaseModel):
+    """Two cases side by side, and why the duplicate finder finds them alike (or not)."""
+
+    case: CasePublic
+    other: CasePublic
+    score: float = Field(description="0.4 text + 0.3 place + 0.3 category (+ 0.1 the same caller), at most 1")
+    text: float
+    place: float = Field(description="1 the same place, 0.5 the same township")
+    category: float = Field(description="1 the same category, 0.5 the same parent")
+    same_caller: bool
+    shared: list[str] = Field(description="Pieces of text (two characters) the two share, the commonest first.")
+
+
 class CasePage(BaseModel):
     items: list[CasePublic]
     next_cursor: str | None

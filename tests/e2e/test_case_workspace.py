@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from casebook.auth.policy import Actor, Role
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
-from casebook.db.models import Case, CaseEvent
+from casebook.db.models import Case, CaseEvent, DuplicateLink
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.browser import chromium, screenshot, served, text_of, wait
@@ -462,3 +462,61 @@ def test_the_bell_tells_a_unit_of_its_new_case_and_opens_it(site: Site, browser:
     item.click()
     wait(browser, lambda d: text_of(d, "#number") == number)
     wait(browser, lambda d: text_of(d, "#bell-count") == "")  # read, once followed
+
+
+def test_a_duplicate_is_compared_side_by_side_merged_and_unmerged_from_the_page(site: Site, browser: WebDriver) -> None:
+    book = site.platform.book
+    master = book.open(NewAppeal(channel="web", description=f"{site.marker} 外国语学校游泳池旁河里有死猪"), CENTER)
+    book.register(master.number, CENTER, category="environment.dead-animals", place="school-foreign-languages")
+    book.dispatch(master.number, CENTER, lead="env")
+    again = book.open(NewAppeal(channel="wechat", description=f"{site.marker} 学校游泳池边河道死猪很臭"), CENTER)
+    with site.platform.sessions() as s:  # the finder's suggestion, as screening leaves it below its threshold
+        ids = dict(s.execute(select(Case.number, Case.id).where(Case.number.in_([master.number, again.number]))).all())
+        s.add(
+            DuplicateLink(
+                case_id=ids[again.number],
+                master_id=ids[master.number],
+                score=0.55,
+                state="suggested",
+                automatic=False,
+                created_at=book.clock.now(),
+            )
+        )
+        s.commit()
+    _log_in(browser, site, "ws-agent", f"/cases/{again.number}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"button.compare[data-other='{master.number}']")).click()
+    box = wait(
+        browser, lambda d: d.find_element(By.ID, "compare") if d.find_element(By.ID, "compare").is_displayed() else None
+    )
+    assert "学校游泳池边河道死猪很臭" in box.text and "外国语学校游泳池旁河里有死猪" in box.text  # both, side by side
+    assert text_of(browser, "#compare .similarity").startswith("相似度"), text_of(browser, "#compare .similarity")
+    assert "游泳" in text_of(browser, "#compare .hint")  # the words they share
+    screenshot(browser, "casework-compare")
+    browser.find_element(By.ID, "merge-into").click()
+    assert "已合并" in _done(browser, "已完成「合并为重复件」")
+    wait(browser, lambda d: "unmerge" in _offered(d))
+    _act(browser, "unmerge", {"reason": "不是同一处河道"})
+    assert "待登记" in _done(browser, "已完成「取消合并」")  # back where it was before the merge
+
+
+def test_a_supervisor_holds_a_joint_session_and_gives_the_one_reply_from_the_page(
+    site: Site, browser: WebDriver
+) -> None:
+    book = site.platform.book
+    number = book.open(NewAppeal(channel="web", description=f"{site.marker} 河道污染，涉及环保和水务"), CENTER).number
+    book.register(number, CENTER, category="environment.dead-animals")
+    book.dispatch(number, CENTER, lead="env", co_units=["water"])
+    _log_in(browser, site, "ws-sup", f"/cases/{number}")
+    wait(browser, lambda d: "joint-sessions" in _offered(d))
+    _act(
+        browser,
+        "joint-sessions",
+        {
+            "participants": ["env", "water"],
+            "lead_unit": "env",
+            "decision": "环保局牵头取样，水务局清淤",
+            "reply": "经会商，环保局与水务局已完成取样和清淤。",
+        },
+    )
+    assert "已答复" in _done(browser, "已完成「会商会办」")
+    assert "经会商，环保局与水务局已完成取样和清淤。" in text_of(browser, "#replies")

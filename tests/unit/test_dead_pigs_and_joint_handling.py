@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from casebook.cases.errors import InvalidInput
+from casebook.cases.errors import InvalidInput, NotFound
 from casebook.cases.intake import NewAppeal
 from casebook.cases.queries import detail
 from casebook.cases.services import CaseBook
@@ -129,3 +129,18 @@ def test_a_merge_undone_frees_the_case_and_says_so(book: CaseBook, clock: FixedC
     assert view.duplicate_of is None and view.status == "received"
     with pytest.raises(InvalidInput, match="own master"):  # and a case is never its own master
         book.merge(master, master, AGENT)
+
+
+def test_two_reports_side_by_side_say_why_they_are_alike(book: CaseBook) -> None:
+    first, second = (
+        book.open(NewAppeal(channel=channel, description=text, caller_phone=phone), AGENT).number
+        for channel, phone, text in SIX_REPORTS[:2]
+    )
+    seen = book.compare(second, first, AGENT)
+    assert (seen.case.number, seen.other.number) == (second, first)
+    assert seen.text > 0.2 and seen.score == round(0.4 * seen.text, 3)  # not screened yet: words alone
+    assert {"死猪", "游泳", "泳池"} <= set(seen.shared) and all(len(p) == 2 for p in seen.shared)
+    with pytest.raises(NotFound):  # a unit sees only its own cases, even side by side
+        book.compare(second, first, handler("livestock"))
+    with pytest.raises(InvalidInput):
+        book.compare(first, first, AGENT)

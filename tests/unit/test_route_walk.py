@@ -168,6 +168,7 @@ ACCESS: dict[str, Access] = {
     "GET /api/v1/cases/{number}": reads_case(),
     "GET /api/v1/cases/{number}/recordings/{name}": reads_case(),
     "GET /api/v1/cases/{number}/attachments/{attachment_id}": reads_case(),
+    "GET /api/v1/cases/{number}/compare/{other}": reads_case(),
     "POST /api/v1/cases/links": logged_in(body=lambda w: {"path": w.recording_path}),  # 404: a case not theirs
     "POST /api/v1/cases/{number}/attachments": checked(
         "attach", files=const({"file": ("notice.txt", "已现场查看".encode(), "text/plain")})
@@ -356,6 +357,7 @@ class World:
             "service_request_id": self.case,
             "token": self.case_token,
             "attachment_id": self.attachment,
+            "other": self.master,
         }
         return values[name]
 

@@ -205,13 +205,90 @@ function drawHistory(c) {
     parts[parts.length - 1].append(...c.duplicates.flatMap((d, i) => (i ? [", ", caseLink(d.number)] : [caseLink(d.number)])));
   }
   if ((c.suggestions || []).length) {
-    parts.push(el("p", t("suggested")), el("p", null));
-    parts[parts.length - 1].append(...c.suggestions.flatMap((d, i) => {
-      const link = [caseLink(d.number), " (" + Math.round(d.score * 100) + "%)"];
-      return i ? [", ", ...link] : link;
-    }));
+    parts.push(el("p", t("suggested")));
+    for (const d of c.suggestions) {
+      const line = el("p", null, "suggestion");
+      line.append(caseLink(d.number), " (" + Math.round(d.score * 100) + "%) ", compareButton(d.number));
+      parts.push(line);
+    }
+  }
+  if (c.duplicate_of) {
+    const line = el("p", null);
+    line.append(t("f_master") + " ", caseLink(c.duplicate_of), " ", compareButton(c.duplicate_of));
+    parts.push(line);
   }
   $("duplicates").replaceChildren(...(parts.length ? parts : [el("p", t("no_duplicates"), "hint")]));
+}
+
+function compareButton(other) {
+  const button = el("button", t("compare"), "light compare");
+  button.type = "button";
+  button.dataset.other = other;
+  button.addEventListener("click", () => showCompare(other));
+  return button;
+}
+
+function similarityOf(x) {
+  const pct = (v) => Math.round(v * 100) + "%";
+  const place = x.place >= 1 ? t("sim_same") : x.place > 0 ? t("sim_township") : t("sim_none");
+  const category = x.category >= 1 ? t("sim_same") : x.category > 0 ? t("sim_parent") : t("sim_none");
+  return t("similarity", pct(x.score), pct(x.text), place, category, x.same_caller ? t("same_caller") : "");
+}
+
+// Two cases side by side: the person deciding on a duplicate reads both, the similarity and the
+// words they share, and merges from here when the case may be merged
+async function showCompare(other) {
+  const box = $("compare");
+  let x;
+  try {
+    x = await getJson(casePath() + "/compare/" + encodeURIComponent(other));
+  } catch (err) {
+    box.replaceChildren(el("p", i18n.reason(err), "error"));
+    box.hidden = false;
+    return;
+  }
+  const lang = i18n.lang;
+  const rows = [
+    ["col_number", (c) => caseLink(c.number)],
+    ["col_status", (c) => t("status." + c.status)],
+    ["f_received", (c) => when(c.received_at, lang)],
+    ["f_channel", (c) => nameIn(names, "channels", c.channel, lang)],
+    ["f_category", (c) => nameIn(names, "categories", c.category, lang)],
+    ["f_place", (c) => nameIn(names, "places", c.place, lang)],
+    ["f_township", (c) => nameIn(names, "units", c.township, lang)],
+    ["f_lead", (c) => nameIn(names, "units", c.lead_unit, lang)],
+    ["s_description", (c) => c.description],
+  ];
+  const table = el("table", null, "side-by-side");
+  for (const [key, value] of rows) {
+    const tr = el("tr");
+    const a = el("td"), b = el("td");
+    a.append(value(x.case) || "—");
+    b.append(value(x.other) || "—");
+    tr.append(el("th", t(key)), a, b);
+    table.append(tr);
+  }
+  const close = el("button", t("compare_close"), "light");
+  close.type = "button";
+  close.addEventListener("click", () => { box.hidden = true; });
+  const parts = [el("h2", t("compare_title", other)), el("p", similarityOf(x), "similarity"),
+    el("p", t("shared_words", x.shared.join("、") || "—"), "hint"), table];
+  const merge = document.querySelector("form.action[data-action='merge']");
+  if (merge && x.case.status !== "merged") {
+    const into = el("button", t("merge_into", other));
+    into.type = "button";
+    into.id = "merge-into";
+    into.addEventListener("click", () => {
+      merge.querySelector("[name='master']").value = other;
+      merge.querySelector("button[type=submit]").click();
+      box.hidden = true;
+    });
+    parts.push(into);
+  }
+  parts.push(close);
+  box.replaceChildren(...parts);
+  box.hidden = false;
+  box.scrollIntoView({ block: "start" });
 }
 
 // the case as the API now has it, with what just happened (`done`) or why not (`refused`)
