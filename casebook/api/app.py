@@ -39,6 +39,7 @@ from casebook.open311.formats import Open311Error, error_response
 from casebook.open311.routes import format_of
 from casebook.open311.routes import router as open311_router
 from casebook.reports.routes import router as reports_router
+from casebook.views.routes import router as views_router
 
 log = logging.getLogger(__name__)
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -69,7 +70,7 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
     app.state.services = services
     app.add_middleware(RefuseNul)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
-    for router in (*routers, agents_router, calllog_router, metrics_router, notifications_router):
+    for router in (*routers, agents_router, calllog_router, metrics_router, notifications_router, views_router):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:

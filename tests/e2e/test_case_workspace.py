@@ -520,3 +520,24 @@ def test_a_supervisor_holds_a_joint_session_and_gives_the_one_reply_from_the_pag
     )
     assert "已答复" in _done(browser, "已完成「会商会办」")
     assert "经会商，环保局与水务局已完成取样和清淤。" in text_of(browser, "#replies")
+
+
+def test_a_clerk_saves_a_view_and_brings_it_back_with_one_click(site: Site, browser: WebDriver) -> None:
+    _log_in(browser, site, "ws-sup", f"/cases?unit=urban&text={site.marker}")
+    wait(browser, lambda d: text_of(d, "#view-list"))  # drawn: "（还没有）" or the views
+    for old in browser.find_elements(By.CSS_SELECTOR, "#view-list .remove-view"):  # a rerun starts clean
+        old.click()
+        wait(browser, staleness_of(old))
+    browser.find_element(By.ID, "view-name").send_keys("城管的")
+    browser.find_element(By.CSS_SELECTOR, "#save-view button").click()
+    wait(browser, lambda d: text_of(d, "#view-said") == "已保存视图「城管的」。")
+    browser.get(site.url + "/cases")  # elsewhere, then back by the view's name
+    link = wait(browser, lambda d: d.find_element(By.LINK_TEXT, "城管的"))
+    link.click()
+    wait(
+        browser,
+        lambda d: "unit=urban" in d.current_url and d.find_element(By.ID, "f-unit").get_attribute("value") == "urban",
+    )
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.cases tbody tr") or None)
+    assert all("城管" in row.text or "路灯" in row.text for row in rows), [row.text for row in rows]
+    screenshot(browser, "casework-saved-view")

@@ -209,6 +209,9 @@ ACCESS: dict[str, Access] = {
     "PUT /api/v1/deadlines/{category}/{urgency}": declared("directory_write", query=lambda w: {"hours": w.deadline[2]}),
     "GET /api/v1/me": logged_in(),
     "GET /api/v1/notifications": logged_in(),  # each reads their own bell
+    "GET /api/v1/views": logged_in(),  # each their own saved views of the case list
+    "POST /api/v1/views": logged_in(body=lambda w: {"name": w.unique("view")[-40:], "query": "status=dispatched"}),
+    "DELETE /api/v1/views/{view_id}": logged_in(params={"view_id": "999999"}),  # 404: none of theirs
     "POST /api/v1/notifications/read": logged_in(body=const({})),
     "PUT /api/v1/units/{code}/mail": declared(
         "directory_write", body=const({"by_email": False}), params={"code": "water"}

@@ -33,7 +33,7 @@ from casebook.db.models.cases import (
 from casebook.db.models.directory import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
 from casebook.db.models.notifications import Notification, OutboxMessage
 from casebook.db.models.operations import AgentHour, Callback, CallEventRow, CallFacts, QueueVisit, Report
-from casebook.db.models.people import AccessToken, Agent, ApiKey, User
+from casebook.db.models.people import AccessToken, Agent, ApiKey, SavedView, User
 
 __all__ = [
     "AccessToken",
@@ -68,6 +68,7 @@ __all__ = [
     "Report",
     "RoutingRule",
     "SatisfactionVerdict",
+    "SavedView",
     "Section",
     "Transcript",
     "Unit",

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,4 +67,17 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class SavedView(Base):
+    """A person's named view of the case list (its filters and order, as the page's address has
+    them): one click brings it back; the address itself is how a view is shared."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("username", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    query: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime]

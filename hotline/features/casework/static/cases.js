@@ -1,7 +1,7 @@
 // The case list: each role's own inbox first, the nearest clock first, found by number or words.
 // The view (inbox, filters, order) lives in the address, so a link shares it; the list is asked
 // again every 30 seconds and when the window comes back into view.
-import { $, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
+import { $, api, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
 import { TEXT, clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
 
 const OPEN = ["received", "registered", "dispatched", "accepted", "reopened", "interview", "leader_review"];
@@ -204,6 +204,57 @@ onSessionEnd(() => { live = null; }); // the socket stops with the session; a ne
 setInterval(() => { if (me && !further && !document.hidden) load(); }, 30000);
 document.addEventListener("visibilitychange", () => { if (me && !document.hidden && !further) load(); });
 
+// A person's saved views (GET/POST/DELETE /api/v1/views): each is this page's address query under
+// a name; a click brings it back, the cross removes it. Sharing a view is sharing the address.
+async function drawViews(said = "") {
+  $("view-name").placeholder = t("view_name");
+  let views = [];
+  try {
+    views = await getJson("/api/v1/views");
+  } catch (err) {
+    $("view-said").textContent = i18n.reason(err);
+    return;
+  }
+  $("view-list").replaceChildren(...(views.length ? views.flatMap((v) => {
+    const link = document.createElement("a");
+    link.href = "/cases" + (v.query ? "?" + v.query : "");
+    link.textContent = v.name;
+    link.className = "view";
+    link.addEventListener("click", (ev) => {
+      if (ev.button !== 0 || ev.ctrlKey || ev.metaKey) return;
+      ev.preventDefault();
+      history.replaceState(null, "", link.href);
+      further = false;
+      load();
+    });
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "light remove-view";
+    remove.textContent = "×";
+    remove.title = remove.ariaLabel = t("remove_view", v.name);
+    remove.addEventListener("click", async () => {
+      try {
+        await api("DELETE", "/api/v1/views/" + v.id);
+        await drawViews(t("view_removed", v.name));
+      } catch (err) { $("view-said").textContent = i18n.reason(err); }
+    });
+    return [link, remove, " "];
+  }) : [t("no_views")]));
+  $("view-said").textContent = said;
+}
+
+$("save-view").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const name = $("view-name").value.trim();
+  try {
+    await api("POST", "/api/v1/views", { name, query: location.search.replace(/^\?/, "") });
+    $("view-name").value = "";
+    await drawViews(t("view_saved", name));
+  } catch (err) {
+    $("view-said").textContent = i18n.reason(err);
+  }
+});
+
 openPage(async (who, words, { again }) => {
   me = who;
   i18n = words;
@@ -211,5 +262,6 @@ openPage(async (who, words, { again }) => {
   if (again) { drawControls(view()); draw(); return; }
   further = false;
   await load();
+  await drawViews();
   follow();
 });

@@ -1,0 +1,1 @@
+"""Named views of the case list, kept per person."""
