@@ -116,6 +116,19 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
             return None
         return route(rules, policies, category=case.category_code, township=case.township_code, urgency=case.urgency)
 
+    def route_for(self, category: str, place: str | None = None, urgency: str = "normal") -> Route | None:
+        """Where the routing rules send a case of this category at this place, before it is
+        registered: the register form shows it, and says it again when the category or place changes."""
+        directory = self.directory()
+        if category not in directory.categories:
+            raise InvalidInput(f"unknown category {category!r}")
+        if place is not None and place not in directory.places:
+            raise InvalidInput(f"unknown place {place!r}")
+        with self.sessions() as s:
+            rules, policies = self._routing(s)
+        township = directory.places[place] if place else None
+        return route(rules, policies, category=category, township=township, urgency=urgency)
+
     # --- reading ---------------------------------------------------------------------------------------
     def aware(self, at: datetime) -> datetime:
         """A time without a zone is the center's local time (Asia/Shanghai by default)."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import delete, select
 
 from casebook.api.deps import ActorDep, AdminDep, ServicesDep
-from casebook.cases.errors import InvalidInput
+from casebook.cases.errors import InvalidInput, NotFound
 from casebook.db.models import Category, Channel, DeadlinePolicy, Place, RoutingRule, Unit
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -184,3 +184,25 @@ def set_deadline(
         s.commit()
     svc.book.reload_directory()
     return {"category": category, "urgency": urgency, "hours": hours}
+
+
+class RouteOut(BaseModel):
+    lead_unit: str
+    co_units: list[str]
+    deadline_hours: float
+
+
+@router.get("/routing/suggestion", response_model=RouteOut)
+def routing_suggestion(
+    svc: ServicesDep,
+    actor: ActorDep,
+    category: Annotated[str, Query(max_length=64)],
+    place: Annotated[str | None, Query(max_length=64)] = None,
+    urgency: Annotated[Literal["normal", "urgent", "critical"], Query()] = "normal",
+) -> RouteOut:
+    """The lead unit, co-handling units and deadline the routing rules give a case of this
+    category at this place (404 when no rule routes it: the center picks the unit itself)."""
+    found = svc.book.route_for(category, place, urgency)
+    if found is None:
+        raise NotFound(f"no routing rule sends {category!r} anywhere; choose the unit")
+    return RouteOut(lead_unit=found.lead, co_units=list(found.co_units), deadline_hours=found.deadline_hours)

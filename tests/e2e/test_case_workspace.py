@@ -247,9 +247,14 @@ def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alon
     _log_in(browser, site, "ws-agent", f"/cases/{number}")
     wait(browser, lambda d: _offered(d) == ["register", "merge", "attachments"])
     screenshot(browser, "casework-case-intake")
+    register = browser.find_element(By.CSS_SELECTOR, "form.action[data-action='register']")
+    Select(register.find_element(By.NAME, "category")).select_by_value("environment.dead-animals")
+    hint = "form.action[data-action='register'] .route-hint"  # where the rules send it, as it is chosen
+    wait(browser, lambda d: text_of(d, hint).startswith("按分派规则：牵头"))
     _act(browser, "register", {"category": "environment.dead-animals", "place": "school-foreign-languages"})
     assert "转办时限" in _done(browser, "已登记为「动物尸体与病死畜禽」")
     wait(browser, lambda d: "dispatch" in _offered(d))
+    wait(browser, lambda d: text_of(d, "form.action[data-action='dispatch'] .route-hint").startswith("按分派规则"))
     _act(browser, "dispatch", {"lead_unit": "env", "co_units": ["wujin"]}, clicks=3)  # a double (triple) click
     assert "签收时限" in _done(browser, "已转办至 县环保局（协办：五津镇）")
     with site.platform.sessions() as s:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from casebook.cases.errors import InvalidInput
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from casebook.routing import RuleView, route
@@ -114,3 +115,14 @@ def test_routing_rules_decide_lead_co_units_and_deadline() -> None:
     nowhere = route(RULES, POLICIES, category="urban.sanitation", township=None, urgency="normal")
     assert nowhere is not None and (nowhere.lead, nowhere.co_units) == ("urban", ())
     assert route(RULES, POLICIES, category="health", township=None, urgency="normal") is None
+
+
+def test_the_register_form_is_told_where_the_rules_send_a_category_at_a_place(book: CaseBook) -> None:
+    found = book.route_for("environment.dead-animals", "school-foreign-languages")
+    assert found is not None and found.lead and found.deadline_hours > 0
+    elsewhere = book.route_for("environment.dead-animals")
+    assert elsewhere is not None
+    with pytest.raises(InvalidInput, match="unknown category"):
+        book.route_for("no.such.thing")
+    with pytest.raises(InvalidInput, match="unknown place"):
+        book.route_for("environment.noise", "nowhere")

@@ -24,7 +24,8 @@ export const ACTION_TEXT = {
       master: "主工单编号", reached: "已联系上群众", note: "说明",
       files: "文件（照片、PDF、Word/Excel、文本，每个不超过 10 MB）", until: "答复时限延至", granted: "审批", answer: "审批意见",
     },
-    grant_yes: "同意延期", grant_no: "不同意延期", file_refused: "文件「{0}」未能上传：{1}",
+    grant_yes: "同意延期", grant_no: "不同意延期",
+    route_hint: "按分派规则：牵头 {0}{1}，办理时限 {2} 小时。", route_none: "分派规则未覆盖此类别，请选择牵头单位。", file_refused: "文件「{0}」未能上传：{1}",
     by_rules: "按分派规则", optional: "（可不填）", choose: "请选择", satisfied: "满意", unsatisfied: "不满意",
     done: {
       register: "已登记为「{0}」。转办时限：{1} 前。",
@@ -58,7 +59,8 @@ export const ACTION_TEXT = {
       files: "Files (photos, PDF, Word/Excel, text; at most 10 MB each)", until: "Reply by", granted: "Answer",
       answer: "Why",
     },
-    grant_yes: "Grant", grant_no: "Refuse", file_refused: "The file \u201c{0}\u201d was not attached: {1}",
+    grant_yes: "Grant", grant_no: "Refuse",
+    route_hint: "By the routing rules: lead {0}{1}, {2} hours to reply.", route_none: "No routing rule covers this category: choose the lead unit.", file_refused: "The file \u201c{0}\u201d was not attached: {1}",
     by_rules: "By the routing rules", optional: "(none)", choose: "Choose", satisfied: "satisfied", unsatisfied: "unsatisfied",
     done: {
       register: "Registered as \u201c{0}\u201d. Dispatch before {1}.",
@@ -201,6 +203,39 @@ async function sendFiles(number, files, i18n) {
   return sent;
 }
 
+// What the routing rules would do with the case (GET /api/v1/routing/suggestion), said under the
+// register and dispatch forms, and said again when the category, place or urgency is changed; the
+// dispatch form starts with the rules' co-handling units chosen.
+async function routeHint(form, c, names, i18n, { preselect = false } = {}) {
+  const hint = document.createElement("p");
+  hint.className = "hint route-hint";
+  form.querySelector("button[type=submit]").before(hint);
+  const field = (name) => form.querySelector(`[name='${name}']`);
+  const unit = (code) => nameIn(names, "units", code, i18n.lang);
+  let touched = false; // what the clerk chose is never replaced by the rules' answer
+  for (const event of ["mousedown", "keydown", "change"]) field("co_units")?.addEventListener(event, () => { touched = true; });
+  const tell = async () => {
+    const category = (field("category") && field("category").value) || c.category;
+    if (!category) { hint.textContent = ""; return; }
+    const asked = new URLSearchParams({ category, urgency: (field("urgency") && field("urgency").value) || c.urgency || "normal" });
+    const place = field("place") ? field("place").value : c.place;
+    if (place) asked.set("place", place);
+    try {
+      const r = await api("GET", "/api/v1/routing/suggestion?" + asked.toString());
+      const co = r.co_units.map(unit).join("、");
+      hint.textContent = i18n.t("route_hint", unit(r.lead_unit), co ? i18n.t("co", co) : "", r.deadline_hours);
+      if (preselect && !touched && field("co_units")) {
+        for (const option of field("co_units").options) option.selected = r.co_units.includes(option.value);
+        preselect = false; // once: what the clerk then chooses stays
+      }
+    } catch (err) {
+      hint.textContent = err.status === 404 ? i18n.t("route_none") : i18n.reason(err);
+    }
+  };
+  for (const name of ["category", "place", "urgency"]) if (field(name)) field(name).addEventListener("change", tell);
+  await tell();
+}
+
 const draftKey = (number, action, field) => `draft:${number}:${action}:${field}`;
 
 // actions sent and not yet answered: the page's live feed leaves the case to their answers
@@ -248,6 +283,7 @@ export function drawActions(c, names, i18n, drawn) {
     said.className = "error";
     said.setAttribute("role", "alert");
     form.append(send, said);
+    if (action === "register" || action === "dispatch") routeHint(form, c, names, i18n, { preselect: action === "dispatch" });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (send.disabled) return;
