@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from casebook.auth.policy import Actor, Role
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
+from casebook.cases.transcripts import SpeechText
 from casebook.db.models import Case, CaseEvent, DuplicateLink
 from common.settings import Settings
 from hotline.platform import Platform
@@ -546,3 +547,42 @@ def test_a_clerk_saves_a_view_and_brings_it_back_with_one_click(site: Site, brow
     rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.cases tbody tr") or None)
     assert all("城管" in row.text or "路灯" in row.text for row in rows), [row.text for row in rows]
     screenshot(browser, "casework-saved-view")
+
+
+def _tone(seconds: float) -> bytes:
+    """A real WAV (16 kHz mono): a quiet tone, as long as `seconds`."""
+    import io
+    import math
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        frames = int(16000 * seconds)
+        w.writeframes(b"".join(int(2000 * math.sin(i / 8)).to_bytes(2, "little", signed=True) for i in range(frames)))
+    return out.getvalue()
+
+
+def test_the_recording_streams_and_the_word_under_the_playhead_is_marked(site: Site, browser: WebDriver) -> None:
+    book = site.platform.book
+    call_id = f"ws-call-{uuid.uuid4().hex[:8]}"
+    appeal = NewAppeal(channel="line-12345", description="电话留言", caller_phone="13655500077", call_id=call_id)
+    number = book.open(appeal, CENTER).number
+    book.attach_recording(call_id, "message", _tone(3.0), "audio/wav", 3.0)
+    words = [
+        {"word": "河里", "start": 0.2, "end": 0.9, "conf": 0.9},
+        {"word": "有", "start": 0.9, "end": 1.3, "conf": 0.9},
+        {"word": "死猪", "start": 1.3, "end": 2.2, "conf": 0.9},
+    ]
+    book.store_transcript(call_id, SpeechText("file", "河里 有 死猪", "zh", "vosk-test", words, 0.9, 3.0))
+    _log_in(browser, site, "ws-sup", f"/cases/{number}")
+    audio = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#transcript audio"))
+    assert "ticket=" in audio.get_attribute("src")  # the browser fetches it by itself, no blob first
+    wait(browser, lambda d: d.execute_script("return arguments[0].duration", audio) > 2.9)  # its header, streamed
+    browser.execute_script("arguments[0].currentTime = 1.6", audio)  # the clerk drags the playhead
+    marked = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript .word.now") or None)
+    assert [m.text for m in marked] == ["死猪"]
+    seekable = browser.execute_script("const s = arguments[0].seekable; return s.length ? s.end(0) : 0", audio)
+    assert seekable > 2.9  # the server answers ranges: any point can be reached
