@@ -169,6 +169,11 @@ class Settings(BaseSettings):
         default="embedded", description="embedded: scheduled work runs in `hotline serve`; celery: in workers and beat."
     )
     redis_url: str = "redis://127.0.0.1:6379/0"
+    live_relay: bool | None = Field(
+        default=None,
+        description="Pass case changes between processes through Redis (hotline/relay.py), so open pages hear of "
+        "cases changed by a worker or another API worker; default: on in celery mode.",
+    )
     task_visibility_timeout_s: int = Field(
         default=600,
         ge=5,
@@ -254,6 +259,10 @@ class Settings(BaseSettings):
         return self
 
     # --- derived values -------------------------------------------------------------------------
+    @property
+    def relay_on(self) -> bool:
+        return self.live_relay if self.live_relay is not None else self.task_mode == "celery"
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL, the embedded SQLite file when none is configured."""

@@ -7,9 +7,10 @@ whole platform inside their own event loop against a real Asterisk and a real da
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,15 +26,16 @@ from casebook.api.deps import Services
 from casebook.calllog.services import CallLog
 from casebook.cases.notices import CaseNotice
 from casebook.cases.screening import BackgroundScreener
-from common.bus import EventBus, PlatformEvent
+from common.bus import EventBus
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
-from hotline.features import Feature, Parts
+from hotline.features import Feature, Parts, Work
 from hotline.features.callbacks.dialler import CallbackDialler
 from hotline.features.transcription.services import BackgroundTranscriber, Transcriber
 from hotline.jobs import run_embedded
 from hotline.pages import wiring as pages
+from hotline.relay import case_event
 from hotline.root import build_casebook
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, LineProfile, load_lines
@@ -276,9 +278,28 @@ class Platform:
         return {"ok": self.ami.connected}
 
     def _publish_case_notice(self, notice: CaseNotice) -> None:
-        self.bus.publish(
-            PlatformEvent(notice.kind, "-", {"case": notice.number, "status": notice.status, **notice.data})
-        )
+        self.bus.publish(case_event(notice.kind, notice.number, notice.status, notice.data))
+
+    def api_works(self) -> list[Work]:
+        """What runs beside every process that serves the API: the features' works (the case feed)
+        and the relay of the other processes' case notices, when it is on."""
+        works = [work for feature in self.built for work in feature.with_api]
+        if self.casebook.relay is not None:
+            relay = self.casebook.relay
+            works.append(lambda: relay.run(self.bus))
+        return works
+
+    @contextlib.asynccontextmanager
+    async def api_lifespan(self, _app: Any) -> AsyncIterator[None]:
+        """The API's works for a server that runs the app alone (hotline/asgi.py); `serve` runs
+        them itself."""
+        tasks = [asyncio.create_task(work()) for work in self.api_works()]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def api(self, *, telephony: bool = True) -> Any:
         features = self.built
@@ -328,8 +349,10 @@ class Platform:
             await asyncio.to_thread(self.load_speech)
         async with asyncio.TaskGroup() as group:
             for feature in self.built:
-                for work in (*(feature.with_api if api else ()), *(feature.with_telephony if telephony else ())):
+                for work in feature.with_telephony if telephony else ():
                     group.create_task(work(), name=f"{feature.name}: {getattr(work, '__name__', 'work')}")
+            for work in self.api_works() if api else ():
+                group.create_task(work(), name=f"api: {getattr(work, '__name__', 'work')}")
             if clocks and self.settings.task_mode == "embedded":
                 group.create_task(run_embedded(self, tick_s=self.settings.breach_scan_interval_s))
             if api:

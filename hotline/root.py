@@ -21,6 +21,7 @@ from casebook.notifications.senders import Sender, SmtpSender
 from casebook.notifications.services import Notifications
 from casebook.reports.services import ReportService
 from common.settings import Settings
+from hotline.relay import CaseNoticeRelay
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Casebook:
     reports: ReportService
     notifications: Notifications
     senders: dict[str, Sender]  # the channels out this installation has (e-mail when a mail server is set)
+    relay: CaseNoticeRelay | None  # case notices to the other processes (hotline/relay.py), when on
 
     def close(self) -> None:
         self.engine.dispose()
@@ -62,6 +64,9 @@ def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
             password=notify.smtp_password,
             starttls=notify.smtp_starttls,
         )
+    relay = CaseNoticeRelay(settings.redis_url) if settings.relay_on else None
+    if relay is not None:
+        book.listeners.add(relay.publish)
     return Casebook(
         engine,
         sessions,
@@ -70,4 +75,5 @@ def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
         ReportService(sessions, group.reports_dir, timezone=group.timezone),
         notifications,
         senders,
+        relay,
     )
