@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from casebook.api.deps import ActorDep, PeopleAdminDep, ServicesDep
 from casebook.auth.policy import Role
@@ -29,6 +29,7 @@ class MeOut(BaseModel):
     username: str
     role: str
     unit: str | None
+    timezone: str | None = Field(default=None, description="The center's time zone: pages show every time in it.")
 
 
 class UserIn(BaseModel):
@@ -61,8 +62,8 @@ def login(svc: ServicesDep, body: LoginIn) -> TokenOut:
 
 
 @router.get("/me", response_model=MeOut)
-def me(actor: ActorDep) -> MeOut:
-    return MeOut(username=actor.name, role=actor.role.value, unit=actor.unit)
+def me(svc: ServicesDep, actor: ActorDep) -> MeOut:
+    return MeOut(username=actor.name, role=actor.role.value, unit=actor.unit, timezone=svc.book.tz.key)
 
 
 @router.post("/users", response_model=MeOut, status_code=201)

@@ -187,6 +187,11 @@ def test_the_case_page_shows_the_case_and_another_units_case_is_not_found(site: 
     assert "136****0001" in text_of(browser, "#caller")  # a unit's clerk: the number masked
     facts = text_of(browser, "#facts")
     assert "动物尸体与病死畜禽" in facts and "新津外国语实验学校" in facts, facts  # names, not codes
+    with site.platform.sessions() as s:
+        received = s.scalar(select(Case.received_at).where(Case.number == site.pigs))
+    assert received is not None
+    center_time = received.astimezone(site.platform.book.tz).strftime("%m/%d %H:%M")
+    assert center_time in facts, (center_time, facts)  # the center's time, whatever the browser's zone
     wait(browser, lambda d: "转办" in text_of(d, "#timeline"))
     screenshot(browser, "casework-case-unit")
     browser.find_element(By.ID, "btn-lang").click()
@@ -586,3 +591,14 @@ def test_the_recording_streams_and_the_word_under_the_playhead_is_marked(site: S
     assert [m.text for m in marked] == ["死猪"]
     seekable = browser.execute_script("const s = arguments[0].seekable; return s.length ? s.end(0) : 0", audio)
     assert seekable > 2.9  # the server answers ranges: any point can be reached
+
+
+def test_a_refresh_of_the_list_keeps_the_filters_a_clerk_is_still_typing(site: Site, browser: WebDriver) -> None:
+    _log_in(browser, site, "ws-sup", "/cases?inbox=all&order=received")
+    wait(browser, lambda d: _rows(d))
+    box = browser.find_element(By.ID, "f-text")
+    box.clear()
+    box.send_keys("路灯")  # not sent yet
+    new = site.platform.book.open(NewAppeal(channel="web", description=f"{site.marker} 新来的诉求"), CENTER).number
+    wait(browser, lambda d: new in _rows(d))  # the list was drawn afresh by the live news...
+    assert browser.find_element(By.ID, "f-text").get_attribute("value") == "路灯"  # ...the words stay

@@ -75,9 +75,10 @@ function drawControls(v) {
     button.textContent = t(key);
     button.dataset.inbox = name;
     button.setAttribute("aria-pressed", String(v.inbox === name));
-    button.addEventListener("click", () => { setView({ ...view(), inbox: name }); load(); });
+    button.addEventListener("click", () => { editing = false; setView({ ...view(), inbox: name }); load(); });
     return button;
   }));
+  if (editing) return; // the clerk is changing the filters: a refresh of the list leaves them be
   const statuses = [["", t("f_any_status")], ["open", t("f_open_status")], ...Object.keys(TEXT.zh.status).map((s) => [s, t("status." + s)])];
   $("f-status").replaceChildren(...statuses.map(([value, label]) => new Option(label, value, false, value === v.status)));
   const lang = i18n.lang;
@@ -163,8 +164,14 @@ async function load({ more = false } = {}) {
   }
 }
 
+// Filters being changed and not yet sent (the 30-second refresh and the live news redraw the list,
+// never what the clerk is typing or choosing)
+let editing = false;
+for (const event of ["input", "change"]) $("filters").addEventListener(event, () => { editing = true; });
+
 $("filters").addEventListener("submit", (ev) => {
   ev.preventDefault();
+  editing = false;
   further = false;
   setView({
     ...view(),
@@ -225,6 +232,7 @@ async function drawViews(said = "") {
       ev.preventDefault();
       history.replaceState(null, "", link.href);
       further = false;
+      editing = false;
       load();
     });
     const remove = document.createElement("button");

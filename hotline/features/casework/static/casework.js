@@ -185,10 +185,14 @@ export function clockText(clock, t, now = Date.now()) {
   return t(left < 0 ? "overdue" : "left", t("clock_" + clock.name), span(left, t));
 }
 
+// Times are shown in the center's time zone (GET /api/v1/me), whatever the browser's own: a clerk
+// on a laptop set to another zone reads the same deadline as the center's wallboard.
+let centerZone;
+
 export function when(iso, lang) {
   if (!iso) return "";
   return new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", {
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: centerZone,
   });
 }
 
@@ -242,6 +246,7 @@ export function openPage(show, moreText = { zh: {}, en: {} }) {
       else showLogin("");
       return;
     }
+    centerZone = me.timezone || undefined;
     who();
     ringBell(i18n.lang);
     $("btn-signout").hidden = false;
