@@ -170,9 +170,14 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
                     "const s = document.querySelector('select[name=category]'); s.value = 'environment.dead-animals';"
                     "s.dispatchEvent(new Event('change'));"
                 )
-                form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
             await _in_browser(save_case)
+            # the lead unit follows the rules for the category now chosen (not the first suggestion's)
+            place = browser.execute_script("return document.querySelector('select[name=place]').value") or None
+            rules = platform.book.route_for("environment.dead-animals", place)
+            assert rules is not None
+            await _in_browser(_wait, browser, lambda d: _value(d, "lead_unit") == rules.lead)
+            await _in_browser(lambda: browser.find_element(By.CSS_SELECTOR, "#case-form button[type=submit]").click())
             try:
                 await _in_browser(_wait, browser, lambda d: "Saved" in d.find_element(By.ID, "case-saved").text)
             except TimeoutException:
@@ -185,7 +190,7 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
         browser.save_screenshot(str(ARTIFACTS / "agent-case-saved.png"))
         with platform.book.sessions() as s:
             case = platform.book.get(s, saved)
-            assert case.status == "dispatched" and case.call_id == call_id and case.lead_unit_code
+            assert case.status == "dispatched" and case.call_id == call_id and case.lead_unit_code == rules.lead
         expected = {"queue.joined", "queue.ringing", "queue.answered", "queue.completed"}
 
         def logged() -> set[str]:  # the call log writes in batches, every second
@@ -377,3 +382,7 @@ async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stu
     finally:
         with contextlib.suppress(Exception):
             await platform.state["desk"].logout(agent)
+
+
+def _value(driver: WebDriver, name: str) -> str:
+    return str(driver.execute_script(f"return document.querySelector('#case-form [name={name}]').value"))

@@ -208,7 +208,27 @@ function fillDraft(call) {
 
 $("case-form").elements.description.addEventListener("input", () => { descriptionEdited = true; });
 for (const name of ["category", "place", "urgency", "lead_unit"]) {
-  $("case-form").elements[name].addEventListener("change", (ev) => { ev.target.dataset.chosen = "1"; });
+  $("case-form").elements[name].addEventListener("change", (ev) => {
+    ev.target.dataset.chosen = "1";
+    if (name !== "lead_unit") followRules();
+  });
+}
+
+// The agent changed the category, place or urgency: the lead unit follows the routing rules
+// (GET /api/v1/routing/suggestion), unless the agent chose the unit; it never stays on the
+// suggestion of a category no longer chosen.
+async function followRules() {
+  const form = $("case-form").elements;
+  if (!form.category.value || form.lead_unit.dataset.chosen) return;
+  const asked = new URLSearchParams({ category: form.category.value, urgency: form.urgency.value || "normal" });
+  if (form.place.value) asked.set("place", form.place.value);
+  try {
+    const r = await api("GET", "/api/v1/routing/suggestion?" + asked.toString());
+    form.lead_unit.value = r.lead_unit;
+    $("suggestion").textContent = "按规则 By the rules: " + [r.lead_unit, ...r.co_units].join(" · ");
+  } catch (err) {
+    if (err.status === 404) form.lead_unit.value = ""; // no rule: the agent picks, or the center routes later
+  }
 }
 
 async function loadDirectory() {
