@@ -44,6 +44,7 @@ def offered(case: Case, actor: Actor) -> list[str]:
     waiting = any(x.decided_at is None for x in case.extensions)
     besides = (
         ("called-back", "callback", case.call_back is not None),
+        ("callback", "callback", state == Status.REPLIED and case.caller_id is not None),
         ("attachments", "attach", state in OPEN_STATES),
         ("extension", "ask_extension", state in (Status.DISPATCHED, Status.ACCEPTED) and not waiting),
         ("extension/decision", "grant_extension", waiting),

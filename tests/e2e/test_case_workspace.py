@@ -327,8 +327,12 @@ def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alon
     screenshot(browser, "casework-case-replied")
     assert granted
 
-    # the center records the citizen's verdict: closed
+    # the center arranges the call that asks the citizen, then records the verdict they gave: closed
     _log_in(browser, site, "ws-agent", f"/cases/{number}")
+    wait(browser, lambda d: "callback" in _offered(d))
+    _act(browser, "callback", {})
+    assert "最早" in _done(browser, "已安排回访电话")
+    wait(browser, lambda d: "待拨" in text_of(d, "#callbacks"))
     wait(browser, lambda d: "satisfaction" in _offered(d))
     _act(browser, "satisfaction", {"verdict": "satisfied"})
     assert "已办结" in _done(browser, "已完成「群众评价」")

@@ -14,7 +14,7 @@ export const ACTION_TEXT = {
       register: "登记", dispatch: "转办", return: "退回", accept: "签收", reply: "答复", satisfaction: "群众评价",
       interview: "安排约谈", "interview/outcome": "约谈结果", "leader-decision": "县领导决定",
       "joint-sessions": "会商会办", merge: "合并为重复件", unmerge: "取消合并", close: "办结", reopen: "重新办理",
-      "called-back": "已回拨", attachments: "添加附件", extension: "申请延期", "extension/decision": "审批延期",
+      "called-back": "已回拨", callback: "回访群众（电话问满意度）", attachments: "添加附件", extension: "申请延期", "extension/decision": "审批延期",
     },
     fld: {
       category: "类别", place: "地点", urgency: "紧急程度", lead_unit: "牵头单位", co_units: "协办单位",
@@ -35,6 +35,7 @@ export const ACTION_TEXT = {
       reply: "已答复。工单现为「{0}」，等待群众评价。",
       other: "已完成「{0}」。工单现为「{1}」。",
       attached: "已附上 {0} 个文件：{1}。",
+      callback: "已安排回访电话，最早 {0} 拨出。{1}",
       extension: "已申请将答复时限延至 {0}，等待督办审批。",
       granted: "已同意延期。答复时限现为 {0} 前。",
       refused: "已不同意延期。答复时限仍为 {0} 前。",
@@ -48,7 +49,7 @@ export const ACTION_TEXT = {
       satisfaction: "Citizen's verdict", interview: "Arrange an interview", "interview/outcome": "Interview outcome",
       "leader-decision": "Leader's decision", "joint-sessions": "Joint session", merge: "Merge as a duplicate",
       unmerge: "Unmerge", close: "Close", reopen: "Reopen", "called-back": "Called back",
-      attachments: "Attach files", extension: "Ask for more time", "extension/decision": "Answer the request for more time",
+      callback: "Call the citizen for their verdict", attachments: "Attach files", extension: "Ask for more time", "extension/decision": "Answer the request for more time",
     },
     fld: {
       category: "Category", place: "Place", urgency: "Urgency", lead_unit: "Lead unit", co_units: "Co-handling units",
@@ -70,6 +71,7 @@ export const ACTION_TEXT = {
       reply: "Replied. The case is now \u201c{0}\u201d, waiting for the citizen's verdict.",
       other: "Done: \u201c{0}\u201d. The case is now \u201c{1}\u201d.",
       attached: "{0} file(s) attached: {1}.",
+      callback: "The call to the citizen is arranged, from {0}. {1}",
       extension: "Asked to reply by {0}; waiting for a supervisor.",
       granted: "More time granted. Reply before {0}.",
       refused: "More time refused. Reply before {0}, as before.",
@@ -107,6 +109,7 @@ function fieldsOf(action, c, names) {
     reopen: [["reason", "area"]],
     "called-back": [["reached", "check"], ["note", "input"]],
     attachments: [["files", "files"]],
+    callback: [],
     extension: [["until", "datetime"], ["reason", "area"]],
     "extension/decision": [["granted", "select", [["true", "grant_yes"], ["false", "grant_no"]]], ["until", "datetime"], ["answer", "area"]],
   }[action] || [];
@@ -296,10 +299,18 @@ export function drawActions(c, names, i18n, drawn) {
         const sent = await sendFiles(c.number, files, i18n);
         for (const [, kind, input] of fields) if (kind === "files") input.value = "";
         const path = "/api/v1/cases/" + encodeURIComponent(c.number);
-        const now = action === "attachments" ? await api("GET", path) : await api("POST", path + "/" + action, bodyOf(action, values));
+        let said = "";
+        let now;
+        if (action === "attachments") now = await api("GET", path);
+        else if (action === "callback") { // answers with the call arranged, not the case
+          const call = await api("POST", path + "/callback");
+          said = t("done.callback", when(call.next_attempt_at, i18n.lang), call.placing ? "" : call.note);
+          now = await api("GET", path);
+        } else now = await api("POST", path + "/" + action, bodyOf(action, values));
         for (const [name] of fields) sessionStorage.removeItem(draftKey(c.number, action, name));
         const attached = sent.length ? t("done.attached", sent.length, sent.join("、")) : "";
-        await drawn(now, action === "attachments" ? attached : [confirmation(action, now, names, i18n), attached].join(" ").trim());
+        const done = action === "attachments" ? attached : said || [confirmation(action, now, names, i18n), attached].join(" ").trim();
+        await drawn(now, done);
       } catch (err) {
         send.disabled = false;
         if (err.status === 401) return; // the login form shows; the text stays in the tab

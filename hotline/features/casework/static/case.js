@@ -136,6 +136,24 @@ function sizeText(bytes) {
   return bytes >= 1024 * 1024 ? (bytes / 1024 / 1024).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
 }
 
+async function drawCallbacks() {
+  let calls = [];
+  try {
+    calls = await getJson(casePath() + "/callbacks");
+  } catch (err) {
+    $("callbacks").replaceChildren(el("li", i18n.reason(err), "error"));
+    return;
+  }
+  const lang = i18n.lang;
+  $("callbacks").replaceChildren(...(calls.length ? calls.map((call) => el("li", t(
+    "callback_line",
+    when(call.created_at, lang),
+    known("callback_state." + call.state, call.state),
+    call.attempts,
+    call.verdict ? known("satisfaction." + call.verdict, call.verdict) : "",
+  ))) : [el("li", t("no_callbacks"), "hint")]));
+}
+
 async function drawFiles(c) {
   const lang = i18n.lang;
   const items = await Promise.all((c.attachments || []).map(async (f) => {
@@ -306,7 +324,7 @@ async function draw(c, { sound = true } = {}) {
   drawHistory(c);
   drawActions(c, names, i18n, redraw);
   $("case").hidden = false;
-  await drawFiles(c);
+  await Promise.all([drawFiles(c), drawCallbacks()]);
   if (sound) await drawTranscript(c);
 }
 
