@@ -51,6 +51,7 @@ NONE = "none"
 class CaseFilter:
     status: tuple[str, ...] = ()
     unit: str | None = None
+    lead: str | None = None  # the lead unit only (`unit`: any unit with a share)
     category: str | None = None
     channel: str | None = None
     caller_number: str | None = None
@@ -161,6 +162,10 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
         statement = statement.where(Case.lead_unit_code.is_(None))
     elif query.unit:
         statement = statement.where(_held_by(query.unit))
+    if query.lead == NONE:
+        statement = statement.where(Case.lead_unit_code.is_(None))
+    elif query.lead:
+        statement = statement.where(Case.lead_unit_code == query.lead)
     if query.category == NONE:
         statement = statement.where(Case.category_code.is_(None))
     elif query.category:

@@ -53,6 +53,7 @@ def _detail(svc: ServicesDep, actor: ActorDep, number: Number) -> CaseDetail:
 LIST_FILTERS = (
     "status",
     "unit",
+    "lead",
     "category",
     "channel",
     "caller_number",
@@ -79,6 +80,9 @@ def get_cases(
     status: Annotated[list[Status] | None, Query(max_length=12)] = None,
     unit: Annotated[
         str | None, Query(max_length=32, description="A unit's cases (any share of them); `none`: no lead unit.")
+    ] = None,
+    lead: Annotated[
+        str | None, Query(max_length=32, description="The cases a unit leads (as the figures count them); `none`.")
     ] = None,
     category: Annotated[
         str | None, Query(max_length=64, description="A category and those under it; `none`: not screened.")
@@ -109,6 +113,7 @@ def get_cases(
     query = CaseFilter(
         status=tuple(s.value for s in status or ()),
         unit=unit,
+        lead=lead,
         category=category,
         channel=channel,
         caller_number=caller_number,

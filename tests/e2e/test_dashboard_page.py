@@ -337,15 +337,15 @@ def test_every_count_of_cases_opens_their_list_and_every_case_number_its_page(si
     _wait(browser, lambda d: _cell(d, "cases-table", "tbody tr[data-row='']", "overdue") not in ("", "0"))
     assert _text(browser, f"{none} td.label") == "无牵头单位"  # the API's "—" row, in words
     today = {"inbox": "all", "from": str(site.today), "to": str(site.today), "order": "received"}
-    assert _href(browser, f"{env} td.label") == ("/cases", {**today, "unit": "env"})
-    assert _href(browser, f"{env} td[data-key='appeals']") == ("/cases", {**today, "unit": "env"})
+    assert _href(browser, f"{env} td.label") == ("/cases", {**today, "lead": "env"})
+    assert _href(browser, f"{env} td[data-key='appeals']") == ("/cases", {**today, "lead": "env"})
     assert _href(browser, f"{env} td[data-key='backlog']") == (
         "/cases",
-        {"inbox": "all", "unit": "env", "status": "open"},
+        {"inbox": "all", "lead": "env", "status": "open"},
     )
     assert _href(browser, f"{none} td[data-key='overdue']") == (
         "/cases",
-        {"inbox": "all", "unit": "none", "overdue": "1"},
+        {"inbox": "all", "lead": "none", "overdue": "1"},
     )
     assert _href(browser, "#cases-table tfoot td[data-key='appeals']") == ("/cases", today)
     assert not browser.find_elements(By.CSS_SELECTOR, f"{env} td[data-key='register_on_time'] a")  # a rate: no list
@@ -357,7 +357,7 @@ def test_every_count_of_cases_opens_their_list_and_every_case_number_its_page(si
     try:
         _wait(browser, lambda d: nobody in _listed(d))  # signed in already: the tab has the board's session
         assert len(_listed(browser)) == overdue
-        assert _text(browser, "#f-unit option:checked") == "无牵头单位"
+        assert _text(browser, "#f-lead option:checked") == "无牵头单位"
         assert browser.find_element(By.ID, "f-overdue").is_selected()
         screenshot(browser, "dashboard-case-links-list")
     finally:
@@ -476,7 +476,7 @@ def test_the_monthly_report_opens_in_a_new_tab_and_its_pdf_downloads(
         appeals = browser.find_element(By.XPATH, "//th[starts-with(., '受理群众诉求')]/following-sibling::td/a")
         assert appeals.get_attribute("href") == f"{site.url}/cases?inbox=all&from={first}&to={last}&order=received"
         units = browser.find_elements(By.XPATH, "//a[.='县环保局']")
-        assert units and "unit=env" in str(units[0].get_attribute("href"))
+        assert units and "lead=env" in str(units[0].get_attribute("href"))
         screenshot(browser, "dashboard-monthly-report")
         board = _follow(browser, "a[href*='order=received']")  # the report's tab stays
         try:

@@ -116,6 +116,8 @@ def test_none_lists_the_cases_with_no_lead_unit_no_category_or_no_township(book:
 
     assert found(unit="none") == {waiting, registered}
     assert found(unit="env") == found(unit="wujin") == {dispatched}  # a unit: any share of the case
+    assert found(lead="env") == {dispatched} and found(lead="wujin") == set()  # as the figures count them
+    assert found(lead="none") == {waiting, registered}
     assert found(category="none") == {waiting}
     assert found(category="environment") == {registered, dispatched}
     assert found(township="none") == {waiting, dispatched}

@@ -205,7 +205,7 @@ def test_the_reports_link_each_case_to_its_page_and_each_count_of_cases_to_their
     assert ("1", "/cases", {**february, "status": "merged"}) in links  # the duplicates merged
     assert ("网上诉求", "/cases", {**february, "channel": "web"}) in links
     assert ("8", "/cases", {**february, "channel": "web"}) in links
-    assert ("县环保局", "/cases", {**february, "unit": "env"}) in links
+    assert ("县环保局", "/cases", {**february, "lead": "env"}) in links
     assert ("环境保护", "/cases", {**february, "category": "environment"}) in links
     assert ("未分类 not screened", "/cases", {**february, "category": "none"}) in links
     duty = _links(reports.leader_duty(date(2027, 2, 8), pdf=False).html)

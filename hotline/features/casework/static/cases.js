@@ -14,7 +14,7 @@ const INBOX = {
   admin: { status: OPEN },
 };
 const PAGE_SIZE = 50;
-const MORE = ["unit", "category", "channel", "township", "from", "to"]; // the filters beyond the first row
+const MORE = ["unit", "lead", "category", "channel", "township", "from", "to"]; // the filters beyond the first row
 
 let me = null;
 let i18n = null;
@@ -54,7 +54,7 @@ function apiQuery(v, after) {
   if (v.text) asked.text = v.text;
   if (v.overdue) asked.overdue = "true";
   asked.order = v.order;
-  for (const name of ["unit", "category", "channel", "township"]) if (v[name]) asked[name] = v[name];
+  for (const name of ["unit", "lead", "category", "channel", "township"]) if (v[name]) asked[name] = v[name];
   // days are the center's: the browser's midnight is sent with its offset, the API compares instants
   if (v.from) asked.received_from = new Date(v.from + "T00:00:00").toISOString();
   if (v.to) asked.received_to = new Date(new Date(v.to + "T00:00:00").getTime() + 86400e3).toISOString();
@@ -90,10 +90,12 @@ function drawControls(v) {
   );
   const { units, categories } = names.lists;
   choices("f-unit", units, v.unit, "f_no_lead");
+  choices("f-lead", units, v.lead, "f_no_lead");
   choices("f-category", categories, v.category, "f_no_category");
   choices("f-channel", names.lists.channels, v.channel);
   choices("f-township", units.filter((u) => u.kind === "township"), v.township, "f_no_township");
   $("f-unit").closest("label").hidden = me.role === "unit_handler"; // a unit sees its own cases only
+  $("f-lead").closest("label").hidden = me.role === "unit_handler";
   $("f-from").value = v.from;
   $("f-to").value = v.to;
   $("f-text").value = v.text;

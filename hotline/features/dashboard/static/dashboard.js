@@ -302,7 +302,8 @@ function listHref(filters) {
 function groupFilter(by, key) {
   if (by === "total") return {};
   if (by === "channel") return key ? { channel: key } : null;
-  return { [by]: key || "none" }; // unit (the lead unit), category (the top of the tree), township
+  if (by === "unit") return { lead: key || "none" }; // the figures count a case for its lead unit
+  return { [by]: key || "none" }; // category (the top of the tree), township
 }
 
 // The lists behind the case figures: received in the range, merged as duplicates in it, still open
