@@ -41,11 +41,15 @@ class Classification:
     township: str | None
     urgency: Finding
     confident: bool
+    # the next likeliest categories of other branches of the tree, each with its words: what the
+    # person who registers the case may pick instead
+    alternatives: tuple[Finding, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("category", "place", "urgency"):
             data[key]["evidence"] = list(data[key]["evidence"])
+        data["alternatives"] = [{**a, "evidence": list(a["evidence"])} for a in data["alternatives"]]
         return data
 
 
@@ -103,13 +107,13 @@ class Classifier:
         text = normalise(raw_text)
         single_chars = any(len(w) == 1 for ws in self.lexicon.keywords.values() for w, _ in ws)
         tokens = self._tokens(text) if text and single_chars else None
-        category = self._category(text, tokens)
+        category, alternatives = self._category(text, tokens)
         place, township = self._place(text)
         urgency = self._urgency(text, tokens)
         confident = category.code not in (None, "general") and category.confidence >= self.threshold
-        return Classification(category, place, township, urgency, confident)
+        return Classification(category, place, township, urgency, confident, alternatives)
 
-    def _category(self, text: str, tokens: set[str] | None) -> Finding:
+    def _category(self, text: str, tokens: set[str] | None) -> tuple[Finding, tuple[Finding, ...]]:
         scores: dict[str, float] = {}
         evidence: dict[str, list[str]] = {}
         for code, words in self.lexicon.keywords.items():
@@ -118,12 +122,19 @@ class Classifier:
                     scores[code] = scores.get(code, 0.0) + weight
                     evidence.setdefault(code, []).append(word)
         if not scores:
-            return Finding("general", 0.0, ())
+            return Finding("general", 0.0, ()), ()
         best = max(scores, key=lambda c: (scores[c], c.count(".")))
         branch = self._branch(best)
         rivals = [s for c, s in scores.items() if c not in branch]
         s1, s2 = scores[best], max(rivals, default=0.0)
-        return Finding(best, round(s1 / (s1 + s2 + 0.5), 3), tuple(evidence[best]))
+        found = Finding(best, round(s1 / (s1 + s2 + 0.5), 3), tuple(evidence[best]))
+        others: list[Finding] = []
+        for code in sorted(scores, key=lambda c: (-scores[c], -c.count("."), c)):
+            if code in branch or len(others) == 2:
+                continue
+            others.append(Finding(code, round(scores[code] / (s1 + scores[code] + 0.5), 3), tuple(evidence[code])))
+            branch = branch | self._branch(code)
+        return found, tuple(others)
 
     def _branch(self, code: str) -> set[str]:
         """The code, its ancestors and its descendants: one line of the tree."""

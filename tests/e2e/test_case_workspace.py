@@ -444,6 +444,23 @@ def test_an_unsatisfied_citizen_goes_up_the_ladder_through_the_pages(site: Site,
         kinds = list(s.scalars(select(CaseEvent.kind).join(Case).where(Case.number == number).order_by(CaseEvent.id)))
     assert kinds[-4:] == ["unsatisfied", "schedule_interview", "interview_unsatisfied", "leader_decision"]
 
+    _log_in(browser, site, "ws-env", f"/cases/{number}")  # the unit answers again, by the leader's deadline
+    wait(browser, lambda d: "reply" in _offered(d))
+    _act(browser, "reply", {"text": "已禁止夜间施工，每晚巡查。"})
+    assert "等待群众评价" in _done(browser, "已答复")
+    _log_in(browser, site, "ws-agent", f"/cases/{number}")  # and the citizen is satisfied at last
+    wait(browser, lambda d: "satisfaction" in _offered(d))
+    _act(browser, "satisfaction", {"verdict": "satisfied"})
+    assert "已办结" in _done(browser, "已完成「群众评价」")
+
+
+def test_the_screening_shows_its_words_and_the_next_likeliest_categories(site: Site, browser: WebDriver) -> None:
+    number = site.platform.book.open(NewAppeal(channel="web", description="河道 垃圾 噪音 工资"), CENTER).number
+    site.platform.book.screen(number)
+    _log_in(browser, site, "ws-agent", f"/cases/{number}")
+    said = wait(browser, lambda d: text_of(d, "#screening") if "判定为" in text_of(d, "#screening") else None)
+    assert "依据" in said and "其他可能" in said, said
+
 
 def test_a_duplicate_names_its_master_case_by_a_link_to_it(site: Site, browser: WebDriver) -> None:
     book = site.platform.book

@@ -126,3 +126,13 @@ def test_the_register_form_is_told_where_the_rules_send_a_category_at_a_place(bo
         book.route_for("no.such.thing")
     with pytest.raises(InvalidInput, match="unknown place"):
         book.route_for("environment.noise", "nowhere")
+
+
+def test_a_mixed_text_offers_the_next_likeliest_categories_with_their_words(book: CaseBook) -> None:
+    result = book.classifier().classify("河道 垃圾 噪音 工资")
+    codes = [result.category.code] + [a.code for a in result.alternatives]
+    assert len(result.alternatives) == 2 and len(set(codes)) == 3  # three branches, none twice
+    assert all(a.evidence and all(w in "河道 垃圾 噪音 工资" for w in a.evidence) for a in result.alternatives)
+    assert result.to_json()["alternatives"][0]["evidence"] == list(result.alternatives[0].evidence)
+    clear = book.classifier().classify("昨晚有小偷盗窃电瓶车")
+    assert clear.confident and all(a.confidence < clear.category.confidence for a in clear.alternatives)

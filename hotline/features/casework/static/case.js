@@ -92,7 +92,11 @@ function drawScreening(c) {
   if (!found || !found.code) { $("screening").textContent = t("not_classified"); return; }
   const why = (found.evidence || []).join("、") || "—";
   const sure = Math.round((found.confidence || 0) * 100) + "%";
-  $("screening").textContent = t("classified", nameIn(names, "categories", found.code, i18n.lang), sure, why);
+  const others = (c.classification.alternatives || []).map((a) => t(
+    "alternative", nameIn(names, "categories", a.code, i18n.lang), (a.evidence || []).join("、") || "—",
+  ));
+  $("screening").textContent = t("classified", nameIn(names, "categories", found.code, i18n.lang), sure, why)
+    + (others.length ? " " + t("alternatives", others.join("；")) : "");
 }
 
 function wordsOf(transcript, audio) {

@@ -53,7 +53,8 @@ export const TEXT = {
     no_transcript: "没有转写文字。", no_recording: "没有录音。", transcript_state: "转写：{0}",
     transcript_states: { waiting: "等待录音", pending: "转写中", done: "已完成", failed: "失败，请人工收听" },
     source: { file: "录音文件", live: "通话中实时", menu: "菜单处所说" },
-    classified: "判定为 {0}（把握 {1}），依据：{2}", not_classified: "尚未自动分拣。",
+    classified: "判定为 {0}（把握 {1}），依据：{2}。", not_classified: "尚未自动分拣。",
+    alternatives: "其他可能：{0}。", alternative: "{0}（依据：{1}）",
     no_replies: "还没有答复。", no_duplicates: "没有重复件。", no_caller_cases: "没有其他工单。",
     suggested: "可能重复：", linked: "已合并的重复件：",
     event: {
@@ -121,7 +122,8 @@ export const TEXT = {
     no_transcript: "No transcript.", no_recording: "No recording.", transcript_state: "Transcript: {0}",
     transcript_states: { waiting: "waiting for the recording", pending: "in progress", done: "done", failed: "failed: listen" },
     source: { file: "recording", live: "live, during the call", menu: "said at the menu" },
-    classified: "Classified {0} ({1} sure), from: {2}", not_classified: "Not screened yet.",
+    classified: "Classified {0} ({1} sure), from: {2}.", not_classified: "Not screened yet.",
+    alternatives: "Or perhaps: {0}.", alternative: "{0} (from: {1})",
     no_replies: "No reply yet.", no_duplicates: "No duplicates.", no_caller_cases: "No other case.",
     suggested: "Possible duplicates:", linked: "Merged duplicates:",
     event: {
