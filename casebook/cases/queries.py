@@ -17,24 +17,21 @@ from casebook.auth.policy import Actor, Role, can_read_all
 from casebook.cases.errors import Forbidden, InvalidInput, NotFound
 from casebook.cases.lifecycle import Status
 from casebook.cases.offers import offered
+from casebook.cases.records import after_the_reply, attachment_out, extension_out
 from casebook.cases.schemas import (
     AssignmentOut,
-    AttachmentOut,
     CaseDetail,
     CasePage,
     CasePublic,
     DuplicateOut,
     EventOut,
-    ExtensionOut,
     ReplyOut,
     TranscriptOut,
 )
 from casebook.db.models import (
     Assignment,
-    Attachment,
     Caller,
     Case,
-    DeadlineExtension,
     DuplicateLink,
     Recording,
     Transcript,
@@ -154,30 +151,35 @@ def _matching(text: str):  # type: ignore[no-untyped-def]
     return Case.description.contains(words, autoescape=True)
 
 
+def _owners(query: CaseFilter) -> list[ColumnElement[bool]]:
+    """The unit (any share), lead unit, category (and below) and township filters; `none` of each
+    lists the cases with none (no lead unit, not screened, no township)."""
+    found: list[ColumnElement[bool]] = []
+    if query.unit == NONE or query.lead == NONE:
+        found.append(Case.lead_unit_code.is_(None))
+    if query.unit and query.unit != NONE:
+        found.append(_held_by(query.unit))
+    if query.lead and query.lead != NONE:
+        found.append(Case.lead_unit_code == query.lead)
+    if query.category == NONE:
+        found.append(Case.category_code.is_(None))
+    elif query.category:
+        found.append(or_(Case.category_code == query.category, Case.category_code.startswith(query.category + ".")))
+    if query.township == NONE:
+        found.append(Case.township_code.is_(None))
+    elif query.township:
+        found.append(Case.township_code == query.township)
+    return found
+
+
 def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> CasePage:
     statement = visible(select(Case), actor)
     if query.status:
         statement = statement.where(Case.status.in_(query.status))
-    if query.unit == NONE:
-        statement = statement.where(Case.lead_unit_code.is_(None))
-    elif query.unit:
-        statement = statement.where(_held_by(query.unit))
-    if query.lead == NONE:
-        statement = statement.where(Case.lead_unit_code.is_(None))
-    elif query.lead:
-        statement = statement.where(Case.lead_unit_code == query.lead)
-    if query.category == NONE:
-        statement = statement.where(Case.category_code.is_(None))
-    elif query.category:
-        statement = statement.where(
-            or_(Case.category_code == query.category, Case.category_code.startswith(query.category + "."))
-        )
+    for condition in _owners(query):
+        statement = statement.where(condition)
     if query.channel:
         statement = statement.where(Case.channel_code == query.channel)
-    if query.township == NONE:
-        statement = statement.where(Case.township_code.is_(None))
-    elif query.township:
-        statement = statement.where(Case.township_code == query.township)
     if query.place:
         statement = statement.where(Case.place_code == query.place)
     if query.line:
@@ -365,37 +367,9 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         recordings=[r.name for r in case.recordings],
         transcripts=_transcripts_of(s, case),
         attachments=[attachment_out(f) for f in case.attachments],
-        extensions=[ExtensionOut.model_validate(_extension_fields(x)) for x in case.extensions],
+        extensions=[extension_out(x) for x in case.extensions],
+        **after_the_reply(s, case),
     )
-
-
-def attachment_out(f: Attachment) -> AttachmentOut:
-    return AttachmentOut(
-        id=f.id,
-        name=f.name,
-        media_type=f.media_type,
-        size_bytes=f.size_bytes,
-        sha256=f.sha256,
-        author=f.author,
-        unit=f.unit_code,
-        at=f.at,
-    )
-
-
-def _extension_fields(x: DeadlineExtension) -> dict[str, Any]:
-    return {
-        "unit": x.unit_code,
-        "asked_by": x.asked_by,
-        "asked_at": x.asked_at,
-        "reason": x.reason,
-        "reply_due_before": x.reply_due_before,
-        "reply_due_asked": x.reply_due_asked,
-        "decided_by": x.decided_by,
-        "decided_at": x.decided_at,
-        "granted": x.granted,
-        "reply_due_granted": x.reply_due_granted,
-        "answer": x.answer,
-    }
 
 
 def _duplicates_of(s: Session, case: Case) -> tuple[list[DuplicateOut], list[DuplicateOut]]:

@@ -14,7 +14,8 @@ from casebook.cases.attachments import MAX_BYTES, attachment_file
 from casebook.cases.errors import InvalidInput
 from casebook.cases.intake import NewAppeal
 from casebook.cases.lifecycle import Status
-from casebook.cases.queries import CaseFilter, attachment_out, detail, list_cases, recording_path
+from casebook.cases.queries import CaseFilter, detail, list_cases, recording_path
+from casebook.cases.records import attachment_out
 from casebook.cases.schemas import (
     AcceptIn,
     AttachmentOut,

@@ -126,6 +126,31 @@ class ExtensionOut(BaseModel):
     answer: str
 
 
+class VerdictOut(BaseModel):
+    verdict: str
+    stage: str = Field(description="reply, interview or leader: what the citizen judged")
+    source: str
+    comment: str
+    at: datetime
+
+
+class InterviewOut(BaseModel):
+    unit: str
+    scheduled_at: datetime
+    location: str
+    held_at: datetime | None
+    satisfied: bool | None
+    notes: str
+
+
+class JointSessionOut(BaseModel):
+    convened_by: str
+    held_at: datetime
+    participants: list[str]
+    lead_unit: str
+    decision: str
+
+
 class CaseDetail(CasePublic):
     classification: dict[str, Any] | None
     events: list[EventOut]
@@ -138,6 +163,9 @@ class CaseDetail(CasePublic):
     transcripts: list[TranscriptOut]
     attachments: list[AttachmentOut] = Field(default_factory=list)
     extensions: list[ExtensionOut] = Field(default_factory=list, description="Requests for more time, oldest first.")
+    verdicts: list[VerdictOut] = Field(default_factory=list, description="The citizen's verdicts, oldest first.")
+    interviews: list[InterviewOut] = Field(default_factory=list)
+    joint_sessions: list[JointSessionOut] = Field(default_factory=list)
     actions: list[str] = Field(
         default_factory=list,
         description="What the reader may do to the case now (its role, its unit and the case's state allow it): "

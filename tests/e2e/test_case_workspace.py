@@ -452,6 +452,9 @@ def test_an_unsatisfied_citizen_goes_up_the_ladder_through_the_pages(site: Site,
     wait(browser, lambda d: "satisfaction" in _offered(d))
     _act(browser, "satisfaction", {"verdict": "satisfied"})
     assert "已办结" in _done(browser, "已完成「群众评价」")
+    after = text_of(browser, "#after")
+    assert "群众不满意（对答复）“晚上还在施工”" in after and "约谈（县环保局，五津镇群众约谈室）" in after, after
+    assert "群众满意（县领导决定后）" in after  # the last verdict, after the leader's decision
 
 
 def test_the_screening_shows_its_words_and_the_next_likeliest_categories(site: Site, browser: WebDriver) -> None:
@@ -551,6 +554,8 @@ def test_a_supervisor_holds_a_joint_session_and_gives_the_one_reply_from_the_pag
         },
     )
     assert "已答复" in _done(browser, "已完成「会商会办」")
+    held = text_of(browser, "#after")
+    assert "会商会办：县环保局、县水务局" in held and "环保局牵头取样，水务局清淤" in held, held
     assert "经会商，环保局与水务局已完成取样和清淤。" in text_of(browser, "#replies")
 
 

@@ -140,6 +140,21 @@ function sizeText(bytes) {
   return bytes >= 1024 * 1024 ? (bytes / 1024 / 1024).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
 }
 
+// after the reply: what the citizen said each time, the face-to-face meetings, the joint sessions
+function drawAfter(c) {
+  const lang = i18n.lang;
+  const unit = (code) => nameIn(names, "units", code, lang);
+  const lines = [
+    ...(c.verdicts || []).map((v) => [v.at, t("verdict_line", when(v.at, lang), known("satisfaction." + v.verdict, v.verdict),
+      known("stage." + v.stage, v.stage), v.comment ? "“" + v.comment + "”" : "")]),
+    ...(c.interviews || []).map((i) => [i.held_at || i.scheduled_at, t("interview_line", when(i.held_at || i.scheduled_at, lang), unit(i.unit),
+      i.location || "—", i.held_at ? t("interview_held", i.notes || (i.satisfied ? t("satisfaction.satisfied") : t("satisfaction.unsatisfied"))) : t("interview_waiting"))]),
+    ...(c.joint_sessions || []).map((j) => [j.held_at, t("joint_line", when(j.held_at, lang), j.participants.map(unit).join("、"),
+      unit(j.lead_unit), j.decision)]),
+  ].sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
+  $("after").replaceChildren(...(lines.length ? lines.map(([, text]) => el("li", text)) : [el("li", t("no_after"), "hint")]));
+}
+
 async function drawCallbacks() {
   let calls = [];
   try {
@@ -328,6 +343,7 @@ async function draw(c, { sound = true } = {}) {
   drawHistory(c);
   drawActions(c, names, i18n, redraw);
   $("case").hidden = false;
+  drawAfter(c);
   await Promise.all([drawFiles(c), drawCallbacks()]);
   if (sound) await drawTranscript(c);
 }
