@@ -100,7 +100,12 @@ class Merging(BookPart):
                     target.id, target.number, best.score, best.text, best.place, best.category, best.same_caller
                 )
         suggestions = tuple(m for m in matches if master is None or m.case_id != master.case_id)
+        # a case screened twice (the pending sweep found it just as its own screening ran) keeps
+        # each link once: the second screening waited for the first's lock and sees its links
+        known = set(s.scalars(select(DuplicateLink.master_id).where(DuplicateLink.case_id == case.id)))
         for match in suggestions:
+            if match.case_id in known:
+                continue
             s.add(
                 DuplicateLink(
                     case_id=case.id,

@@ -144,3 +144,18 @@ def test_two_reports_side_by_side_say_why_they_are_alike(book: CaseBook) -> None
         book.compare(second, first, handler("livestock"))
     with pytest.raises(InvalidInput):
         book.compare(first, first, AGENT)
+
+
+def test_a_case_screened_twice_keeps_each_suggestion_once(book: CaseBook) -> None:
+    """The pending sweep may take a case just as its own screening runs: the second waits for the
+    first's lock, screens again (a vague case stays received) and must not add the links again."""
+    words = "我想反映一个情况，电话里说不清楚"
+    first = book.open(NewAppeal(channel="web", description=words, caller_phone="13800000031"), AGENT).number
+    book.screen(first)
+    again = book.open(NewAppeal(channel="web", description=words, caller_phone="13800000031"), AGENT).number
+    once = book.screen(again)
+    twice = book.screen(again)
+    assert [m.number for m in once.suggestions] == [first] and not twice.registered
+    with book.sessions() as s:
+        suggested = detail(s, again, AGENT, book.clock.now()).suggestions
+    assert [x.number for x in suggested] == [first]
