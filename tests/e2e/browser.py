@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -86,8 +87,13 @@ def chromium(downloads: Path | None = None, size: str = "1400,1300") -> Iterator
         driver.quit()
 
 
+# a page redrawn while a condition reads it (a new tab's document, a list drawn afresh) is read
+# again on the next poll, not taken for a failure
+REDRAWN = (NoSuchElementException, StaleElementReferenceException)
+
+
 def wait(driver: WebDriver, condition: Any, timeout: float = 15) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=REDRAWN).until(condition)
 
 
 def text_of(driver: WebDriver, css: str) -> str:

@@ -37,7 +37,7 @@ from casebook.db.models import Case
 from casebook.metrics.cases import CaseMetrics
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.e2e.browser import ARTIFACTS, chromium, screenshot, served
+from tests.e2e.browser import ARTIFACTS, REDRAWN, chromium, screenshot, served
 from tests.unit.test_call_metrics import Log
 
 PASSWORD = "a-long-password"
@@ -118,7 +118,7 @@ def browser(downloads: Path) -> Iterator[WebDriver]:
 
 
 def _wait(driver: WebDriver, condition: Any, timeout: float = 15) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=REDRAWN).until(condition)
 
 
 def _log_in(driver: WebDriver, site: Site, name: str) -> None:
