@@ -10,9 +10,9 @@ from sqlalchemy import create_engine
 
 from casebook.db.models import Base
 
-# Indexes of PostgreSQL's alone, made by their migration only: an expression index (the case list's
+# Indexes of PostgreSQL's alone, made by their migration only: expression indexes (the case list's
 # running clock, migration 0012) that autogenerate cannot compare, and SQLite has no use for.
-MIGRATION_ONLY = frozenset({"ix_cases_running_due"})
+MIGRATION_ONLY = frozenset({"ix_cases_running_due", "ix_cases_running_due_open"})
 
 
 def _compared(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
