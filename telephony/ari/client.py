@@ -99,17 +99,24 @@ class AriClient:
         while True:
             try:
                 response = await self._send(method, path, clean)
-                break
+                if not _not_serving(response):
+                    break
+                # Asterisk is starting or stopping: its HTTP server answers before (or after) ARI
+                # is there. Nothing was done, so asking again is safe, like a refused connection.
+                if loop.time() + delay > deadline:
+                    raise AriUnavailable(
+                        response.status_code, _NOT_SERVING + _error_message(response), method=method, path=path
+                    )
             except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
                 # The request never reached Asterisk (refused, or a kept-alive connection that the
                 # server or a network device had closed): retrying is safe. A short outage (a
                 # restart of the HTTP server, a blink) is bridged instead of failing the call.
                 if loop.time() + delay > deadline:
                     raise AriUnavailable(0, str(exc) or type(exc).__name__, method=method, path=path) from exc
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.5)
             except httpx.HTTPError as exc:
                 raise AriUnavailable(0, str(exc) or type(exc).__name__, method=method, path=path) from exc
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
         if response.status_code >= 400:
             message = _error_message(response)
             cls = AriNotFound if response.status_code == 404 else AriError
@@ -295,6 +302,19 @@ def _param(value: str | int | float | bool) -> str | int | float:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
+
+
+_NOT_SERVING = "ARI is not serving (Asterisk starting or stopping): "
+
+
+def _not_serving(response: httpx.Response) -> bool:
+    """An answer of Asterisk's HTTP server, not of ARI: while Asterisk starts, every ARI path is
+    "404 Not Found" (an HTML page) for a moment, then "503 Asterisk not booted"; while it stops,
+    503. ARI's own answers are JSON. Taken for "no such recording", the first would make a tape
+    that is there look lost (a caller's case opened without their words)."""
+    if response.status_code == 503:
+        return True
+    return response.status_code == 404 and not response.headers.get("content-type", "").startswith("application/json")
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -67,6 +67,7 @@ class RecordingKeeper:
         self._known: dict[str, TapeFacts] = {}
         self._results: dict[str, asyncio.Future[Ingested]] = {}
         self._orphans_told: set[str] = set()  # facts of this process's recordings, in case AMI is down
+        self._unsaved: set[str] = set()  # tapes whose facts this process holds but Asterisk does not
         self._writes: set[asyncio.Task[None]] = set()
         self._asterisk_started: tuple[float, datetime | None] = (0.0, None)
 
@@ -78,7 +79,9 @@ class RecordingKeeper:
         self._known[name] = facts
         try:
             await self.astdb.put(FAMILY, name, encode_facts(facts))
+            self._unsaved.discard(name)
         except AmiError as exc:
+            self._unsaved.add(name)
             log.warning("could not keep the facts of %s in Asterisk (%s); kept in memory only", name, exc)
 
     def facts_of(self, name: str) -> TapeFacts | None:
@@ -247,6 +250,12 @@ class RecordingKeeper:
         token = call_id_var.set(report.call_id)
         try:
             audio, duration, voiced = await self._fetch(name)
+            if audio is None and name not in self._unsaved and not await self.astdb.get(FAMILY, name):
+                # gone with its facts: another keeper (a second process, a deploy's overlap) has
+                # just stored it, and "Asterisk kept no audio" would be wrong (or Asterisk cannot
+                # say now: the facts, if any, are still there for the sweep)
+                log.info("recording %s has no audio and no facts in Asterisk: taken by another process", name)
+                return None
             cut = facts.stage != MessageStage.ENDED and await self._asterisk_restarted_since(report.started_at)
             verdict = judge(
                 facts.kind,
@@ -270,8 +279,8 @@ class RecordingKeeper:
                 await self.sink.message_stored(report.call_id, live)
             else:
                 await self.sink.no_recording(report.call_id, verdict.call_back or "no recording")
-            await self._delete_audio(name)
             await self._forget(name)
+            await self._delete_audio(name)
             self.notifier.emit(
                 report.call_id,
                 ev.RECORDING_STORED,
@@ -317,8 +326,8 @@ class RecordingKeeper:
             duration_s=duration,
             voiced_s=voiced,
         )
-        await self._delete_audio(name)
         await self._forget(name)
+        await self._delete_audio(name)
 
     async def _asterisk_restarted_since(self, moment: datetime) -> bool:
         """Whether Asterisk started after `moment` (then it cut off what it was recording)."""
@@ -333,11 +342,18 @@ class RecordingKeeper:
         return started is not None and started > moment
 
     async def _delete_audio(self, name: str) -> None:
-        with contextlib.suppress(AriNotFound):
+        """Asterisk's copy, once the casebook has the audio and the facts are gone (in that order:
+        a keeper that then finds no audio finds no facts either, and knows the tape was taken)."""
+        try:
             await self.client.delete_recording(name)
+        except AriNotFound:
+            pass
+        except AriError as exc:
+            log.warning("recording %s stored, but its copy is left in Asterisk's folder: %s", name, exc)
 
     async def _forget(self, name: str) -> None:
         self._known.pop(name, None)
+        self._unsaved.discard(name)
         await self.astdb.delete(FAMILY, name)
         await self.astdb.delete(DONE_FAMILY, name)
 

@@ -29,6 +29,9 @@ from casebook.db.models import CallEventRow
 from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.services import asterisk_process, lines_book
+from telephony.ari.client import AriClient
+from telephony.ari.errors import AriError, AriNotFound, AriUnavailable
+from telephony.runtime.layout import resolve_layout
 from tests.e2e.conftest import SLOT, running_platform
 from tests.e2e.helpers import (
     place_call,
@@ -90,6 +93,57 @@ async def test_asterisk_restarted_ends_calls_in_progress_cleanly_and_new_calls_w
             await second
         assert ended.call_id != opened.call_id
         assert done.call_id == opened.call_id and done.data["outcome"] == "reported"
+
+
+async def test_a_tape_asked_for_while_asterisk_starts_is_never_taken_for_lost(
+    asterisk: Settings, speech_wav: Path
+) -> None:
+    # Expected: a caller's tape stored in Asterisk's recording folder. While Asterisk starts, its
+    # HTTP server answers every ARI path "404 Not Found" (an HTML page) for a moment, then "503
+    # Asterisk not booted". The recording keeper asks for the tape all through the start, as its
+    # sweep or a late "recording finished" may: each answer is the tape or "not serving yet"
+    # (AriUnavailable), never "no such recording" (AriNotFound: the keeper would open the case
+    # without the caller's words, "Asterisk kept no audio"). The CI run of 2026-12-03 lost a tape so.
+    layout = resolve_layout(asterisk.asterisk)
+    folder = layout.host_path(layout.dir("spool")) / "recording"
+    folder.mkdir(parents=True, exist_ok=True)
+    tape = folder / "rec-startup-probe.wav"
+    shutil.copyfile(speech_wav, tape)
+    owner = folder.stat()
+    os.chown(tape, owner.st_uid, owner.st_gid)
+    settings = asterisk.asterisk
+    client = AriClient(settings.ari_url, settings.ari_user, settings.ari_secret(), settings.ari_app, retry_window_s=0.3)
+    answers: list[str] = []
+    starting = True
+
+    async def ask_all_the_time() -> None:
+        while starting:
+            try:
+                audio = await client.fetch_recording("rec-startup-probe")
+                answers.append("tape" if audio == tape.read_bytes() else f"other bytes ({len(audio)})")
+            except AriNotFound as exc:
+                answers.append(f"not found: {exc}")
+            except AriError as exc:
+                answers.append("unavailable" if isinstance(exc, AriUnavailable) else f"error: {exc}")
+            await asyncio.sleep(0.002)
+
+    proc = asterisk_process(asterisk)
+    try:
+        await asyncio.to_thread(proc.stop)
+        asking = asyncio.ensure_future(ask_all_the_time())
+        await asyncio.to_thread(proc.start, lines_book(asterisk), prompts_dir(asterisk))
+        for _ in range(50):  # on until the tape has been had a few times
+            if answers.count("tape") >= 5:
+                break
+            await asyncio.sleep(0.1)
+        starting = False
+        await asking
+    finally:
+        await client.aclose()
+        tape.unlink(missing_ok=True)
+    kinds = sorted(set(answers))
+    assert kinds == ["tape", "unavailable"], kinds
+    print(f"{len(answers)} asks while Asterisk started: {answers.count('unavailable')} not serving yet, then the tape")
 
 
 # --- PostgreSQL restarted during intake ------------------------------------------------------------

@@ -64,9 +64,21 @@ def serving(asterisk: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """`hotline serve` as its own process, shared by the drills (each kills it and starts it again)."""
     platform = PlatformProcess(asterisk, tmp_path_factory.mktemp("serve") / "platform.log")
     platform.start()
+    SERVING.append(platform)
     try:
         yield platform
     finally:
+        SERVING.remove(platform)
+        platform.stop()
+
+
+SERVING: list[PlatformProcess] = []  # the kill drills' `hotline serve`, while the module has one
+
+
+def _serving_stopped() -> None:
+    """The restart drills run one platform (the test's own): the kill drills' process, left
+    running, would be a second keeper of the same tapes (their start it again)."""
+    for platform in SERVING:
         platform.stop()
 
 
@@ -213,6 +225,7 @@ async def test_asterisk_restarted_at_any_step_keeps_what_the_caller_said(
     # (recording.discarded). Words cut short by the restart: the case is marked "call back".
     caller = f"1371001{ASTERISK_STOPS.index((step, script, expected, call_back, least_voice_s, how)):04d}"
     proc = asterisk_process(asterisk)
+    _serving_stopped()
     async with running_platform(asterisk) as platform:
         platform.stasis.sweep_interval_s = 2.0  # the production sweep runs every 30 s
         async with AriObserver(asterisk).running() as ari:
@@ -268,6 +281,7 @@ async def test_a_full_disk_still_leaves_the_caller_a_case_to_call_back(asterisk:
     folder.mkdir(parents=True, exist_ok=True)
     owner = folder.stat()
     caller = "13710020001"
+    _serving_stopped()
     mount = ["mount", "-t", "tmpfs", "-o", f"size=24k,uid={owner.st_uid},gid={owner.st_gid}", "tmpfs", str(folder)]
     await asyncio.to_thread(subprocess.run, mount, check=True)
     try:

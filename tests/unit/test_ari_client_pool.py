@@ -18,8 +18,10 @@ import random
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import pytest
+
 from telephony.ari.client import AriClient
-from telephony.ari.errors import AriUnavailable
+from telephony.ari.errors import AriNotFound, AriUnavailable
 
 
 class CallEnded(Exception):
@@ -131,3 +133,72 @@ async def test_requests_that_give_up_waiting_for_a_connection_leave_the_pool_who
         await client.aclose()
         server.close()
         await server.wait_closed()
+
+
+def _answers(replies: list[bytes]) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Coroutine[Any, Any, None]]:
+    """A server that gives these answers in turn, one per request, the last one from then on."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = await reader.read(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                writer.write(replies.pop(0) if len(replies) > 1 else replies[0])
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    return answer
+
+
+def _reply(status: str, content_type: str, body: bytes) -> bytes:
+    return f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+HTML_404 = _reply("404 Not Found", "text/html", b"<html><h1>Not Found</h1></html>")
+NOT_BOOTED = _reply("503 Service Unavailable", "application/json", b'{"message":"Asterisk not booted"}')
+NO_RECORDING = _reply("404 Not Found", "application/json", b'{"message":"Recording not found"}')
+TAPE = _reply("200 OK", "audio/wav", b"RIFF....WAVE")
+
+
+async def _client_of(replies: list[bytes], retry_window_s: float) -> tuple[AriClient, asyncio.Server]:
+    server = await asyncio.start_server(_answers(replies), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return AriClient(f"http://127.0.0.1:{port}", "u", "p", "hotline", retry_window_s=retry_window_s), server
+
+
+async def test_asterisk_starting_is_waited_for_not_taken_for_a_missing_recording() -> None:
+    # Asterisk's start as seen from outside (tests/e2e/test_faults.py): its HTTP server's own
+    # 404 page, then ARI's 503 "not booted", then ARI itself
+    client, server = await _client_of([HTML_404, HTML_404, NOT_BOOTED, TAPE], retry_window_s=2.0)
+    try:
+        assert await client.fetch_recording("rec-1") == b"RIFF....WAVE"
+    finally:
+        await client.aclose()
+        server.close()
+
+
+async def test_ari_saying_no_such_recording_is_believed_at_once() -> None:
+    client, server = await _client_of([NO_RECORDING], retry_window_s=2.0)
+    try:
+        with pytest.raises(AriNotFound, match="Recording not found"):
+            await client.fetch_recording("rec-1")
+    finally:
+        await client.aclose()
+        server.close()
+
+
+async def test_asterisk_that_never_finishes_starting_is_unavailable_not_missing() -> None:
+    client, server = await _client_of([HTML_404], retry_window_s=0.2)
+    try:
+        with pytest.raises(AriUnavailable, match="not serving"):
+            await client.fetch_recording("rec-1")
+    finally:
+        await client.aclose()
+        server.close()
