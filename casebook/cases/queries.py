@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
 
@@ -143,12 +143,24 @@ def _after(order: str, cursor: str):  # type: ignore[no-untyped-def]
     return or_(Case.received_at < at, and_(Case.received_at == at, Case.id < case_id))
 
 
-def _matching(text: str):  # type: ignore[no-untyped-def]
-    """A case number (or its start), or words of the description."""
+NUMBER_DIGITS = 6  # digits alone, this many or more: a case number's start (its date, YYMMDD, at least)
+
+
+def _matching(text: str, dialect: str) -> ColumnElement[bool]:
+    """A case number (or its start, six digits or more), or words of the description (capitals or
+    not).
+
+    On PostgreSQL the words are first narrowed by the index of the description's character
+    pairs (migration 0015): the cases whose pairs hold all of the words' pairs, then the words
+    themselves. A number's start is read from its own index (`varchar_pattern_ops`)."""
     words = text.strip()
-    if words.isdigit():
-        return or_(Case.number.startswith(words), Case.description.contains(words, autoescape=True))
-    return Case.description.contains(words, autoescape=True)
+    if words.isdigit() and len(words) >= NUMBER_DIGITS:
+        return Case.number.startswith(words, autoescape=True)
+    found = Case.description.icontains(words, autoescape=True)
+    if dialect == "postgresql" and len(words) >= 2:
+        holds = func.hotline_char_pairs(Case.description).op("@>", is_comparison=True)
+        return and_(holds(func.hotline_char_pairs(literal(words))), found)
+    return found
 
 
 def _owners(query: CaseFilter) -> list[ColumnElement[bool]]:
@@ -198,7 +210,7 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
     if query.received_to:
         statement = statement.where(Case.received_at < query.received_to)
     if query.text and query.text.strip():
-        statement = statement.where(_matching(query.text))
+        statement = statement.where(_matching(query.text, s.get_bind().dialect.name))
     if query.cursor:
         statement = statement.where(_after(query.order, query.cursor))
     if query.order == "due":

@@ -56,7 +56,20 @@ def test_a_case_is_found_by_its_number_or_by_words_of_its_description(book: Case
     number = _open(book, f"{marker} 五津镇河边有死猪")
     assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker} 五津镇")) == [number]
     assert number in _all_pages(book, SUPERVISOR, CaseFilter(text=number))
+    assert number in _all_pages(book, SUPERVISOR, CaseFilter(text=number[:8]))  # its start
     assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker}%")) == []  # the words, not a pattern
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker[2:]}五津")) == []  # not in this order
+
+
+def test_words_of_two_characters_and_of_one_are_found_and_capitals_do_not_matter(book: CaseBook) -> None:
+    # two characters: one pair, looked up in the pairs' index (PostgreSQL); one: no pair, read in order
+    marker = uuid.uuid4().hex[:8]
+    number = _open(book, f"鼋鼍{marker} 鼋 河边 Noise")
+    assert number in _all_pages(book, SUPERVISOR, CaseFilter(text="鼋鼍"))
+    assert number in _all_pages(book, SUPERVISOR, CaseFilter(text="鼋"))
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker} 鼋")) == [number]
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker.upper()} 鼋 河边 noise")) == [number]
+    assert _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker} Noise")) == []  # other words between
 
 
 def test_a_unit_finds_only_its_own_cases_by_words(book: CaseBook) -> None:

@@ -11,8 +11,10 @@ from sqlalchemy import create_engine
 from casebook.db.models import Base
 
 # Indexes of PostgreSQL's alone, made by their migration only: expression indexes (the case list's
-# running clock, migration 0012) that autogenerate cannot compare, and SQLite has no use for.
-MIGRATION_ONLY = frozenset({"ix_cases_running_due", "ix_cases_running_due_open"})
+# running clock, migration 0012; the search's, 0015) that autogenerate cannot compare, and SQLite has no use for.
+MIGRATION_ONLY = frozenset(
+    {"ix_cases_running_due", "ix_cases_running_due_open", "ix_cases_number_prefix", "ix_cases_description_pairs"}
+)
 
 
 def _compared(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:

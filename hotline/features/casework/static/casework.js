@@ -19,7 +19,7 @@ export const TEXT = {
     // the case list
     inbox_intake_agent: "待人工受理", inbox_unit_handler: "本单位待签收和办理中", inbox_leader: "待县领导坐班",
     inbox_supervisor: "全部在办", inbox_admin: "全部在办", inbox_all: "全部工单",
-    f_text: "编号或内容", f_status: "状态", f_unit: "单位", f_lead_unit: "牵头单位", f_from: "受理自", f_to: "至", f_any: "全部", f_any_status: "全部状态", f_overdue: "只看超期", f_order: "排序",
+    f_text: "编号或内容", f_text_hint: "案件编号（至少前6位）或内容中的字词", f_status: "状态", f_unit: "单位", f_lead_unit: "牵头单位", f_from: "受理自", f_to: "至", f_any: "全部", f_any_status: "全部状态", f_overdue: "只看超期", f_order: "排序",
     f_open_status: "全部在办", f_no_lead: "无牵头单位", f_no_category: "未分类", f_no_township: "无乡镇",
     order_due: "最紧的时限在前", order_received: "最新受理在前", search: "查找", more: "更多",
     col_number: "编号", col_received: "受理时间", col_channel: "渠道", col_category: "类别", col_township: "乡镇",
@@ -93,7 +93,7 @@ export const TEXT = {
     page_wallboard: "Wallboard", page_wallboard_hint: "live calls and clocks running out",
     inbox_intake_agent: "Waiting for a person", inbox_unit_handler: "My unit: to accept and in hand",
     inbox_leader: "Leader's Monday duty", inbox_supervisor: "All open", inbox_admin: "All open", inbox_all: "All cases",
-    f_text: "Number or words", f_status: "Status", f_unit: "Unit", f_lead_unit: "Lead unit", f_from: "Received from", f_to: "to", f_any: "Any", f_any_status: "Any status", f_overdue: "Overdue only",
+    f_text: "Number or words", f_text_hint: "A case number (its first 6 digits at least) or words of the description", f_status: "Status", f_unit: "Unit", f_lead_unit: "Lead unit", f_from: "Received from", f_to: "to", f_any: "Any", f_any_status: "Any status", f_overdue: "Overdue only",
     f_open_status: "Any open", f_no_lead: "no lead unit", f_no_category: "not screened", f_no_township: "no township",
     f_order: "Order", order_due: "Nearest clock first", order_received: "Newest first", search: "Find", more: "More",
     col_number: "Number", col_received: "Received", col_channel: "Channel", col_category: "Category",
