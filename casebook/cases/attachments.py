@@ -31,6 +31,7 @@ from casebook.cases.lifecycle import OPEN_STATES, Status
 from casebook.cases.part import BookPart
 from casebook.cases.queries import check_visible
 from casebook.db.models import Attachment, Case
+from common.files import write_durably
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_CASE = 20
@@ -152,16 +153,12 @@ class AttachmentStore:
         self.root = root
 
     def keep(self, data: bytes, at: datetime) -> Kept:
-        """Write the file under its checksum, atomically (a crash leaves a `.part`, never a
-        truncated file); the same file attached twice is kept once."""
+        """Write the file under its checksum, whole and on the disk (`common.files.write_durably`:
+        a crash leaves a `.part`, never a truncated file); the same file attached twice is kept once."""
         digest = hashlib.sha256(data).hexdigest()
-        folder = self.root / at.strftime("%Y/%m")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / digest
+        path = self.root / at.strftime("%Y/%m") / digest
         if not path.is_file():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_durably(path, data)
         return Kept(path, len(data), digest)
 
 

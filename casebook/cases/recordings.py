@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from common.files import write_durably
+
 
 @dataclass(frozen=True, slots=True)
 class Kept:
@@ -26,11 +28,8 @@ class RecordingStore:
         self.root = root
 
     def keep(self, case_number: str, name: str, audio: bytes, at: datetime) -> Kept:
-        """Write the audio atomically (a crash leaves a `.part`, never a truncated `.wav`)."""
-        folder = self.root / at.strftime("%Y/%m")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{case_number}-{name}.wav"
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(audio)
-        tmp.replace(path)
+        """Write the audio whole and on the disk before the case's row says it is there
+        (`common.files.write_durably`: a crash leaves a `.part`, never a truncated `.wav`)."""
+        path = self.root / at.strftime("%Y/%m") / f"{case_number}-{name}.wav"
+        write_durably(path, audio)
         return Kept(path, len(audio), hashlib.sha256(audio).hexdigest())

@@ -28,3 +28,25 @@ def test_a_store_that_cannot_write_says_so_and_leaves_no_half_file(tmp_path: Pat
     with pytest.raises(OSError):
         RecordingStore(blocked).keep("2612030002", "rec-2", b"RIFF....", AT)
     assert not list(tmp_path.rglob("*.wav"))
+
+
+def test_the_file_and_its_folder_entry_are_on_the_disk_before_the_row_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the casebook commits the recording's row, then Asterisk's copy is deleted: a power cut just
+    # after must find the whole file, so the file's bytes and then the folder are flushed to disk
+    import os
+
+    from common import files
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append("folder" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    kept = RecordingStore(tmp_path).keep("2612030003", "rec-3", b"RIFF" + bytes(1000), AT)
+    assert synced == ["file", "folder"]
+    assert kept.path.read_bytes() == b"RIFF" + bytes(1000)
