@@ -9,7 +9,6 @@ specification's error format (JSON or XML, by the path's extension).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -25,10 +24,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from casebook.agents.routes import router as agents_router
 from casebook.api import problems
 from casebook.api.deps import Services
+from casebook.api.doors import Doors
 from casebook.auth.routes import router as auth_router
 from casebook.callbacks.routes import router as callbacks_router
 from casebook.calllog.routes import router as calllog_router
-from casebook.cases.attachments import MAX_BYTES
 from casebook.cases.errors import CasebookError
 from casebook.cases.routes import router as cases_router
 from casebook.directory.routes import router as directory_router
@@ -68,7 +67,7 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
     if services.notifications is None:
         services.notifications = Notifications(services.book.sessions, services.book.clock)
     app.state.services = services
-    app.add_middleware(RefuseNul)
+    app.add_middleware(Doors)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
     for router in (*routers, agents_router, calllog_router, metrics_router, notifications_router, views_router):
         app.include_router(router)
@@ -135,74 +134,6 @@ def _answer_refusals(app: FastAPI) -> None:
             return error_response(format_of(request), [(exc.status_code, str(exc.detail))])
         error = exc.error if isinstance(exc, problems.Refusal) else None
         return problems.problem(exc.status_code, exc.detail, error, exc.headers)
-
-
-UPLOAD = re.compile(r"^/api/v1/cases/[0-9]{1,20}/attachments$")  # a multipart upload of a file
-UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing around the file
-NUL_PROBLEM = "the request contains a NUL character, which is not allowed in any field"
-
-
-class RefuseNul:
-    """NUL cannot be stored in PostgreSQL text: refuse it at the door, with a reason.
-
-    A plain ASGI middleware (no per-request task or body copy): it looks at the path and the
-    query string, and at each body chunk as it streams in.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if (
-            b"%00" in scope.get("query_string", b"")
-            or "\x00" in scope.get("path", "")
-            or "%00" in scope.get("raw_path", b"").decode("latin-1")
-        ):
-            await self._refuse(scope, receive, send)
-            return
-        if UPLOAD.match(scope.get("path", "")):
-            await self._upload(scope, receive, send)
-            return
-        body: list[bytes] = []
-        more = True
-        while more:  # the body is small (forms, JSON): read it, check it, then replay it
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            if b"\x00" in chunk or b"\\u0000" in chunk:
-                await self._refuse(scope, receive, send)
-                return
-            body.append(chunk)
-            more = message.get("more_body", False)
-        replay = iter([{"type": "http.request", "body": b"".join(body), "more_body": False}])
-
-        async def replayed() -> Any:
-            return next(replay, None) or await receive()
-
-        await self.app(scope, replayed, send)
-
-    async def _upload(self, scope: Any, receive: Any, send: Any) -> None:
-        """A file's bytes may hold NUL (a photo does): the route stores them as a file, never as
-        text. Refused at once when its declared length is beyond what a file may be."""
-        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        if length.isdigit() and int(length) > MAX_BYTES + UPLOAD_OVERHEAD:
-            reason = f"the upload is {int(length) / 1024 / 1024:.1f} MB; a file may be at most {MAX_BYTES // 2**20} MB"
-            await problems.problem(413, reason, "too_large")(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if path.startswith("/open311/"):
-            fmt = "xml" if path.endswith(".xml") else "json"
-            response: Response = error_response(fmt, [(400, NUL_PROBLEM)])
-        else:
-            response = problems.problem(400, NUL_PROBLEM, "nul_character")
-        await response(scope, receive, send)
 
 
 def _plain(errors: Any) -> Any:

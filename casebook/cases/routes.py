@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, UploadFile
@@ -35,6 +34,7 @@ from casebook.cases.schemas import (
     LinkIn,
     LinkOut,
     MergeIn,
+    Moment,
     RegisterIn,
     ReplyIn,
     ReturnIn,
@@ -93,8 +93,8 @@ def get_cases(
     overdue: bool | None = None,
     needs_intake: bool | None = None,
     call_back: bool | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: Moment | None = None,
+    received_to: Moment | None = None,
     text: Annotated[str | None, Query(max_length=100, description="A case number (or its start), or words.")] = None,
     township: Annotated[str | None, Query(max_length=32, description="`none`: the cases with no township.")] = None,
     place: Annotated[str | None, Query(max_length=64)] = None,
@@ -146,6 +146,7 @@ def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate) -> CaseDeta
         line_number=body.line,
         address=body.address,
         origin="agent",
+        by_hand=not body.screen,
     )
     case = svc.book.open_and_screen(appeal, actor)[0] if body.screen else svc.book.open(appeal, actor)
     return _detail(svc, actor, case.number)

@@ -6,14 +6,30 @@ model per lifecycle action, each with the fields that action needs, validated be
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 Text4000 = Annotated[str, StringConstraints(max_length=4000)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9.@-]+$")]
 Reason = Annotated[str, StringConstraints(max_length=1000)]
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a date a case can have: received, due, scheduled
+
+
+def sane_moment(moment: datetime) -> datetime:
+    """A date-time in the years a case can have. `9999-12-31T23:59:59-14:00` parses, then
+    overflows when PostgreSQL's driver moves it to UTC (a 500 before, security trial of issue 16)."""
+    try:
+        year = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"a date between the years {FIRST_YEAR} and {LAST_YEAR} is expected")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(sane_moment)]
 
 
 class CasePublic(BaseModel):
@@ -250,7 +266,7 @@ class CloseIn(Strict):
 
 
 class InterviewIn(Strict):
-    at: datetime
+    at: Moment
     unit: Code | None = None
     location: Annotated[str, StringConstraints(max_length=200)] = ""
 
@@ -269,7 +285,7 @@ class JointSessionIn(Strict):
 
 class LeaderDecisionIn(Strict):
     decision: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-    deadline: datetime
+    deadline: Moment
     units: list[Code] = Field(default_factory=list, max_length=20)
 
 
@@ -279,13 +295,13 @@ class MergeIn(Strict):
 
 
 class ExtensionIn(Strict):
-    until: datetime = Field(description="The reply deadline the unit asks for (after the current one).")
+    until: Moment = Field(description="The reply deadline the unit asks for (after the current one).")
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
 class ExtensionDecisionIn(Strict):
     granted: bool
-    until: datetime | None = Field(default=None, description="Grant a date other than the one asked.")
+    until: Moment | None = Field(default=None, description="Grant a date other than the one asked.")
     answer: Reason = ""
 
 

@@ -25,6 +25,7 @@ from casebook.auth.policy import Actor, Role
 from casebook.cases.errors import CasebookError
 from casebook.cases.intake import NewAppeal
 from casebook.cases.lifecycle import Status
+from casebook.cases.schemas import FIRST_YEAR, LAST_YEAR, sane_moment
 from casebook.db.models import Case, Category, Unit
 from casebook.open311.formats import Open311Error, check_format, render, render_one
 
@@ -211,11 +212,16 @@ def _location(
     return latitude, longitude
 
 
-def _reads_allowed(svc: ServicesDep, api_key: str | None) -> None:
+def _readable_channel(svc: ServicesDep, api_key: str | None) -> str | None:
+    """The channel whose requests the caller may read: a key's own (a web form's key reads the
+    web's requests, not the phone's or the walk-in's); None, every channel, only where the center
+    publishes all its requests (`open311_public_reads`)."""
     if svc.open311_public_reads:
-        return
-    if not api_key or svc.auth.channel_for_key(api_key) is None:
+        return None
+    channel = svc.auth.channel_for_key(api_key) if api_key else None
+    if channel is None:
         raise Open311Error(403, "api_key is required to read requests at this center")
+    return channel
 
 
 def _as_request(case: Case, units: dict[str, str], services: dict[str, str], master: Case | None) -> dict[str, Any]:
@@ -259,8 +265,11 @@ def _parse_date(name: str, value: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        sane_moment(moment)
     except ValueError:
-        raise Open311Error(400, f"{name} must be a W3C date-time, e.g. 2026-11-27T08:00:00+08:00") from None
+        raise Open311Error(
+            400, f"{name} must be a W3C date-time between {FIRST_YEAR} and {LAST_YEAR}, e.g. 2026-11-27T08:00:00+08:00"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -290,8 +299,10 @@ def get_requests(
     jurisdiction_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     check_format(fmt)
-    _reads_allowed(svc, api_key)
+    channel = _readable_channel(svc, api_key)
     statement = select(Case).options(selectinload(Case.replies))
+    if channel is not None:
+        statement = statement.where(Case.channel_code == channel)
     if service_request_id:
         ids = [i.strip() for i in service_request_id.split(",") if i.strip()]
         if any(not i.isdigit() or len(i) > 20 for i in ids):
@@ -332,10 +343,10 @@ def get_request(
     jurisdiction_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     check_format(fmt)
-    _reads_allowed(svc, api_key)
+    channel = _readable_channel(svc, api_key)
     with svc.book.sessions() as s:
         case = s.scalar(select(Case).where(Case.number == service_request_id[:20]).options(selectinload(Case.replies)))
-        if case is None:
+        if case is None or (channel is not None and case.channel_code != channel):
             raise Open311Error(404, f"no service request {service_request_id[:20]}")
         return _render_requests(svc, fmt, [case], s)
 

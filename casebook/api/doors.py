@@ -1,0 +1,127 @@
+"""What every HTTP request is checked for before any route, login included: its size, and
+characters no text field may hold.
+
+- **NUL** cannot be stored in PostgreSQL text; the other **control characters** (U+0001 to U+001F
+  but tab, line feed and carriage return) are in no citizen's words, and once stored they make
+  XML that no parser reads (Open311's `requests.xml`, for every client, for as long as the case
+  is listed: security trial of issue 16). Refused wherever they come: raw in a body, escaped in
+  JSON (`\\u0001`), percent-encoded in a form or the query string (`%01`), split across the
+  body's chunks.
+- **Size**: a body is read whole before it is checked, so it has a limit (`MAX_BODY`), applied
+  before authentication: an anonymous client cannot make the API hold 10 MB. A file upload has
+  its own limit (the attachment's) and its bytes are a file's, not text.
+
+A plain ASGI middleware (no per-request task): it reads the body, checks it, then replays it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.responses import Response
+
+from casebook.api import problems
+from casebook.cases.attachments import MAX_BYTES
+from casebook.open311.formats import error_response
+
+UPLOAD = re.compile(r"^/api/v1/cases/[0-9]{1,20}/attachments$")  # a multipart upload of a file
+UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing around the file
+MAX_BODY = 256 * 1024  # a form or a JSON document: a reply of 4,000 characters is 12 kB
+
+# the control characters, as bytes, as JSON escapes (not an escaped backslash before "u"), percent-encoded
+RAW = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+JSON_ESCAPED = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
+PERCENT = re.compile(rb"%(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
+
+NUL_PROBLEM = "the request contains a NUL character, which is not allowed in any field"
+CONTROL_PROBLEM = (
+    "the request contains a control character (U+0001 to U+001F other than tab and line breaks), "
+    "which is not allowed in any field"
+)
+
+
+def _forbidden(data: bytes, *, percent: bool) -> str | None:
+    """The error id of a forbidden character in `data` (`percent`: also percent-encoded), or None."""
+    found = RAW.search(data) or JSON_ESCAPED.search(data) or (PERCENT.search(data) if percent else None)
+    if found is None:
+        return None
+    return "nul_character" if found.group().lower().endswith((b"\x00", b"u0000", b"%00")) else "control_character"
+
+
+class Doors:
+    """Refuses, with a reason, a request that holds NUL or a control character, or a body over
+    `MAX_BODY` (an upload over the attachment's limit)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        where = (scope.get("raw_path") or b"") + b"?" + scope.get("query_string", b"")
+        refused = _forbidden(where, percent=True) or _forbidden(scope.get("path", "").encode(), percent=False)
+        if refused:
+            await self._refuse(scope, receive, send, 400, refused)
+            return
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length", b"0")
+        if UPLOAD.match(scope.get("path", "")):
+            if length.isdigit() and int(length) > MAX_BYTES + UPLOAD_OVERHEAD:
+                size = f"{int(length) / 1024 / 1024:.1f} MB"
+                reason = f"the upload is {size}; a file may be at most {MAX_BYTES // 2**20} MB"
+                await problems.problem(413, reason, "too_large")(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if length.isdigit() and int(length) > MAX_BODY:
+            await self._refuse(scope, receive, send, 413, "too_large")
+            return
+        body = await self._read(receive)
+        if body is None:
+            await self._refuse(scope, receive, send, 413, "too_large")
+            return
+        form = headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded")
+        refused = _forbidden(body, percent=form)
+        if refused:
+            await self._refuse(scope, receive, send, 400, refused)
+            return
+        replay = iter([{"type": "http.request", "body": body, "more_body": False}])
+
+        async def replayed() -> Any:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
+
+    @staticmethod
+    async def _read(receive: Any) -> bytes | None:
+        """The whole body, or None once it grows past `MAX_BODY` (a length not declared)."""
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    @staticmethod
+    async def _refuse(scope: Any, receive: Any, send: Any, status: int, error: str) -> None:
+        reason = {
+            "nul_character": NUL_PROBLEM,
+            "control_character": CONTROL_PROBLEM,
+            "too_large": f"the request's body is larger than {MAX_BODY // 1024} kB",
+        }[error]
+        path = scope.get("path", "")
+        if path.startswith("/open311/"):
+            response: Response = error_response("xml" if path.endswith(".xml") else "json", [(status, reason)])
+        else:
+            response = problems.problem(status, reason, error)
+        await response(scope, receive, send)
