@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,7 +27,9 @@ from casebook.cases.schemas import (
     EventOut,
     ReplyOut,
     TranscriptOut,
+    sane_moment,
 )
+from casebook.cases.search import matching
 from casebook.db.models import (
     Assignment,
     Caller,
@@ -125,7 +127,11 @@ def _encode_cursor(at: datetime | None, case_id: int) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
     try:
         at, _, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return (None if at == "-" else datetime.fromisoformat(at)), int(case_id)
+        moment = None if at == "-" else sane_moment(datetime.fromisoformat(at))
+        number = int(case_id)
+        if not 0 <= number < 2**63:  # a case id is a 64-bit integer (beyond it, a 500 before: issue 16)
+            raise ValueError(case_id)
+        return moment, number
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not one this API gave out") from exc
 
@@ -141,26 +147,6 @@ def _after(order: str, cursor: str):  # type: ignore[no-untyped-def]
     if at is None:
         raise InvalidInput("cursor is not one this API gave out")
     return or_(Case.received_at < at, and_(Case.received_at == at, Case.id < case_id))
-
-
-NUMBER_DIGITS = 6  # digits alone, this many or more: a case number's start (its date, YYMMDD, at least)
-
-
-def _matching(text: str, dialect: str) -> ColumnElement[bool]:
-    """A case number (or its start, six digits or more), or words of the description (capitals or
-    not).
-
-    On PostgreSQL the words are first narrowed by the index of the description's character
-    pairs (migration 0015): the cases whose pairs hold all of the words' pairs, then the words
-    themselves. A number's start is read from its own index (`varchar_pattern_ops`)."""
-    words = text.strip()
-    if words.isdigit() and len(words) >= NUMBER_DIGITS:
-        return Case.number.startswith(words, autoescape=True)
-    found = Case.description.icontains(words, autoescape=True)
-    if dialect == "postgresql" and len(words) >= 2:
-        holds = func.hotline_char_pairs(Case.description).op("@>", is_comparison=True)
-        return and_(holds(func.hotline_char_pairs(literal(words))), found)
-    return found
 
 
 def _owners(query: CaseFilter) -> list[ColumnElement[bool]]:
@@ -210,7 +196,7 @@ def list_cases(s: Session, actor: Actor, query: CaseFilter, now: datetime) -> Ca
     if query.received_to:
         statement = statement.where(Case.received_at < query.received_to)
     if query.text and query.text.strip():
-        statement = statement.where(_matching(query.text, s.get_bind().dialect.name))
+        statement = statement.where(matching(s, query.text))
     if query.cursor:
         statement = statement.where(_after(query.order, query.cursor))
     if query.order == "due":

@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
+import pytest
+
+from casebook.cases import search
 from casebook.cases.intake import NewAppeal
 from casebook.cases.queries import CaseFilter, list_cases
 from casebook.cases.services import CaseBook
@@ -138,3 +141,17 @@ def test_none_lists_the_cases_with_no_lead_unit_no_category_or_no_township(book:
     assert found(unit="none", township="none") == {waiting}
     # a unit's clerk sees none of them: the cases with no lead unit are nobody's yet
     assert _all_pages(book, handler("env"), CaseFilter(text=marker, unit="none")) == []
+
+
+def test_words_are_found_alike_whether_the_index_or_the_list_order_reads_them(
+    book: CaseBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the search takes the cases holding the words' rarest pair from the index when they are few,
+    # and reads the list in order when they are many (casebook/cases/search.py): same answer
+    marker = uuid.uuid4().hex[:6]
+    numbers = [_open(book, f"{marker}污水横流 第{i}次") for i in range(3)]
+    _open(book, f"{marker}污水 没有横流")
+    by_index = _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker}污水横流", limit=2))
+    monkeypatch.setattr(search, "FEW", 0)  # every pair "common": read in order
+    by_order = _all_pages(book, SUPERVISOR, CaseFilter(text=f"{marker}污水横流", limit=2))
+    assert sorted(by_index) == sorted(by_order) == sorted(numbers)
