@@ -92,6 +92,7 @@ class NewAppeal:
     media_url: str | None = None
     requested_category: str | None = None  # Open311 service_code
     call_back: str | None = None  # why a person must call the citizen back (their words are missing)
+    by_hand: bool = False  # an agent screens it (registers it) themselves: no automatic screening
 
 
 def normalise_phone(raw: str | None) -> str | None:
@@ -120,6 +121,7 @@ class Received:
                     "line": appeal.line_number,
                     "requested_category": appeal.requested_category,
                     "call_back": appeal.call_back,
+                    **({"by_hand": True} if appeal.by_hand else {}),
                 }
             ),
             notice={"channel": appeal.channel, "origin": appeal.origin, "call_back": appeal.call_back},

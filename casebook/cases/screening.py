@@ -197,7 +197,8 @@ SPEECH_GRACE = timedelta(minutes=10)
 
 
 def screen_pending(book: CaseBook, *, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
-    """Screen received cases that no screening has looked at (e.g. the process died first).
+    """Screen received cases that no screening has looked at (e.g. the process died first), but
+    those an agent opened to register by hand (`NewAppeal.by_hand`).
 
     A call's case waits for its transcript (screening an empty text would only leave it to a
     person); after `SPEECH_GRACE` it is screened with what there is, so no case waits forever."""
@@ -220,6 +221,8 @@ def screen_pending(book: CaseBook, *, older_than: timedelta = timedelta(seconds=
         ).all()
     done = 0
     for number, detail in waiting:
+        if (detail or {}).get("by_hand"):
+            continue  # the agent who took it registers it: screening it would take it from them
         try:
             book.screen(number, requested_category=(detail or {}).get("requested_category"))
             done += 1

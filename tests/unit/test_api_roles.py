@@ -232,3 +232,19 @@ def test_a_taken_user_name_is_a_conflict(api: TestClient, tokens: dict[str, dict
     again = api.post("/api/v1/users", json=body, headers=tokens["admin"])
     assert first.status_code in (201, 409) and again.status_code == 409
     assert "exists already" in again.text
+
+
+def test_a_case_an_agent_registers_by_hand_is_left_to_them_by_the_screening_sweep(
+    api: TestClient, tokens: dict[str, dict[str, str]], book: CaseBook
+) -> None:
+    # "screen": false: the agent at the counter registers it; the minute's sweep of unscreened
+    # cases (the process that died before screening) must not take it from them and dispatch it
+    from casebook.cases.screening import screen_pending
+
+    body = {"channel": "walk-in", "description": "五津镇河边有死猪，请尽快处理", "screen": False}
+    by_hand = api.post("/api/v1/cases", json=body, headers=tokens["agent"]).json()["number"]
+    left = api.post("/api/v1/cases", json={**body, "screen": True}, headers=tokens["agent"]).json()["number"]
+    book.clock.advance(minutes=5)  # type: ignore[attr-defined]
+    screen_pending(book)
+    assert api.get(f"/api/v1/cases/{by_hand}", headers=tokens["agent"]).json()["status"] == "received"
+    assert api.get(f"/api/v1/cases/{left}", headers=tokens["agent"]).json()["status"] != "received"
