@@ -254,6 +254,8 @@ def test_a_case_is_worked_from_the_intake_queue_to_closed_through_the_pages_alon
     wait(browser, lambda d: _offered(d) == ["register", "merge", "attachments"])
     screenshot(browser, "casework-case-intake")
     register = browser.find_element(By.CSS_SELECTOR, "form.action[data-action='register']")
+    offered = {o.get_attribute("value") for o in Select(register.find_element(By.NAME, "category")).options}
+    assert {"civil-affairs", "general", "consultation"} <= offered and "environment" not in offered  # no groups
     Select(register.find_element(By.NAME, "category")).select_by_value("environment.dead-animals")
     hint = "form.action[data-action='register'] .route-hint"  # where the rules send it, as it is chosen
     wait(browser, lambda d: text_of(d, hint).startswith("按分派规则：牵头"))

@@ -85,7 +85,9 @@ export const ACTION_TEXT = {
 function fieldsOf(action, c, names) {
   const lists = names.lists;
   const units = lists.units.map((u) => [u.code, u]);
-  const leaves = lists.categories.filter((cat) => cat.parent).map((cat) => [cat.code, cat]);
+  // every category a case can have: those with no sub-categories, top-level ones included (民政, 其他...)
+  const parents = new Set(lists.categories.map((cat) => cat.parent).filter(Boolean));
+  const leaves = lists.categories.filter((cat) => !parents.has(cat.code)).map((cat) => [cat.code, cat]);
   const lead = lists.units.find((u) => u.code === c.lead_unit);
   const suggested = (c.classification && c.classification.category && c.classification.category.code) || c.category;
   return {
