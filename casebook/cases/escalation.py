@@ -112,7 +112,7 @@ class Escalation(BookPart):
                 self._move(s, case, Action.LEADER_DECISION, actor, decision, deadline=deadline)
                 case.reply_due = deadline
                 case.replied_at = None
-                a.tell("case.leader_decision", deadline=deadline)
+                a.tell("case.leader_decision", deadline=deadline, lead=case.lead_unit_code)
         if not new_lead:
             return case
         # the leader names another lead: a new round of dispatch with the leader's deadline

@@ -424,14 +424,15 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
                 if not satisfied and master.status == Status.REPLIED:
                     master = self._case_for_update(s, master.number)
                     self._unsatisfied(s, master, actor, f"a reporter of duplicate {case.number} is not satisfied")
-                    a.notices.append(CaseNotice("case.reopened", master.number, master.status, {}))
+                    notice = {"verdict": "unsatisfied", "lead": master.lead_unit_code}
+                    a.notices.append(CaseNotice("case.reopened", master.number, master.status, notice))
             elif satisfied:
                 self._move(s, case, action, actor, comment, source=source)
                 case.closed_at = self.clock.now()
                 a.tell("case.closed", verdict=verdict)
             else:
                 self._unsatisfied(s, case, actor, comment, source=source)
-                a.tell("case.reopened", verdict=verdict)
+                a.tell("case.reopened", verdict=verdict, lead=case.lead_unit_code)
         return a.case
 
     def _unsatisfied(self, s: Session, case: Case, actor: Actor, reason: str, **detail: Any) -> None:
@@ -456,5 +457,5 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
             self._move(a.s, a.case, Action.REOPEN, actor, reason)
             a.case.reopened_count += 1
             a.case.closed_at = None
-            a.tell("case.reopened", reason=reason)
+            a.tell("case.reopened", reason=reason, lead=a.case.lead_unit_code)
         return a.case

@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 class NotificationOut(BaseModel):
     id: int
-    kind: str = Field(description="dispatched, due_soon, unsatisfied, leader_duty, extension_asked, extension_decided")
+    kind: str = Field(
+        description="dispatched, due_soon, unsatisfied, leader_duty, extension_asked, extension_decided, "
+        "back_to_unit (the case comes back to the unit), leader_decision"
+    )
     case_number: str
     detail: dict[str, Any]
     at: datetime

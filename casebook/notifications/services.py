@@ -42,20 +42,28 @@ class Audience:
     units: tuple[str, ...] = ()
 
 
-def _audience(notice: CaseNotice) -> tuple[str, Audience] | None:
+def _audiences(notice: CaseNotice) -> list[tuple[str, Audience]]:
+    """Who is told of a notice, and as what. The unit that leads a case is told whenever the case
+    comes back to it to handle again: the citizen not satisfied, a reopening, a leader's decision."""
     data = notice.data
+    lead = data.get("lead")
+    back = [("back_to_unit", Audience(units=(str(lead),)))] if lead else []
     if notice.kind == "case.dispatched":
         units = tuple(u for u in (data.get("lead"), *(data.get("co_units") or ())) if u)
-        return "dispatched", Audience(units=units)
+        return [("dispatched", Audience(units=units))]
     if notice.kind == "case.reopened" and data.get("verdict") == "unsatisfied":
-        return "unsatisfied", Audience(roles=(Role.SUPERVISOR,))
+        return [("unsatisfied", Audience(roles=(Role.SUPERVISOR,))), *back]
+    if notice.kind == "case.reopened":
+        return back
+    if notice.kind == "case.leader_decision" and lead:
+        return [("leader_decision", Audience(units=(str(lead),)))]
     if notice.kind == "case.to_leader":
-        return "leader_duty", Audience(roles=(Role.LEADER, Role.SUPERVISOR))
+        return [("leader_duty", Audience(roles=(Role.LEADER, Role.SUPERVISOR)))]
     if notice.kind == "case.extension_asked":
-        return "extension_asked", Audience(roles=(Role.SUPERVISOR,))
+        return [("extension_asked", Audience(roles=(Role.SUPERVISOR,)))]
     if notice.kind == "case.extension_decided" and data.get("unit"):
-        return "extension_decided", Audience(units=(data["unit"],))
-    return None
+        return [("extension_decided", Audience(units=(data["unit"],)))]
+    return []
 
 
 class Notifications:
@@ -70,13 +78,13 @@ class Notifications:
     # --- what happens ---------------------------------------------------------------------------
     def on_notice(self, notice: CaseNotice) -> None:
         """A listener of the case book: the notice's people are told (and their units mailed)."""
-        found = _audience(notice)
-        if found is None:
+        told = _audiences(notice)
+        if not told:
             return
-        kind, audience = found
         detail = {k: v for k, v in notice.data.items() if isinstance(v, str | int | float | bool | list)}
         with self.sessions() as s:
-            self._tell(s, audience, kind, notice.number, detail, dedupe=None)
+            for kind, audience in told:
+                self._tell(s, audience, kind, notice.number, detail, dedupe=None)
             s.commit()
 
     def warn_due_soon(self, *, limit: int = 2000) -> int:

@@ -19,6 +19,8 @@ SUBJECTS = {
     "unsatisfied": ("工单 {n} 群众不满意", "Case {n}: the citizen is not satisfied"),
     "leader_duty": ("工单 {n} 待县领导坐班", "Case {n} is on the leader's duty"),
     "extension_asked": ("工单 {n} 申请延期", "Case {n}: more time asked"),
+    "back_to_unit": ("工单 {n} 退回重新办理", "Case {n} is back with your unit to handle again"),
+    "leader_decision": ("工单 {n} 县领导已作出决定，请按时限办理", "Case {n}: the leader decided; act by the deadline"),
 }
 
 

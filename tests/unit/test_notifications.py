@@ -28,7 +28,7 @@ from casebook.clock import FixedClock
 from casebook.db.models import Case, OutboxMessage, Unit
 from casebook.notifications.senders import SmtpSender, send_pending
 from casebook.notifications.services import Notifications
-from tests.unit.conftest import AGENT, SUPERVISOR, handler
+from tests.unit.conftest import AGENT, LEADER, SUPERVISOR, handler
 
 
 class Inbox(MessageHandler):
@@ -124,9 +124,13 @@ def test_an_unsatisfied_citizen_the_leaders_duty_and_more_time_tell_the_right_pe
     book.reply(number, env, text="已处理")
     book.record_satisfaction(number, AGENT, satisfied=False, source="agent", comment="还有臭味")
     assert "unsatisfied" in _kinds(told, people["sup"], number)
+    assert _kinds(told, people["env"], number)[0] == "back_to_unit"  # the lead unit handles it again
+    assert "back_to_unit" not in _kinds(told, people["wujin"], number)
     book.schedule_interview(number, SUPERVISOR, at=clock.now() + timedelta(days=1))
     book.record_interview(number, env, satisfied=False)
     assert "leader_duty" in _kinds(told, people["leader"], number)
+    book.leader_decision(number, LEADER, decision="三日内清理完毕", deadline=clock.now() + timedelta(days=3))
+    assert _kinds(told, people["env"], number)[0] == "leader_decision"
     assert _kinds(told, people["water"], number) == []
 
 
