@@ -177,6 +177,36 @@ def test_the_intake_queue_and_a_shared_view_by_link(site: Site, browser: WebDriv
     assert browser.find_element(By.ID, "f-text").get_attribute("value") == site.marker
 
 
+def test_an_agent_takes_in_a_walk_in_appeal_from_the_list_and_registers_it_with_a_written_description(
+    site: Site, browser: WebDriver
+) -> None:
+    # a citizen at the counter: the agent writes the appeal down (no automatic screening), the case
+    # page opens saying its number; then, registering, the agent rewrites the description
+    _log_in(browser, site, "ws-agent", "/cases")
+    wait(browser, lambda d: d.find_element(By.ID, "new-case").is_displayed())
+    browser.find_element(By.ID, "new-case").click()
+    form = browser.find_element(By.ID, "new-case-form")
+    assert Select(form.find_element(By.NAME, "channel")).first_selected_option.get_attribute("value") == "walk-in"
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: "诉求内容" in text_of(d, "#new-case-said"))  # nothing written: said, nothing sent
+    form.find_element(By.NAME, "description").send_keys(f"{site.marker} 来访：五津镇河边有死猪")
+    form.find_element(By.NAME, "caller_number").send_keys("13800000123")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: "/cases/" in d.current_url and "已受理，工单编号" in text_of(d, "#done"))
+    number = browser.current_url.rsplit("/", 1)[-1]
+    assert text_of(browser, "#status") == "待登记" and number in text_of(browser, "#done")
+    screenshot(browser, "casework-new-walk-in")
+    register = browser.find_element(By.CSS_SELECTOR, "form.action[data-action='register']")
+    words = register.find_element(By.NAME, "description")
+    assert words.get_attribute("value") == f"{site.marker} 来访：五津镇河边有死猪"
+    words.clear()
+    words.send_keys(f"{site.marker} 五津镇河边有死猪十余头，气味很大")
+    Select(register.find_element(By.NAME, "category")).select_by_value("environment.dead-animals")
+    register.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: text_of(d, "#status") == "待转办")
+    assert "死猪十余头" in browser.find_element(By.TAG_NAME, "body").text
+
+
 def test_the_case_page_shows_the_case_and_another_units_case_is_not_found(site: Site, browser: WebDriver) -> None:
     _log_in(browser, site, "ws-env", f"/cases/{site.pigs}")
     wait(browser, lambda d: d.find_element(By.ID, "case").is_displayed())

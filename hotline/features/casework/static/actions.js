@@ -21,7 +21,7 @@ export const ACTION_TEXT = {
       deadline_hours: "办理时限（小时，空则按规定）", reason: "理由", section: "责任科室", text: "答复内容",
       verdict: "评价", comment: "意见", at: "时间", location: "地点", satisfied: "群众满意", notes: "记录",
       decision: "决定", deadline: "期限", units: "单位", participants: "参加单位", reply: "统一答复（可空）",
-      master: "主工单编号", reached: "已联系上群众", note: "说明",
+      master: "主工单编号", reached: "已联系上群众", note: "说明", description: "诉求内容（来电可据录音写下）",
       files: "文件（照片、PDF、Word/Excel、文本，每个不超过 10 MB）", until: "答复时限延至", granted: "审批", answer: "审批意见",
     },
     grant_yes: "同意延期", grant_no: "不同意延期",
@@ -57,6 +57,7 @@ export const ACTION_TEXT = {
       verdict: "Verdict", comment: "Comment", at: "When", location: "Where", satisfied: "The citizen is satisfied",
       notes: "Notes", decision: "Decision", deadline: "Deadline", units: "Units", participants: "Units taking part",
       reply: "One reply (optional)", master: "Master case number", reached: "The citizen was reached", note: "Note",
+      description: "The appeal (for a call, written from the recording)",
       files: "Files (photos, PDF, Word/Excel, text; at most 10 MB each)", until: "Reply by", granted: "Answer",
       answer: "Why",
     },
@@ -95,6 +96,7 @@ function fieldsOf(action, c, names) {
       ["category", "select", [["", "choose"], ...leaves], suggested],
       ["place", "select", [["", "optional"], ...lists.places.map((p) => [p.code, p])], c.place],
       ["urgency", "select", ["normal", "urgent", "critical"].map((u) => [u, "urgency." + u]), c.urgency],
+      ["description", "area", null, c.description], // a phone message's words, written down by the agent
     ],
     dispatch: [["lead_unit", "select", [["", "by_rules"], ...units]], ["co_units", "multi", units], ["deadline_hours", "number"], ["reason", "input"]],
     return: [["reason", "area"]],
@@ -139,6 +141,7 @@ function control(i18n, kind, options, value) {
     input.rows = 3;
     input.cols = 50;
     input.maxLength = 4000;
+    if (value) input.value = value;
   } else if (kind === "files") {
     input = document.createElement("input");
     input.type = "file";
@@ -273,7 +276,7 @@ export function drawActions(c, names, i18n, drawn) {
       input.name = name;
       if (kind === "area" || kind === "input") {
         const key = draftKey(c.number, action, name);
-        input.value = sessionStorage.getItem(key) || "";
+        input.value = sessionStorage.getItem(key) || input.value || "";
         input.addEventListener("input", () => sessionStorage.setItem(key, input.value));
       }
       const wrap = document.createElement("label");

@@ -392,5 +392,7 @@ openPage(async (_me, words, { again }) => {
     return;
   }
   await draw(shown);
+  const told = sessionStorage.getItem("said:" + number); // "taken in: case N", from the list's new-appeal form
+  if (told) { sessionStorage.removeItem("said:" + number); $("done").textContent = told; }
   follow();
 }, ACTION_TEXT);

@@ -2,6 +2,7 @@
 // The view (inbox, filters, order) lives in the address, so a link shares it; the list is asked
 // again every 30 seconds and when the window comes back into view.
 import { $, api, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
+import { newCaseForm } from "/casework/newcase.js";
 import { TEXT, clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
 
 const OPEN = ["received", "registered", "dispatched", "accepted", "reopened", "interview", "leader_review"];
@@ -269,6 +270,7 @@ openPage(async (who, words, { again }) => {
   me = who;
   i18n = words;
   if (!names || !again) names = await directoryNames();
+  newCaseForm(me, i18n, names);
   if (again) { drawControls(view()); draw(); return; }
   further = false;
   await load();
