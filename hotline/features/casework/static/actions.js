@@ -26,6 +26,7 @@ export const ACTION_TEXT = {
     },
     grant_yes: "同意延期", grant_no: "不同意延期",
     route_hint: "按分派规则：牵头 {0}{1}，办理时限 {2} 小时。", route_none: "分派规则未覆盖此类别，请选择牵头单位。", file_refused: "文件「{0}」未能上传：{1}",
+    file_too_large: "文件超过 10 MB，请压缩或分开上传", file_unsupported: "中心只保存照片（JPEG、PNG、GIF、WebP）、PDF、Word、Excel 和文本文件；文件内容与其类型不符的也不收",
     by_rules: "按分派规则", optional: "（可不填）", choose: "请选择", satisfied: "满意", unsatisfied: "不满意",
     done: {
       register: "已登记为「{0}」。转办时限：{1} 前。",
@@ -63,6 +64,8 @@ export const ACTION_TEXT = {
     },
     grant_yes: "Grant", grant_no: "Refuse",
     route_hint: "By the routing rules: lead {0}{1}, {2} hours to reply.", route_none: "No routing rule covers this category: choose the lead unit.", file_refused: "The file \u201c{0}\u201d was not attached: {1}",
+    file_too_large: "it is larger than 10 MB: make it smaller or send it in parts",
+    file_unsupported: "the center keeps photos (JPEG, PNG, GIF, WebP), PDF, Word, Excel and text files only, whose content is what their type says",
     by_rules: "By the routing rules", optional: "(none)", choose: "Choose", satisfied: "satisfied", unsatisfied: "unsatisfied",
     done: {
       register: "Registered as \u201c{0}\u201d. Dispatch before {1}.",
@@ -204,7 +207,11 @@ async function sendFiles(number, files, i18n) {
       await api("POST", "/api/v1/cases/" + encodeURIComponent(number) + "/attachments", form);
     } catch (err) {
       if (err.status === 401) throw err;
-      throw Object.assign(new Error(i18n.t("file_refused", file.name, i18n.reason(err))), { status: 0, said: true, sent });
+      // the two refusals a clerk meets most, said in the page's words (the API's reason beside, in English)
+      const why = { too_large: "file_too_large", unsupported_file: "file_unsupported" }[err.id];
+      const reason = why ? i18n.t(why) + (i18n.lang === "en" ? "" : "（" + err.detail + "）") : i18n.reason(err);
+      for (const input of document.querySelectorAll("form.action input[type=file]")) input.value = "";
+      throw Object.assign(new Error(i18n.t("file_refused", file.name, reason)), { status: 0, said: true, sent });
     }
     sent.push(file.name);
   }
