@@ -125,10 +125,10 @@ KINDS: tuple[EventKind, ...] = (
         "case.replied", f"{_CASE}, reply_id, joint, via_master", "the unit replied (via_master: a merged case's)"
     ),
     EventKind("case.closed", f"{_CASE}, verdict, reason, stage", "the case was closed"),
-    EventKind("case.reopened", f"{_CASE}, verdict, reason", "the citizen was not satisfied, or a person reopened it"),
+    EventKind("case.reopened", f"{_CASE}, verdict, reason, lead", "the citizen was not satisfied, or it was reopened"),
     EventKind("case.interview_scheduled", f"{_CASE}, unit", "a face-to-face meeting with the citizen was set"),
     EventKind("case.to_leader", f"{_CASE}, stage", "still unsatisfied after the meeting: on the leader's Monday list"),
-    EventKind("case.leader_decision", f"{_CASE}, deadline", "a county leader decided on the case"),
+    EventKind("case.leader_decision", f"{_CASE}, deadline, lead", "a county leader decided on the case"),
     EventKind("case.joint_session", f"{_CASE}, lead", "the units of a joint case were called together"),
     EventKind("case.attached", f"{_CASE}, attachment, name", "a photo or document was attached to the case"),
     EventKind("case.extension_asked", f"{_CASE}, unit, until", "the lead unit asked for more time to reply"),

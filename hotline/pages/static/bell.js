@@ -61,7 +61,7 @@ function build(words) {
 }
 
 // the person's bell, drawn into the page's header beside their name
-export function ringBell(lang) {
+export function ringBell(lang, timeZone = undefined) { // the center's time zone (`/api/v1/me`), as the pages' times
   const words = WORDS[lang === "en" ? "en" : "zh"];
   if (bell) bell.stop();
   const parts = build(words);
@@ -91,7 +91,7 @@ export function ringBell(lang) {
       });
       const at = document.createElement("div");
       at.style.cssText = "font-weight: normal; color: #777; font-size: 0.85em;";
-      at.textContent = new Date(n.at).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { hour12: false });
+      at.textContent = new Date(n.at).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone });
       item.append(link, at);
       list.append(item);
     }

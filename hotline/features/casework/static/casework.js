@@ -273,7 +273,7 @@ export function openPage(show, moreText = { zh: {}, en: {} }) {
     }
     centerZone = me.timezone || undefined;
     who();
-    ringBell(i18n.lang);
+    ringBell(i18n.lang, centerZone);
     $("btn-signout").hidden = false;
     $("login").hidden = true;
     $("work").hidden = false;
