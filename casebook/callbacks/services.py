@@ -131,27 +131,19 @@ class CallbackService:
         self.listeners.tell(notice)
 
     def on_case_notice(self, notice: CaseNotice) -> None:
-        """The casebook's listener: a reply recorded means a satisfaction callback to schedule; a
-        case closed or merged (the verdict given another way) leaves its waiting callbacks nothing
-        to ask: they are cancelled at once, not only when their time comes (the case page would
-        show a closed case "to be called back")."""
+        """The casebook's listener: a reply recorded schedules a satisfaction callback; a case
+        closed or merged cancels its waiting ones at once (not only when their time comes)."""
         if notice.kind in ("case.closed", "case.merged"):
             self.cancel_waiting(notice.number, f"case {notice.status}: nothing left to ask")
-            return
-        if notice.kind != "case.replied" or not self.policy.enabled:
-            return
-        self.schedule(notice.number, CALLBACK_ACTOR, reason="satisfaction")
+        elif notice.kind == "case.replied" and self.policy.enabled:
+            self.schedule(notice.number, CALLBACK_ACTOR, reason="satisfaction")
 
     def cancel_waiting(self, number: str, why: str) -> int:
         """Cancel the case's callbacks that wait for their time (one being placed finishes)."""
         now = self.clock.now()
         with self.sessions() as s:
-            rows = s.scalars(
-                select(Callback)
-                .join(Case, Case.id == Callback.case_id)
-                .where(Case.number == number, Callback.state == CallbackState.DUE.value)
-                .with_for_update(of=Callback)
-            ).all()
+            waiting = (Case.number == number) & (Callback.state == CallbackState.DUE.value)
+            rows = s.scalars(select(Callback).join(Case).where(waiting).with_for_update(of=Callback)).all()
             for row in rows:
                 self._end(s, row, CallbackState.CANCELLED, now, why)
             s.commit()
