@@ -123,13 +123,18 @@ class DeskSettings(Group):
 
 class CasebookSettings(Group):
     """The casebook's services (casebook/): its database, the center's time zone, and where the
-    recorded messages and the reports are kept."""
+    recorded messages and the reports are kept; how long a sign-in lasts and how many wrong
+    passwords lock a user name."""
 
     database_url: str
     timezone: str
     recordings_dir: Path
     attachments_dir: Path
     reports_dir: Path
+    session_idle_minutes: float = 30
+    session_max_hours: float = 12
+    sign_in_lock_after: int = 10
+    sign_in_lockout_minutes: float = 30
 
 
 class NotifySettings(Group):

@@ -153,7 +153,27 @@ class Settings(BaseSettings):
         default=None, description="An Open311 key of the `web` channel (created with it at start-up)."
     )
     open311_public_reads: bool = False
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token); "
+        "unset: /metrics is public (it holds counts only, never a number or a name).",
+    )
     breach_scan_interval_s: float = 60.0
+    session_idle_minutes: float = Field(
+        default=30,
+        gt=0,
+        le=24 * 60,
+        description="A signed-in person's token ends after this long unused; the pages refresh it while open.",
+    )
+    session_max_hours: float = Field(
+        default=12, gt=0, le=24 * 7, description="However it is refreshed, a sign-in ends after this long."
+    )
+    sign_in_lock_after: int = Field(
+        default=10, ge=3, description="Wrong passwords for one user name (within an hour) that lock it."
+    )
+    sign_in_lockout_minutes: float = Field(
+        default=30, gt=0, description="How long a locked user name stays locked, unless an administrator unlocks it."
+    )
 
     # --- notifications ------------------------------------------------------------------------
     smtp_host: str = Field(default="", description="The mail server for units' e-mail notifications; empty: none sent.")
@@ -359,6 +379,10 @@ class Settings(BaseSettings):
             recordings_dir=self.data_dir / "recordings",
             attachments_dir=self.data_dir / "attachments",
             reports_dir=self.data_dir / "reports",
+            session_idle_minutes=self.session_idle_minutes,
+            session_max_hours=self.session_max_hours,
+            sign_in_lock_after=self.sign_in_lock_after,
+            sign_in_lockout_minutes=self.sign_in_lockout_minutes,
         )
 
     @property

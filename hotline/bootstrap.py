@@ -6,6 +6,7 @@ Idempotent: run by `hotline db upgrade` and at every start of `hotline serve`.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,7 +29,10 @@ def bootstrap_casebook(settings: Settings, sessions: sessionmaker[Session], auth
     admin_token = settings.optional_secret("admin_token")
     if admin_token:
         auth.ensure_user("admin", Role.ADMIN, display_name="Administrator")
-        auth.issue_token("admin", token=admin_token, lifetime=None)
+        # a bootstrap credential, not a way of working: it ends (30 days in development, a day
+        # elsewhere), and each start moves its end on; people sign in with their own names
+        lifetime = timedelta(days=30) if settings.environment == "development" else timedelta(days=1)
+        auth.issue_token("admin", token=admin_token, lifetime=lifetime, renew=True)
     open311_key = settings.optional_secret("open311_api_key")
     if open311_key:
-        auth.create_api_key("web", "web", key=open311_key)
+        auth.create_api_key("web", "web", key=open311_key, replace=True)

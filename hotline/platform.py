@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -314,7 +315,10 @@ class Platform:
             notifications=self.casebook.notifications,
         )
         checks = {name: check for feature in features for name, check in feature.checks.items()}
-        app = create_app(services, checks if telephony else {})
+        softphone = urlsplit(self.settings.desk.softphone_ws_url)  # the agent page's browser phone
+        app = create_app(
+            services, checks if telephony else {}, connect_sources=(f"{softphone.scheme}://{softphone.netloc}",)
+        )
         for feature in features:
             for router in feature.routers:
                 app.include_router(router)
@@ -362,6 +366,7 @@ class Platform:
                     port=self.settings.api_port,
                     log_level="warning",
                     lifespan="off",
+                    ws_max_size=64 * 1024,  # a page's frames are a few hundred bytes (hotline/pages/live.py)
                 )
                 group.create_task(self._serve_api(uvicorn.Server(config)))
 

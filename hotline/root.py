@@ -10,11 +10,13 @@ Celery beat run. Nothing here connects to anything: the database is reached on f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.auth.services import AuthService
+from casebook.auth.services import AccessPolicy, AuthService
+from casebook.auth.throttle import ThrottlePolicy
 from casebook.cases.services import CaseBook
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.notifications.senders import Sender, SmtpSender
@@ -71,7 +73,16 @@ def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
         engine,
         sessions,
         book,
-        AuthService(sessions),
+        AuthService(
+            sessions,
+            book.clock,
+            access=AccessPolicy(
+                idle=timedelta(minutes=group.session_idle_minutes), longest=timedelta(hours=group.session_max_hours)
+            ),
+            throttle=ThrottlePolicy(
+                lock_after=group.sign_in_lock_after, lockout=timedelta(minutes=group.sign_in_lockout_minutes)
+            ),
+        ),
         ReportService(sessions, group.reports_dir, timezone=group.timezone),
         notifications,
         senders,

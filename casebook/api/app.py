@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -23,8 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casebook.agents.routes import router as agents_router
 from casebook.api import problems
-from casebook.api.deps import Services
+from casebook.api.deps import Services, TokenDep
 from casebook.api.doors import Doors
+from casebook.api.headers import SecurityHeaders
+from casebook.audit.capture import audited
+from casebook.audit.routes import router as audit_router
+from casebook.auth.policy import Role
 from casebook.auth.routes import router as auth_router
 from casebook.callbacks.routes import router as callbacks_router
 from casebook.calllog.routes import router as calllog_router
@@ -58,18 +62,29 @@ def _is_open311(request: Request) -> bool:
     return request.url.path.startswith("/open311/")
 
 
-def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = None) -> FastAPI:
+def create_app(
+    services: Services, checks: Mapping[str, HealthCheck] | None = None, *, connect_sources: tuple[str, ...] = ()
+) -> FastAPI:
+    """The API; `connect_sources`: where the pages may connect besides the platform (the browser
+    softphone's Asterisk WebSocket), for their Content-Security-Policy."""
     app = FastAPI(
         title="Citizen hotline platform",
         version="0.2.0",
         description="Unified appeals center: every appeal from any channel is one case with an owner and a clock.",
+        # every route, those the features add included, leaves an audit entry when it changes something
+        dependencies=[Depends(audited, scope="function")],
+        # the documentation pages are the platform's own (hotline/pages/routes.py): local bundles, no CDN
+        docs_url=None,
+        redoc_url=None,
     )
     if services.notifications is None:
         services.notifications = Notifications(services.book.sessions, services.book.clock)
     app.state.services = services
     app.add_middleware(Doors)
+    app.add_middleware(SecurityHeaders, connect_sources=connect_sources)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
-    for router in (*routers, agents_router, calllog_router, metrics_router, notifications_router, views_router):
+    more = (agents_router, calllog_router, metrics_router, notifications_router, views_router, audit_router)
+    for router in (*routers, *more):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:
@@ -83,15 +98,21 @@ def create_app(services: Services, checks: Mapping[str, HealthCheck] | None = No
     all_checks: dict[str, HealthCheck] = {"database": database, **dict(checks or {})}
 
     @app.get("/status", response_model=StatusOut, tags=["operations"])
-    async def status() -> StatusOut:
-        """Each dependency's health: database, Asterisk (ARI), the Stasis application, AMI."""
+    async def status(token: TokenDep) -> StatusOut:
+        """Each part's health (database, Asterisk's ARI, the Stasis application, AMI, speech): to
+        anyone, whether each is up; to an administrator or supervisor (a bearer token), why not
+        (the details name hosts, versions and errors, which are no stranger's business)."""
+        actor = await run_in_threadpool(services.auth.actor_for_token, token) if token else None
+        detailed = actor is not None and actor.role in (Role.ADMIN, Role.SUPERVISOR)
         components: dict[str, ComponentHealth] = {}
         for name, check in all_checks.items():
             try:
                 result = await check()
-                components[name] = ComponentHealth(ok=bool(result.get("ok")), detail=result)
+                components[name] = ComponentHealth(ok=bool(result.get("ok")), detail=result if detailed else {})
             except Exception as exc:  # a failing dependency is reported, not raised
-                components[name] = ComponentHealth(ok=False, detail={"error": str(exc)[:200]})
+                log.warning("health check %s failed: %s", name, str(exc)[:200])
+                detail = {"error": str(exc)[:200]} if detailed else {}
+                components[name] = ComponentHealth(ok=False, detail=detail)
         return StatusOut(ok=all(c.ok for c in components.values()), components=components)
 
     _answer_refusals(app)
@@ -115,7 +136,9 @@ def _answer_refusals(app: FastAPI) -> None:
     async def casebook_error(request: Request, exc: CasebookError) -> Response:
         if _is_open311(request):
             return error_response(format_of(request), [(exc.status_code, str(exc))])
-        return problems.problem(exc.status_code, str(exc), exc.error_id)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return problems.problem(exc.status_code, str(exc), exc.error_id, headers)
 
     @app.exception_handler(Open311Error)
     async def open311_error(request: Request, exc: Open311Error) -> Response:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 
-from casebook.api.deps import ActorDep, ReaderDep, ServicesDep
+from casebook.api.deps import ActorDep, ReaderDep, ServicesDep, TokenDep
 from casebook.cases.attachments import MAX_BYTES, attachment_file
 from casebook.cases.errors import InvalidInput
 from casebook.cases.intake import NewAppeal
@@ -183,9 +183,7 @@ FILE_PATH = re.compile(
 
 
 @router.post("/links", response_model=LinkOut, status_code=201)
-def make_link(
-    svc: ServicesDep, actor: ActorDep, body: LinkIn, authorization: Annotated[str | None, Header()] = None
-) -> LinkOut:
+def make_link(svc: ServicesDep, actor: ActorDep, body: LinkIn, token: TokenDep) -> LinkOut:
     """A link with a ticket to one recording or attachment the reader may see, for a browser to
     fetch by itself: an <audio> element that streams and seeks, an image, a download."""
     found = FILE_PATH.match(body.path)
@@ -197,7 +195,7 @@ def make_link(
             recording_path(s, number, recording, actor)
         else:
             attachment_file(s, number, int(attachment), actor)
-    ticket, expires = svc.auth.issue_ticket((authorization or "")[7:].strip(), body.path)
+    ticket, expires = svc.auth.issue_ticket(token, body.path)
     return LinkOut(url=f"{body.path}?ticket={ticket}", expires_at=expires)
 
 

@@ -142,6 +142,7 @@ def create_request(
     check_format(fmt)
     _form_encoded(request)
     channel, service_code = _channel_and_service(svc, api_key, service_code)
+    request.state.audit_actor = f"open311:{channel}"
     description, address_string, address_id = _utf8(description), _utf8(address_string), _utf8(address_id)
     first_name, last_name = _utf8(first_name), _utf8(last_name)
     latitude, longitude = _location(lat, long, address_string, address_id)
@@ -168,6 +169,7 @@ def create_request(
     except CasebookError as exc:
         raise Open311Error(400, str(exc)) from exc
     svc.screen(case.number, service_code)  # classified, checked for duplicates and routed in seconds
+    request.state.audit = {"target": f"case:{case.number}"}
     notice = "已受理，正在登记转办"
     return render(
         fmt,

@@ -10,7 +10,11 @@ from fastapi import HTTPException
 from fastapi.responses import FileResponse
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "web" / "node_modules"
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
 NO_STORE = {"Cache-Control": "no-store"}  # a new version of a page reaches its users at the next reload
 
 
@@ -23,11 +27,11 @@ def page_file(folder: Path, name: str) -> FileResponse:
 
 
 def library_file(root: Path, name: str, missing: str) -> FileResponse:
-    """A JavaScript file of an npm package under `root`; `missing` says what to do when the
+    """A JavaScript (or CSS) file of an npm package under `root`; `missing` says what to do when the
     package is not installed."""
     path = (root / name).resolve()
-    if path.suffix != ".js" or not path.is_relative_to(root.resolve()):
+    if path.suffix not in (".js", ".css") or not path.is_relative_to(root.resolve()):
         raise HTTPException(404, "no such file")
     if not path.is_file():
         raise HTTPException(404, missing)
-    return FileResponse(path, media_type=TYPES[".js"])
+    return FileResponse(path, media_type=TYPES[path.suffix])

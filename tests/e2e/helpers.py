@@ -406,13 +406,18 @@ async def until_reachable(ami: Any, extension: str, timeout: float = 45.0) -> No
             with contextlib.suppress(Exception):  # an endpoint not known yet: asked again next time
                 await ami.send({"Action": "PJSIPQualify", "Endpoint": extension})
         await asyncio.sleep(0.2)
-    # what Asterisk itself says of the phone's contact, for whoever reads the failure
-    contacts = ""
+    # what Asterisk itself says of the phone's contacts, for whoever reads the failure (AMI's
+    # Command action is not among the classes the platform's AMI user may use)
+    contacts: list[str] = []
     with contextlib.suppress(Exception):
-        reply = await ami.send({"Action": "Command", "Command": f"pjsip show contacts like {extension}"})
-        contacts = str(reply)[:600]
+        reply = await ami.send({"Action": "PJSIPShowContacts"}, as_list=True)
+        for message in reply if isinstance(reply, list) else [reply]:
+            if message.get("Event") == "ContactList" and message.get("Aor") == extension:
+                fields = ("Uri", "Status", "RoundtripUsec", "ViaAddr", "RegServer", "QualifyFrequency")
+                contacts.append(", ".join(f"{key}={message.get(key)}" for key in fields))
     raise AssertionError(
-        f"the phone {extension} did not become reachable in {timeout} s (states {states}); contacts: {contacts}"
+        f"the phone {extension} did not become reachable in {timeout} s (states {states}); "
+        f"Asterisk's contacts: {contacts or 'none'}"
     )
 
 

@@ -299,6 +299,9 @@ async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_
     platform = served
     password = _agent_with_phone(platform, "page-d", "1024")
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    # a failed try must not leave the agent logged in: a rerun would find the page "available"
+    with contextlib.suppress(Exception):
+        await platform.state["desk"].logout(Actor("page-d", Role.INTAKE_AGENT))
     await _in_browser(_open_page, browser, asterisk, "page-d")
     await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
 
@@ -312,16 +315,16 @@ async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_
     try:
         await _in_browser(_wait, browser, lambda d: phone_state(d) == "registered", 20)
     except TimeoutException:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        console = "\n".join(str(e["message"]) for e in browser.get_log("browser"))
-        (ARTIFACTS / "softphone-console.log").write_text(console)
-        raise AssertionError(browser.find_element(By.ID, "sp-status").text) from None
-    await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
-    await _in_browser(_wait, browser, lambda d: _status(d) == "available")
-    # the queue rings only a phone Asterisk sees as reachable (a loaded CI once took longer than
-    # the call's 40 s, and the caller heard "nobody free": no queue.ringing)
-    await until_reachable(platform.ami, "1024-web")
+        raise AssertionError(_softphone_failure(browser)) from None
     try:
+        await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        # the queue rings only a phone Asterisk sees as reachable (a loaded CI once took longer than
+        # the call's 40 s, and the caller heard "nobody free": no queue.ringing)
+        try:
+            await until_reachable(platform.ami, "1024-web")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the page: {_softphone_failure(browser)}") from None
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
                 place_call(asterisk, "12345", "wait 1; keys 3; wait 12; hangup", caller="13912340024")
@@ -341,6 +344,14 @@ async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_
     finally:
         with contextlib.suppress(Exception):
             await platform.state["desk"].logout(Actor("page-d", Role.INTAKE_AGENT))
+
+
+def _softphone_failure(browser: WebDriver) -> str:
+    """What the page's softphone says and what the browser logged (kept in tests/artifacts/)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    console = "\n".join(str(e["message"]) for e in browser.get_log("browser"))
+    (ARTIFACTS / "softphone-console.log").write_text(console)
+    return f"{browser.find_element(By.ID, 'sp-status').text!r}; console: {console[-800:]}"
 
 
 async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stuck_on_the_call(

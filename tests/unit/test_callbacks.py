@@ -242,10 +242,10 @@ def _token(auth: AuthService, role: Role, unit: str | None = None) -> dict[str, 
 def test_an_agent_calls_back_with_one_click_and_bad_requests_get_a_reason(
     book: CaseBook, clock: FixedClock, auth: AuthService, client: TestClient, callbacks: CallbackService
 ) -> None:
-    agent = _token(auth, Role.INTAKE_AGENT)
     number = _replied(book)
     [scheduled] = _rows(book, number)
     clock.set(_local(clock, 21))  # the automatic one waits for tomorrow...
+    agent = _token(auth, Role.INTAKE_AGENT)  # (signed in after the clock moved: a token lasts 30 minutes)
     answer = client.post(f"/api/v1/cases/{number}/callback", headers=agent)
     assert answer.status_code == 202, answer.text
     body = answer.json()

@@ -42,7 +42,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from starlette.websockets import WebSocketDisconnect
 
 from casebook.agents.services import AgentDirectory
@@ -51,7 +51,7 @@ from casebook.auth.policy import ACTIONS, Actor, Role
 from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.intake import NewAppeal
 from casebook.cases.transcripts import SpeechText
-from casebook.db.models import Case, DeadlinePolicy, User
+from casebook.db.models import AuditEntry, Case, DeadlinePolicy, User
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.files import png
@@ -97,6 +97,7 @@ class Access:
     query: Callable[[World], dict[str, Any]] | None = None
     params: dict[str, str] = field(default_factory=dict)  # path parameters of this route
     telephony: bool = False  # runs with `hotline serve` only: here a 503 for those allowed
+    own_token: bool = False  # it ends the token it is called with: called with a new one of the same person
 
 
 def public(why: str, **kw: Any) -> Access:
@@ -221,6 +222,22 @@ ACCESS: dict[str, Access] = {
         "users", body=lambda w: {"username": w.unique("person"), "role": "intake_agent", "password": PASSWORD}
     ),
     "POST /api/v1/api-keys": declared("users", body=lambda w: {"name": w.unique("key"), "channel": "web"}),
+    "GET /api/v1/api-keys": declared("users"),
+    "DELETE /api/v1/api-keys/{name}": declared("users", params={"name": "walk-revoked-key"}),
+    "GET /api/v1/users": declared("users"),
+    "GET /api/v1/users/{username}": declared("users", params={"username": "walk-target"}),
+    "PATCH /api/v1/users/{username}": declared(
+        "users", body=const({"display_name": "王五"}), params={"username": "walk-target"}
+    ),
+    "POST /api/v1/users/{username}/password": declared("users", params={"username": "walk-target"}),
+    "POST /api/v1/users/{username}/sign-out": declared("users", params={"username": "walk-target"}),
+    "POST /api/v1/users/{username}/unlock": declared("users", params={"username": "walk-target"}),
+    "POST /api/v1/auth/refresh": logged_in(own_token=True),
+    "POST /api/v1/auth/logout": logged_in(own_token=True),
+    # each their own password; the walk's keeps it (422: the new one is the current one)
+    "POST /api/v1/auth/password": logged_in(body=const({"current": PASSWORD, "new": PASSWORD})),
+    "GET /api/v1/audit": declared("users"),
+    "GET /api/v1/audit.csv": declared("users"),
     "POST /api/v1/agents": checked("users", lambda w: {"username": w.phoneless, "extension": "7201"}),
     "GET /api/v1/agents": checked("read_all"),
     "POST /api/v1/agents/{extension}/sip-password": checked("users"),
@@ -307,6 +324,7 @@ class World:
     app: FastAPI
     client: TestClient
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)  # caller -> headers
+    usernames: dict[str, str] = field(default_factory=dict)  # caller -> their user name
     strangers: dict[str, dict[str, str]] = field(default_factory=dict)
     stamp: str = field(default_factory=lambda: secrets.token_hex(3))
     counter: Iterator[int] = field(default_factory=itertools.count)
@@ -380,6 +398,9 @@ class World:
                     s.execute(update(User).where(User.username == username).values(role=Role.SYSTEM.value))
                     s.commit()
             self.tokens[name] = {"Authorization": f"Bearer {auth.issue_token(username)}"}
+            self.usernames[name] = username
+        auth.create_user("walk-target", Role.INTAKE_AGENT, password=PASSWORD)  # whom the users routes change
+        auth.create_api_key("walk-revoked-key", "web")
         self.login_name = f"walk-intake_agent-{self.stamp}"
         revoked = auth.issue_token(self.login_name)
         auth.revoke(revoked)
@@ -418,6 +439,16 @@ class World:
         self.in_sixty_days = (now + timedelta(days=60)).isoformat()
         self.attachment = str(book.attach(self.case, SUPERVISOR, name="photo.png", data=PNG).id)
 
+    def last_audit_entry(self) -> int:
+        with self.platform.book.sessions() as s:
+            return int(s.scalar(select(func.max(AuditEntry.id))) or 0)
+
+    def audited(self, key: str, after: int) -> bool:
+        """Whether the route `key` left an entry since `after`, with who called it and from where."""
+        with self.platform.book.sessions() as s:
+            entries = list(s.scalars(select(AuditEntry).where(AuditEntry.id > after, AuditEntry.action == key)))
+        return any(e.actor != "anonymous" and e.address and e.outcome < 400 for e in entries)
+
     def send(self, key: str, headers: dict[str, str]) -> httpx.Response:
         """The route called as its table entry says, with a fresh case where it changes one."""
         method, path = key.split(" ", 1)
@@ -429,6 +460,10 @@ class World:
             return access.params.get(name) or self.param(name, number)
 
         url = re.sub(r"\{(\w+)(?::\w+)?\}", value, path)
+        if access.own_token:  # the caller's own token stays for the rest of the walk
+            who = next((name for name, known in self.tokens.items() if known == headers), None)
+            if who is not None:
+                headers = {"Authorization": f"Bearer {self.platform.auth.issue_token(self.usernames[who])}"}
         kwargs: dict[str, Any] = {"headers": headers}
         if access.query is not None:
             kwargs["params"] = access.query(self)
@@ -537,8 +572,11 @@ def test_each_role_gets_what_the_table_gives_it(world: World, who: str) -> None:
         if key.startswith("WS "):
             continue
         access = ACCESS[key]
+        last_entry = world.last_audit_entry()
         answer = world.send(key, world.tokens[who])
         status, said = answer.status_code, _detail(answer)
+        if not key.startswith("GET ") and status < 400 and not world.audited(key, last_entry):
+            problems.append(f"{key}: {status}, and no audit entry of {world.usernames[who]} for it")
         if access.public:
             ok = status != 401 and status < 500
         elif caller.unit == "water" and access.other_unit is not None and "{number}" in key:

@@ -11,6 +11,7 @@ name is imported from here (`from casebook.db.models import Case`), as it always
 
 from __future__ import annotations
 
+from casebook.db.models.audit import AuditEntry
 from casebook.db.models.base import Base, UtcDateTime
 from casebook.db.models.cases import (
     Assignment,
@@ -33,7 +34,7 @@ from casebook.db.models.cases import (
 from casebook.db.models.directory import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
 from casebook.db.models.notifications import Notification, OutboxMessage
 from casebook.db.models.operations import AgentHour, Callback, CallEventRow, CallFacts, QueueVisit, Report
-from casebook.db.models.people import AccessToken, Agent, ApiKey, SavedView, User
+from casebook.db.models.people import AccessToken, Agent, ApiKey, SavedView, SignInFailure, User
 
 __all__ = [
     "AccessToken",
@@ -42,6 +43,7 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "Attachment",
+    "AuditEntry",
     "Base",
     "Breach",
     "CallEventRow",
@@ -70,6 +72,7 @@ __all__ = [
     "SatisfactionVerdict",
     "SavedView",
     "Section",
+    "SignInFailure",
     "Transcript",
     "Unit",
     "User",

@@ -26,6 +26,7 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime | None]
 
 
 class Agent(Base):
@@ -56,6 +57,20 @@ class AccessToken(Base):
     # a ticket: a short-lived token good for one path only (a recording or attachment a browser
     # fetches by itself, for <audio> and downloads), never for the API at large
     scope: Mapped[str | None] = mapped_column(String(300))
+    # the sign-in's own end: a session refreshed while in use lasts at most until then
+    session_until: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """Wrong passwords counted per user name (`user:<name>`, known or not) and per address
+    (`addr:<ip>`): each past the first few makes the next attempt wait longer; a user name with
+    many is locked until an administrator lifts it or the lockout ends (casebook/auth/throttle.py)."""
+
+    __tablename__ = "sign_in_failures"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
 
 
 class ApiKey(Base):
@@ -68,6 +83,8 @@ class ApiKey(Base):
     channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class SavedView(Base):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import time
 from collections import Counter as Tally
@@ -141,7 +142,9 @@ class OpsMetrics:
         cache_s: float = 5.0,
         query_timeout_s: float = 3.0,
         monotonic: Callable[[], float] = time.monotonic,
+        token: str | None = None,
     ) -> None:
+        self.token = token
         self.bus = bus
         self.book = book
         self.call_log_writer = call_log_writer
@@ -292,7 +295,17 @@ class OpsMetrics:
 
     # --- scrapes -----------------------------------------------------------------------------------
     async def endpoint(self, request: Request) -> Response:
-        """GET /metrics: Prometheus' text format; 200 even when the database is down."""
+        """GET /metrics: Prometheus' text format; 200 even when the database is down. With a
+        token set (HOTLINE_METRICS_TOKEN), only for `Authorization: Bearer <token>`."""
+        if self.token is not None:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+                return Response(
+                    "metrics need the scrape's token: Authorization: Bearer <HOTLINE_METRICS_TOKEN>\n",
+                    status_code=401,
+                    media_type="text/plain",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
         await self.refresh()
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -27,6 +27,7 @@ const COMMON = {
       bad_request: "请求有误", not_logged_in: "未登录或会话已过期", not_allowed: "无权进行此操作",
       not_found: "找不到", conflict: "与现有数据冲突", too_large: "内容过大", invalid_input: "输入有误",
       invalid_request: "请求格式有误", too_many_requests: "请求过于频繁，请稍后再试", unavailable: "服务暂不可用",
+      too_many_attempts: "密码错误次数过多，请稍后再试；账号被锁定时可请管理员解锁", control_character: "含有不允许的控制字符",
       refused: "操作未执行", wrong_state: "当前状态不允许此操作", already_exists: "已存在",
       unstorable_value: "有无法保存的内容", nul_character: "含有不允许的字符", no_phone: "没有登记话机",
       phone_system_down: "电话系统暂不可用", no_call: "没有这通电话", error: "出错了",
@@ -119,11 +120,34 @@ export class ApiError extends Error {
   }
 }
 
+// A token lasts 30 minutes unused: while a page is open it is traded for a new one every 10
+// minutes (POST /api/v1/auth/refresh), up to the sign-in's own end (12 hours); the open live
+// sockets are given the new one. Signing out revokes it on the platform (POST /auth/logout).
+const tokenListeners = new Set();
 export const session = {
   token: () => window.sessionStorage.getItem("token"),
-  keep: (token) => window.sessionStorage.setItem("token", token),
+  keep: (token) => {
+    window.sessionStorage.setItem("token", token);
+    for (const listener of tokenListeners) listener(token);
+  },
   forget: () => window.sessionStorage.removeItem("token"),
 };
+
+const REFRESH_MS = 10 * 60 * 1000;
+setInterval(async () => {
+  if (!session.token()) return;
+  try {
+    const data = await api("POST", "/api/v1/auth/refresh");
+    if (data.access_token) session.keep(data.access_token);
+  } catch (err) {
+    // a 401 has ended the session already (api); an unreachable platform is tried again next time
+  }
+}, REFRESH_MS);
+
+export async function signOut() {
+  if (session.token()) await api("POST", "/api/v1/auth/logout").catch(() => {});
+  endSession("");
+}
 
 const endListeners = [];
 // `handler(reasonKey)`: the session ended ("session_ended") or the person signed out ("");
@@ -156,7 +180,7 @@ export function wireSignIn(i18n, start) {
       $("login-error").textContent = i18n.reason(err);
     }
   });
-  $("btn-signout")?.addEventListener("click", () => endSession(""));
+  $("btn-signout")?.addEventListener("click", () => signOut());
 }
 
 function detailOf(data) {
@@ -250,10 +274,13 @@ export function liveSocket(path, { onMessage, onLink = () => {}, onRefused = () 
     };
   };
   const keepAlive = setInterval(() => { if (socket && socket.readyState === 1) socket.send("ping"); }, 20000);
+  const newToken = (token) => { if (socket && socket.readyState === 1) socket.send(JSON.stringify({ token })); };
+  tokenListeners.add(newToken);
   let unlisten = () => {};
   const stop = () => {
     stopped = true;
     clearInterval(keepAlive);
+    tokenListeners.delete(newToken);
     unlisten();
     if (socket) { socket.onclose = null; socket.close(); socket = null; }
   };
