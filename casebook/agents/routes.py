@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from casebook.agents.schemas import AgentCreate, AgentCredentials, AgentOut
 from casebook.agents.services import SIP_REALM, AgentDirectory, NewSipPassword
@@ -24,9 +24,11 @@ def _credentials(made: NewSipPassword) -> AgentCredentials:
 
 
 @router.post("", response_model=AgentCredentials, status_code=201)
-def create_agent(svc: ServicesDep, actor: ActorDep, body: AgentCreate) -> AgentCredentials:
+def create_agent(svc: ServicesDep, actor: ActorDep, body: AgentCreate, request: Request) -> AgentCredentials:
     """Give an intake agent or supervisor a SIP extension; the generated password is shown once."""
-    return _credentials(_directory(svc).create(actor, body.username, body.extension, dict(body.skills)))
+    made = _directory(svc).create(actor, body.username, body.extension, dict(body.skills))
+    request.state.audit = {"target": f"agent:{body.extension}"}
+    return _credentials(made)
 
 
 @router.get("", response_model=list[AgentOut])

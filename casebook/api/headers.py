@@ -32,7 +32,7 @@ def policy(connect_sources: Iterable[str] = ()) -> str:
             "worker-src 'self' blob:",
             f"connect-src {connect}",
             "object-src 'none'",
-            "base-uri 'none'",
+            "base-uri 'self'",  # a report's <base> names the platform's own address
             "form-action 'self'",
             "frame-ancestors 'none'",
         ]

@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from casebook.clock import Clock, SystemClock
 from casebook.db.models import AuditEntry
 
+# kept out of the log: secrets, and citizens' phone numbers (the case keeps those, for its readers)
 SECRET_FIELDS = frozenset(
     {"password", "current", "new", "access_token", "api_key", "token", "ticket", "secret", "sip_password"}
+    | {"caller_number", "caller_phone", "phone", "number_called_back"}
 )
 LONGEST_TEXT = 500  # characters of one field kept (a reply's text is kept by the case itself)
 MOST_ITEMS = 50

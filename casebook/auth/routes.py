@@ -127,6 +127,7 @@ def login(svc: ServicesDep, body: LoginIn, request: Request) -> TokenOut:
     """A token for the person; it ends after 30 minutes unused unless refreshed (`/auth/refresh`).
     Wrong passwords make the next attempt wait, and lock the name after ten (429, Retry-After)."""
     request.state.audit_actor = body.username
+    request.state.audit = {"target": f"user:{body.username}"}
     address = request.client.host if request.client else None
     signed_in = svc.auth.sign_in(body.username, body.password, address=address)
     if signed_in is None:
@@ -172,13 +173,15 @@ def list_users(svc: ServicesDep, actor: PeopleAdminDep) -> list[UserOut]:
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
-def create_user(svc: ServicesDep, actor: PeopleAdminDep, body: UserIn) -> UserOut:
+def create_user(svc: ServicesDep, actor: PeopleAdminDep, body: UserIn, request: Request) -> UserOut:
     if body.role == Role.SYSTEM:
         raise HTTPException(422, "system is not a role for people")
     user = svc.auth.create_user(
         body.username, body.role, unit=body.unit, display_name=body.display_name, password=body.password
     )
-    return _user_out(People(svc.auth).get(user.username))
+    person = People(svc.auth).get(user.username)
+    request.state.audit = {"target": f"user:{person.username}", "after": person.facts()}
+    return _user_out(person)
 
 
 @router.get("/users/{username}", response_model=UserOut)
@@ -239,9 +242,10 @@ def list_api_keys(svc: ServicesDep, actor: PeopleAdminDep) -> list[ApiKeyListed]
 
 
 @router.post("/api-keys", response_model=ApiKeyOut, status_code=201)
-def create_api_key(svc: ServicesDep, actor: PeopleAdminDep, body: ApiKeyIn) -> ApiKeyOut:
+def create_api_key(svc: ServicesDep, actor: PeopleAdminDep, body: ApiKeyIn, request: Request) -> ApiKeyOut:
     """A new Open311 client key for one channel; the key is shown once. A name in use: 409."""
     key = svc.auth.create_api_key(body.name, body.channel, by=actor.name)
+    request.state.audit = {"target": f"api_key:{body.name}", "after": {"channel": body.channel, "active": True}}
     return ApiKeyOut(name=body.name, channel=body.channel, api_key=key)
 
 

@@ -136,7 +136,7 @@ def get_cases(
 
 
 @router.post("", response_model=CaseDetail, status_code=201)
-def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate) -> CaseDetail:
+def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate, request: Request) -> CaseDetail:
     """An intake agent registers an appeal (a call taken by hand, a walk-in, a letter)."""
     appeal = NewAppeal(
         channel=body.channel,
@@ -149,6 +149,7 @@ def create_case(svc: ServicesDep, actor: ActorDep, body: CaseCreate) -> CaseDeta
         by_hand=not body.screen,
     )
     case = svc.book.open_and_screen(appeal, actor)[0] if body.screen else svc.book.open(appeal, actor)
+    request.state.audit = {"target": f"case:{case.number}"}
     return _detail(svc, actor, case.number)
 
 

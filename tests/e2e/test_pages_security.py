@@ -22,7 +22,7 @@ from hotline.platform import Platform
 from tests.e2e.browser import chromium, screenshot, served, wait
 
 PASSWORD = "a-long-password"
-PAGES = ["/", "/cases", "/dashboard", "/wallboard", "/agent"]
+PAGES = ["/", "/cases", "/admin", "/dashboard", "/wallboard", "/agent"]
 TITLE = "Citizen hotline platform"
 
 

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from common.settings import Settings
 from hotline.platform import Platform
 
-PAGES = ["/", "/cases", "/cases/2612030001", "/agent", "/wallboard", "/dashboard", "/docs", "/redoc"]
+PAGES = ["/", "/cases", "/cases/2612030001", "/admin", "/agent", "/wallboard", "/dashboard", "/docs", "/redoc"]
 
 
 def _platform(seeded_pg: str, tmp_path: Path, **settings: object) -> Platform:

@@ -35,6 +35,12 @@ def case_page(number: str) -> FileResponse:
     return page_file(STATIC, "case.html")
 
 
+@router.get("/admin")
+def admin_page() -> FileResponse:
+    """The administrator's page: people, API keys, the audit log (the API refuses anyone else)."""
+    return page_file(STATIC, "admin.html")
+
+
 @router.get("/casework/{asset}")
 def casework_asset(asset: str) -> FileResponse:
     return page_file(STATIC, asset)

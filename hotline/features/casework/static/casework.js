@@ -16,6 +16,7 @@ export const TEXT = {
     page_agent: "坐席工作台", page_agent_hint: "接听来电、弹屏、登记",
     page_dashboard: "管理看板", page_dashboard_hint: "话务、工单、舆情与报表",
     page_wallboard: "大屏", page_wallboard_hint: "实时话务与超期预警",
+    page_admin: "系统管理", page_admin_hint: "人员、接口密钥、审计日志",
     // the case list
     inbox_intake_agent: "待人工受理", inbox_unit_handler: "本单位待签收和办理中", inbox_leader: "待县领导坐班",
     inbox_supervisor: "全部在办", inbox_admin: "全部在办", inbox_all: "全部工单",
@@ -96,6 +97,7 @@ export const TEXT = {
     page_agent: "Agent desk", page_agent_hint: "calls, the screen pop, registering",
     page_dashboard: "Dashboard", page_dashboard_hint: "calls, cases, public opinion and reports",
     page_wallboard: "Wallboard", page_wallboard_hint: "live calls and clocks running out",
+    page_admin: "Administration", page_admin_hint: "people, API keys, the audit log",
     inbox_intake_agent: "Waiting for a person", inbox_unit_handler: "My unit: to accept and in hand",
     inbox_leader: "Leader's Monday duty", inbox_supervisor: "All open", inbox_admin: "All open", inbox_all: "All cases",
     new_case: "New appeal (walk-in, letter…)", new_case_title: "New appeal", nc_channel: "Channel", nc_caller_number: "Citizen's phone (optional)",
@@ -176,6 +178,7 @@ export const PAGES = [
   { path: "/agent", key: "page_agent", roles: ["intake_agent", "supervisor"] },
   { path: "/dashboard", key: "page_dashboard", roles: ["supervisor", "leader", "admin"] },
   { path: "/wallboard", key: "page_wallboard", roles: ["supervisor", "leader", "admin"] },
+  { path: "/admin", key: "page_admin", roles: ["admin"] },
 ];
 
 // The clock a case's status runs (the same as the API's `running_due`), and when it runs out
