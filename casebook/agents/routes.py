@@ -25,7 +25,8 @@ def _credentials(made: NewSipPassword) -> AgentCredentials:
 
 @router.post("", response_model=AgentCredentials, status_code=201)
 def create_agent(svc: ServicesDep, actor: ActorDep, body: AgentCreate, request: Request) -> AgentCredentials:
-    """Give an intake agent or supervisor a SIP extension; the generated password is shown once."""
+    """Give an intake agent or supervisor a SIP extension; the generated password is shown once.
+    Asterisk knows the phone within seconds (no reload by hand): it can register at once."""
     made = _directory(svc).create(actor, body.username, body.extension, dict(body.skills))
     request.state.audit = {"target": f"agent:{body.extension}"}
     return _credentials(made)
@@ -38,5 +39,12 @@ def list_agents(svc: ServicesDep, actor: ActorDep) -> list[AgentOut]:
 
 @router.post("/{extension}/sip-password", response_model=AgentCredentials)
 def new_sip_password(svc: ServicesDep, actor: ActorDep, extension: Extension) -> AgentCredentials:
-    """A new SIP password for this phone; the old one stops working at the next configuration reload."""
+    """A new SIP password for this phone, shown once; Asterisk takes it within seconds (the old
+    one stops working then)."""
     return _credentials(_directory(svc).new_password(actor, extension))
+
+
+@router.delete("/{extension}", response_model=AgentOut)
+def remove_agent(svc: ServicesDep, actor: ActorDep, extension: Extension) -> AgentOut:
+    """Take the phone away; Asterisk forgets it within seconds. The person stays."""
+    return AgentOut(**asdict(_directory(svc).remove(actor, extension)))

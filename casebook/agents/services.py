@@ -119,6 +119,17 @@ class AgentDirectory:
             s.commit()
             return NewSipPassword(_view(agent, user), password)
 
+    def remove(self, actor: Actor, extension: str) -> AgentView:
+        """The phone is taken away (a leaver, a desk given up): Asterisk forgets it within seconds
+        (telephony/runtime/phones.py); the person stays. The extension can be given again."""
+        require(actor, "users")
+        with self.sessions() as s:
+            agent, user = self._agent(s, extension)
+            view = _view(agent, user)
+            s.delete(agent)
+            s.commit()
+            return view
+
     def agents(self, actor: Actor) -> list[AgentView]:
         require(actor, "read_all")
         with self.sessions() as s:

@@ -98,11 +98,12 @@ def create_app(
     all_checks: dict[str, HealthCheck] = {"database": database, **dict(checks or {})}
 
     @app.get("/status", response_model=StatusOut, tags=["operations"])
-    async def status(token: TokenDep) -> StatusOut:
+    async def status(request: Request, token: TokenDep) -> StatusOut:
         """Each part's health (database, Asterisk's ARI, the Stasis application, AMI, speech): to
         anyone, whether each is up; to an administrator or supervisor (a bearer token), why not
         (the details name hosts, versions and errors, which are no stranger's business)."""
-        actor = await run_in_threadpool(services.auth.actor_for_token, token) if token else None
+        auth = request.app.state.services.auth
+        actor = await run_in_threadpool(auth.actor_for_token, token) if token else None
         detailed = actor is not None and actor.role in (Role.ADMIN, Role.SUPERVISOR)
         components: dict[str, ComponentHealth] = {}
         for name, check in all_checks.items():

@@ -142,6 +142,12 @@ class AsteriskProcess:
                 _wait_exit(pid, 2)
         return True
 
+    def render(self, lines: LineBook, phones: Sequence[PhoneAccount]) -> Path:
+        """Write the configuration with these phones, without reloading anything."""
+        return render_configuration(
+            self.asterisk, self.layout, lines, phones=phones, queue_wait_s=self.asterisk.queue_max_wait_s
+        )
+
     def reload(self, lines: LineBook, prompts_dir: Path) -> str:
         """Re-render the configuration and reload it into the running Asterisk (calls stay up)."""
         render_configuration(

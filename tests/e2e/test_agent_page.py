@@ -23,9 +23,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import SYSTEM, Actor, Role
 from casebook.auth.services import AuthService
 from casebook.calllog.services import CallLog
+from casebook.cases.errors import NotFound
 from casebook.cases.intake import NewAppeal
 from common.paths import prompts_dir
 from common.settings import Settings
@@ -33,7 +35,16 @@ from hotline.pages import live as live_socket
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
 from tests.e2e.conftest import stop_platform
-from tests.e2e.helpers import ROOT, Phone, agent_with_phone, eventually, place_call, until_reachable, wait_for
+from tests.e2e.helpers import (
+    ROOT,
+    Phone,
+    agent_with_phone,
+    eventually,
+    person,
+    place_call,
+    until_reachable,
+    wait_for,
+)
 
 ADMIN = Actor("admin", Role.ADMIN)
 ARTIFACTS = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
@@ -397,3 +408,56 @@ async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stu
 
 def _value(driver: WebDriver, name: str) -> str:
     return str(driver.execute_script(f"return document.querySelector('#case-form [name={name}]').value"))
+
+
+async def test_a_phone_given_in_the_admin_page_registers_within_seconds_with_no_reload_by_hand(
+    served: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: no reload by hand; Asterisk knows the new endpoint within seconds (PJSIP reloaded
+    # by the platform), the pjsua2 phone registers (200) with the password the page showed once;
+    # taken back in the page, the same phone is refused
+    platform = served
+    person(platform.sessions, "page-adm", Role.ADMIN)
+    person(platform.sessions, "page-g", Role.INTAKE_AGENT)
+    with contextlib.suppress(NotFound):  # a test run again (decision 0019) gives the phone again
+        AgentDirectory(platform.sessions).remove(ADMIN, "1027")
+
+    def give_phone() -> str:
+        browser.get(f"http://{asterisk.api_host}:{asterisk.api_port}/admin")
+        browser.execute_script("sessionStorage.clear()")
+        browser.refresh()
+        form = browser.find_element(By.ID, "login-form")
+        form.find_element(By.NAME, "username").send_keys("page-adm")
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "work").is_displayed())
+        browser.find_element(By.CSS_SELECTOR, "#tabs [data-tab=phones]").click()
+        new = browser.find_element(By.ID, "new-phone")
+        _wait(browser, lambda d: new.find_elements(By.CSS_SELECTOR, "select[name=username] option[value='page-g']"))
+        new.find_element(By.CSS_SELECTOR, "select[name=username] option[value='page-g']").click()
+        new.find_element(By.NAME, "extension").send_keys("1027")
+        new.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        shown = _wait(browser, lambda d: d.find_element(By.ID, "sip-shown").text)
+        return str(shown).rsplit("：", 1)[1].strip()
+
+    sip_password = await _in_browser(give_phone)
+    shown_at = time.monotonic()
+    phone = await Phone.start(asterisk, "1027", sip_password, hold=3)  # waits for Asterisk to know it
+    took = time.monotonic() - shown_at
+    await phone.stop()
+    assert took < 10, f"the phone registered {took:.1f} s after the page gave it"
+
+    def take_back() -> None:
+        row = browser.find_element(By.CSS_SELECTOR, "#phone-rows tr[data-extension='1027']")
+        row.find_element(By.XPATH, ".//button[.='收回']").click()
+        _wait(browser, lambda d: d.switch_to.alert).accept()
+        _wait(browser, lambda d: "已收回分机 1027" in d.find_element(By.ID, "said").text)
+
+    await _in_browser(take_back)
+    process = asterisk_process(asterisk)
+    for _ in range(50):  # Asterisk forgets the endpoint within seconds
+        if "Unable to find" in await asyncio.to_thread(process.cli, "pjsip show endpoint 1027"):
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError("Asterisk still knows the phone 10 s after it was taken back")

@@ -245,6 +245,7 @@ ACCESS: dict[str, Access] = {
     "POST /api/v1/agents": checked("users", lambda w: {"username": w.phoneless, "extension": "7201"}),
     "GET /api/v1/agents": checked("read_all"),
     "POST /api/v1/agents/{extension}/sip-password": checked("users"),
+    "DELETE /api/v1/agents/{extension}": checked("users", params={"extension": "7999"}),  # 404: none there
     # --- reports and figures -------------------------------------------------------------------
     "GET /api/v1/reports/monthly/{month}": declared("reports"),
     "GET /api/v1/reports/leader-duty/{monday}": declared("reports"),

@@ -7,7 +7,13 @@ const ROLES = ["intake_agent", "unit_handler", "supervisor", "leader", "admin"];
 
 const TEXT = {
   zh: {
-    tab_people: "人员", tab_keys: "接口密钥", tab_audit: "审计日志",
+    tab_people: "人员", tab_keys: "接口密钥", tab_audit: "审计日志", tab_phones: "坐席话机",
+    phones_title: "坐席话机（新建后几秒内即可注册，无需重载）", col_extension: "分机号", new_phone: "给坐席配话机",
+    f_agent: "坐席（受理坐席或督办）", f_extension: "分机号（4到6位数字，不以0开头）", new_sip: "换新密码", remove: "收回",
+    phone_made: "已为 {0} 配分机 {1}。SIP 密码只显示这一次，请设置到话机上（几秒内即可注册）：{2}",
+    phone_password: "分机 {0} 的新 SIP 密码（只显示这一次，旧密码几秒内失效）：{1}",
+    phone_removed: "已收回分机 {0}（{1}）：几秒内电话系统不再接受它注册。", confirm_remove: "收回分机 {0}？",
+    confirm_new_sip: "为分机 {0} 换新密码？旧密码几秒内失效。",
     people_title: "人员与权限", keys_title: "Open311 接口密钥（网站、信箱、微博微信等渠道）", audit_title: "审计日志（只增不改）",
     col_user: "用户名", col_name: "姓名", col_role: "角色", col_unit: "单位", col_state: "状态", col_last: "最近登录",
     col_actions: "操作", col_key: "名称", col_channel: "渠道", col_created: "创建", col_at: "时间", col_actor: "操作人",
@@ -36,6 +42,7 @@ const TEXT = {
       "POST /api/v1/users/{username}/sign-out": "全部登出", "POST /api/v1/users/{username}/unlock": "解锁",
       "POST /api/v1/api-keys": "新建密钥", "DELETE /api/v1/api-keys/{name}": "吊销密钥",
       "POST /api/v1/agents": "新建坐席话机", "POST /api/v1/agents/{extension}/sip-password": "更换话机密码",
+      "DELETE /api/v1/agents/{extension}": "收回话机",
       "PUT /api/v1/routing-rules": "修改分拨规则", "PUT /api/v1/deadlines/{category}/{urgency}": "修改办理时限",
       "PUT /api/v1/units/{code}/mail": "修改单位邮件通知", "POST /api/v1/cases": "受理诉求",
       "POST /api/v1/cases/{number}/register": "登记", "POST /api/v1/cases/{number}/dispatch": "转办",
@@ -46,7 +53,14 @@ const TEXT = {
     },
   },
   en: {
-    tab_people: "People", tab_keys: "API keys", tab_audit: "Audit log",
+    tab_people: "People", tab_keys: "API keys", tab_audit: "Audit log", tab_phones: "Agents' phones",
+    phones_title: "Agents' phones (a new one registers within seconds, no reload)", col_extension: "Extension",
+    new_phone: "Give an agent a phone", f_agent: "Agent (intake agent or supervisor)",
+    f_extension: "Extension (4 to 6 digits, not starting with 0)", new_sip: "New password", remove: "Take back",
+    phone_made: "Gave {0} the extension {1}. Its SIP password is shown this once: set it in the phone (it registers within seconds): {2}",
+    phone_password: "The new SIP password of {0} (shown this once; the old one stops within seconds): {1}",
+    phone_removed: "Took back the extension {0} ({1}): the phone system refuses it within seconds.",
+    confirm_remove: "Take back the extension {0}?", confirm_new_sip: "Give the extension {0} a new password? The old one stops within seconds.",
     people_title: "People and access", keys_title: "Open311 API keys (web form, mailbox, Weibo/WeChat...)",
     audit_title: "Audit log (append-only)",
     col_user: "User name", col_name: "Name", col_role: "Role", col_unit: "Unit", col_state: "State", col_last: "Last sign-in",
@@ -79,6 +93,7 @@ const TEXT = {
       "POST /api/v1/users/{username}/sign-out": "signed out everywhere", "POST /api/v1/users/{username}/unlock": "unlocked",
       "POST /api/v1/api-keys": "key created", "DELETE /api/v1/api-keys/{name}": "key revoked",
       "POST /api/v1/agents": "agent phone created", "POST /api/v1/agents/{extension}/sip-password": "phone password changed",
+      "DELETE /api/v1/agents/{extension}": "phone taken back",
       "PUT /api/v1/routing-rules": "routing rules changed", "PUT /api/v1/deadlines/{category}/{urgency}": "deadline changed",
       "PUT /api/v1/units/{code}/mail": "unit's e-mail changed", "POST /api/v1/cases": "appeal taken in",
       "POST /api/v1/cases/{number}/register": "registered", "POST /api/v1/cases/{number}/dispatch": "dispatched",
@@ -125,7 +140,7 @@ function refuse(err) {
 async function act(work) {
   try {
     say(await work());
-    await Promise.all([showPeople(), showKeys()]);
+    await Promise.all([showPeople(), showKeys(), showPhones()]);
   } catch (err) {
     refuse(err);
   }
@@ -207,6 +222,50 @@ function unlock(user) {
     await api("POST", path(user) + "/unlock");
     return t("unlocked", user.username);
   });
+}
+
+// --- phones ------------------------------------------------------------------------------------
+
+async function showPhones() {
+  const [agents, users] = await Promise.all([getJson("/api/v1/agents"), getJson("/api/v1/users")]);
+
+  const phoned = new Set(agents.map((a) => a.username));
+  const choices = users.filter((u) => u.active && ["intake_agent", "supervisor"].includes(u.role) && !phoned.has(u.username));
+  $("new-phone").elements.username.replaceChildren(
+    ...choices.map((u) => new Option(u.display_name + "（" + u.username + "）", u.username)),
+  );
+  $("phone-rows").replaceChildren(...agents.map((agent) => {
+    const row = document.createElement("tr");
+    row.dataset.extension = agent.extension;
+    const actions = cell("");
+    actions.className = "actions";
+    const at = "/api/v1/agents/" + encodeURIComponent(agent.extension);
+    actions.append(
+      button("new_sip", () => {
+        if (!window.confirm(t("confirm_new_sip", agent.extension))) return;
+        act(async () => {
+          const made = await api("POST", at + "/sip-password");
+          showSecret("sip-shown", t("phone_password", made.extension, made.sip_password));
+          return "";
+        });
+      }),
+      button("remove", () => {
+        if (!window.confirm(t("confirm_remove", agent.extension))) return;
+        act(async () => {
+          await api("DELETE", at);
+          $("sip-shown").hidden = true;
+          return t("phone_removed", agent.extension, agent.username);
+        });
+      }),
+    );
+    row.append(cell(agent.extension), cell(agent.username), cell(agent.display_name), actions);
+    return row;
+  }));
+}
+
+function showSecret(id, text) {
+  $(id).textContent = text;
+  $(id).hidden = false;
 }
 
 // --- keys --------------------------------------------------------------------------------------
@@ -354,6 +413,17 @@ function wire() {
       return "";
     });
   });
+  $("new-phone").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const form = new FormData(ev.target);
+    const body = { username: form.get("username"), extension: form.get("extension").trim() };
+    act(async () => {
+      const made = await api("POST", "/api/v1/agents", body);
+      ev.target.reset();
+      showSecret("sip-shown", t("phone_made", made.username, made.extension, made.sip_password));
+      return "";
+    });
+  });
   $("audit-filters").addEventListener("submit", (ev) => { ev.preventDefault(); showAudit().catch(refuse); });
   $("audit-more").addEventListener("click", () => showAudit(true).catch(refuse));
   $("audit-export").addEventListener("click", exportAudit);
@@ -372,5 +442,5 @@ openPage(async (person, words) => {
     $("refused").textContent = t("errors.not_allowed");
     return;
   }
-  await Promise.all([showPeople(), showKeys()]);
+  await Promise.all([showPeople(), showKeys(), showPhones()]);
 }, TEXT);
