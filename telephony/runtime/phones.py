@@ -4,7 +4,7 @@ configuration again and reloads PJSIP alone through AMI (`Reload` of res_pjsip.s
 user's `system` class allows; the SIP guard reloads its ACL the same way). Calls in progress and
 registered phones are not disturbed by a PJSIP reload.
 
-Why not ARI's dynamic configuration (decision 0023): objects from the configuration file cannot be
+Why not ARI's dynamic configuration (decision 0024): objects from the configuration file cannot be
 changed through it (a new SIP password), and objects it makes in memory are gone when Asterisk
 restarts; the rendered file stays the one description of every phone, read at start and reload.
 """
