@@ -153,6 +153,11 @@ class Settings(BaseSettings):
         default=None, description="An Open311 key of the `web` channel (created with it at start-up)."
     )
     open311_public_reads: bool = False
+    open311_requests_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="What one Open311 client (its key, or its address) may ask a minute; 0: no limit.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description="When set, /metrics answers only `Authorization: Bearer <this>` (Prometheus' bearer_token); "

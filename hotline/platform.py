@@ -27,6 +27,7 @@ from casebook.api.deps import Services
 from casebook.calllog.services import CallLog
 from casebook.cases.notices import CaseNotice
 from casebook.cases.screening import BackgroundScreener
+from casebook.open311.limits import RateLimiter
 from common.bus import EventBus
 from common.settings import Settings
 from hotline.adapters import CasebookIntake, FlowEvents
@@ -309,6 +310,7 @@ class Platform:
             self.auth,
             self.reports,
             open311_public_reads=self.settings.open311_public_reads,
+            open311_limits=RateLimiter(self.settings.open311_requests_per_minute),
             screen_later=self._screen_later(),
             callbacks=self.callbacks.service,
             callbacks_placing=self.callbacks.placing if telephony else (False, "this process places no calls"),

@@ -143,7 +143,10 @@ def _answer_refusals(app: FastAPI) -> None:
 
     @app.exception_handler(Open311Error)
     async def open311_error(request: Request, exc: Open311Error) -> Response:
-        return error_response(format_of(request), [(exc.code, exc.description)])
+        answer = error_response(format_of(request), [(exc.code, exc.description)])
+        if exc.retry_after is not None:
+            answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

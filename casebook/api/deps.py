@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
@@ -16,6 +16,7 @@ from casebook.callbacks.services import CallbackService
 from casebook.cases.errors import Forbidden
 from casebook.cases.services import CaseBook
 from casebook.notifications.services import Notifications
+from casebook.open311.limits import RateLimiter
 from casebook.reports.services import ReportService
 
 
@@ -31,6 +32,7 @@ class Services:
     callbacks_placing: tuple[bool, str] = (False, "this process places no calls: `hotline serve` does")
     notifications: Notifications | None = None  # None: the bell reads the book's database
     audit: AuditLog | None = None  # None: the audit log of the book's database
+    open311_limits: RateLimiter = field(default_factory=lambda: RateLimiter(120))  # a client's requests a minute
 
     def __post_init__(self) -> None:
         if self.audit is None:

@@ -12,10 +12,11 @@ personal data in this setting.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -28,8 +29,23 @@ from casebook.cases.lifecycle import Status
 from casebook.cases.schemas import FIRST_YEAR, LAST_YEAR, sane_moment
 from casebook.db.models import Case, Category, Unit
 from casebook.open311.formats import Open311Error, check_format, render, render_one
+from casebook.open311.limits import client_of
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+async def within_budget(request: Request, svc: ServicesDep) -> None:
+    """Each client (its api_key, or its address) may ask `open311_limits.per_minute` times a
+    minute (casebook/open311/limits.py); over it, 429 with Retry-After."""
+    key = request.query_params.get("api_key")
+    if key is None and request.method == "POST":
+        with contextlib.suppress(Exception):  # a malformed form is refused by the route itself
+            found = (await request.form()).get("api_key")
+            key = found if isinstance(found, str) else None
+    wait = svc.open311_limits.take(client_of(key, request.client.host if request.client else None))
+    if wait:
+        raise Open311Error(429, f"too many requests from this client: try again in {wait} s", retry_after=wait)
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], dependencies=[Depends(within_budget)])
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90
 GATEWAY = Actor("open311", Role.INTAKE_AGENT)

@@ -164,3 +164,31 @@ def test_security_a_large_body_is_refused_before_authentication(api: TestClient)
     chunked = api.post("/api/v1/cases", content=undeclared(), headers={"Content-Type": "application/json"})
     assert chunked.status_code == 413
     assert api.post("/api/v1/cases", json={"description": "x"}).status_code == 401  # a small one: who are you?
+
+
+# --- rate limits -------------------------------------------------------------------------------------
+def test_security_an_open311_key_is_rate_limited_and_told_when_to_come_back(
+    book: CaseBook, auth: AuthService, keys: dict[str, str]
+) -> None:
+    from casebook.api.app import create_app
+    from casebook.api.deps import Services
+    from casebook.open311.limits import RateLimiter
+    from casebook.reports.services import ReportService
+
+    now = [0.0]
+    services = Services(
+        book,
+        auth,
+        ReportService(book.sessions, book.recordings_dir),
+        open311_limits=RateLimiter(5, monotonic=lambda: now[0]),
+    )
+    with TestClient(create_app(services), raise_server_exceptions=False) as api:
+        answers = [_report(api, keys["web"]).status_code for _ in range(6)]  # type: ignore[attr-defined]
+        assert answers == [200] * 5 + [429]
+        refused = _report(api, keys["web"])
+        assert refused.headers["Retry-After"] == "12" and "too many requests" in refused.text  # type: ignore[attr-defined]
+        reads = api.get(f"{OPEN311}/requests.xml", params={"api_key": keys["mailbox"]})
+        assert reads.status_code == 200  # another key has its own budget
+        ET.fromstring(api.get(f"{OPEN311}/requests.xml", params={"api_key": keys["web"]}).text)  # an error, in XML
+        now[0] += 12  # a request's worth of budget comes back every 12 s at 5 a minute
+        assert _report(api, keys["web"]).status_code == 200  # type: ignore[attr-defined]
