@@ -39,6 +39,7 @@ from hotline.jobs import run_embedded
 from hotline.pages import wiring as pages
 from hotline.relay import case_event
 from hotline.root import build_casebook
+from hotline.server import api_server
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, LineProfile, load_lines
 from ivr.ports import Resumption, Sound
@@ -362,15 +363,10 @@ class Platform:
             if clocks and self.settings.task_mode == "embedded":
                 group.create_task(run_embedded(self, tick_s=self.settings.breach_scan_interval_s))
             if api:
-                config = uvicorn.Config(
-                    self.api(telephony=telephony),
-                    host=self.settings.api_host,
-                    port=self.settings.api_port,
-                    log_level="warning",
-                    lifespan="off",
-                    ws_max_size=64 * 1024,  # a page's frames are a few hundred bytes (hotline/pages/live.py)
+                server = api_server(
+                    self.api(telephony=telephony), self.settings.api_host, self.settings.api_port, lifespan="off"
                 )
-                group.create_task(self._serve_api(uvicorn.Server(config)))
+                group.create_task(self._serve_api(server))
 
     @staticmethod
     async def _serve_api(server: uvicorn.Server) -> None:

@@ -7,8 +7,9 @@ characters no text field may hold.
   is listed: security trial of issue 16). Refused wherever they come: raw in a body, escaped in
   JSON (`\\u0001`), percent-encoded in a form or the query string (`%01`), split across the
   body's chunks.
-- **Size**: a body is read whole before it is checked, so it has a limit (`MAX_BODY`), applied
-  before authentication: an anonymous client cannot make the API hold 10 MB. A file upload has
+- **Size and time**: a body is read whole before it is checked, so it has a limit (`MAX_BODY`),
+  applied before authentication: an anonymous client cannot make the API hold 10 MB; and a body
+  that trickles is cut after `BODY_TIMEOUT_S` (408; the headers' own deadline is hotline/server.py). A file upload has
   its own limit (the attachment's) and its bytes are a file's, not text.
 
 A plain ASGI middleware (no per-request task): it reads the body, checks it, then replays it.
@@ -16,6 +17,7 @@ A plain ASGI middleware (no per-request task): it reads the body, checks it, the
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -28,6 +30,7 @@ from casebook.open311.formats import error_response
 UPLOAD = re.compile(r"^/api/v1/cases/[0-9]{1,20}/attachments$")  # a multipart upload of a file
 UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing around the file
 MAX_BODY = 256 * 1024  # a form or a JSON document: a reply of 4,000 characters is 12 kB
+BODY_TIMEOUT_S = 30.0  # 256 kB in 30 s is 70 kbit/s: any link a county office has; a trickle is cut
 
 # the control characters, as bytes, as JSON escapes (not an escaped backslash before "u"), percent-encoded
 RAW = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -78,7 +81,12 @@ class Doors:
         if length.isdigit() and int(length) > MAX_BODY:
             await self._refuse(scope, receive, send, 413, "too_large")
             return
-        body = await self._read(receive)
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT_S):
+                body = await self._read(receive)
+        except TimeoutError:
+            await self._refuse(scope, receive, send, 408, "too_slow")
+            return
         if body is None:
             await self._refuse(scope, receive, send, 413, "too_large")
             return
@@ -118,6 +126,7 @@ class Doors:
             "nul_character": NUL_PROBLEM,
             "control_character": CONTROL_PROBLEM,
             "too_large": f"the request's body is larger than {MAX_BODY // 1024} kB",
+            "too_slow": f"the request's body did not arrive within {BODY_TIMEOUT_S:g} s",
         }[error]
         path = scope.get("path", "")
         if path.startswith("/open311/"):

@@ -20,6 +20,7 @@ BY_STATUS = {
     401: "not_logged_in",
     403: "not_allowed",
     404: "not_found",
+    408: "too_slow",
     409: "conflict",
     413: "too_large",
     422: "invalid_input",
