@@ -135,6 +135,11 @@ class CasebookSettings(Group):
     session_max_hours: float = 12
     sign_in_lock_after: int = 10
     sign_in_lockout_minutes: float = 30
+    ldap_url: str = ""
+    ldap_base_dn: str = ""
+    ldap_user_filter: str = "(uid={username})"
+    ldap_bind_dn: str = ""
+    ldap_bind_password: str = ""
 
 
 class NotifySettings(Group):

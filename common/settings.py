@@ -173,6 +173,17 @@ class Settings(BaseSettings):
     session_max_hours: float = Field(
         default=12, gt=0, le=24 * 7, description="However it is refreshed, a sign-in ends after this long."
     )
+    ldap_url: str = Field(
+        default="",
+        description="The county's staff directory (ldap://host:389 or ldaps://host:636): people made without a "
+        "password sign in with theirs. Empty: local passwords only.",
+    )
+    ldap_base_dn: str = Field(default="", description="Where people are, e.g. ou=people,dc=county,dc=gov.")
+    ldap_user_filter: str = Field(
+        default="(uid={username})", description="How a person is found; Active Directory: (sAMAccountName={username})."
+    )
+    ldap_bind_dn: str = Field(default="", description="Who searches the directory (empty: anonymously).")
+    ldap_bind_password: SecretStr | None = None
     sign_in_lock_after: int = Field(
         default=10, ge=3, description="Wrong passwords for one user name (within an hour) that lock it."
     )
@@ -388,6 +399,11 @@ class Settings(BaseSettings):
             session_max_hours=self.session_max_hours,
             sign_in_lock_after=self.sign_in_lock_after,
             sign_in_lockout_minutes=self.sign_in_lockout_minutes,
+            ldap_url=self.ldap_url,
+            ldap_base_dn=self.ldap_base_dn,
+            ldap_user_filter=self.ldap_user_filter,
+            ldap_bind_dn=self.ldap_bind_dn,
+            ldap_bind_password=self.ldap_bind_password.get_secret_value() if self.ldap_bind_password else "",
         )
 
     @property

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from casebook.auth.directory import CountyDirectory, DirectorySettings
 from casebook.auth.services import AccessPolicy, AuthService
 from casebook.auth.throttle import ThrottlePolicy
 from casebook.cases.services import CaseBook
@@ -22,6 +23,7 @@ from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.notifications.senders import Sender, SmtpSender
 from casebook.notifications.services import Notifications
 from casebook.reports.services import ReportService
+from common.setting_groups import CasebookSettings
 from common.settings import Settings
 from hotline.relay import CaseNoticeRelay
 
@@ -82,9 +84,25 @@ def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
             throttle=ThrottlePolicy(
                 lock_after=group.sign_in_lock_after, lockout=timedelta(minutes=group.sign_in_lockout_minutes)
             ),
+            directory=_county_directory(group),
         ),
         ReportService(sessions, group.reports_dir, timezone=group.timezone),
         notifications,
         senders,
         relay,
+    )
+
+
+def _county_directory(group: CasebookSettings) -> CountyDirectory | None:
+    """The county's LDAP directory, when the center has one (HOTLINE_LDAP_URL)."""
+    if not group.ldap_url:
+        return None
+    return CountyDirectory(
+        DirectorySettings(
+            url=group.ldap_url,
+            base_dn=group.ldap_base_dn,
+            user_filter=group.ldap_user_filter,
+            bind_dn=group.ldap_bind_dn or None,
+            bind_password=group.ldap_bind_password or None,
+        )
     )

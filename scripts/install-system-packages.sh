@@ -4,7 +4,8 @@
 set -euo pipefail
 PACKAGES=(mmdebstrap sip-tester espeak-ng sox libsox-fmt-all docker-compose
   libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-utils
-  chromium chromium-driver)
+  chromium chromium-driver
+  slapd ldap-utils)  # slapd: the county directory the sign-in tests use (it is not started as a service)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -46,7 +46,9 @@ class UserIn(BaseModel):
     role: Role
     unit: Annotated[str, StringConstraints(max_length=32)] | None = None
     display_name: Annotated[str, StringConstraints(max_length=96)] = ""
-    password: Password
+    password: Password | None = Field(
+        default=None, description="Left out: the person signs in with the county directory (LDAP), where there is one."
+    )
 
 
 class UserOut(BaseModel):
@@ -177,7 +179,12 @@ def create_user(svc: ServicesDep, actor: PeopleAdminDep, body: UserIn, request: 
     if body.role == Role.SYSTEM:
         raise HTTPException(422, "system is not a role for people")
     user = svc.auth.create_user(
-        body.username, body.role, unit=body.unit, display_name=body.display_name, password=body.password
+        body.username,
+        body.role,
+        unit=body.unit,
+        display_name=body.display_name,
+        password=body.password,
+        directory_only=body.password is None,
     )
     person = People(svc.auth).get(user.username)
     request.state.audit = {"target": f"user:{person.username}", "after": person.facts()}

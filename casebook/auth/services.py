@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from casebook.auth.directory import CountyDirectory
 from casebook.auth.passwords import check_password, hash_password, verify_password
 from casebook.auth.policy import Actor, Role
 from casebook.auth.throttle import SignInThrottle, ThrottlePolicy
@@ -59,8 +60,10 @@ class AuthService:
         *,
         access: AccessPolicy | None = None,
         throttle: ThrottlePolicy | None = None,
+        directory: CountyDirectory | None = None,
     ) -> None:
         self.sessions = sessions
+        self.directory = directory  # the county's LDAP, for people made without a local password
         self.clock = clock or SystemClock()
         self.access = access or AccessPolicy()
         self.throttle = SignInThrottle(sessions, self.clock, throttle)
@@ -75,7 +78,10 @@ class AuthService:
         display_name: str = "",
         unit: str | None = None,
         password: str | None = None,
+        directory_only: bool = False,
     ) -> User:
+        """A person; without a password they sign in with the county directory (`directory_only`
+        says a person is meant to, and is refused where there is none)."""
         role = Role(role)
         if role == Role.SYSTEM:
             raise InvalidInput("system is not a role for people")
@@ -83,6 +89,10 @@ class AuthService:
             raise InvalidInput("a unit handler belongs to a unit")
         if password is not None:
             check_password(password, username)
+        elif directory_only and self.directory is None:
+            raise InvalidInput(
+                "give a password: this center has no county directory to sign in with (HOTLINE_LDAP_URL)"
+            )
         with self.sessions() as s:
             if unit is not None and s.get(Unit, unit) is None:
                 raise InvalidInput(f"unknown unit {unit!r}")
@@ -165,7 +175,12 @@ class AuthService:
             user = self._user(s, username)
             stored = user.password_hash if user is not None and user.active else None
             name = user.username if user is not None else username
-        if not verify_password(password, stored):
+            by_directory = user is not None and user.active and stored is None and self.directory is not None
+        if by_directory:
+            assert self.directory is not None
+            if not self.directory.verify(name, password):
+                return None
+        elif not verify_password(password, stored):
             return None
         self.throttle.succeeded(username, address)
         with self.sessions() as s:

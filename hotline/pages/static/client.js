@@ -28,7 +28,7 @@ const COMMON = {
       not_found: "找不到", conflict: "与现有数据冲突", too_large: "内容过大", invalid_input: "输入有误",
       invalid_request: "请求格式有误", too_many_requests: "请求过于频繁，请稍后再试", unavailable: "服务暂不可用",
       too_many_attempts: "密码错误次数过多，请稍后再试；账号被锁定时可请管理员解锁", control_character: "含有不允许的控制字符",
-      too_slow: "网络太慢，请求未在时限内送达，请重试",
+      too_slow: "网络太慢，请求未在时限内送达，请重试", directory_unavailable: "县统一身份目录暂时连不上，请稍后再试",
       refused: "操作未执行", wrong_state: "当前状态不允许此操作", already_exists: "已存在",
       unstorable_value: "有无法保存的内容", nul_character: "含有不允许的字符", no_phone: "没有登记话机",
       phone_system_down: "电话系统暂不可用", no_call: "没有这通电话", error: "出错了",

@@ -19,7 +19,7 @@ const TEXT = {
     col_actions: "操作", col_key: "名称", col_channel: "渠道", col_created: "创建", col_at: "时间", col_actor: "操作人",
     col_address: "地址", col_what: "操作", col_target: "对象", col_outcome: "结果", col_change: "变更",
     f_user: "用户名（字母、数字、. _ @ -）", f_name: "姓名", f_role: "角色", f_unit: "单位（承办单位人员必填）",
-    f_password: "初始密码（至少10位，不能含用户名，不能是常见密码）", f_key_name: "名称",
+    f_password: "初始密码（至少10位，不能含用户名，不能是常见密码；留空：用县统一身份目录登录）", f_key_name: "名称",
     f_channel: "渠道（只能提交和查看本渠道的诉求）", f_actor: "操作人", f_target: "对象（如 case:2612 或 user:li）",
     f_action: "操作含", f_since: "自", f_until: "至", export: "导出 CSV", search: "查找", more: "更多",
     new_user: "新建人员", new_key: "新建密钥", create: "新建", save: "保存", cancel: "取消", no_unit: "（无）",
@@ -67,7 +67,8 @@ const TEXT = {
     col_actions: "Actions", col_key: "Name", col_channel: "Channel", col_created: "Created", col_at: "When", col_actor: "Who",
     col_address: "Address", col_what: "Action", col_target: "Target", col_outcome: "Outcome", col_change: "Change",
     f_user: "User name (letters, digits, . _ @ -)", f_name: "Name", f_role: "Role", f_unit: "Unit (required for unit handlers)",
-    f_password: "First password (10+ characters, not the user name, not a common one)", f_key_name: "Name",
+    f_password: "First password (10+ characters, not the user name, not a common one; empty: the county directory signs them in)",
+    f_key_name: "Name",
     f_channel: "Channel (the key sends and reads this channel's requests only)", f_actor: "Who",
     f_target: "Target (e.g. case:2612 or user:li)", f_action: "Action contains", f_since: "From", f_until: "To",
     export: "Export CSV", search: "Find", more: "More",
@@ -376,10 +377,8 @@ function wire() {
   $("new-user").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const form = new FormData(ev.target);
-    const body = {
-      username: form.get("username").trim(), role: form.get("role"), password: form.get("password"),
-      display_name: form.get("display_name").trim(),
-    };
+    const body = { username: form.get("username").trim(), role: form.get("role"), display_name: form.get("display_name").trim() };
+    if (form.get("password")) body.password = form.get("password");
     if (form.get("unit")) body.unit = form.get("unit");
     act(async () => {
       await api("POST", "/api/v1/users", body);
