@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from casebook.db.models import Agent, ApiKey, Case, DeadlinePolicy, Unit, User
+from casebook.db.models import Agent, ApiKey, Case, Category, DeadlinePolicy, Place, Unit, User
 
 Facts = dict[str, Any]
 
@@ -75,6 +75,20 @@ def _deadline(s: Session, key: str) -> Facts | None:
     return None if policy is None else {"category": category, "urgency": urgency, "hours": policy.hours}
 
 
+def _category(s: Session, code: str) -> Facts | None:
+    category = s.get(Category, code)
+    if category is None:
+        return None
+    return {"name": category.name_zh, "parent": category.parent_code, "keywords": list(category.keywords or [])}
+
+
+def _place(s: Session, code: str) -> Facts | None:
+    place = s.get(Place, code)
+    if place is None:
+        return None
+    return {"name": place.name_zh, "township": place.township_code, "aliases": list(place.aliases or [])}
+
+
 # (the route's path starts with, the path parameter naming the thing, its kind, its facts)
 SUBJECTS: list[tuple[str, str, str, Callable[[Session, str], Facts | None]]] = [
     ("/api/v1/cases/{number}", "number", "case", _case),
@@ -82,6 +96,8 @@ SUBJECTS: list[tuple[str, str, str, Callable[[Session, str], Facts | None]]] = [
     ("/api/v1/api-keys/{name}", "name", "api_key", _api_key),
     ("/api/v1/agents/{extension}", "extension", "agent", _agent),
     ("/api/v1/units/{code}", "code", "unit", _unit),
+    ("/api/v1/categories/{code}", "code", "category", _category),
+    ("/api/v1/places/{code}", "code", "place", _place),
 ]
 
 

@@ -7,12 +7,16 @@ from types import EllipsisType
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
 from casebook.api.deps import ActorDep, PeopleAdminDep, ServicesDep, TokenDep
 from casebook.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from casebook.auth.people import People, Person
+from casebook.auth.people_csv import export_people, import_people
 from casebook.auth.policy import Role
+from casebook.directory.admin_routes import csv_text
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
@@ -229,6 +233,31 @@ def unlock(svc: ServicesDep, actor: PeopleAdminDep, username: NamePath) -> UserO
     person = people.get(username)
     svc.auth.throttle.unlock(person.username)
     return _user_out(people.get(username))
+
+
+class PeopleImportedOut(BaseModel):
+    created: int
+    updated: int
+    passwords: dict[str, str] = Field(description="The new people's first passwords, shown this once.")
+
+
+@router.get("/users.csv", response_class=Response)
+def export_users(svc: ServicesDep, actor: PeopleAdminDep) -> Response:
+    """Every person as CSV (username, display_name, role, unit, active): the import's columns."""
+    return Response(
+        export_people(svc.auth),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="users.csv"'},
+    )
+
+
+@router.post("/users.csv", response_model=PeopleImportedOut)
+async def import_users(request: Request, svc: ServicesDep, actor: PeopleAdminDep) -> PeopleImportedOut:
+    """People from CSV (the body, text/csv): made or changed; new people's first passwords are in
+    the answer, once (none where the county directory signs people in)."""
+    done = await run_in_threadpool(import_people, svc.auth, await csv_text(request), actor.name)
+    request.state.audit = {"target": "users:csv", "after": {"created": done.created, "updated": done.updated}}
+    return PeopleImportedOut(created=done.created, updated=done.updated, passwords=done.passwords)
 
 
 # --- Open311 keys (administrators) ---------------------------------------------------------------------

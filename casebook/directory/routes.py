@@ -28,6 +28,8 @@ class UnitOut(BaseModel):
     name_zh: str
     name_en: str
     sections: list[SectionOut]
+    active: bool = True
+    email: str | None = None
 
 
 class CategoryOut(BaseModel):
@@ -72,9 +74,12 @@ class RulesIn(BaseModel):
 
 
 @router.get("/units", response_model=list[UnitOut])
-def units(svc: ServicesDep, actor: ActorDep) -> list[UnitOut]:
+def units(
+    svc: ServicesDep, actor: ActorDep, include_inactive: Annotated[bool, Query(description="also the retired")] = False
+) -> list[UnitOut]:
     with svc.book.sessions() as s:
-        rows = s.scalars(select(Unit).where(Unit.active).order_by(Unit.kind, Unit.code)).all()
+        query = select(Unit).order_by(Unit.kind, Unit.code)
+        rows = s.scalars(query if include_inactive else query.where(Unit.active)).all()
         return [
             UnitOut(
                 code=u.code,
@@ -82,6 +87,8 @@ def units(svc: ServicesDep, actor: ActorDep) -> list[UnitOut]:
                 name_zh=u.name_zh,
                 name_en=u.name_en,
                 sections=[SectionOut(code=x.code, name_zh=x.name_zh, name_en=x.name_en) for x in u.sections],
+                active=u.active,
+                email=u.email,
             )
             for u in rows
         ]

@@ -1,8 +1,9 @@
 """Loading the default directory (`data/*.yaml`) into the database, idempotently.
 
-Units, sections, categories, places and channels are upserted (names follow the files); routing
-rules and deadline policies are written only when the table is empty, so edits made by the
-center's administrators through the API are never overwritten.
+Units, sections, categories and places of the files are added when missing, and never changed
+once there: from then on they are the administrators' (the administration page, the API, CSV
+imports), and a start or an upgrade keeps their edits. Channels follow the files and the lines.
+Routing rules and deadline policies are written only when their table is empty.
 """
 
 from __future__ import annotations
@@ -54,26 +55,30 @@ def urgency_words() -> dict[str, list[str]]:
 def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> None:
     units = _data("units.yaml")
     for raw in units["units"]:
-        unit = session.get(Unit, raw["code"]) or Unit(code=raw["code"])
-        unit.kind, unit.name_zh, unit.name_en = raw["kind"], raw["name_zh"], raw["name_en"]
-        session.add(unit)
+        if session.get(Unit, raw["code"]) is not None:
+            continue  # the administrators' now
+        session.add(Unit(code=raw["code"], kind=raw["kind"], name_zh=raw["name_zh"], name_en=raw["name_en"]))
         sections = raw.get("sections") or (units["township_sections"] if raw["kind"] == "township" else [])
         for section in sections:
-            existing = session.scalar(
-                select(Section).where(Section.unit_code == raw["code"], Section.code == section["code"])
+            session.add(
+                Section(
+                    unit_code=raw["code"], code=section["code"], name_zh=section["name_zh"], name_en=section["name_en"]
+                )
             )
-            row = existing or Section(unit_code=raw["code"], code=section["code"])
-            row.name_zh, row.name_en = section["name_zh"], section["name_en"]
-            session.add(row)
     session.flush()
 
     def add_category(raw: dict[str, Any], parent: str | None) -> None:
-        category = session.get(Category, raw["code"]) or Category(code=raw["code"])
-        category.parent_code = parent
-        category.name_zh, category.name_en = raw["name_zh"], raw["name_en"]
-        category.keywords = list(raw.get("keywords") or [])
-        session.add(category)
-        session.flush()
+        if session.get(Category, raw["code"]) is None:
+            session.add(
+                Category(
+                    code=raw["code"],
+                    parent_code=parent,
+                    name_zh=raw["name_zh"],
+                    name_en=raw["name_en"],
+                    keywords=list(raw.get("keywords") or []),
+                )
+            )
+            session.flush()
         for child in raw.get("children") or []:
             add_category(child, raw["code"])
 
@@ -81,19 +86,19 @@ def seed_directory(session: Session, lines: list[LineChannel] | None = None) -> 
         add_category(raw, None)
 
     for raw in _data("places.yaml")["places"]:
-        place = session.get(Place, raw["code"]) or Place(code=raw["code"])
-        place.name_zh, place.township_code, place.aliases = (
-            raw["name_zh"],
-            raw.get("township"),
-            raw.get("aliases") or [],
-        )
-        session.add(place)
+        if session.get(Place, raw["code"]) is None:
+            session.add(
+                Place(
+                    code=raw["code"],
+                    name_zh=raw["name_zh"],
+                    township_code=raw.get("township"),
+                    aliases=raw.get("aliases") or [],
+                )
+            )
     for raw in units["units"]:
-        if raw["kind"] == "township":
-            code = f"township-{raw['code']}"
-            place = session.get(Place, code) or Place(code=code)
-            place.name_zh, place.township_code, place.aliases = raw["name_zh"], raw["code"], []
-            session.add(place)
+        code = f"township-{raw['code']}"
+        if raw["kind"] == "township" and session.get(Place, code) is None:
+            session.add(Place(code=code, name_zh=raw["name_zh"], township_code=raw["code"], aliases=[]))
 
     for code, kind, name_zh, name_en in DEFAULT_CHANNELS:
         channel = session.get(Channel, code) or Channel(code=code)

@@ -98,6 +98,7 @@ class Access:
     params: dict[str, str] = field(default_factory=dict)  # path parameters of this route
     telephony: bool = False  # runs with `hotline serve` only: here a 503 for those allowed
     own_token: bool = False  # it ends the token it is called with: called with a new one of the same person
+    csv: str | None = None  # a CSV file as the body (text/csv)
 
 
 def public(why: str, **kw: Any) -> Access:
@@ -240,6 +241,29 @@ ACCESS: dict[str, Access] = {
     "POST /api/v1/auth/logout": logged_in(own_token=True),
     # each their own password; the walk's keeps it (422: the new one is the current one)
     "POST /api/v1/auth/password": logged_in(body=const({"current": PASSWORD, "new": PASSWORD})),
+    "GET /api/v1/users.csv": declared("users"),
+    "POST /api/v1/users.csv": declared(
+        "users", csv="username,display_name,role,unit\nwalk-csv-person,王五,intake_agent,\n"
+    ),
+    "PUT /api/v1/units/{code}": declared(
+        "directory_write",
+        body=const({"kind": "department", "name_zh": "试验局", "name_en": "Test bureau"}),
+        params={"code": "walk-unit"},
+    ),
+    "PUT /api/v1/categories/{code}": declared(
+        "directory_write",
+        body=const({"name_zh": "试验", "name_en": "Test", "parent": "environment", "keywords": ["试验"]}),
+        params={"code": "environment.walk-test"},
+    ),
+    "PUT /api/v1/places/{code}": declared(
+        "directory_write", body=const({"name_zh": "试验村", "aliases": ["试村"]}), params={"code": "walk-place"}
+    ),
+    "GET /api/v1/directory/{kind}.csv": declared("directory_write", params={"kind": "units"}),
+    "POST /api/v1/directory/{kind}.csv": declared(
+        "directory_write",
+        params={"kind": "places"},
+        csv="code,name_zh,township,aliases\nwalk-csv-place,试验组,,\n",
+    ),
     "GET /api/v1/audit": declared("users"),
     "GET /api/v1/audit.csv": declared("users"),
     "POST /api/v1/agents": checked("users", lambda w: {"username": w.phoneless, "extension": "7201"}),
@@ -476,6 +500,9 @@ class World:
             kwargs["data" if access.form else "json"] = access.body(self)
         if access.files is not None:
             kwargs["files"] = access.files(self)
+        if access.csv is not None:
+            kwargs["content"] = access.csv.encode()
+            kwargs["headers"] = {**headers, "Content-Type": "text/csv"}
         answer: httpx.Response = self.client.request(method, url, **kwargs)
         return answer
 
