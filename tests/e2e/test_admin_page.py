@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -166,3 +167,43 @@ def test_another_role_gets_no_administration(site: tuple[str, Platform], browser
     _log_in(browser, url, "adm-page-sup")
     wait(browser, lambda d: "无权" in text_of(d, "#refused"))
     assert browser.find_elements(By.CSS_SELECTOR, "#people-rows tr") == []
+
+
+def test_an_administrator_edits_the_directory_and_imports_places_by_csv(
+    site: tuple[str, Platform], browser: WebDriver, tmp_path: Path
+) -> None:
+    url, platform = site
+    _log_in(browser, url, "adm-page")
+    browser.find_element(By.CSS_SELECTOR, "#tabs [data-tab=directory]").click()
+    browser.find_element(By.CSS_SELECTOR, "#dir-kinds [data-kind=categories]").click()
+    row = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#dir-rows tr[data-code='environment.noise']"))
+    row.find_element(By.XPATH, ".//button[.='修改']").click()
+    words = browser.find_element(By.CSS_SELECTOR, "#dir-fields textarea[name=keywords]")
+    words.send_keys("、蛙鸣")
+    browser.find_element(By.CSS_SELECTOR, "#dir-form button[type=submit]").click()
+    _said(browser, "已保存诉求类别与关键词 environment.noise")
+    platform.book.reload_directory()
+    assert platform.book.classifier().classify("晚上池塘蛙鸣").category.code == "environment.noise"
+
+    browser.find_element(By.CSS_SELECTOR, "#dir-kinds [data-kind=places]").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dir-rows tr"))
+    fields = browser.find_element(By.ID, "dir-fields")
+    fields.find_element(By.NAME, "code").send_keys("page-village")
+    fields.find_element(By.NAME, "name_zh").send_keys("页面村")
+    fields.find_element(By.NAME, "aliases").send_keys("页村")
+    browser.find_element(By.CSS_SELECTOR, "#dir-form button[type=submit]").click()
+    _said(browser, "已新建地点 page-village")
+
+    places = tmp_path / "places.csv"
+    places.write_text("code,name_zh,township,aliases\ncsv-page-village,导入村,,导村\n", encoding="utf-8")
+    browser.find_element(By.CSS_SELECTOR, "#csv-kind option[value=places]").click()
+    browser.find_element(By.ID, "csv-file").send_keys(str(places))
+    browser.find_element(By.ID, "csv-import").click()
+    _said(browser, "已导入：新建 1 条")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dir-rows tr[data-code='csv-page-village']"))
+    screenshot(browser, "admin-directory")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name_zh\nBAD CODE,坏\n", encoding="utf-8")
+    browser.find_element(By.ID, "csv-file").send_keys(str(bad))
+    browser.find_element(By.ID, "csv-import").click()
+    wait(browser, lambda d: "line 2" in text_of(d, "#refused"))

@@ -197,7 +197,8 @@ export async function api(method, path, body, { raw = false } = {}) {
   const headers = {};
   const token = session.token();
   if (token) headers.Authorization = "Bearer " + token;
-  const form = body instanceof FormData; // a file upload: the browser sets its multipart type
+  const form = body instanceof FormData || body instanceof Blob; // a file: sent as it is, with its own type
+  if (body instanceof Blob && body.type) headers["Content-Type"] = body.type;
   if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   let answer;
   try {

@@ -2,6 +2,7 @@
 // Every action says what it did; a new password or key is shown once, as the API gives it once.
 import { $, api, getJson, query } from "/pages/client.js";
 import { directoryNames, nameIn, openPage, when } from "/casework/casework.js";
+import { DIRECTORY_TEXT, directoryTab } from "/casework/admin-directory.js";
 
 const ROLES = ["intake_agent", "unit_handler", "supervisor", "leader", "admin"];
 
@@ -106,8 +107,11 @@ const TEXT = {
   },
 };
 
+for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], DIRECTORY_TEXT[lang]);
+
 let i18n;
 let me;
+let directory = null;
 let names = { lists: { units: [], channels: [] } };
 const t = (key, ...values) => i18n.t(key, ...values);
 
@@ -367,12 +371,14 @@ function showTab(name) {
   for (const b of document.querySelectorAll("#tabs button")) b.setAttribute("aria-pressed", String(b.dataset.tab === name));
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
   if (name === "audit") showAudit().catch(refuse);
+  if (name === "directory") directory.show().catch(refuse);
 }
 
 let wired = false;
 function wire() {
   if (wired) return;
   wired = true;
+  directory = directoryTab({ t, act, say, refuse, button, cell });
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("new-user").addEventListener("submit", (ev) => {
     ev.preventDefault();
