@@ -173,6 +173,20 @@ def replace_rules(svc: ServicesDep, actor: AdminDep, body: RulesIn) -> list[Rule
     return rules(svc, actor)
 
 
+class DeadlineOut(BaseModel):
+    category: str
+    urgency: str
+    hours: float
+
+
+@router.get("/deadlines", response_model=list[DeadlineOut])
+def deadlines(svc: ServicesDep, actor: ActorDep) -> list[DeadlineOut]:
+    """The handling deadlines (hours after dispatch) by category (or `default`) and urgency."""
+    with svc.book.sessions() as s:
+        rows = s.scalars(select(DeadlinePolicy).order_by(DeadlinePolicy.category_code, DeadlinePolicy.urgency))
+        return [DeadlineOut(category=r.category_code, urgency=r.urgency, hours=r.hours) for r in rows]
+
+
 @router.put("/deadlines/{category}/{urgency}", response_model=dict)
 def set_deadline(
     svc: ServicesDep,

@@ -207,3 +207,37 @@ def test_an_administrator_edits_the_directory_and_imports_places_by_csv(
     browser.find_element(By.ID, "csv-file").send_keys(str(bad))
     browser.find_element(By.ID, "csv-import").click()
     wait(browser, lambda d: "line 2" in text_of(d, "#refused"))
+
+
+def test_an_administrator_reorders_the_routing_rules_and_sets_a_deadline(
+    site: tuple[str, Platform], browser: WebDriver
+) -> None:
+    url, platform = site
+    _log_in(browser, url, "adm-page")
+    browser.find_element(By.CSS_SELECTOR, "#tabs [data-tab=routing]").click()
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#rule-rows tr"))
+    count = len(rows)
+    browser.find_element(By.ID, "rule-add").click()
+    last = browser.find_elements(By.CSS_SELECTOR, "#rule-rows tr")[-1]
+    last.find_element(By.CSS_SELECTOR, "select[name=category] option[value='environment.noise']").click()
+    last.find_element(By.CSS_SELECTOR, "select[name=lead] option[value='env']").click()
+    co = last.find_element(By.CSS_SELECTOR, "input[name=co_units]")
+    co.send_keys("water")
+    last.find_element(By.XPATH, ".//button[.='上移']").click()
+    browser.find_element(By.ID, "rules-save").click()
+    _said(browser, f"已保存 {count + 1} 条分拨规则")
+    with platform.book.sessions() as s:
+        from sqlalchemy import select
+
+        from casebook.db.models import RoutingRule
+
+        saved = list(s.scalars(select(RoutingRule).order_by(RoutingRule.position)))
+    assert len(saved) == count + 1 and saved[-2].co_units == ["water"] and saved[-2].lead == "env"
+
+    form = browser.find_element(By.ID, "deadline-form")
+    form.find_element(By.CSS_SELECTOR, "select[name=category] option[value='environment.noise']").click()
+    form.find_element(By.CSS_SELECTOR, "select[name=urgency] option[value=urgent]").click()
+    form.find_element(By.NAME, "hours").send_keys("12")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _said(browser, "已把 environment.noise（紧急）的办理时限设为 12 小时")
+    screenshot(browser, "admin-routing")

@@ -3,6 +3,7 @@
 import { $, api, getJson, query } from "/pages/client.js";
 import { directoryNames, nameIn, openPage, when } from "/casework/casework.js";
 import { DIRECTORY_TEXT, directoryTab } from "/casework/admin-directory.js";
+import { ROUTING_TEXT, routingTab } from "/casework/admin-routing.js";
 
 const ROLES = ["intake_agent", "unit_handler", "supervisor", "leader", "admin"];
 
@@ -107,11 +108,12 @@ const TEXT = {
   },
 };
 
-for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], DIRECTORY_TEXT[lang]);
+for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], DIRECTORY_TEXT[lang], ROUTING_TEXT[lang]);
 
 let i18n;
 let me;
 let directory = null;
+let routing = null;
 let names = { lists: { units: [], channels: [] } };
 const t = (key, ...values) => i18n.t(key, ...values);
 
@@ -372,6 +374,7 @@ function showTab(name) {
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
   if (name === "audit") showAudit().catch(refuse);
   if (name === "directory") directory.show().catch(refuse);
+  if (name === "routing") routing.show().catch(refuse);
 }
 
 let wired = false;
@@ -379,6 +382,7 @@ function wire() {
   if (wired) return;
   wired = true;
   directory = directoryTab({ t, act, say, refuse, button, cell });
+  routing = routingTab({ t, act, refuse, button, cell, lang: () => i18n.lang });
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("new-user").addEventListener("submit", (ev) => {
     ev.preventDefault();
