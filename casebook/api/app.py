@@ -31,6 +31,7 @@ from casebook.audit.routes import router as audit_router
 from casebook.auth.policy import Role
 from casebook.auth.routes import router as auth_router
 from casebook.callbacks.routes import router as callbacks_router
+from casebook.callbacks.routes import settings_router
 from casebook.calllog.routes import router as calllog_router
 from casebook.cases.errors import CasebookError
 from casebook.cases.routes import router as cases_router
@@ -85,7 +86,7 @@ def create_app(
     app.add_middleware(SecurityHeaders, connect_sources=connect_sources)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
     more = (agents_router, calllog_router, metrics_router, notifications_router, views_router, audit_router)
-    admin = (directory_admin_router,)
+    admin = (directory_admin_router, settings_router)
     for router in (*routers, *more, *admin):
         app.include_router(router)
 

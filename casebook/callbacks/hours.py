@@ -37,6 +37,12 @@ class CallingHours:
             raise InvalidInput(f"calling hours {spec!r}: the window must open before it closes, within one day")
         return cls(start, end, ZoneInfo(timezone))
 
+    def spec(self) -> str:
+        """The window as written: 09:00-20:00."""
+        return (
+            f"{self.open_min // 60:02d}:{self.open_min % 60:02d}-{self.close_min // 60:02d}:{self.close_min % 60:02d}"
+        )
+
     @property
     def always(self) -> bool:
         return self.open_min == 0 and self.close_min == DAY_MINUTES

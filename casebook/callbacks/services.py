@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from casebook.auth.policy import Actor, Role, require
 from casebook.callbacks.hours import CallingHours
+from casebook.callbacks.hours_setting import CallbackHours
 from casebook.cases.errors import CasebookError, Conflict, InvalidInput, InvalidTransition, NotFound
 from casebook.cases.lifecycle import Status
 from casebook.cases.notices import CaseNotice
@@ -121,6 +122,7 @@ class CallbackService:
         self.sessions = book.sessions
         self.clock = book.clock
         self.policy = policy or CallbackPolicy.default(str(book.tz))
+        self.hours = CallbackHours(book.sessions, self.policy.hours, book.clock)  # an administrator's, or these
         self.listeners: Listeners[CaseNotice] = Listeners("the callbacks", lambda n: f"{n.kind} of case {n.number}")
 
     # --- notices ----------------------------------------------------------------------------------
@@ -195,7 +197,7 @@ class CallbackService:
                         raise Conflict(f"callback {active.id} of case {number} is being placed right now")
                     return _view(active, case)
                 if strict:  # an agent asks for it now: bring the waiting one forward
-                    active.next_attempt_at = min(active.next_attempt_at, self.policy.hours.next_opening(now))
+                    active.next_attempt_at = min(active.next_attempt_at, self.hours.current().next_opening(now))
                     active.updated_at = now
                     s.commit()
                 return _view(active, case)
@@ -227,7 +229,7 @@ class CallbackService:
             requested_by=actor.name[:64],
             state=CallbackState.DUE.value,
             attempts=0,
-            next_attempt_at=self.policy.hours.next_opening(now),
+            next_attempt_at=self.hours.current().next_opening(now),
             created_at=now,
             updated_at=now,
         )
@@ -305,7 +307,7 @@ class CallbackService:
                 if waiting is not None:
                     self._end(s, row, CallbackState.CANCELLED, now, f"case is {waiting}: nothing left to ask")
                     continue
-                opening = self.policy.hours.next_opening(now)
+                opening = self.hours.current().next_opening(now)
                 if opening != now:
                     row.state, row.next_attempt_at, row.updated_at = CallbackState.DUE.value, opening, now
                     continue
@@ -373,7 +375,7 @@ class CallbackService:
                 notice = self._give_up(s, row, case, now)
             else:
                 row.state = CallbackState.DUE.value
-                row.next_attempt_at = self.policy.hours.next_opening(now + self.policy.retry_delay)
+                row.next_attempt_at = self.hours.current().next_opening(now + self.policy.retry_delay)
                 row.updated_at = now
             s.commit()
             view = _view(row, case)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from casebook.api.app import create_app
 from casebook.api.deps import Services
@@ -27,7 +27,7 @@ from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.db.migrate import upgrade
-from casebook.db.models import Callback, CaseEvent, SatisfactionVerdict
+from casebook.db.models import Callback, CaseEvent, CenterSetting, SatisfactionVerdict
 from casebook.directory.seed import seed_directory
 from casebook.reports.services import ReportService
 from ivr.callback import SatisfactionDialog
@@ -327,3 +327,30 @@ def test_callbacks_work_on_sqlite_too(tmp_path: Path) -> None:
     assert (view.state, view.attempts) == ("no_verdict", 1)
     assert service.of_case(number, AGENT)[0].state == "no_verdict"
     engine.dispose()
+
+
+def test_an_administrator_sets_the_calling_hours_and_the_next_callback_waits_for_them(
+    book: CaseBook, clock: FixedClock, auth: AuthService, client: TestClient, callbacks: CallbackService
+) -> None:
+    admin = _token(auth, Role.ADMIN)
+    try:
+        _hours_set_by_an_administrator(book, clock, auth, client, admin)
+    finally:  # the session's database is shared: the other tests keep the installation's hours
+        with book.sessions() as s:
+            s.execute(delete(CenterSetting))
+            s.commit()
+
+
+def _hours_set_by_an_administrator(
+    book: CaseBook, clock: FixedClock, auth: AuthService, client: TestClient, admin: dict[str, str]
+) -> None:
+    assert client.get("/api/v1/settings/callback-hours", headers=admin).json()["set_by_administrator"] is False
+    wrong = client.put("/api/v1/settings/callback-hours", json={"hours": "20:00-09:00"}, headers=admin)
+    assert wrong.status_code == 422 and "open before it closes" in wrong.json()["detail"]
+    answer = client.put("/api/v1/settings/callback-hours", json={"hours": "14:00-16:00"}, headers=admin)
+    assert answer.json() == {"hours": "14:00-16:00", "set_by_administrator": True}
+    assert client.get("/api/v1/settings/callback-hours", headers=_token(auth, Role.SUPERVISOR)).status_code == 403
+    clock.set(_local(clock, 10))
+    number = _replied(book)
+    [scheduled] = _rows(book, number)
+    assert scheduled.next_attempt_at.astimezone(book.tz).hour == 14  # not 10:00: the administrator's hours

@@ -212,6 +212,8 @@ ACCESS: dict[str, Access] = {
     "GET /api/v1/channels": logged_in(),
     "GET /api/v1/routing-rules": logged_in(),
     "GET /api/v1/deadlines": logged_in(),
+    "GET /api/v1/settings/callback-hours": declared("directory_write"),
+    "PUT /api/v1/settings/callback-hours": declared("directory_write", body=const({"hours": "09:00-20:00"})),
     "GET /api/v1/routing/suggestion": logged_in(query=const({"category": "environment.noise"})),
     "PUT /api/v1/routing-rules": declared("directory_write", body=lambda w: {"rules": w.rules}),
     "PUT /api/v1/deadlines/{category}/{urgency}": declared("directory_write", query=lambda w: {"hours": w.deadline[2]}),

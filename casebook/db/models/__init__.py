@@ -33,7 +33,15 @@ from casebook.db.models.cases import (
 )
 from casebook.db.models.directory import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
 from casebook.db.models.notifications import Notification, OutboxMessage
-from casebook.db.models.operations import AgentHour, Callback, CallEventRow, CallFacts, QueueVisit, Report
+from casebook.db.models.operations import (
+    AgentHour,
+    Callback,
+    CallEventRow,
+    CallFacts,
+    CenterSetting,
+    QueueVisit,
+    Report,
+)
 from casebook.db.models.people import AccessToken, Agent, ApiKey, SavedView, SignInFailure, User
 
 __all__ = [
@@ -54,6 +62,7 @@ __all__ = [
     "CaseEvent",
     "CaseNumberCounter",
     "Category",
+    "CenterSetting",
     "Channel",
     "DeadlineExtension",
     "DeadlinePolicy",

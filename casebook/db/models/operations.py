@@ -149,3 +149,14 @@ class AgentHour(Base):
     logged_s: Mapped[float] = mapped_column(Float)
     paused_s: Mapped[float] = mapped_column(Float)
     handling_s: Mapped[float] = mapped_column(Float)
+
+
+class CenterSetting(Base):
+    """A setting the center's administrators change from the pages (the callback hours), which
+    wins over the installation's environment variable of the same meaning."""
+
+    __tablename__ = "center_settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1000))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))

@@ -10,6 +10,9 @@ export const ROUTING_TEXT = {
     any_township: "（任意）", case_township: "（案件所在乡镇）", no_unit: "（无）", up: "上移", down: "下移", drop: "删除",
     rules_saved: "已保存 {0} 条分拨规则，新案件即按此分拨。", deadline_saved: "已把 {0}（{1}）的办理时限设为 {2} 小时。",
     default_category: "（默认）", urgency_normal: "一般", urgency_urgent: "紧急", urgency_critical: "特急",
+    hours_title: "满意度回访时段（只在此时段内给群众打电话）", hours_window: "时段（时:分-时:分）",
+    hours_from_admin: "由管理员设定", hours_from_install: "安装时的设定（HOTLINE_CALLBACK_HOURS）",
+    hours_saved: "已把回访时段设为 {0}：半分钟内各进程生效，此时段外的回访等到下一个时段。",
   },
   en: {
     tab_routing: "Routing and deadlines", routing_title: "Routing rules (top down: the first that matches names the lead unit)",
@@ -19,6 +22,9 @@ export const ROUTING_TEXT = {
     any_township: "(any)", case_township: "(the case's township)", no_unit: "(none)", up: "Up", down: "Down", drop: "Remove",
     rules_saved: "Saved {0} routing rules: new cases are routed by them.", deadline_saved: "Set the deadline of {0} ({1}) to {2} hours.",
     default_category: "(default)", urgency_normal: "normal", urgency_urgent: "urgent", urgency_critical: "critical",
+    hours_title: "Satisfaction callbacks' hours (citizens are called within them only)", hours_window: "Hours (HH:MM-HH:MM)",
+    hours_from_admin: "set by an administrator", hours_from_install: "the installation's (HOTLINE_CALLBACK_HOURS)",
+    hours_saved: "Callbacks now call within {0} (every process within half a minute; others wait for the next window).",
   },
 };
 
@@ -117,6 +123,13 @@ export function routingTab(ctx) {
     rules = rules.map(({ position, ...rule }) => rule);
     drawRules();
     await drawDeadlines();
+    await drawHours();
+  }
+
+  async function drawHours() {
+    const hours = await getJson("/api/v1/settings/callback-hours");
+    $("hours-form").elements.hours.value = hours.hours;
+    $("hours-source").textContent = t(hours.set_by_administrator ? "hours_from_admin" : "hours_from_install");
   }
 
   $("rule-add").addEventListener("click", () => {
@@ -138,6 +151,15 @@ export function routingTab(ctx) {
       await api("PUT", path);
       await drawDeadlines();
       return t("deadline_saved", category, t("urgency_" + urgency), hours);
+    });
+  });
+  $("hours-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const hours = ev.target.elements.hours.value.trim();
+    ctx.act(async () => {
+      const done = await api("PUT", "/api/v1/settings/callback-hours", { hours });
+      await drawHours();
+      return t("hours_saved", done.hours);
     });
   });
   return { show };
