@@ -16,6 +16,7 @@ from casebook.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from casebook.auth.people import People, Person
 from casebook.auth.people_csv import export_people, import_people
 from casebook.auth.policy import Role
+from casebook.db.models import ApiKey
 from casebook.directory.admin_routes import csv_text
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -264,17 +265,7 @@ async def import_users(request: Request, svc: ServicesDep, actor: PeopleAdminDep
 @router.get("/api-keys", response_model=list[ApiKeyListed])
 def list_api_keys(svc: ServicesDep, actor: PeopleAdminDep) -> list[ApiKeyListed]:
     """Every key, the working ones first (never the key itself: only its digest is kept)."""
-    return [
-        ApiKeyListed(
-            name=k.name,
-            channel=k.channel_code,
-            active=k.active,
-            created_at=k.created_at,
-            created_by=k.created_by,
-            revoked_at=k.revoked_at,
-        )
-        for k in svc.auth.api_keys()
-    ]
+    return [_key_out(k) for k in svc.auth.api_keys()]
 
 
 @router.post("/api-keys", response_model=ApiKeyOut, status_code=201)
@@ -288,7 +279,10 @@ def create_api_key(svc: ServicesDep, actor: PeopleAdminDep, body: ApiKeyIn, requ
 @router.delete("/api-keys/{name}", response_model=ApiKeyListed)
 def revoke_api_key(svc: ServicesDep, actor: PeopleAdminDep, name: NamePath) -> ApiKeyListed:
     """The key stops working (within a minute in every process); it stays listed, revoked."""
-    k = svc.auth.revoke_api_key(name)
+    return _key_out(svc.auth.revoke_api_key(name))
+
+
+def _key_out(k: ApiKey) -> ApiKeyListed:
     return ApiKeyListed(
         name=k.name,
         channel=k.channel_code,

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
@@ -27,6 +28,9 @@ from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.db.models import Case
 from casebook.directory.seed import LineChannel, seed_directory
 from casebook.reports.services import ReportService
+
+if TYPE_CHECKING:
+    from hotline.platform import Platform
 from tests.conftest import redis_url
 
 _days = itertools.count()
@@ -141,3 +145,23 @@ def own_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def api_platform(database_url: str, data_dir: Path, **settings: object) -> Platform:
+    """The platform as `hotline serve --no-telephony` builds it, on this database (its API app is
+    `.api(telephony=False)`); development secrets of its own."""
+    from pydantic import SecretStr
+
+    from common.settings import Settings
+    from hotline.platform import Platform
+
+    return Platform(
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=database_url,
+            data_dir=data_dir,
+            ari_password=SecretStr("a" * 20),
+            ami_password=SecretStr("b" * 20),
+            **settings,
+        )
+    )

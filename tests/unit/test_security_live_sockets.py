@@ -15,26 +15,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from starlette.websockets import WebSocketDisconnect
 
-from common.settings import Settings
 from hotline.pages.live import FIRST_FRAME_MAX, token_in
 from hotline.platform import Platform
+from tests.unit.conftest import api_platform
 
 LIVE = "/api/v1/cases/live"
 
 
 @pytest.fixture
 def client(seeded_pg: str, tmp_path: Path) -> Iterator[tuple[TestClient, Platform]]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=seeded_pg,
-        data_dir=tmp_path / "data",
-        ari_password=SecretStr("a" * 20),
-        ami_password=SecretStr("b" * 20),
-    )
-    platform = Platform(settings)
+    platform = api_platform(seeded_pg, tmp_path / "data")
     with TestClient(platform.api(telephony=False)) as test_client:
         yield test_client, platform
     platform.casebook.close()

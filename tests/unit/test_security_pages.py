@@ -15,28 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from common.settings import Settings
 from hotline.platform import Platform
+from tests.unit.conftest import api_platform
 
 PAGES = ["/", "/cases", "/cases/2612030001", "/admin", "/agent", "/wallboard", "/dashboard", "/docs", "/redoc"]
 
 
-def _platform(seeded_pg: str, tmp_path: Path, **settings: object) -> Platform:
-    return Platform(
-        Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            database_url=seeded_pg,
-            data_dir=tmp_path / "data",
-            ari_password=SecretStr("a" * 20),
-            ami_password=SecretStr("b" * 20),
-            **settings,
-        )
-    )
-
-
 @pytest.fixture
 def site(seeded_pg: str, tmp_path: Path) -> Iterator[tuple[TestClient, Platform]]:
-    platform = _platform(seeded_pg, tmp_path, metrics_token=SecretStr("scrape-token-of-the-center"))
+    platform = api_platform(seeded_pg, tmp_path / "data", metrics_token=SecretStr("scrape-token-of-the-center"))
     with TestClient(platform.api(telephony=False)) as client:
         yield client, platform
     platform.casebook.close()

@@ -15,27 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from casebook.api import doors
-from common.settings import Settings
-from hotline.platform import Platform
 from hotline.server import HeaderDeadline, api_server
+from tests.unit.conftest import api_platform
 
 
 @pytest.fixture
 def address(seeded_pg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
     monkeypatch.setattr(HeaderDeadline, "header_timeout_s", 1.0)
     monkeypatch.setattr(doors, "BODY_TIMEOUT_S", 1.0)
-    platform = Platform(
-        Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            database_url=seeded_pg,
-            data_dir=tmp_path / "data",
-            ari_password=SecretStr("a" * 20),
-            ami_password=SecretStr("b" * 20),
-        )
-    )
+    platform = api_platform(seeded_pg, tmp_path / "data")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
