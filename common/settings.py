@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # --- HTTP API and pages ------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses of the reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); empty: none.",
+    )
 
     # --- lines and prompts -----------------------------------------------------------------
     lines_file: Path | None = Field(default=None, description="YAML of the hotline numbers.")

@@ -364,7 +364,11 @@ class Platform:
                 group.create_task(run_embedded(self, tick_s=self.settings.breach_scan_interval_s))
             if api:
                 server = api_server(
-                    self.api(telephony=telephony), self.settings.api_host, self.settings.api_port, lifespan="off"
+                    self.api(telephony=telephony),
+                    self.settings.api_host,
+                    self.settings.api_port,
+                    trusted_proxies=self.settings.trusted_proxies,
+                    lifespan="off",
                 )
                 group.create_task(self._serve_api(server))
 

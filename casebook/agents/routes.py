@@ -28,7 +28,10 @@ def create_agent(svc: ServicesDep, actor: ActorDep, body: AgentCreate, request: 
     """Give an intake agent or supervisor a SIP extension; the generated password is shown once.
     Asterisk knows the phone within seconds (no reload by hand): it can register at once."""
     made = _directory(svc).create(actor, body.username, body.extension, dict(body.skills))
-    request.state.audit = {"target": f"agent:{body.extension}"}
+    request.state.audit = {
+        "target": f"agent:{body.extension}",
+        "after": {"extension": made.agent.extension, "username": made.agent.username, "skills": made.agent.skills},
+    }
     return _credentials(made)
 
 

@@ -79,6 +79,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.router.redirect_slashes = False  # a trailing slash is 404, not a redirect built from the Host header
     if services.notifications is None:
         services.notifications = Notifications(services.book.sessions, services.book.clock)
     app.state.services = services

@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from casebook.api import problems
 from casebook.cases.attachments import MAX_BYTES
@@ -71,12 +72,7 @@ class Doors:
         headers = dict(scope.get("headers", []))
         length = headers.get(b"content-length", b"0")
         if UPLOAD.match(scope.get("path", "")):
-            if length.isdigit() and int(length) > MAX_BYTES + UPLOAD_OVERHEAD:
-                size = f"{int(length) / 1024 / 1024:.1f} MB"
-                reason = f"the upload is {size}; a file may be at most {MAX_BYTES // 2**20} MB"
-                await problems.problem(413, reason, "too_large")(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
+            await self._upload(scope, receive, send, headers)
             return
         if length.isdigit() and int(length) > MAX_BODY:
             await self._refuse(scope, receive, send, 413, "too_large")
@@ -101,6 +97,49 @@ class Doors:
             return next(replay, None) or await receive()
 
         await self.app(scope, replayed, send)
+
+    async def _upload(self, scope: Any, receive: Any, send: Any, headers: dict[bytes, bytes]) -> None:
+        """A file upload: its sender must be signed in before a byte of it is read (the form is
+        parsed, and spooled to disk, before any route's check: security trial, 2.5 GB sent by
+        nobody), and it is cut at the attachment's limit whether its length is declared or not."""
+        limit = MAX_BYTES + UPLOAD_OVERHEAD
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            size = f"{int(length) / 1024 / 1024:.1f} MB"
+            reason = f"the upload is {size}; a file may be at most {MAX_BYTES // 2**20} MB"
+            await problems.problem(413, reason, "too_large")(scope, receive, send)
+            return
+        if not await _signed_in(scope, headers):
+            reason = "log in first: send Authorization: Bearer <token>"
+            await problems.problem(401, reason, "not_logged_in", {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        seen, over, started = 0, False, False
+
+        async def counted() -> Any:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    over = True
+                    return {"type": "http.disconnect"}  # the form parser stops here
+            return message
+
+        async def watched(message: Any) -> None:
+            nonlocal started
+            if over and not started:
+                return  # the app's answer to a body cut short (a parsing error): the 413 below says why
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except Exception:
+            if not (over and not started):
+                raise
+        if over and not started:
+            reason = f"the upload is larger than {MAX_BYTES // 2**20} MB, the most a file may be"
+            await problems.problem(413, reason, "too_large")(scope, receive, send)
 
     @staticmethod
     async def _read(receive: Any) -> bytes | None:
@@ -134,3 +173,15 @@ class Doors:
         else:
             response = problems.problem(status, reason, error)
         await response(scope, receive, send)
+
+
+async def _signed_in(scope: Any, headers: dict[bytes, bytes]) -> bool:
+    """Whether the request's bearer token names a person (the API's own check, made early)."""
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    if not authorization.lower().startswith("bearer "):
+        return False
+    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
+    if services is None:  # no casebook behind this app: the route's own check decides
+        return True
+    actor = await run_in_threadpool(services.auth.actor_for_token, authorization[7:].strip())
+    return actor is not None

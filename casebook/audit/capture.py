@@ -43,7 +43,7 @@ async def audited(connection: HTTPConnection) -> AsyncIterator[None]:
     target, facts = subject_of(path, dict(request.path_params))
     before = await run_in_threadpool(_read, audit, facts) if facts else None
     asked = await _asked(request)
-    outcome = 200
+    outcome = getattr(route, "status_code", None) or 200  # what the route answers when it succeeds (201, 204...)
     try:
         yield
     except HTTPException as exc:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 from pathlib import Path
 
 from casebook.cases.errors import InvalidInput
@@ -53,20 +55,72 @@ def _common() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
+# words people build passwords on, then add digits or a sign to ("Password123!")
+COMMON_STEMS = frozenset(
+    {
+        "password",
+        "passw0rd",
+        "p@ssword",
+        "p@ssw0rd",
+        "qwerty",
+        "qwertyuiop",
+        "asdfghjkl",
+        "admin",
+        "administrator",
+        "welcome",
+        "iloveyou",
+        "woaini",
+        "letmein",
+        "abcdef",
+        "abcdefg",
+        "hotline",
+        "changeme",
+        "default",
+        "sunshine",
+        "monkey",
+        "dragon",
+        "football",
+        "master",
+        "shadow",
+        "superman",
+        "princess",
+        "china",
+        "beijing",
+        "zhongguo",
+        "mima",
+    }
+)
+
+
+def _plain(password: str) -> str:
+    """What a password really holds: its compatibility form (full-width letters as letters),
+    without spaces and invisible characters (zero-width spaces, format marks)."""
+    text = unicodedata.normalize("NFKC", password)
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs"))
+
+
 def check_password(password: str, username: str) -> None:
-    """Raise `InvalidInput` with the reason when `password` may not be chosen by `username`."""
-    if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"a password has at least {MIN_LENGTH} characters")
+    """Raise `InvalidInput` with the reason when `password` may not be chosen by `username`.
+    Its length and variety are counted without spaces and invisible characters, and full-width
+    letters count as the letters they look like (security trial of issue 16)."""
     if len(password) > MAX_LENGTH:
         raise InvalidInput(f"a password has at most {MAX_LENGTH} characters")
-    if not password.strip():
+    plain = _plain(password)
+    if not plain:
         raise InvalidInput("a password cannot be only spaces")
-    if len(set(password)) < 4:
+    if len(plain) < MIN_LENGTH:
+        raise InvalidInput(
+            f"a password has at least {MIN_LENGTH} characters (spaces and invisible characters do not count)"
+        )
+    if len(set(plain)) < 4:
         raise InvalidInput("a password needs at least 4 different characters")
-    name = username.strip().lower()
-    if name and name in password.lower():
+    if re.fullmatch(r"(.+?)\1+", plain):
+        raise InvalidInput("a password cannot be one piece repeated")
+    lowered = plain.lower()
+    name = unicodedata.normalize("NFKC", username).strip().lower()
+    if name and name in lowered:
         raise InvalidInput("a password cannot contain the user name")
-    if password.strip().lower() in _common():
+    if lowered in _common() or re.sub(r"[\d\W_]+$", "", lowered) in COMMON_STEMS:
         raise InvalidInput("this password is among the most common ones; choose another")
 
 

@@ -92,6 +92,12 @@ class People:
             before = _person(user)
             if user.username.lower() == by.lower() and ((role is not None and role != Role.ADMIN) or active is False):
                 raise Forbidden("administrators cannot remove their own administration or disable themselves")
+            if (
+                user.role == Role.ADMIN.value
+                and user.active
+                and ((role is not None and role != Role.ADMIN) or active is False)
+            ):
+                _not_the_last_administrator(s, user)
             if role is not None:
                 if role == Role.SYSTEM:
                     raise InvalidInput("system is not a role for people")
@@ -110,8 +116,8 @@ class People:
                 user.active = active
             s.commit()
             after = _person(user)
-        if active is False or (role is not None and role.value != before.role):
-            self.auth.revoke_all(after.username)  # a new role takes effect at once: sign in again
+        if active is False or after.role != before.role or after.unit != before.unit:
+            self.auth.revoke_all(after.username)  # a new role or unit takes effect at once: sign in again
         return before, after
 
     def reset_password(self, username: str) -> tuple[Person, str]:
@@ -127,17 +133,26 @@ class People:
         self.auth.throttle.unlock(person.username)
         return person, password
 
-    def change_own_password(self, username: str, current: str, new: str) -> None:
-        """A person changes their own password, knowing the current one; their other sign-ins end."""
+    def change_own_password(
+        self, username: str, current: str, new: str, *, token: str, address: str | None = None
+    ) -> int:
+        """A person changes their own password, knowing the current one; their other sign-ins end
+        (a thief who had one is out), this one stays. Guessing the current one is throttled as
+        signing in is (a stolen token must not let anyone try passwords freely). The number of
+        other sign-ins' tokens ended."""
+        self.auth.throttle.attempt(username, address)
         with self.sessions() as s:
             user = self._find(s, username)
             if not verify_password(current, user.password_hash):
                 raise Forbidden("the current password is wrong")
+            self.auth.throttle.succeeded(username, address)
             check_password(new, user.username)
             if current == new:
                 raise InvalidInput("the new password is the current one")
             user.password_hash = hash_password(new)
             s.commit()
+            name = user.username
+        return self.auth.revoke_all(name, keep=token)
 
     @staticmethod
     def _find(s: Any, username: str) -> User:
@@ -149,3 +164,14 @@ class People:
 
 def _person_with(person: Person, locked_until: datetime | None) -> Person:
     return Person(**{**asdict(person), "locked_until": locked_until})
+
+
+def _not_the_last_administrator(s: Any, user: User) -> None:
+    """Refuse to leave the center without an active administrator. The administrators' rows are
+    locked first, so two administrators disabling each other at once cannot both succeed: the
+    second finds the first one's change (PostgreSQL reads the locked rows again)."""
+    admins = s.scalars(
+        select(User).where(User.role == Role.ADMIN.value, User.active).order_by(User.id).with_for_update()
+    ).all()
+    if not [a for a in admins if a.id != user.id and a.active and a.role == Role.ADMIN.value]:
+        raise Forbidden("the center would be left without an active administrator")

@@ -162,9 +162,13 @@ def logout(svc: ServicesDep, actor: ActorDep, token: TokenDep) -> None:
 
 
 @router.post("/auth/password", status_code=204)
-def change_password(svc: ServicesDep, actor: ActorDep, body: PasswordChangeIn) -> None:
-    """A person changes their own password (knowing the current one)."""
-    People(svc.auth).change_own_password(actor.name, body.current, body.new)
+def change_password(
+    svc: ServicesDep, actor: ActorDep, body: PasswordChangeIn, token: TokenDep, request: Request
+) -> None:
+    """A person changes their own password (knowing the current one: wrong guesses are throttled
+    as sign-ins are); their other sign-ins end, this one stays."""
+    address = request.client.host if request.client else None
+    People(svc.auth).change_own_password(actor.name, body.current, body.new, token=token, address=address)
 
 
 @router.get("/me", response_model=MeOut)

@@ -135,6 +135,7 @@ class AuthService:
         lifetime: timedelta | None = None,
         renew: bool = False,
         session_until: datetime | None = None,
+        sign_in: str | None = None,
     ) -> SignedIn:
         clear = token or secrets.token_urlsafe(32)
         now = self.clock.now()
@@ -154,6 +155,7 @@ class AuthService:
                         expires_at=expires,
                         revoked=False,
                         session_until=until,
+                        sign_in=sign_in or digest(clear),
                     )
                 )
             elif renew:
@@ -209,8 +211,8 @@ class AuthService:
                 return None
             access.expires_at = min(access.expires_at or now + REFRESH_GRACE, now + REFRESH_GRACE)
             s.commit()
-            name = user.username
-        return self._issue(name, session_until=until)
+            name, chain = user.username, access.sign_in or access.token_hash
+        return self._issue(name, session_until=until, sign_in=chain)
 
     def actor_for_token(self, token: str, *, scope: str | None = None) -> Actor | None:
         """The person behind a session token; with `scope`, also a ticket for that one path."""
@@ -257,28 +259,40 @@ class AuthService:
                     revoked=False,
                     scope=path,
                     session_until=expires,
+                    sign_in=session_token.sign_in or session_token.token_hash,
                 )
             )
             s.commit()
         return clear, expires
 
     def revoke(self, token: str) -> None:
-        """Sign out: the token, and the tickets its sign-in was given, stop working."""
+        """Sign out: the token, the tokens its sign-in was refreshed into, and the tickets it was
+        given (a recording's link in the browser's history) stop working."""
         with self.sessions() as s:
-            for access in s.scalars(select(AccessToken).where(AccessToken.token_hash == digest(token))):
+            access = s.scalar(select(AccessToken).where(AccessToken.token_hash == digest(token)))
+            if access is not None:
+                chain = access.sign_in or access.token_hash
+                s.execute(
+                    update(AccessToken)
+                    .where((AccessToken.sign_in == chain) | (AccessToken.token_hash == chain))
+                    .values(revoked=True)
+                )
                 access.revoked = True
             s.commit()
 
-    def revoke_all(self, username: str) -> int:
-        """Sign a person out everywhere: every token and ticket they hold stops working."""
+    def revoke_all(self, username: str, *, keep: str | None = None) -> int:
+        """Sign a person out everywhere: every token and ticket they hold stops working (but the
+        sign-in of `keep`, the token of the person doing it to themselves)."""
         with self.sessions() as s:
             user = self._user(s, username)
             if user is None:
                 raise NotFound(f"no user {username!r}")
-            result = s.execute(
-                update(AccessToken).where(AccessToken.user_id == user.id, ~AccessToken.revoked).values(revoked=True)
-            )
-            count = getattr(result, "rowcount", 0)
+            query = update(AccessToken).where(AccessToken.user_id == user.id, ~AccessToken.revoked)
+            kept = s.scalar(select(AccessToken).where(AccessToken.token_hash == digest(keep))) if keep else None
+            if kept is not None:
+                chain = kept.sign_in or kept.token_hash
+                query = query.where(AccessToken.sign_in.is_distinct_from(chain), AccessToken.token_hash != chain)
+            count = getattr(s.execute(query.values(revoked=True)), "rowcount", 0)
             s.commit()
         return int(count or 0)
 
@@ -315,8 +329,10 @@ class AuthService:
             elif replace:
                 existing.key_hash, existing.channel_code, existing.active = digest(clear), channel, True
                 existing.revoked_at = None
-            else:
+            elif existing.active:
                 raise Conflict(f"an API key named {name!r} exists already: revoke it first, or choose another name")
+            else:
+                raise Conflict(f"a revoked API key keeps its name {name!r} in the records: choose another name")
             s.commit()
         self._keys.clear()
         return clear

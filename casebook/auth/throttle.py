@@ -36,6 +36,7 @@ class ThrottlePolicy:
     free: int = 3  # failures of a user name without delay
     free_per_address: int = 20  # an office's people share one address
     max_delay_s: float = 60.0
+    max_address_delay_s: float = 10.0  # an office behind one address: a colleague's typos cost them little
     lock_after: int = 10
     lockout: timedelta = timedelta(minutes=30)
     window: timedelta = timedelta(hours=1)
@@ -130,7 +131,8 @@ class SignInThrottle:
             return math.ceil((row.locked_until - now).total_seconds())
         if row.failures < free:
             return 0
-        delay = min(2.0 ** (row.failures - free + 1), self.policy.max_delay_s)
+        cap = self.policy.max_address_delay_s if row.key.startswith("addr:") else self.policy.max_delay_s
+        delay = min(2.0 ** (row.failures - free + 1), cap)
         left = (row.last_at + timedelta(seconds=delay) - now).total_seconds()
         return max(0, math.ceil(left))
 

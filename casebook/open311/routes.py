@@ -164,6 +164,8 @@ def create_request(
     latitude, longitude = _location(lat, long, address_string, address_id)
     if description is not None and len(description) > 4000:
         raise Open311Error(400, "description is longer than 4000 characters")
+    if media_url and not media_url.lower().startswith(("https://", "http://")):
+        raise Open311Error(400, "media_url must be an http or https address")  # never javascript:, data:, file:
     name = " ".join(p for p in (last_name, first_name) if p) or None
     try:
         case = svc.book.open(

@@ -127,6 +127,12 @@ def test_security_an_unknown_user_name_answers_as_slowly_as_a_known_one(
         ("Qwertyuiop", "most common"),
         ("woaini1314", "most common"),
         ("short", "at least"),
+        ("\t\t\t\t\t\tabcd", "at least"),  # the second trial's: tabs, zero-width and full-width characters
+        ("abc" + "\u200b" * 10, "at least"),
+        ("\u200b" * 10, "only spaces"),
+        ("ａｂｃｄｅｆｇｈｉｊ", "most common"),
+        ("Password123!", "most common"),
+        ("abcdabcdabcd", "repeated"),
     ],
 )
 def test_security_weak_passwords_are_refused_with_the_reason(
@@ -280,3 +286,90 @@ def test_administrators_cannot_lock_themselves_out(api: TestClient, auth: AuthSe
     for change in ({"active": False}, {"role": "supervisor"}):
         answer = api.patch(f"/api/v1/users/{people['admin']}", json=change, headers=admin)
         assert answer.status_code == 403 and "their own" in answer.json()["detail"]
+
+
+# --- the second trial's findings ------------------------------------------------------------------------
+def test_security_guessing_the_current_password_with_a_stolen_token_is_throttled(
+    api: TestClient, auth: AuthService, people: dict[str, str]
+) -> None:
+    token = _bearer(auth.login(people["agent"], PASSWORD) or "")
+    guesses = [
+        api.post("/api/v1/auth/password", json={"current": f"guess-{n}-long", "new": "Brute9!-Force"}, headers=token)
+        for n in range(5)
+    ]
+    assert [g.status_code for g in guesses] == [403, 403, 403, 429, 429]
+    right = api.post("/api/v1/auth/password", json={"current": PASSWORD, "new": "Brute9!-Force"}, headers=token)
+    assert right.status_code == 429  # the right one waits too, as at sign-in
+
+
+def test_security_a_new_password_ends_the_other_sign_ins_but_this_one(
+    api: TestClient, auth: AuthService, people: dict[str, str]
+) -> None:
+    mine, thief = (_bearer(auth.login(people["agent"], PASSWORD) or "") for _ in range(2))
+    ticket = api.post("/api/v1/cases/links", json={"path": "/api/v1/cases/1/recordings/x"}, headers=thief)
+    changed = api.post("/api/v1/auth/password", json={"current": PASSWORD, "new": "Brute9!-Force"}, headers=mine)
+    assert changed.status_code == 204
+    assert api.get("/api/v1/me", headers=mine).status_code == 200
+    assert api.get("/api/v1/me", headers=thief).status_code == 401
+    assert ticket.status_code == 404  # (no such case: tickets are covered below)
+
+
+def test_security_signing_out_ends_the_sign_ins_tickets_and_refreshed_copies(
+    api: TestClient, auth: AuthService, book: CaseBook, people: dict[str, str]
+) -> None:
+    from casebook.cases.intake import NewAppeal
+    from tests.unit.conftest import AGENT
+
+    number = book.open(NewAppeal(channel="web", description="路灯不亮"), AGENT).number
+    book.attach(number, AGENT, name="a.txt", data="已现场查看".encode())
+    token = auth.login(people["agent"], PASSWORD) or ""
+    path = (
+        f"/api/v1/cases/{number}/attachments/"
+        + api.get(f"/api/v1/cases/{number}", headers=_bearer(token)).json()["attachments"][0]["id"].__str__()
+    )
+    link = api.post("/api/v1/cases/links", json={"path": path}, headers=_bearer(token)).json()["url"]
+    assert api.get(link).status_code == 200
+    copies = [api.post("/api/v1/auth/refresh", headers=_bearer(token)).json()["access_token"] for _ in range(2)]
+    assert api.post("/api/v1/auth/logout", headers=_bearer(copies[0])).status_code == 204
+    assert api.get(link).status_code == 401  # the ticket in the browser's history ends with the sign-in
+    assert [api.get("/api/v1/me", headers=_bearer(t)).status_code for t in (token, *copies)] == [401, 401, 401]
+
+
+def test_security_two_administrators_disabling_each_other_at_once_leave_one(
+    auth: AuthService, people: dict[str, str]
+) -> None:
+    """The trial's race: A disables B while B disables A (8 of 8 runs left no administrator)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import update as sql_update
+
+    from casebook.auth.people import People
+    from casebook.cases.errors import Forbidden
+    from casebook.db.models import User
+
+    a, b = people["admin"], f"{people['admin']}-b"
+    auth.create_user(b, Role.ADMIN, password=PASSWORD)
+    with auth.sessions() as s:  # these two are the center's only active administrators
+        s.execute(sql_update(User).where(User.role == "admin", User.username.not_in([a, b])).values(active=False))
+        s.commit()
+    try:
+
+        def disable(who_by: tuple[str, str]) -> str:
+            try:
+                People(auth).edit(who_by[0], who_by[1], active=False)
+                return "done"
+            except Forbidden:
+                return "refused"
+
+        for _ in range(3):
+            with ThreadPoolExecutor(2) as pool:
+                outcomes = sorted(pool.map(disable, [(b, a), (a, b)]))
+            assert outcomes == ["done", "refused"], outcomes
+            with auth.sessions() as s:
+                assert s.query(User).filter(User.role == "admin", User.active).count() == 1
+                s.execute(sql_update(User).where(User.username.in_([a, b])).values(active=True))
+                s.commit()
+    finally:
+        with auth.sessions() as s:
+            s.execute(sql_update(User).where(User.role == "admin").values(active=True))
+            s.commit()

@@ -192,3 +192,43 @@ def test_security_an_open311_key_is_rate_limited_and_told_when_to_come_back(
         ET.fromstring(api.get(f"{OPEN311}/requests.xml", params={"api_key": keys["web"]}).text)  # an error, in XML
         now[0] += 12  # a request's worth of budget comes back every 12 s at 5 a minute
         assert _report(api, keys["web"]).status_code == 200  # type: ignore[attr-defined]
+
+
+# --- uploads -------------------------------------------------------------------------------------------
+def _chunks(total_mb: int, sent: list[int]) -> object:
+    boundary_start = b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+
+    def body() -> object:
+        yield boundary_start
+        for _ in range(total_mb):
+            sent.append(1)
+            yield b"a" * 2**20
+        yield b"\r\n--XyZ--\r\n"
+
+    return body()
+
+
+def test_security_an_anonymous_upload_is_refused_before_its_body_is_read(api: TestClient, book: CaseBook) -> None:
+    number = book.open(NewAppeal(channel="web", description="路灯不亮"), AGENT).number
+    sent: list[int] = []
+    answer = api.post(
+        f"/api/v1/cases/{number}/attachments",
+        content=_chunks(50, sent),  # chunked: no Content-Length to refuse it by
+        headers={"Content-Type": "multipart/form-data; boundary=XyZ"},
+    )
+    assert answer.status_code == 401 and answer.json()["error"] == "not_logged_in"
+    assert len(sent) < 5, f"{len(sent)} MB were read from a stranger"
+
+
+def test_security_a_chunked_upload_over_the_limit_is_cut_at_it(
+    api: TestClient, book: CaseBook, supervisor: dict[str, str]
+) -> None:
+    number = book.open(NewAppeal(channel="web", description="路灯不亮"), AGENT).number
+    sent: list[int] = []
+    answer = api.post(
+        f"/api/v1/cases/{number}/attachments",
+        content=_chunks(40, sent),
+        headers={**supervisor, "Content-Type": "multipart/form-data; boundary=XyZ"},
+    )
+    # (the test client sends the rest of its body after the answer; a real server closes instead)
+    assert answer.status_code == 413 and "10 MB" in answer.json()["detail"]

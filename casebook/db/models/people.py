@@ -59,6 +59,9 @@ class AccessToken(Base):
     scope: Mapped[str | None] = mapped_column(String(300))
     # the sign-in's own end: a session refreshed while in use lasts at most until then
     session_until: Mapped[datetime | None]
+    # the sign-in this token belongs to (the digest of its first token): its refreshed tokens and
+    # its tickets share it, and signing out ends them all
+    sign_in: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class SignInFailure(Base):

@@ -6,7 +6,8 @@
   administrator renames them back by hand, and no two people sign in as each other).
   `last_sign_in_at`: the users page shows it.
 - `access_tokens.session_until`: the sign-in's own end (a refreshed token lasts at most until
-  then). Tokens that never ended (the bootstrap administrator's) now end in a day: its next
+  then); `sign_in`: the sign-in a token belongs to (its refreshed tokens and tickets share it,
+  and signing out ends them all). Tokens that never ended (the bootstrap administrator's) now end in a day: its next
   start sets it again.
 - `api_keys.revoked_at`, `created_by`: a revoked key stays listed.
 - `sign_in_failures`: wrong passwords per user name and per address (casebook/auth/throttle.py).
@@ -58,6 +59,8 @@ def upgrade() -> None:
     op.create_index("ix_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
     with op.batch_alter_table("access_tokens") as batch:
         batch.add_column(sa.Column("session_until", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("sign_in", sa.String(64), nullable=True))
+    op.create_index("ix_access_tokens_sign_in", "access_tokens", ["sign_in"])
     op.get_bind().execute(
         sa.text("UPDATE access_tokens SET expires_at = :end WHERE expires_at IS NULL"),
         {"end": datetime.now(UTC) + timedelta(days=1)},
@@ -103,7 +106,9 @@ def downgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_column("created_by")
         batch.drop_column("revoked_at")
+    op.drop_index("ix_access_tokens_sign_in", table_name="access_tokens")
     with op.batch_alter_table("access_tokens") as batch:
+        batch.drop_column("sign_in")
         batch.drop_column("session_until")
     op.drop_index("ix_users_username_lower", table_name="users")
     with op.batch_alter_table("users") as batch:
