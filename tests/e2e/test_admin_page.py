@@ -250,10 +250,14 @@ def test_an_administrator_reorders_the_routing_rules_and_sets_a_deadline(
         assert "管理员" in text_of(browser, "#hours-source")
         screenshot(browser, "admin-routing")
     finally:  # the e2e database is shared: the callback tests keep the installation's hours
-        from sqlalchemy import delete
+        from sqlalchemy import delete, select
 
-        from casebook.db.models import CenterSetting
+        from casebook.db.models import CenterSetting, RoutingRule
 
         with platform.book.sessions() as s:
             s.execute(delete(CenterSetting))
+            for rule in s.scalars(select(RoutingRule).where(RoutingRule.lead == "env")):
+                if rule.co_units == ["water"]:  # the rule this test added
+                    s.delete(rule)
             s.commit()
+        platform.book.reload_directory()
