@@ -40,6 +40,7 @@ from hotline.pages import wiring as pages
 from hotline.relay import case_event
 from hotline.root import build_casebook
 from hotline.server import api_server
+from hotline.services import lines_book
 from ivr.flow import FlowTimings, HotlineFlow
 from ivr.lines import LineBook, LineProfile, load_lines
 from ivr.ports import Resumption, Sound
@@ -70,6 +71,7 @@ FEATURES = (
     "opsmetrics",  # takes the call log's backlog; /metrics follows the bus
     "callbacks",
     "casework",  # the landing page, the case list and the case page
+    "lines",  # the lines edited from the admin page; Asterisk kept in step with them and the phones
 )
 
 
@@ -338,7 +340,9 @@ class Platform:
 
     # --- running -----------------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Seed the directory, name the lines' channels, create the development credentials."""
+        """Take the lines in force, seed the directory, name the lines' channels, create the
+        development credentials."""
+        self.lines.take(lines_book(self.settings, self.sessions))
         bootstrap_casebook(self.settings, self.sessions, self.auth, self.lines)
 
     async def run_telephony(self) -> None:

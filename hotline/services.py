@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from common.paths import prompts_dir, tts_cache_dir
 from common.settings import Settings
 from ivr.lines import LineBook, load_lines
@@ -15,12 +17,33 @@ from telephony.runtime.process import AsteriskProcess
 log = logging.getLogger(__name__)
 
 
-def lines_book(settings: Settings) -> LineBook:
-    return load_lines(settings.lines_file)
+def lines_book(settings: Settings, sessions: sessionmaker[Session] | None = None) -> LineBook:
+    """The lines in force: those an administrator saved from the admin page, else the lines file.
+    Without a database yet (a first start before `hotline db upgrade`), or with stored lines that
+    no longer read, the file's, and the log says why."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from casebook.cases.errors import InvalidInput
+    from casebook.clock import SystemClock
+    from hotline.features.lines.store import LineStore
+    from hotline.root import build_casebook
+
+    casebook = None
+    if sessions is None:
+        casebook = build_casebook(settings, pool_size=1)
+        sessions = casebook.sessions
+    try:
+        return LineStore(sessions, lambda: load_lines(settings.lines_file), SystemClock()).current()
+    except (SQLAlchemyError, InvalidInput) as exc:
+        log.warning("the lines file's lines (the stored lines could not be read: %s)", str(exc).splitlines()[0])
+        return load_lines(settings.lines_file)
+    finally:
+        if casebook is not None:
+            casebook.close()
 
 
-def build_all_prompts(settings: Settings) -> tuple[int, int]:
-    entries = load_catalogue(lines_book(settings), settings.prompts_file)
+def build_all_prompts(settings: Settings, lines: LineBook | None = None) -> tuple[int, int]:
+    entries = load_catalogue(lines or lines_book(settings), settings.prompts_file)
     made = build_prompts(entries, prompts_dir(settings), tts_cache_dir(settings), settings.prompts_override_dir)
     return made, len(entries)
 

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, field_serializer, field_validator, model_validator
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class HoursRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     days: str = "mon-sun"
     open: time = time(0, 0)
     close: time = time(23, 59, 59)
+
+    @field_serializer("open", "close", when_used="json")
+    def _clock_time(self, value: time) -> str:
+        """08:30 as people write it (no time zone: the center's), seconds only when there are some."""
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> HoursRule:
+        if self.open >= self.close:
+            raise ValueError(f"opens at {self.open:%H:%M} but closes at {self.close:%H:%M}: a rule is within one day")
+        return self
 
     @field_validator("days")
     @classmethod

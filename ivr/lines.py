@@ -1,4 +1,5 @@
-"""The hotline numbers ("lines") the center answers, loaded from a YAML file.
+"""The hotline numbers ("lines") the center answers: the packaged YAML file, or the lines an
+administrator saved from the admin page (hotline/features/lines/), which win over the file.
 
 Each line says how it greets, when it is open, which queue takes its callers and which
 category its appeals default to. The file is data: the center edits it without code.
@@ -10,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ivr.hours import HoursRule
 
@@ -21,22 +22,41 @@ class LinesFileError(ValueError):
     """The lines file is missing, not YAML, or describes a line badly."""
 
 
+# what a caller hears first: a sentence or two, not a speech (espeak reads it at every call)
+GREETING_MAX = 120
+NAME_MAX = 60
+
+
 class Greeting(BaseModel):
-    zh: str
-    en: str
+    model_config = ConfigDict(extra="forbid")
+    zh: str = Field(min_length=1, max_length=GREETING_MAX)
+    en: str = Field(min_length=1, max_length=GREETING_MAX)
+
+    @field_validator("zh", "en")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        return _plain_text(value)
 
 
 class LineProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     number: str = Field(pattern=r"^[0-9]{3,15}$")
-    code: str = Field(pattern=r"^[a-z0-9-]+$", description="Stable short name, used in prompt file names.")
-    name_zh: str
-    name_en: str
+    code: str = Field(pattern=r"^[a-z0-9-]{1,32}$", description="Stable short name, used in prompt file names.")
+    name_zh: str = Field(min_length=1, max_length=NAME_MAX)
+    name_en: str = Field(min_length=1, max_length=NAME_MAX)
     greeting: Greeting
     language: str = "zh"
-    hours: list[HoursRule] | None = None
-    default_queue: str = Field(pattern=r"^[a-z0-9-]+$")
-    default_category: str
+    hours: list[HoursRule] | None = Field(
+        default=None, description="None: open around the clock; []: always closed; else open only then."
+    )
+    default_queue: str = Field(pattern=r"^[a-z0-9-]{1,32}$")
+    default_category: str = Field(min_length=1, max_length=64)
     channel: str = "phone"
+
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        return _plain_text(value)
 
     @field_validator("default_queue")
     @classmethod
@@ -53,8 +73,19 @@ class LineProfile(BaseModel):
         return value
 
 
+def _plain_text(value: str) -> str:
+    """Words a caller hears or a page shows: no control characters, no blank text."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise ValueError("must not contain control characters (line breaks, tabs...)")
+    return value
+
+
 class LineBook(BaseModel):
-    lines: list[LineProfile]
+    model_config = ConfigDict(extra="forbid")
+    lines: list[LineProfile] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _unique(self) -> LineBook:
@@ -71,6 +102,16 @@ class LineBook(BaseModel):
     @property
     def queues(self) -> list[str]:
         return sorted({line.default_queue for line in self.lines})
+
+    def take(self, other: LineBook) -> None:
+        """Become `other`, in place: every part of a process holds this one book (the IVR, the desk,
+        the wallboard, the dialler), so an administrator's edit reaches them all at once. The list
+        is replaced, not changed, so whoever is reading the old one (a render) reads it whole."""
+        self.lines = list(other.lines)
+
+    def key(self) -> str:
+        """What the book says, as one string: equal keys, equal books."""
+        return self.model_dump_json()
 
 
 def default_lines_path() -> Path:

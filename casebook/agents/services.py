@@ -121,7 +121,7 @@ class AgentDirectory:
 
     def remove(self, actor: Actor, extension: str) -> AgentView:
         """The phone is taken away (a leaver, a desk given up): Asterisk forgets it within seconds
-        (telephony/runtime/phones.py); the person stays. The extension can be given again."""
+        (telephony/runtime/sync.py); the person stays. The extension can be given again."""
         require(actor, "users")
         with self.sessions() as s:
             agent, user = self._agent(s, extension)

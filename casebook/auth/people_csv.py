@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from casebook.auth.names import look_alike
 from casebook.auth.passwords import hash_password, new_password
 from casebook.auth.policy import Role
 from casebook.auth.services import AuthService
@@ -65,6 +66,9 @@ def import_people(auth: AuthService, text: str, by: str) -> PeopleImported:
                 continue
             seen.add(name.lower())
             user = s.scalar(select(User).where(func.lower(User.username) == name.lower()))
+            if user is None and (alike := look_alike(s, name, also=seen - {name.lower()})) is not None:
+                problems.append(f"line {line}: {name!r} reads like {alike!r}: choose a name that reads apart")
+                continue
             if user is None:
                 first = None if auth.directory is not None else new_password()
                 user = User(

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.auth.directory import CountyDirectory
+from casebook.auth.names import look_alike
 from casebook.auth.passwords import check_password, hash_password, verify_password
 from casebook.auth.policy import Actor, Role
 from casebook.auth.throttle import SignInThrottle, ThrottlePolicy
@@ -98,6 +99,8 @@ class AuthService:
                 raise InvalidInput(f"unknown unit {unit!r}")
             if self._user(s, username) is not None:
                 raise Conflict(f"user {username!r} exists already (user names are the same in any case)")
+            if (alike := look_alike(s, username)) is not None:
+                raise Conflict(f"user {username!r} reads like the existing {alike!r}: choose a name that reads apart")
             user = User(
                 username=username,
                 display_name=display_name or username,

@@ -9,10 +9,11 @@ script would not run under the pages' Content-Security-Policy.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from hotline.pages.files import NODE_MODULES, library_file, page_file
 
@@ -22,6 +23,10 @@ LIBRARIES = {  # the package, and the folder of it that is served
     "redoc": NODE_MODULES / "redoc" / "bundles",
 }
 FILES = {"swagger-ui-dist": {"swagger-ui.css", "swagger-ui-bundle.js"}, "redoc": {"redoc.standalone.js"}}
+# ReDoc's footer shows its maker's logo from their site, which the pages' policy refuses (a console
+# error on every visit, and a request to the internet from an intranet): the bundle is served with
+# no address there, so the image fails at once and ReDoc hides it (its own onError); the words stay
+REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -42,8 +47,17 @@ def redoc() -> FileResponse:
 
 
 @router.get("/pages/lib/{package}/{name}")
-def documentation_library(package: str, name: str) -> FileResponse:
+def documentation_library(package: str, name: str) -> Response:
     """The documentation pages' bundles: only the named files of the two packages."""
     if name not in FILES.get(package, set()):
         raise HTTPException(404, "no such file")
-    return library_file(LIBRARIES[package], name, "the documentation bundles are not installed (make up installs them)")
+    missing = "the documentation bundles are not installed (make up installs them)"
+    served = library_file(LIBRARIES[package], name, missing)
+    if package != "redoc":
+        return served
+    return Response(_redoc_without_logo(str(served.path)), media_type=served.media_type)
+
+
+@lru_cache(maxsize=1)
+def _redoc_without_logo(path: str) -> bytes:
+    return Path(path).read_bytes().replace(REDOC_LOGO, b"")

@@ -166,6 +166,10 @@ class AmiClient:
             action["Queue"] = queue
         _check(await self.send(action, as_list=False), "QueuePause")
 
+    async def reload(self, module: str) -> None:
+        """Reload one module's configuration (`res_pjsip.so`, `pbx_config.so`, `app_queue.so`)."""
+        _check(await self.send({"Action": "Reload", "Module": module}, as_list=False), f"Reload {module}")
+
 
 class AmiAgents:
     """The IVR's `AgentsPort`: can anybody in this queue answer, now or after the calls ahead?

@@ -159,6 +159,21 @@ def render_configuration(
     max_calls: int = 2000,
 ) -> Path:
     """Write every configuration file of the instance; return the host path of its folder."""
+    render_changes(asterisk, layout, lines, phones=phones, queue_wait_s=queue_wait_s, max_calls=max_calls)
+    return layout.host_path(layout.dir("etc"))
+
+
+def render_changes(
+    asterisk: AsteriskSettings,
+    layout: AsteriskLayout,
+    lines: LineBook,
+    *,
+    phones: Sequence[PhoneAccount] = (),
+    queue_wait_s: int = 300,
+    max_calls: int = 2000,
+) -> set[str]:
+    """Write every configuration file of the instance; return the names of those whose words
+    changed, so that a running Asterisk reloads only what it must (telephony/runtime/sync.py)."""
     env = Environment(
         loader=FileSystemLoader(str(DIALPLANS_DIR)),
         undefined=StrictUndefined,
@@ -182,15 +197,22 @@ def render_configuration(
     }
     etc = layout.host_path(layout.dir("etc"))
     etc.mkdir(parents=True, exist_ok=True)
+    changed: set[str] = set()
     for name in TEMPLATES:
         text = env.get_template(f"{name}.j2").render(**context)
         target = etc / name
+        try:
+            if target.read_text(encoding="utf-8") == text:
+                continue
+        except OSError:
+            pass  # not written yet
         tmp = target.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.chmod(0o640)
         os.replace(tmp, target)
+        changed.add(name)
     prepare_directories(layout)
-    return etc
+    return changed
 
 
 def prepare_directories(layout: AsteriskLayout) -> None:

@@ -21,7 +21,7 @@ import httpx
 
 from common.settings import AsteriskSettings
 from ivr.lines import LineBook
-from telephony.runtime.config import PhoneAccount, render_configuration
+from telephony.runtime.config import PhoneAccount, render_changes, render_configuration
 from telephony.runtime.layout import AsteriskLayout, AsteriskNotInstalled
 from telephony.runtime.rootfs import is_built
 
@@ -142,9 +142,10 @@ class AsteriskProcess:
                 _wait_exit(pid, 2)
         return True
 
-    def render(self, lines: LineBook, phones: Sequence[PhoneAccount]) -> Path:
-        """Write the configuration with these phones, without reloading anything."""
-        return render_configuration(
+    def render(self, lines: LineBook, phones: Sequence[PhoneAccount]) -> set[str]:
+        """Write the configuration with these lines and phones, without reloading anything; the
+        names of the files that changed."""
+        return render_changes(
             self.asterisk, self.layout, lines, phones=phones, queue_wait_s=self.asterisk.queue_max_wait_s
         )
 

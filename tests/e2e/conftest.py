@@ -161,3 +161,21 @@ async def stop_platform(platform: Platform, task: asyncio.Task[None], *, within_
 async def platform(asterisk: Settings) -> AsyncIterator[Platform]:
     async with running_platform(asterisk) as running:
         yield running
+
+
+@pytest.fixture
+async def serving(asterisk: Settings) -> AsyncIterator[Platform]:
+    """The whole platform, API and pages included, as `hotline serve` runs it."""
+    platform = Platform(asterisk)
+    task = asyncio.create_task(platform.serve(api=True))
+    try:
+        await asyncio.wait_for(platform.stasis.ready.wait(), 15)
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                _reader, writer = await asyncio.open_connection(asterisk.api_host, asterisk.api_port)
+                writer.close()
+                break
+            await asyncio.sleep(0.1)
+        yield platform
+    finally:
+        await stop_platform(platform, task)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ from common.settings import Settings
 from hotline.pages import live as live_socket
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.conftest import stop_platform
 from tests.e2e.helpers import (
     ROOT,
     Phone,
@@ -49,24 +48,6 @@ from tests.e2e.helpers import (
 ADMIN = Actor("admin", Role.ADMIN)
 ARTIFACTS = Path(os.environ.get("HOTLINE_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
 PASSWORD = "a-long-password"
-
-
-@pytest.fixture
-async def served(asterisk: Settings) -> AsyncIterator[Platform]:
-    """The whole platform, API and pages included, as `hotline serve` runs it."""
-    platform = Platform(asterisk)
-    task = asyncio.create_task(platform.serve(api=True))
-    try:
-        await asyncio.wait_for(platform.stasis.ready.wait(), 15)
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                _reader, writer = await asyncio.open_connection(asterisk.api_host, asterisk.api_port)
-                writer.close()
-                break
-            await asyncio.sleep(0.1)
-        yield platform
-    finally:
-        await stop_platform(platform, task)
 
 
 @pytest.fixture
@@ -126,11 +107,11 @@ async def _in_browser(work: Any, *args: Any) -> Any:
 
 
 async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and_saves_the_case(
-    served: Platform, asterisk: Settings, browser: WebDriver
+    serving: Platform, asterisk: Settings, browser: WebDriver
 ) -> None:
     # expected: agent.login; queue.joined, queue.ringing, queue.answered, queue.completed for the call;
     # agent.wrapup, agent.case-saved, agent.ready for the agent; the case registered and dispatched
-    platform = served
+    platform = serving
     password = _agent_with_phone(platform, "page-a", "1021")
     earlier = platform.book.open(
         NewAppeal(channel="phone", description="小区路灯坏了一个月", caller_phone="13912340021"), SYSTEM
@@ -215,11 +196,11 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
 
 
 async def test_a_caller_who_hangs_up_in_the_queue_is_recorded_as_abandoned_and_leaves_the_screen(
-    served: Platform, asterisk: Settings, browser: WebDriver
+    serving: Platform, asterisk: Settings, browser: WebDriver
 ) -> None:
     # expected: queue.joined, queue.ringing (the phone rings but is not answered), queue.abandoned
     # with position 1 and the time waited; the pop appears while ringing and goes away
-    platform = served
+    platform = serving
     password = _agent_with_phone(platform, "page-b", "1022")
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
     phone = await Phone.start(asterisk, "1022", password, hold=60, answer_after=-1, talk=1)
@@ -249,10 +230,10 @@ async def test_a_caller_who_hangs_up_in_the_queue_is_recorded_as_abandoned_and_l
 
 
 async def test_the_page_pauses_with_a_reason_and_resumes(
-    served: Platform, asterisk: Settings, browser: WebDriver
+    serving: Platform, asterisk: Settings, browser: WebDriver
 ) -> None:
     # expected: agent.login, agent.paused (reason meal), agent.resumed, agent.logout
-    platform = served
+    platform = serving
     _agent_with_phone(platform, "page-f", "1026")
     await _in_browser(_open_page, browser, asterisk, "page-f")
     await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
@@ -280,10 +261,10 @@ async def test_the_page_pauses_with_a_reason_and_resumes(
 
 
 async def test_wrong_credentials_and_an_expired_session_get_a_clear_message(
-    served: Platform, asterisk: Settings, browser: WebDriver, monkeypatch: pytest.MonkeyPatch
+    serving: Platform, asterisk: Settings, browser: WebDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # expected: no events; the page says why and goes back to the login form
-    platform = served
+    platform = serving
     _agent_with_phone(platform, "page-c", "1023")
     monkeypatch.setattr(live_socket, "TOKEN_RECHECK_S", 1.0)
     await _in_browser(_open_page, browser, asterisk, "page-c", "not-the-password")
@@ -303,11 +284,11 @@ async def test_wrong_credentials_and_an_expired_session_get_a_clear_message(
 
 
 async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_password_is_refused(
-    served: Platform, asterisk: Settings, browser: WebDriver
+    serving: Platform, asterisk: Settings, browser: WebDriver
 ) -> None:
     # expected: agent.login (phone browser); queue.ringing and queue.answered on PJSIP/1024-web
     # (WebRTC: SIP over WebSocket, DTLS-SRTP, ICE); queue.completed when the page hangs up
-    platform = served
+    platform = serving
     password = _agent_with_phone(platform, "page-d", "1024")
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
     # a failed try must not leave the agent logged in: a rerun would find the page "available"
@@ -366,12 +347,12 @@ def _softphone_failure(browser: WebDriver) -> str:
 
 
 async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stuck_on_the_call(
-    served: Platform, asterisk: Settings, browser: WebDriver
+    serving: Platform, asterisk: Settings, browser: WebDriver
 ) -> None:
     # expected: queue.answered on PJSIP/1025-web; the page is closed mid-call (no BYE: the media
     # stops); Asterisk's rtp_timeout (15 s) ends the call: queue.completed reason agent,
     # agent.wrapup; the page opened again shows wrap-up and "Ready" takes the agent back
-    platform = served
+    platform = serving
     password = _agent_with_phone(platform, "page-e", "1025")
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
     await _in_browser(_open_page, browser, asterisk, "page-e")
@@ -411,12 +392,12 @@ def _value(driver: WebDriver, name: str) -> str:
 
 
 async def test_a_phone_given_in_the_admin_page_registers_within_seconds_with_no_reload_by_hand(
-    served: Platform, asterisk: Settings, browser: WebDriver
+    serving: Platform, asterisk: Settings, browser: WebDriver
 ) -> None:
     # expected: no reload by hand; Asterisk knows the new endpoint within seconds (PJSIP reloaded
     # by the platform), the pjsua2 phone registers (200) with the password the page showed once;
     # taken back in the page, the same phone is refused
-    platform = served
+    platform = serving
     person(platform.sessions, "page-adm", Role.ADMIN)
     person(platform.sessions, "page-g", Role.INTAKE_AGENT)
     with contextlib.suppress(NotFound):  # a test run again (decision 0019) gives the phone again

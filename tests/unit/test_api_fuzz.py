@@ -58,7 +58,9 @@ def wired(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # a database of its own: as an administrator the fuzzer rewrites routing rules and deadline
     # policies at random, which other tests' cases would then be dispatched by
     platform = _platform(own_database, Path(tmp_path_factory.mktemp("fuzz")))
-    APP.state.services = platform.api(telephony=False).state.services
+    fresh = platform.api(telephony=False).state
+    APP.state.services = fresh.services
+    APP.state.line_store = fresh.line_store  # the lines' routes keep their own store
     stamp = secrets.token_hex(4)
     for role in ROLES:
         name = f"fuzz-{role.value}-{stamp}"

@@ -54,6 +54,7 @@ from casebook.cases.transcripts import SpeechText
 from casebook.db.models import AuditEntry, Case, DeadlinePolicy, User
 from common.settings import Settings
 from hotline.platform import Platform
+from ivr.lines import load_lines
 from tests.files import png
 from tests.unit.conftest import AGENT, SUPERVISOR
 
@@ -214,6 +215,10 @@ ACCESS: dict[str, Access] = {
     "GET /api/v1/deadlines": logged_in(),
     "GET /api/v1/settings/callback-hours": declared("directory_write"),
     "PUT /api/v1/settings/callback-hours": declared("directory_write", body=const({"hours": "09:00-20:00"})),
+    "GET /api/v1/lines": declared("directory_write"),
+    # the packaged lines again: the session's database keeps the lines every other test expects
+    "PUT /api/v1/lines": declared("directory_write", body=const(load_lines().model_dump(mode="json"))),
+    "DELETE /api/v1/lines": declared("directory_write"),
     "GET /api/v1/routing/suggestion": logged_in(query=const({"category": "environment.noise"})),
     "PUT /api/v1/routing-rules": declared("directory_write", body=lambda w: {"rules": w.rules}),
     "PUT /api/v1/deadlines/{category}/{urgency}": declared("directory_write", query=lambda w: {"hours": w.deadline[2]}),

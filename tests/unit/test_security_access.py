@@ -155,6 +155,26 @@ def test_security_a_user_name_is_taken_whatever_the_case_of_its_letters(
     assert _login(api, people["agent"].upper()).status_code == 200  # and it signs in as the one person
 
 
+@pytest.mark.parametrize(
+    ("made", "alike"), [("rnary", "mary"), ("li.wang", "ll_wang"), ("boss0", "BOSSO"), ("vvu", "wu")]
+)
+def test_security_a_user_name_that_reads_like_another_is_refused_by_the_api_and_the_csv(
+    api: TestClient, auth: AuthService, people: dict[str, str], made: str, alike: str
+) -> None:
+    admin = _bearer(auth.login(people["admin"], PASSWORD) or "")
+    stamp = people["agent"].split("-")[1][-6:].translate(str.maketrans("0123456789", "abcdefghjk"))
+    first, second = f"{made}{stamp}", f"{alike}{stamp}"
+    body = {"role": "intake_agent", "password": "another-long-password"}
+    assert api.post("/api/v1/users", json={**body, "username": first}, headers=admin).status_code == 201
+    answer = api.post("/api/v1/users", json={**body, "username": second}, headers=admin)
+    assert answer.status_code == 409 and f"reads like the existing '{first}'" in answer.json()["detail"]
+    csv = f"username,display_name,role,unit\r\n{second},,intake_agent,\r\n".encode()
+    imported = api.post("/api/v1/users.csv", content=csv, headers={**admin, "content-type": "text/csv"})
+    assert imported.status_code == 422 and f"reads like '{first}'" in imported.json()["detail"]
+    apart = api.post("/api/v1/users", json={**body, "username": f"{made}-x{stamp}"}, headers=admin)
+    assert apart.status_code == 201  # a name that reads apart is welcome
+
+
 # --- tokens ----------------------------------------------------------------------------------------------
 def test_security_a_token_ends_when_its_person_signs_out(api: TestClient, people: dict[str, str]) -> None:
     token = _login(api, people["agent"]).json()["access_token"]  # type: ignore[attr-defined]

@@ -152,11 +152,11 @@ class AgentHour(Base):
 
 
 class CenterSetting(Base):
-    """A setting the center's administrators change from the pages (the callback hours), which
-    wins over the installation's environment variable of the same meaning."""
+    """A setting the center's administrators change from the pages (the callback hours, the
+    lines), which wins over the installation's environment variable or file of the same meaning."""
 
     __tablename__ = "center_settings"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(1000))
+    value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(64))
