@@ -11,6 +11,7 @@ import typer
 
 from common.logs import setup_logging
 from common.settings import Settings, get_settings
+from hotline.cli_routing import routing_app
 
 if TYPE_CHECKING:
     from telephony.sip.caller import CallResult  # pjsua2 is loaded only when a call is placed
@@ -26,6 +27,7 @@ app.add_typer(prompts_app, name="prompts")
 app.add_typer(db_app, name="db")
 metrics_app = typer.Typer(help="The managers' figures (docs/metrics.md).", no_args_is_help=True)
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(routing_app, name="routing")
 
 
 def _fail(message: str) -> NoReturn:

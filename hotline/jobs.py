@@ -87,6 +87,11 @@ def _send_outbox(host: JobHost) -> int:
     return send_pending(host.book.sessions, host.book.clock, host.senders)
 
 
+def _retrain_routing(host: JobHost) -> int:
+    trained = host.book.models.retrain_if_due()
+    return 0 if trained is None else trained.id
+
+
 JOBS: tuple[Job, ...] = (
     Job("screen-pending", "casebook.screen_pending", 60.0, _screen_pending, "cases no screening looked at"),
     Job("transcribe-lost", "speech.transcribe_lost", 60.0, _transcribe_lost, "calls whose transcription was lost"),
@@ -94,6 +99,7 @@ JOBS: tuple[Job, ...] = (
     Job("reports-when-due", "casebook.make_due_reports", 60.0, _reports_when_due, "Monday and month reports"),
     Job("warn-due-soon", "casebook.warn_due_soon", 60.0, _warn_due_soon, "clocks 15 minutes from running out"),
     Job("send-outbox", "casebook.send_outbox", 60.0, _send_outbox, "e-mails waiting to be sent, or sent again"),
+    Job("retrain-routing", "casebook.retrain_routing", 3600.0, _retrain_routing, "the routing model, once a day"),
 )
 
 

@@ -7,6 +7,8 @@ HOTLINE=.venv/bin/hotline
 mkdir -p .hotline
 $HOTLINE asterisk build
 $HOTLINE db upgrade
+# the routing model learnt from the corpus, once (then daily, with the registrations people make)
+$HOTLINE routing train --if-none
 $HOTLINE asterisk start
 if [ -f .hotline/serve.pid ] && kill -0 "$(cat .hotline/serve.pid)" 2>/dev/null; then
   echo "platform: already running (pid $(cat .hotline/serve.pid))"

@@ -1,7 +1,9 @@
 """What the case actions read on every request and an administrator changes rarely: the directory
 (channels, categories, places, units, sections), the classifier's lexicon, the routing rules and
 the deadline policies. Read once and kept: the directory for a minute, the rest until an edit
-calls `reload` (the book's `reload_directory`).
+calls `reload` (the book's `reload_directory`). The screener (the lexicon and the active routing
+model) looks for a newly activated model at most every `MODEL_CHECK_S`, so every process takes a
+retrained or rolled-back model within half a minute.
 
 Shared by the request threads and the screening thread, under the book's lock.
 """
@@ -15,12 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.classify.classifier import Classifier, build_lexicon
+from casebook.classify.classifier import Lexicon, build_lexicon
+from casebook.classify.learning import RoutingModels
+from casebook.classify.screener import Screener
 from casebook.db.models import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
 from casebook.directory.seed import urgency_words
 from casebook.routing import RuleView
 
 DIRECTORY_TTL_S = 60.0
+MODEL_CHECK_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +45,17 @@ class DirectoryCaches:
         self.sessions = sessions
         self._lock = lock
         self._directory: Directory | None = None
-        self._classifier: Classifier | None = None
+        self._lexicon: Lexicon | None = None
+        self._screener: tuple[Screener, float] | None = None  # and when the active model was looked for
+        self.models: RoutingModels | None = None  # given by the book
         self._rules: list[RuleView] | None = None
         self._policies: dict[tuple[str, str], float] | None = None
 
     def reload(self) -> None:
         """Forget every cached value (after the directory was edited)."""
         with self._lock:
-            self._classifier = None
+            self._lexicon = None
+            self._screener = None
             self._rules = None
             self._policies = None
             self._directory = None
@@ -69,9 +77,9 @@ class DirectoryCaches:
             self._directory = current
             return current
 
-    def classifier(self) -> Classifier:
+    def lexicon(self) -> Lexicon:
         with self._lock:
-            if self._classifier is None:
+            if self._lexicon is None:
                 with self.sessions() as s:
                     categories = [(c.code, c.parent_code, c.keywords) for c in s.scalars(select(Category))]
                     places = [
@@ -79,8 +87,25 @@ class DirectoryCaches:
                         for p in s.scalars(select(Place).where(~Place.code.startswith("township-")))
                     ]
                     townships = [(u.code, u.name_zh) for u in s.scalars(select(Unit).where(Unit.kind == "township"))]
-                self._classifier = Classifier(build_lexicon(categories, places, townships, urgency_words()))
-            return self._classifier
+                self._lexicon = build_lexicon(categories, places, townships, urgency_words())
+            return self._lexicon
+
+    def classifier(self) -> Screener:
+        """The lexicon and the active routing model (casebook/classify/screener.py)."""
+        with self._lock:
+            if self._screener is not None and time.monotonic() - self._screener[1] < MODEL_CHECK_S:
+                return self._screener[0]
+            lexicon = self.lexicon()
+            screener = self.models.screener(lexicon) if self.models is not None else Screener(lexicon, None)
+            kept = self._screener[0] if self._screener is not None else None
+            if kept is not None and kept.lexicon is lexicon and kept.model is screener.model:
+                screener = kept  # the same model: keep the tokenizer the old one loaded
+            self._screener = (screener, time.monotonic())
+            return screener
+
+    def rules(self) -> list[RuleView]:
+        with self.sessions() as s:
+            return self.routing(s)[0]
 
     def routing(self, s: Session) -> tuple[list[RuleView], dict[tuple[str, str], float]]:
         """The active routing rules in their order, and the deadline hours by (category, urgency)."""

@@ -38,7 +38,8 @@ from casebook.cases.queries import check_visible
 from casebook.cases.recordings import RecordingStore
 from casebook.cases.screening import AutomaticScreening
 from casebook.cases.transcribing import Transcribing
-from casebook.classify.classifier import Classifier
+from casebook.classify.learning import RoutingModels
+from casebook.classify.screener import Screener
 from casebook.clock import Clock, SystemClock
 from casebook.db.models import (
     Assignment,
@@ -85,6 +86,9 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         self.listeners: Listeners[CaseNotice] = Listeners("the casebook", _named)
         self._lock = threading.RLock()
         self.caches = DirectoryCaches(sessions, self._lock)
+        # the learnt routing model's versions (casebook/classify/learning.py): the screener uses the active one
+        self.models = RoutingModels(sessions, self.clock, self.caches.lexicon, self.caches.rules)
+        self.caches.models = self.models
         self._index: OpenCaseIndex | None = None
         self._index_max_id = 0
 
@@ -104,7 +108,7 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
     def directory(self) -> Directory:
         return self.caches.directory()
 
-    def classifier(self) -> Classifier:
+    def classifier(self) -> Screener:
         return self.caches.classifier()
 
     def _routing(self, s: Session) -> tuple[list[RuleView], dict[tuple[str, str], float]]:

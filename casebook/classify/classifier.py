@@ -147,11 +147,22 @@ class Classifier:
         return related
 
     def _place(self, text: str) -> tuple[Finding, str | None]:
-        for place in self._places:
-            if place.name in text:
-                confidence = 0.95 if place.exact else 0.7
-                return Finding(place.place_code, confidence, (place.name,)), place.township
-        return Finding(None, 0.0, ()), None
+        """The most specific place the text names, and its township. A township the text names
+        outright wins over the township a village of the same name elsewhere would give
+        (花源镇白果村 is in 花源镇 whatever other 白果村 the county has); otherwise the longest name
+        found wins (普兴火车站 over 火车站)."""
+        found = [p for p in self._places if p.name in text]
+        found = [p for p in found if not any(p.name != q.name and p.name in q.name for q in found)]
+        if not found:
+            return Finding(None, 0.0, ()), None
+        named = [p for p in found if p.place_code.startswith("township-")]
+        if named:
+            township = named[0].township
+            inside = [p for p in found if p.township == township and p not in named]
+            best = inside[0] if inside else named[0]
+            return Finding(best.place_code, 0.95, (best.name,)), township
+        best = found[0]
+        return Finding(best.place_code, 0.95 if best.exact else 0.8, (best.name,)), best.township
 
     def _urgency(self, text: str, tokens: set[str] | None) -> Finding:
         for level, confidence in (("critical", 0.9), ("urgent", 0.75)):

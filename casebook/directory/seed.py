@@ -16,7 +16,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casebook.classify.classifier import Lexicon, build_lexicon
 from casebook.db.models import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
+from casebook.routing import RuleView
 
 DEFAULT_CHANNELS = (
     ("mailbox-mayor", "mailbox", "市长信箱", "Mayor's mailbox"),
@@ -149,3 +151,32 @@ def sync_lines(session: Session, lines: list[LineChannel]) -> None:
         )
         session.add(channel)
     session.flush()
+
+
+# --- the directory as installed, without a database (the corpus's labels, `hotline routing evaluate`) ---
+def packaged_rules() -> list[RuleView]:
+    """The routing rules of the data files, in their order."""
+    return [
+        RuleView(
+            position, r["category"], r.get("township"), r["lead"], r.get("fallback_lead"), tuple(r.get("co") or ())
+        )
+        for position, r in enumerate(_data("routing.yaml")["rules"], start=1)
+    ]
+
+
+def packaged_lexicon() -> Lexicon:
+    """The lexicon a freshly seeded casebook screens with (categories' words, places, townships)."""
+    categories: list[tuple[str, str | None, list[Any]]] = []
+
+    def walk(raw: dict[str, Any], parent: str | None) -> None:
+        categories.append((raw["code"], parent, list(raw.get("keywords") or [])))
+        for child in raw.get("children") or []:
+            walk(child, raw["code"])
+
+    for raw in _data("categories.yaml")["categories"]:
+        walk(raw, None)
+    places = [
+        (p["code"], p["name_zh"], p.get("township"), p.get("aliases") or []) for p in _data("places.yaml")["places"]
+    ]
+    townships = [(u["code"], u["name_zh"]) for u in _data("units.yaml")["units"] if u["kind"] == "township"]
+    return build_lexicon(categories, places, townships, urgency_words())

@@ -68,14 +68,15 @@ class AsteriskSync:
 
     async def sync(self) -> bool:
         """Bring Asterisk what changed since last time; whether anything was reloaded."""
-        phones = tuple(sorted(await asyncio.to_thread(self.accounts), key=lambda p: p.extension))
         book = self.lines()
-        wanted = (book.key(), phones)
+        key = book.key()
+        lines_changed = self.applied is None or key != self.applied[0]
+        if lines_changed:  # first: speaking takes a while, and the phones are read right before writing
+            await asyncio.to_thread(self.speak, book)
+        phones = tuple(sorted(await asyncio.to_thread(self.accounts), key=lambda p: p.extension))
+        wanted = (key, phones)
         if wanted == self.applied and not self.pending:
             return False
-        lines_changed = self.applied is None or wanted[0] != self.applied[0]
-        if lines_changed:
-            await asyncio.to_thread(self.speak, book)
         changed = await asyncio.to_thread(self.render, book, phones)
         self.pending |= {MODULE_OF_FILE[name] for name in changed if name in MODULE_OF_FILE}
         reloaded = sorted(self.pending)

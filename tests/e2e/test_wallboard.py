@@ -24,7 +24,7 @@ from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.browser import screenshot
 from tests.e2e.helpers import person, place_call, wait_for
-from tests.e2e.test_agent_page import ARTIFACTS, _in_browser, _wait, browser, served  # noqa: F401
+from tests.e2e.test_agent_page import ARTIFACTS, _in_browser, _wait, browser  # noqa: F401
 from tests.e2e.test_queue_waiting import unanswered_agent
 
 PASSWORD = "a-long-password"
@@ -57,13 +57,13 @@ def _figure(driver: WebDriver, key: str) -> str:
 
 
 async def test_the_wallboard_shows_a_real_caller_waiting_within_two_seconds_and_counts_the_abandon(
-    served: Platform,  # noqa: F811
+    serving: Platform,
     asterisk: Settings,
     browser: WebDriver,  # noqa: F811
 ) -> None:
     # expected: agent.login; for the call: call.started, ivr.transfer, call.ended (transferred),
     # queue.joined, queue.ringing (never answered), queue.abandoned when the caller hangs up
-    platform = served
+    platform = serving
     AuthService(platform.sessions).create_user("board-sup", Role.SUPERVISOR, password=PASSWORD)
     await _in_browser(_open_board, browser, asterisk, "board-sup")
     await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "link").get_attribute("data-state") == "live")
@@ -104,12 +104,12 @@ async def test_the_wallboard_shows_a_real_caller_waiting_within_two_seconds_and_
 
 
 async def test_an_intake_agent_is_told_the_wallboard_is_not_for_their_role(
-    served: Platform,  # noqa: F811
+    serving: Platform,
     asterisk: Settings,
     browser: WebDriver,  # noqa: F811
 ) -> None:
     # expected: no events; the socket closes with 4403 and the page says why
-    person(served.sessions, "board-agent-2", Role.INTAKE_AGENT, PASSWORD)
+    person(serving.sessions, "board-agent-2", Role.INTAKE_AGENT, PASSWORD)
     await _in_browser(_open_board, browser, asterisk, "board-agent-2")
     await _in_browser(_wait, browser, lambda d: "无权" in _text(d, "login-error"))
 
@@ -174,12 +174,12 @@ def _check_links(driver: WebDriver, today: str, lights: list[str], late: str) ->
 
 
 async def test_the_wallboards_case_figures_and_alerts_link_to_the_cases(
-    served: Platform,  # noqa: F811
+    serving: Platform,
     asterisk: Settings,
     browser: WebDriver,  # noqa: F811
 ) -> None:
     # expected: no call; the cases opened below (case.* events) redraw the board's case figures
-    platform, center = served, Actor("board-seed", Role.SUPERVISOR)
+    platform, center = serving, Actor("board-seed", Role.SUPERVISOR)
     person(platform.sessions, "board-sup-links", Role.SUPERVISOR, PASSWORD)
     late = platform.book.open(NewAppeal(channel="web", description="小区门口井盖丢了"), center).number
     with platform.sessions() as s:  # its one-hour register clock has run out

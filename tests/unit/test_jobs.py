@@ -50,4 +50,5 @@ def test_the_table_names_each_job_and_task_once() -> None:
         "reports-when-due",
         "warn-due-soon",
         "send-outbox",
+        "retrain-routing",
     }

@@ -215,6 +215,10 @@ ACCESS: dict[str, Access] = {
     "GET /api/v1/deadlines": logged_in(),
     "GET /api/v1/settings/callback-hours": declared("directory_write"),
     "PUT /api/v1/settings/callback-hours": declared("directory_write", body=const({"hours": "09:00-20:00"})),
+    "GET /api/v1/routing/models": declared("directory_write"),
+    "POST /api/v1/routing/models": declared("directory_write"),
+    "POST /api/v1/routing/models/rollback": declared("directory_write"),
+    "POST /api/v1/routing/models/{model_id}/activate": declared("directory_write", params={"model_id": "999999"}),
     "GET /api/v1/lines": declared("directory_write"),
     # the packaged lines again: the session's database keeps the lines every other test expects
     "PUT /api/v1/lines": declared("directory_write", body=const(load_lines().model_dump(mode="json"))),

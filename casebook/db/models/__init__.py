@@ -31,7 +31,16 @@ from casebook.db.models.cases import (
     SatisfactionVerdict,
     Transcript,
 )
-from casebook.db.models.directory import Category, Channel, DeadlinePolicy, Place, RoutingRule, Section, Unit
+from casebook.db.models.directory import (
+    Category,
+    Channel,
+    DeadlinePolicy,
+    Place,
+    RoutingModel,
+    RoutingRule,
+    Section,
+    Unit,
+)
 from casebook.db.models.notifications import Notification, OutboxMessage
 from casebook.db.models.operations import (
     AgentHour,
@@ -77,6 +86,7 @@ __all__ = [
     "Recording",
     "Reply",
     "Report",
+    "RoutingModel",
     "RoutingRule",
     "SatisfactionVerdict",
     "SavedView",

@@ -4,15 +4,20 @@ policies (data, seeded from casebook/directory/data/, editable through the API).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,3 +105,32 @@ class DeadlinePolicy(Base):
     category_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     urgency: Mapped[str] = mapped_column(String(16), primary_key=True)
     hours: Mapped[float] = mapped_column(Float)
+
+
+class RoutingModel(Base):
+    """A learnt model of the categories (casebook/classify/model.py), one row per training: its
+    weights (numpy arrays, no pickles), the threshold above which it dispatches without a person,
+    and its evaluation, kept beside it. One is active; an administrator can go back one step."""
+
+    __tablename__ = "routing_models"
+    __table_args__ = (  # one active at most: two administrators activating at once cannot leave two
+        Index(
+            "ix_routing_models_one_active",
+            "active",
+            unique=True,
+            postgresql_where=text("active"),
+            sqlite_where=text("active"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    weights: Mapped[bytes] = mapped_column(LargeBinary)
+    threshold: Mapped[float] = mapped_column(Float)
+    lexicon_weight: Mapped[float] = mapped_column(Float)
+    examples: Mapped[int] = mapped_column(Integer)  # appeals it learnt from
+    from_registrations: Mapped[int] = mapped_column(Integer)  # of which, registrations made by people
+    evaluation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    activated_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
