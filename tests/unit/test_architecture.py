@@ -32,7 +32,16 @@ def test_only_telephony_names_asterisk_interfaces() -> None:
     assert not offenders, offenders
 
 
-ROOT_FILES = {"platform.py", "cli.py", "cli_routing.py", "worker.py", "root.py", "services.py", "bootstrap.py", "asgi.py"}
+ROOT_FILES = {
+    "platform.py",
+    "cli.py",
+    "cli_routing.py",
+    "worker.py",
+    "root.py",
+    "services.py",
+    "bootstrap.py",
+    "asgi.py",
+}
 
 
 def test_only_the_composition_root_reads_the_whole_settings() -> None:
