@@ -1,10 +1,11 @@
 """`hotline routing ...`: how well screening routes appeals, and its model.
 
-`evaluate` screens the corpus's appeals as new cases (the lexicon alone, the model trained on the
-train split, and the two together as the platform screens) and prints, per split, the lead unit's
-accuracy, the category's, per-unit precision and recall, the units confused, and what dispatching
-without a person would give at each confidence threshold; the threshold reaching the wanted
-precision is chosen on the dev split and reported on the other.
+`evaluate` screens the corpus's appeals as new cases (the lexicon alone; the lexicon and the model
+trained on the train and dev splits, as the platform screens) and prints, for the test split (or
+another), the lead unit's accuracy, the category's, per-unit precision and recall, the units
+confused, and what dispatching without a person would give at each confidence threshold; the
+threshold reaching the wanted precision is chosen on out-of-fold guesses over train and dev, and
+reported on the test split.
 """
 
 from __future__ import annotations
@@ -55,9 +56,9 @@ def evaluate(
     report = run(shown, screener.guess, rules)
     coverage, right = report.at_threshold(screener.threshold)
     typer.echo(
-        f"trained on {len(train)} appeals in {trained_s:.1f} s; threshold for {precision:.0%} precision"
-        f" on the dev split: {screener.threshold:.3f}; on the {split} split it dispatches {coverage:.1%}"
-        f" without a person, {right:.1%} of them to the right unit"
+        f"trained on {len(train) + len(dev)} appeals in {trained_s:.1f} s; threshold for {precision:.0%} precision"
+        f" (out-of-fold, train and dev): {screener.threshold:.3f}; on the {split} split it dispatches"
+        f" {coverage:.1%} without a person, {right:.1%} of them to the right unit"
     )
     if report.lead_accuracy < fail_below:
         typer.secho(f"lead unit accuracy {report.lead_accuracy:.1%} is below {fail_below:.0%}", fg=typer.colors.RED)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.cases.errors import Conflict, InvalidInput, NotFound
 from casebook.classify.classifier import Lexicon
-from casebook.classify.corpus import load
+from casebook.classify.corpus import Appeal, load
 from casebook.classify.evaluate import Report, evaluate
 from casebook.classify.model import NgramModel
 from casebook.classify.screener import Screener, train_screener
@@ -78,8 +78,10 @@ class RoutingModels:
         rules: Callable[[], Sequence[RuleView]],
         *,
         min_interval_s: float = 60.0,
+        corpus: Callable[[], list[Appeal]] = load,
     ) -> None:
         self.sessions = sessions
+        self.corpus = corpus  # the packaged corpus (tests give a part of it: a training takes seconds)
         self.min_interval_s = min_interval_s  # between two trainings: a double click trains once
         self.clock = clock
         self.lexicon = lexicon
@@ -121,16 +123,14 @@ class RoutingModels:
             self._training.release()
 
     def _train(self, by: str, precision: float) -> ModelView:
-        corpus = load()
+        corpus = self.corpus()
         splits = {name: [a for a in corpus if a.split == name] for name in ("train", "dev", "test")}
         extra = self.registrations()
         lexicon, rules = self.lexicon(), list(self.rules())
         screener = train_screener(lexicon, splits["train"], splits["dev"], rules, extra=extra, precision=precision)
         assert screener.model is not None
-        evaluation = {
-            name: _summary(evaluate(splits[name], screener.guess, rules), screener.threshold)
-            for name in ("dev", "test")
-        }
+        # the test split only: the model learnt from train and dev (its threshold from out-of-fold guesses)
+        evaluation = {"test": _summary(evaluate(splits["test"], screener.guess, rules), screener.threshold)}
         with self.sessions() as s:
             current = s.scalar(select(RoutingModel).where(RoutingModel.active).with_for_update())
             better = current is None or evaluation["test"]["lead_accuracy"] >= (
@@ -143,7 +143,7 @@ class RoutingModels:
                 weights=screener.model.to_bytes(),
                 threshold=screener.threshold,
                 lexicon_weight=screener.lexicon_weight,
-                examples=len(splits["train"]) + len(extra),
+                examples=len(splits["train"]) + len(splits["dev"]) + len(extra),
                 from_registrations=len(extra),
                 evaluation=evaluation,
                 active=False,

@@ -4,6 +4,7 @@ import { $, api, getJson, query } from "/pages/client.js";
 import { directoryNames, nameIn, openPage, when } from "/casework/casework.js";
 import { DIRECTORY_TEXT, directoryTab } from "/casework/admin-directory.js";
 import { LINES_TEXT, linesTab } from "/casework/admin-lines.js";
+import { MODELS_TEXT, modelsPanel } from "/casework/admin-models.js";
 import { ROUTING_TEXT, routingTab } from "/casework/admin-routing.js";
 
 const ROLES = ["intake_agent", "unit_handler", "supervisor", "leader", "admin"];
@@ -109,13 +110,14 @@ const TEXT = {
   },
 };
 
-for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], DIRECTORY_TEXT[lang], ROUTING_TEXT[lang], LINES_TEXT[lang]);
+for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], DIRECTORY_TEXT[lang], ROUTING_TEXT[lang], LINES_TEXT[lang], MODELS_TEXT[lang]);
 
 let i18n;
 let me;
 let directory = null;
 let routing = null;
 let lines = null;
+let models = null;
 let names = { lists: { units: [], channels: [] } };
 const t = (key, ...values) => i18n.t(key, ...values);
 
@@ -376,7 +378,7 @@ function showTab(name) {
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
   if (name === "audit") showAudit().catch(refuse);
   if (name === "directory") directory.show().catch(refuse);
-  if (name === "routing") routing.show().catch(refuse);
+  if (name === "routing") Promise.all([routing.show(), models.show()]).catch(refuse);
   if (name === "lines") lines.show().catch(refuse);
 }
 
@@ -386,6 +388,7 @@ function wire() {
   wired = true;
   directory = directoryTab({ t, act, say, refuse, button, cell });
   routing = routingTab({ t, act, refuse, button, cell, lang: () => i18n.lang });
+  models = modelsPanel({ t, act, refuse, button, cell, when: (iso) => (iso ? when(iso, i18n.lang) : "") });
   lines = linesTab({ t, act, refuse, button, cell, lang: () => i18n.lang, when: (iso) => (iso ? when(iso, i18n.lang) : "") });
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("new-user").addEventListener("submit", (ev) => {
