@@ -4,6 +4,7 @@ units by the county's routing rules, number the appeals, and split them per cate
 with a fixed seed: 60 % train, 20 % dev, 20 % test.
 
     .venv/bin/python scripts/assemble_corpus.py /tmp/corpus/group-*.jsonl
+    .venv/bin/python scripts/assemble_corpus.py --fresh /tmp/corpus/fresh-40.jsonl   # never split: "fresh"
 
 Run again when the routing rules change (the lead units follow them); the split stays the same
 for the same texts (the order within a category is by a hash of the text, not by file order).
@@ -22,7 +23,7 @@ from casebook.directory.seed import _data, packaged_rules
 from casebook.routing import route
 
 
-def main(files: list[str]) -> None:
+def main(files: list[str], *, fresh: bool = False) -> None:
     categories = _codes(_data("categories.yaml")["categories"])
     townships = {u["code"] for u in _data("units.yaml")["units"] if u["kind"] == "township"}
     rules = packaged_rules()
@@ -62,9 +63,9 @@ def main(files: list[str]) -> None:
         appeals = sorted(by_category[category], key=lambda a: hashlib.sha256(str(a["text"]).encode()).hexdigest())
         size = len(appeals)
         for at, appeal in enumerate(appeals):
-            split = "train" if at < size * 0.6 else "dev" if at < size * 0.8 else "test"
+            split = "fresh" if fresh else "train" if at < size * 0.6 else "dev" if at < size * 0.8 else "test"
             out.append({"id": f"{category}-{at + 1:03d}", "split": split, **appeal})
-    target = corpus_path()
+    target = corpus_path("fresh.jsonl" if fresh else "appeals.jsonl")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in out), encoding="utf-8")
     counts = defaultdict(int)
@@ -82,4 +83,5 @@ def _codes(tree: list[dict[str, object]]) -> set[str]:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    arguments = sys.argv[1:]
+    main([a for a in arguments if a != "--fresh"], fresh="--fresh" in arguments)

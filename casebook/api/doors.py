@@ -34,14 +34,19 @@ MAX_BODY = 256 * 1024  # a form or a JSON document: a reply of 4,000 characters 
 BODY_TIMEOUT_S = 30.0  # 256 kB in 30 s is 70 kbit/s: any link a county office has; a trickle is cut
 
 # the control characters, as bytes, as JSON escapes (not an escaped backslash before "u"), percent-encoded
-RAW = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-JSON_ESCAPED = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
-PERCENT = re.compile(rb"%(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
+# (also DEL, the C1 controls U+0080 to U+009F, and the direction overrides U+202A to U+202E and
+# U+2066 to U+2069, which make a case list show words in another order than they were written)
+RAW = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+JSON_ESCAPED = re.compile(
+    rb"(?<!\\)(?:\\\\)*\\u(?:00(?:0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|202[a-e]|206[6-9])", re.IGNORECASE
+)
+PERCENT = re.compile(rb"%(?:0[0-8bcef]|1[0-9a-f]|7f|c2%[89][0-9a-f]|e2%80%a[a-e]|e2%81%a[6-9])", re.IGNORECASE)
 
 NUL_PROBLEM = "the request contains a NUL character, which is not allowed in any field"
 CONTROL_PROBLEM = (
-    "the request contains a control character (U+0001 to U+001F other than tab and line breaks), "
-    "which is not allowed in any field"
+    "the request contains a control character (U+0001 to U+001F other than tab and line breaks, DEL,"
+    " U+0080 to U+009F) or a text-direction override (U+202A to U+202E, U+2066 to U+2069),"
+    " which is not allowed in any field"
 )
 
 

@@ -70,7 +70,7 @@ async def audited(connection: HTTPConnection) -> AsyncIterator[None]:
                 target=note.get("target", target),
                 outcome=outcome,
                 asked=asked,
-                before=before,
+                before=note.get("before", before),
                 after=note.get("after", after),
             )
             try:

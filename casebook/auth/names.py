@@ -1,7 +1,8 @@
 """User names that read alike are refused (issue 16's trial): beside `admin`, a new `adrnin` or
 `admln` could pass for it in an audit log, on a sign-in screen or in a message to a citizen. Names
 are ASCII already (casebook/auth/routes.py); what is left is the letters a reader mixes up: `rn`
-and `m`, `vv` and `w`, `l`, `I`, `i`, `1` and `|`, `o` and `0`, and the separators `.`, `_`, `-`.
+and `m`, `vv` and `w`, `l`, `I`, `i`, `1` and `|`, `o` and `0`, and the separators `.`, `_`, `-`
+(one at either end is not seen at all).
 Two names with the same skeleton are one too many.
 """
 
@@ -21,7 +22,7 @@ def skeleton(name: str) -> str:
     text = name.strip().lower()
     for pair, like in _PAIRS:
         text = text.replace(pair, like)
-    return text.translate(_LETTERS)
+    return text.translate(_LETTERS).strip(".")  # `chen.` reads as `chen`
 
 
 def look_alike(s: Session, name: str, *, also: frozenset[str] | set[str] = frozenset()) -> str | None:

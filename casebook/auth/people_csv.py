@@ -48,7 +48,7 @@ def export_people(auth: AuthService) -> str:
 
 
 def import_people(auth: AuthService, text: str, by: str) -> PeopleImported:
-    rows = read_rows(text, COLUMNS)
+    rows = read_rows(text, COLUMNS, ("active",))
     problems: list[str] = []
     passwords: dict[str, str] = {}
     created = updated = 0

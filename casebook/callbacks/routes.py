@@ -70,5 +70,9 @@ def set_callback_hours(svc: ServicesDep, actor: AdminDep, body: CallbackHoursIn,
     hours = _service(svc).hours
     before, _ = hours.spec()
     done = hours.set(body.hours, actor.name)
-    request.state.audit = {"target": "setting:callback_hours", "after": {"hours": done.spec(), "before": before}}
+    request.state.audit = {
+        "target": "setting:callback_hours",
+        "before": {"hours": before},
+        "after": {"hours": done.spec()},
+    }
     return CallbackHoursOut(hours=done.spec(), set_by_administrator=True)

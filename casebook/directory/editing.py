@@ -152,7 +152,11 @@ class DirectoryEditor:
 
     def import_csv(self, kind: str, text: str) -> Imported:
         """Units or places from CSV (the export's columns); all lines, or none with the reasons."""
-        rows = read_rows(text, UNIT_COLUMNS if kind == "units" else PLACE_COLUMNS)
+        rows = read_rows(
+            text,
+            UNIT_COLUMNS if kind == "units" else PLACE_COLUMNS,
+            UNIT_OPTIONAL if kind == "units" else PLACE_OPTIONAL,
+        )
         put: Callable[[Session, Any], bool] = self._unit if kind == "units" else self._place
         make = _unit_facts if kind == "units" else _place_facts
         created = updated = 0
@@ -175,15 +179,24 @@ class DirectoryEditor:
 
 
 UNIT_COLUMNS = ("code", "kind", "name_zh", "name_en")
+UNIT_OPTIONAL = ("active", "email")
 PLACE_COLUMNS = ("code", "name_zh")
+PLACE_OPTIONAL = ("township", "aliases")
 
 
-def read_rows(text: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """The CSV's rows with their line numbers; a missing column or too many rows: refused."""
+def read_rows(text: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
+    """The CSV's rows with their line numbers; a missing column, a column this kind of file does
+    not have (another kind of file chosen: units imported as places), or too many rows: refused."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput(f"the CSV has no column {', '.join(missing)} (first line: the column names)")
+    unknown = [c for c in reader.fieldnames or [] if c and c not in (*required, *optional)]
+    if unknown:
+        raise InvalidInput(
+            f"the CSV has columns this file does not have: {', '.join(unknown)} (another kind of file?);"
+            f" its columns are {', '.join((*required, *optional))}"
+        )
     rows = [(index + 2, {k: (v or "").strip() for k, v in row.items() if k}) for index, row in enumerate(reader)]
     if len(rows) > MAX_ROWS:
         raise InvalidInput(f"at most {MAX_ROWS} lines at a time")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import delete, select
 
@@ -143,9 +143,20 @@ def rules(svc: ServicesDep, actor: ActorDep) -> list[RuleOut]:
         ]
 
 
+def _rule_lines(rules_now: list[RuleOut]) -> dict[str, str]:
+    """The rules as the audit log compares them: by their order, each in one line."""
+    return {
+        str(n): f"{r.category}{' @' + r.township if r.township else ''} -> {r.lead}"
+        + (f" (or {r.fallback_lead})" if r.fallback_lead else "")
+        + (f" + {', '.join(r.co_units)}" if r.co_units else "")
+        for n, r in enumerate(rules_now, start=1)
+    }
+
+
 @router.put("/routing-rules", response_model=list[RuleOut])
-def replace_rules(svc: ServicesDep, actor: AdminDep, body: RulesIn) -> list[RuleOut]:
+def replace_rules(svc: ServicesDep, actor: AdminDep, body: RulesIn, request: Request) -> list[RuleOut]:
     """Replace the routing rules (in order: the first rule that matches a case decides)."""
+    before = rules(svc, actor)
     with svc.book.sessions() as s:
         known_units = set(s.scalars(select(Unit.code)))
         known_categories = set(s.scalars(select(Category.code)))
@@ -170,7 +181,9 @@ def replace_rules(svc: ServicesDep, actor: AdminDep, body: RulesIn) -> list[Rule
             )
         s.commit()
     svc.book.reload_directory()
-    return rules(svc, actor)
+    after = rules(svc, actor)
+    request.state.audit = {"target": "routing-rules", "before": _rule_lines(before), "after": _rule_lines(after)}
+    return after
 
 
 class DeadlineOut(BaseModel):

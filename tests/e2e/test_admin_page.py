@@ -165,8 +165,10 @@ def test_an_administrator_gives_a_channel_a_key_once_and_revokes_it(
 def test_another_role_gets_no_administration(site: tuple[str, Platform], browser: WebDriver) -> None:
     url, _platform = site
     _log_in(browser, url, "adm-page-sup")
-    wait(browser, lambda d: "无权" in text_of(d, "#refused"))
+    wait(browser, lambda d: "仅供系统管理员使用" in text_of(d, "#refused"))
     assert browser.find_elements(By.CSS_SELECTOR, "#people-rows tr") == []
+    assert not browser.find_element(By.ID, "tabs").is_displayed()  # nothing to press that would be refused
+    assert not any(p.is_displayed() for p in browser.find_elements(By.CSS_SELECTOR, "[data-panel]"))
 
 
 def test_an_administrator_edits_the_directory_and_imports_places_by_csv(

@@ -94,7 +94,8 @@ def test_an_administrator_adds_a_line_and_the_casebook_and_every_process_know_it
         assert channel is not None and channel.name_zh == "河长制热线"
         entry = s.scalars(select(AuditEntry).where(AuditEntry.target == "setting:lines")).all()[-1]
         assert entry.action == "PUT /api/v1/lines" and entry.after is not None
-        assert [line["number"] for line in entry.after["lines"]][-1] == "12399"
+        assert "12399" in entry.after and "12399" not in (entry.before or {})
+        assert entry.after["12399"]["greeting"]["zh"] == "您好，河长制热线。"
     held = load_lines()  # what a running process holds, from the file
     assert LineFollower(_store(platform), held).refresh() is True
     assert held.by_number("12399") is not None and held.by_number("12399").greeting.zh == "您好，河长制热线。"  # type: ignore[union-attr]
@@ -272,3 +273,18 @@ def test_a_process_holds_one_book_that_takes_new_lines_in_place() -> None:
     book.take(LineBook.model_validate(_with_new_line()))
     assert book.by_number("12399") is not None
     assert len(old_list) == 4  # whoever was reading the old list read it whole
+
+
+def test_a_line_cannot_take_an_agents_phone_extension(site: tuple[TestClient, Platform]) -> None:
+    client, platform = site
+    from casebook.agents.services import AgentDirectory
+    from casebook.auth.policy import Actor, Role
+
+    name = f"lines-agent-{time.time_ns()}"
+    platform.auth.create_user(name, "intake_agent", password="a-long-password")
+    extension = str(7000 + time.time_ns() % 1000)
+    AgentDirectory(platform.sessions).create(Actor("admin", Role.ADMIN), name, extension, {"intake": 0})
+    book = _with_new_line()
+    book["lines"][-1]["number"] = extension
+    answer = client.put("/api/v1/lines", json=book, headers=_person(platform, "admin"))
+    assert answer.status_code == 422 and "an agent's phone extension" in answer.json()["detail"]

@@ -89,6 +89,10 @@ def test_places_and_units_round_trip_through_csv_and_a_wrong_line_writes_nothing
     units = api.get("/api/v1/directory/units.csv", headers=admin).text
     again = api.post("/api/v1/directory/units.csv", content=units.encode(), headers=csv_headers)
     assert again.status_code == 200 and again.json()["created"] == 0 and again.json()["updated"] > 10
+    # the units' file chosen where the places' was meant: refused, nothing made (issue 16's trial)
+    wrong_file = api.post("/api/v1/directory/places.csv", content=units.encode(), headers=csv_headers)
+    assert wrong_file.status_code == 422 and "kind, name_en" in wrong_file.json()["detail"]
+    assert "another kind of file" in wrong_file.json()["detail"]
     gbk = api.post("/api/v1/directory/units.csv", content="code,名字".encode("gbk"), headers=csv_headers)
     assert gbk.status_code == 422 and "UTF-8" in gbk.json()["detail"]
 

@@ -4,6 +4,9 @@ is served to every page."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -101,3 +104,40 @@ def test_the_page_client_is_served_and_nothing_beside_it() -> None:
     assert client.get("/pages/files.py").status_code == 404
     assert client.get("/pages/..%2Ffiles.py").status_code == 404
     assert client.get("/pages/nothing.js").status_code == 404
+
+
+def _top_level_words(block: str) -> list[str]:
+    """The keys of one language's words (`zh: {...}`), nested objects left out."""
+    keys, depth = [], 0
+    for token in re.finditer(r'[{}]|"(?:\\.|[^"\\])*"|\b([a-z][a-z0-9_]*)\s*:', block):
+        if token.group(0) == "{":
+            depth += 1
+        elif token.group(0) == "}":
+            depth -= 1
+        elif token.group(1) and depth == 1:
+            keys.append(token.group(1))
+    return keys
+
+
+def _language_block(text: str, start: int) -> str:
+    opening = text.index("{", start)
+    depth = 0
+    for at in range(opening, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[at], 0)
+        if depth == 0:
+            return text[opening : at + 1]
+    raise AssertionError("unbalanced words")
+
+
+def test_the_admin_pages_tabs_name_no_word_twice() -> None:
+    """admin.js merges each tab's words into the page's: a key two of them use shows one tab's
+    words in another (a password reset asked "restore the installation's lines?": issue 16's trial)."""
+    folder = Path(__file__).resolve().parents[2] / "hotline" / "features" / "casework" / "static"
+    owners: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("admin*.js")):
+        text = path.read_text(encoding="utf-8")
+        for found in re.finditer(r"\bzh: \{", text):
+            for key in _top_level_words(_language_block(text, found.start())):
+                owners.setdefault(key, []).append(path.name)
+    twice = {key: files for key, files in owners.items() if len(files) > 1}
+    assert len(owners) > 200 and twice == {}, twice

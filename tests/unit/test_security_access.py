@@ -156,14 +156,14 @@ def test_security_a_user_name_is_taken_whatever_the_case_of_its_letters(
 
 
 @pytest.mark.parametrize(
-    ("made", "alike"), [("rnary", "mary"), ("li.wang", "ll_wang"), ("boss0", "BOSSO"), ("vvu", "wu")]
+    ("made", "alike"), [("rnary", "mary"), ("li.wang", "ll_wang"), ("boss0", "BOSSO"), ("vvu", "wu"), ("chen", "chen.")]
 )
 def test_security_a_user_name_that_reads_like_another_is_refused_by_the_api_and_the_csv(
     api: TestClient, auth: AuthService, people: dict[str, str], made: str, alike: str
 ) -> None:
     admin = _bearer(auth.login(people["admin"], PASSWORD) or "")
     stamp = people["agent"].split("-")[1][-6:].translate(str.maketrans("0123456789", "abcdefghjk"))
-    first, second = f"{made}{stamp}", f"{alike}{stamp}"
+    first, second = f"{stamp}{made}", f"{stamp}{alike}"
     body = {"role": "intake_agent", "password": "another-long-password"}
     assert api.post("/api/v1/users", json={**body, "username": first}, headers=admin).status_code == 201
     answer = api.post("/api/v1/users", json={**body, "username": second}, headers=admin)

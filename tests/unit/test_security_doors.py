@@ -53,8 +53,12 @@ def _report(api: TestClient, key: str, **fields: str) -> object:
         "description=ctl%01%1b%07x&service_code=urban.sanitation&address_string=x",  # the trial's
         "description=a%00b&service_code=urban.sanitation&address_string=x",  # NUL, form-encoded
         "description=bell\x07&service_code=urban.sanitation&address_string=x",  # raw
+        "description=del%7Fx&service_code=urban.sanitation&address_string=x",  # DEL
+        "description=c1%C2%9Bx&service_code=urban.sanitation&address_string=x",  # a C1 control (CSI)
+        "description=%E2%80%AEevil&service_code=urban.sanitation&address_string=x",  # right-to-left override
+        "description=\u2068isolate&service_code=urban.sanitation&address_string=x",  # raw direction isolate
     ],
-    ids=["percent-encoded", "nul-percent-encoded", "raw"],
+    ids=["percent-encoded", "nul-percent-encoded", "raw", "del", "c1", "rtl-override", "raw-isolate"],
 )
 def test_security_control_characters_in_an_open311_form_are_refused(
     api: TestClient, keys: dict[str, str], body: str

@@ -51,8 +51,9 @@ def _out(store: LineStore) -> LinesOut:
     )
 
 
-def _facts(book: LineBook) -> list[dict[str, Any]]:
-    return [line.model_dump(mode="json", exclude={"channel"}) for line in book.lines]
+def _book(book: LineBook) -> dict[str, Any]:
+    """The lines by number, as the audit log compares them (one line changed, one entry)."""
+    return {line.number: line.model_dump(mode="json", exclude={"channel", "number"}) for line in book.lines}
 
 
 @router.get("", response_model=LinesOut)
@@ -67,7 +68,7 @@ def set_lines(request: Request, actor: AdminDep, body: LineBook) -> LinesOut:
     store = _store(request)
     before = store.current()
     store.save(body, actor.name)
-    request.state.audit = {"target": "setting:lines", "after": {"before": _facts(before), "lines": _facts(body)}}
+    request.state.audit = {"target": "setting:lines", "before": _book(before), "after": _book(body)}
     return _out(store)
 
 
@@ -77,5 +78,5 @@ def forget_lines(request: Request, actor: AdminDep) -> LinesOut:
     store = _store(request)
     before = store.current()
     after = store.forget(actor.name)
-    request.state.audit = {"target": "setting:lines", "after": {"before": _facts(before), "lines": _facts(after)}}
+    request.state.audit = {"target": "setting:lines", "before": _book(before), "after": _book(after)}
     return _out(store)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.cases.errors import InvalidInput
 from casebook.clock import Clock
-from casebook.db.models import Category, CenterSetting
+from casebook.db.models import Agent, Category, CenterSetting
 from casebook.directory.seed import LineChannel, sync_lines
 from ivr.lines import LineBook
 
@@ -77,6 +77,11 @@ class LineStore:
             if unknown:
                 raise InvalidInput(
                     f"unknown default category {', '.join(unknown)} (see the categories in the directory)"
+                )
+            phones = set(s.scalars(select(Agent.extension))) & {line.number for line in book.lines}
+            if phones:
+                raise InvalidInput(
+                    f"{', '.join(sorted(phones))} is an agent's phone extension: a hotline number must be another one"
                 )
             row = s.get(CenterSetting, NAME) or CenterSetting(name=NAME)
             row.value, row.updated_at, row.updated_by = book.key(), self.clock.now(), by

@@ -20,10 +20,11 @@ export const LINES_TEXT = {
     asterisk_took: "电话系统已采用，新来电即按此接听。",
     asterisk_slow: "电话系统还未采用（半分钟内）：请查看系统状态页，电话进程可能未运行。",
     from_admin: "由管理员 {0} 设定（{1}）", from_install: "安装时的热线文件",
-    confirm_remove: "删除热线 {0}？此后拨打该号码的来电将听到“号码不存在”。",
-    confirm_reset: "恢复安装时的热线？管理员所做的修改将全部丢弃。",
+    line_confirm_remove: "删除热线 {0}？此后拨打该号码的来电将听到“号码不存在”。",
+    line_confirm_reset: "恢复安装时的热线？管理员所做的修改将全部丢弃。",
     day_mon: "周一", day_tue: "周二", day_wed: "周三", day_thu: "周四", day_fri: "周五", day_sat: "周六", day_sun: "周日",
     bad_rule: "第 {0} 行看不懂：应写成 “mon-fri 08:30-12:00”",
+    queue_without_agents: "注意：队列 {0} 还没有坐席（在“坐席话机”中给坐席加上技能 {0}），按 3 转人工的来电将只能留言。",
   },
   en: {
     tab_lines: "Hotline numbers", lines_title: "Hotline numbers (callers are greeted by the number dialled, in its hours, into its queue)",
@@ -40,10 +41,11 @@ export const LINES_TEXT = {
     asterisk_took: "The telephone system has taken them: the next call is answered so.",
     asterisk_slow: "The telephone system has not taken them yet (half a minute): see the status page, telephony may not be running.",
     from_admin: "set by {0} ({1})", from_install: "the installation's lines file",
-    confirm_remove: "Remove line {0}? Callers of that number will hear \"number unknown\".",
-    confirm_reset: "Back to the installation's lines? Every change the administrators made is dropped.",
+    line_confirm_remove: "Remove line {0}? Callers of that number will hear \"number unknown\".",
+    line_confirm_reset: "Back to the installation's lines? Every change the administrators made is dropped.",
     day_mon: "Mon", day_tue: "Tue", day_wed: "Wed", day_thu: "Thu", day_fri: "Fri", day_sat: "Sat", day_sun: "Sun",
     bad_rule: "Line {0} is not understood: write it as \"mon-fri 08:30-12:00\"",
+    queue_without_agents: "Note: nobody answers the queue {0} yet (give agents the skill {0} under \"Agents' phones\"): callers pressing 3 can only leave a message.",
   },
 };
 
@@ -62,7 +64,7 @@ export function linesTab(ctx) {
   function hoursInWords(hours) {
     if (hours === null || hours === undefined) return t("hours_always");
     if (hours.length === 0) return t("hours_never");
-    return hours.map((r) => `${days(r.days)} ${hhmm(r.open)}–${hhmm(r.close)}`).join("；");
+    return hours.map((r) => `${days(r.days)} ${hhmm(r.open)}–${hhmm(r.close)}`).join(ctx.lang() === "en" ? "; " : "；");
   }
   const categoryName = (code) => {
     const c = categories.find((x) => x.code === code);
@@ -158,7 +160,7 @@ export function linesTab(ctx) {
   }
 
   function remove(line) {
-    if (!window.confirm(t("confirm_remove", line.number))) return;
+    if (!window.confirm(t("line_confirm_remove", line.number))) return;
     ctx.act(async () => {
       const done = await save(lines.filter((l) => l.code !== line.code), "");
       return t("line_removed", line.number, done.trim());
@@ -183,11 +185,13 @@ export function linesTab(ctx) {
       const next = editing === null ? [...lines, line] : lines.map((l) => (l.code === editing ? line : l));
       const done = await save(next, "");
       ev.target.hidden = true;
-      return t("line_saved", line.number, done.trim());
+      const agents = await getJson("/api/v1/agents");
+      const answered = agents.some((a) => Object.keys(a.skills || {}).includes(line.default_queue));
+      return t("line_saved", line.number, done.trim()) + (answered ? "" : " " + t("queue_without_agents", line.default_queue));
     });
   });
   $("lines-reset").addEventListener("click", () => {
-    if (!window.confirm(t("confirm_reset"))) return;
+    if (!window.confirm(t("line_confirm_reset"))) return;
     ctx.act(async () => {
       const stored = await api("DELETE", "/api/v1/lines");
       lines = stored.lines;

@@ -7,7 +7,7 @@ export const ROUTING_TEXT = {
     tab_routing: "分拨规则与时限", routing_title: "分拨规则（自上而下，第一条符合的规则决定牵头单位）",
     r_category: "类别", r_township: "乡镇", r_lead: "牵头单位", r_fallback: "无乡镇时", r_co: "协办单位（逗号分隔代码）",
     r_urgency: "紧急程度", r_hours: "小时", rule_add: "添加规则", rules_save: "保存全部规则", deadlines_title: "办理时限（转办后的小时数）",
-    any_township: "（任意）", case_township: "（案件所在乡镇）", no_unit: "（无）", up: "上移", down: "下移", drop: "删除",
+    any_township: "（任意）", case_township: "（案件所在乡镇）", r_no_unit: "（无）", up: "上移", down: "下移", drop: "删除",
     rules_saved: "已保存 {0} 条分拨规则，新案件即按此分拨。", deadline_saved: "已把 {0}（{1}）的办理时限设为 {2} 小时。",
     default_category: "（默认）", urgency_normal: "一般", urgency_urgent: "紧急", urgency_critical: "特急",
     hours_title: "满意度回访时段（只在此时段内给群众打电话）", hours_window: "时段（时:分-时:分）",
@@ -19,7 +19,7 @@ export const ROUTING_TEXT = {
     r_category: "Category", r_township: "Township", r_lead: "Lead unit", r_fallback: "If no township",
     r_co: "Co-handling units (codes, comma separated)", r_urgency: "Urgency", r_hours: "Hours", rule_add: "Add a rule",
     rules_save: "Save all rules", deadlines_title: "Handling deadlines (hours after dispatch)",
-    any_township: "(any)", case_township: "(the case's township)", no_unit: "(none)", up: "Up", down: "Down", drop: "Remove",
+    any_township: "(any)", case_township: "(the case's township)", r_no_unit: "(none)", up: "Up", down: "Down", drop: "Remove",
     rules_saved: "Saved {0} routing rules: new cases are routed by them.", deadline_saved: "Set the deadline of {0} ({1}) to {2} hours.",
     default_category: "(default)", urgency_normal: "normal", urgency_urgent: "urgent", urgency_critical: "critical",
     hours_title: "Satisfaction callbacks' hours (citizens are called within them only)", hours_window: "Hours (HH:MM-HH:MM)",
@@ -58,7 +58,7 @@ export function routingTab(ctx) {
         select("category", cats, rule.category),
         select("township", [option("", t("any_township")), ...townships.map((u) => option(u.code, unitName(u)))], rule.township),
         select("lead", leads, rule.lead),
-        select("fallback_lead", [option("", t("no_unit")), ...units.map((u) => option(u.code, unitName(u)))], rule.fallback_lead),
+        select("fallback_lead", [option("", t("r_no_unit")), ...units.map((u) => option(u.code, unitName(u)))], rule.fallback_lead),
       ];
       const co = document.createElement("input");
       co.name = "co_units";

@@ -26,6 +26,7 @@ const TEXT = {
     f_password: "初始密码（至少10位，不能含用户名，不能是常见密码；留空：用县统一身份目录登录）", f_key_name: "名称",
     f_channel: "渠道（只能提交和查看本渠道的诉求）", f_actor: "操作人", f_target: "对象（如 case:2612 或 user:li）",
     f_action: "操作含", f_since: "自", f_until: "至", export: "导出 CSV", search: "查找", more: "更多",
+    admins_only: "本页面仅供系统管理员使用。请用管理员账号登录，或回到首页。",
     new_user: "新建人员", new_key: "新建密钥", create: "新建", save: "保存", cancel: "取消", no_unit: "（无）",
     state_active: "在用", state_disabled: "已停用", state_locked: "已锁定至 {0}", state_revoked: "已吊销 {0}",
     never: "从未", edit: "修改", disable: "停用", enable: "启用", reset: "重置密码", sign_out: "全部登出", unlock: "解锁",
@@ -76,6 +77,7 @@ const TEXT = {
     f_channel: "Channel (the key sends and reads this channel's requests only)", f_actor: "Who",
     f_target: "Target (e.g. case:2612 or user:li)", f_action: "Action contains", f_since: "From", f_until: "To",
     export: "Export CSV", search: "Find", more: "More",
+    admins_only: "This page is for administrators. Sign in as one, or go back to the home page.",
     new_user: "New person", new_key: "New key", create: "Create", save: "Save", cancel: "Cancel", no_unit: "(none)",
     state_active: "active", state_disabled: "disabled", state_locked: "locked until {0}", state_revoked: "revoked {0}",
     never: "never", edit: "Edit", disable: "Disable", enable: "Enable", reset: "Reset password", sign_out: "Sign out everywhere",
@@ -110,6 +112,8 @@ const TEXT = {
   },
 };
 
+// each tab's words join the page's; a word two of them name would show one tab's text in another
+// (tests/unit/test_page_contract.py keeps them apart)
 for (const lang of ["zh", "en"]) Object.assign(TEXT[lang], DIRECTORY_TEXT[lang], ROUTING_TEXT[lang], LINES_TEXT[lang], MODELS_TEXT[lang]);
 
 let i18n;
@@ -149,6 +153,7 @@ function refuse(err) {
 
 // each action: the API call, then what it did in words, then the lists as they now are
 async function act(work) {
+  $("refused").textContent = "";  // the last refusal is not this action's
   try {
     say(await work());
     await Promise.all([showPeople(), showKeys(), showPhones()]);
@@ -332,7 +337,9 @@ function change(entry) {
   const after = entry.after || {};
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   const changed = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
-  if (changed.length) return changed.map((k) => `${k}: ${before[k] ?? "—"} → ${after[k] ?? "—"}`).join("; ");
+  const shown = (value) => (value === undefined || value === null ? "—"
+    : typeof value === "object" ? JSON.stringify(value).slice(0, 200) : String(value));
+  if (changed.length) return changed.map((k) => `${k}: ${shown(before[k])} → ${shown(after[k])}`).join("; ");
   return entry.asked ? JSON.stringify(entry.asked).slice(0, 160) : "";
 }
 
@@ -451,11 +458,15 @@ openPage(async (person, words) => {
   wire();
   names = await directoryNames();
   fillRoleAndUnit($("new-user"));
+  // a key is for a channel that writes (web, mailboxes, Weibo, WeChat...): the phone lines call in
   $("new-key").elements.channel.replaceChildren(
-    ...names.lists.channels.map((c) => new Option(nameIn(names, "channels", c.code, i18n.lang), c.code)),
+    ...names.lists.channels.filter((c) => c.kind !== "phone")
+      .map((c) => new Option(nameIn(names, "channels", c.code, i18n.lang), c.code)),
   );
-  if (me.role !== "admin") {
-    $("refused").textContent = t("errors.not_allowed");
+  if (me.role !== "admin") {  // the page is the administrators': others see why, and nothing to press
+    $("refused").textContent = t("admins_only");
+    $("tabs").hidden = true;
+    for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = true;
     return;
   }
   await Promise.all([showPeople(), showKeys(), showPhones()]);
