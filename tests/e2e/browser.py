@@ -97,6 +97,12 @@ def wait(driver: WebDriver, condition: Any, timeout: float = 15) -> Any:
 
 
 def text_of(driver: WebDriver, css: str) -> str:
+    """The element's words now; a list redrawn between finding and reading is read again."""
+    for _ in range(20):
+        try:
+            return str(driver.find_element(By.CSS_SELECTOR, css).text)
+        except StaleElementReferenceException:
+            time.sleep(0.05)
     return str(driver.find_element(By.CSS_SELECTOR, css).text)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
@@ -63,8 +64,19 @@ def _said(driver: WebDriver, words: str) -> str:
 
 
 def _row_action(driver: WebDriver, name: str, label: str, confirm: bool = False) -> None:
-    row = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"#people-rows tr[data-user='{name}']"))
-    row.find_element(By.XPATH, f".//button[.='{label}']").click()
+    """Press a person's button; the list redrawn (after the last action) between finding and pressing
+    is searched again."""
+
+    def press(d: WebDriver) -> bool:
+        try:
+            d.find_element(By.CSS_SELECTOR, f"#people-rows tr[data-user='{name}']").find_element(
+                By.XPATH, f".//button[.='{label}']"
+            ).click()
+            return True
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+
+    wait(driver, press)
     if confirm:
         wait(driver, lambda d: d.switch_to.alert).accept()
 
