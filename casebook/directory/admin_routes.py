@@ -97,6 +97,14 @@ def put_place(svc: ServicesDep, actor: AdminDep, code: CodePath, body: PlaceIn) 
     return PutOut(code=code, created=created)
 
 
+@router.delete("/places/{code}", status_code=204)
+def remove_place(svc: ServicesDep, actor: AdminDep, code: CodePath) -> Response:
+    """Take a place out of the gazetteer (refused while a case names it: 409 with the count)."""
+    _editor(svc).remove_place(code)
+    svc.book.reload_directory()
+    return Response(status_code=204)
+
+
 @router.get("/directory/{kind}.csv", response_class=Response)
 def export_directory(svc: ServicesDep, actor: AdminDep, kind: Literal["units", "places"]) -> Response:
     """Every unit or place as CSV (UTF-8 with a byte-order mark): the import's own columns."""

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.cases.errors import InvalidInput
-from casebook.db.models import Category, Place, Section, Unit
+from casebook.cases.errors import Conflict, InvalidInput, NotFound
+from casebook.db.models import Case, Category, Place, Section, Unit
 
 KINDS = ("department", "township", "center")
 MAX_ROWS = 5000
@@ -83,6 +83,21 @@ class DirectoryEditor:
             made = self._place(s, facts)
             s.commit()
         return made
+
+    def remove_place(self, code: str) -> None:
+        """A place the gazetteer should not have (a wrong import): gone, unless a case names it
+        (its case would lose its place: change the place's name instead)."""
+        with self.sessions() as s:
+            place = s.get(Place, code)
+            if place is None:
+                raise NotFound(f"no place {code!r}")
+            if code.startswith("township-"):
+                raise InvalidInput("a township's own place goes with its unit (make the unit inactive)")
+            used = s.scalar(select(func.count()).select_from(Case).where(Case.place_code == code))
+            if used:
+                raise Conflict(f"{used} case(s) name the place {code!r}: change its name or aliases instead")
+            s.delete(place)
+            s.commit()
 
     @staticmethod
     def _unit(s: Session, facts: UnitFacts) -> bool:

@@ -221,6 +221,12 @@ def test_an_administrator_edits_the_directory_and_imports_places_by_csv(
     browser.find_element(By.ID, "csv-file").send_keys(str(bad))
     browser.find_element(By.ID, "csv-import").click()
     wait(browser, lambda d: "line 2" in text_of(d, "#refused"))
+    # a wrong import undone: the imported place taken out of the gazetteer from its row
+    row = browser.find_element(By.CSS_SELECTOR, "#dir-rows tr[data-code='csv-page-village']")
+    row.find_element(By.XPATH, ".//button[.='删除']").click()
+    wait(browser, lambda d: d.switch_to.alert).accept()
+    _said(browser, "已删除地点 导入村（csv-page-village）")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#dir-rows tr[data-code='csv-page-village']")
 
 
 def test_an_administrator_reorders_the_routing_rules_and_sets_a_deadline(

@@ -13,12 +13,14 @@ from fastapi.testclient import TestClient
 
 from casebook.api.app import create_app
 from casebook.api.deps import Services
-from casebook.auth.policy import Role
+from casebook.auth.policy import SYSTEM, Role
 from casebook.auth.services import AuthService
+from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
 from casebook.db.engine import make_engine, make_sessionmaker
 from casebook.reports.services import ReportService
+from tests.unit.conftest import SUPERVISOR
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,9 @@ def test_places_and_units_round_trip_through_csv_and_a_wrong_line_writes_nothing
     wrong_file = api.post("/api/v1/directory/places.csv", content=units.encode(), headers=csv_headers)
     assert wrong_file.status_code == 422 and "kind, name_en" in wrong_file.json()["detail"]
     assert "another kind of file" in wrong_file.json()["detail"]
+    assert api.delete("/api/v1/places/csv-village", headers=admin).status_code == 204  # a wrong import undone
+    assert api.delete("/api/v1/places/csv-village", headers=admin).status_code == 404
+    assert api.delete("/api/v1/places/township-wujin", headers=admin).status_code == 422
     gbk = api.post("/api/v1/directory/units.csv", content="code,名字".encode("gbk"), headers=csv_headers)
     assert gbk.status_code == 422 and "UTF-8" in gbk.json()["detail"]
 
@@ -118,3 +123,13 @@ def test_people_come_in_by_csv_with_first_passwords_shown_once(site: tuple[TestC
     refused = api.post("/api/v1/users.csv", content=bad.encode(), headers=csv_headers)
     assert refused.status_code == 422 and "belongs to a unit" in refused.json()["detail"]
     assert "unknown role" in refused.json()["detail"]
+
+
+def test_a_place_a_case_names_is_kept_and_says_why(site: tuple[TestClient, CaseBook, dict]) -> None:
+    api, book, admin = site
+    headers = {**admin, "Content-Type": "application/json"}
+    assert api.put("/api/v1/places/kept-village", json={"name_zh": "留村"}, headers=headers).status_code == 200
+    number = book.open(NewAppeal(channel="web", description="留村的路灯坏了"), SYSTEM).number
+    book.register(number, SUPERVISOR, category="urban.streetlights", place="kept-village")
+    refused = api.delete("/api/v1/places/kept-village", headers=admin)
+    assert refused.status_code == 409 and "1 case(s) name the place" in refused.json()["detail"]

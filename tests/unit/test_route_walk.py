@@ -270,6 +270,7 @@ ACCESS: dict[str, Access] = {
     "PUT /api/v1/places/{code}": declared(
         "directory_write", body=const({"name_zh": "试验村", "aliases": ["试村"]}), params={"code": "walk-place"}
     ),
+    "DELETE /api/v1/places/{code}": declared("directory_write", params={"code": "walk-no-such-place"}),  # 404
     "GET /api/v1/directory/{kind}.csv": declared("directory_write", params={"kind": "units"}),
     "POST /api/v1/directory/{kind}.csv": declared(
         "directory_write",

@@ -16,6 +16,7 @@ export const DIRECTORY_TEXT = {
     csv_title: "CSV 导入导出（单位、地点、人员）", csv_kind: "内容", csv_export: "导出", csv_import: "导入",
     csv_file: "导入文件（UTF-8 CSV，列同导出）", csv_exported: "已导出 {0}。", csv_no_file: "请先选择要导入的文件。",
     csv_done: "已导入：新建 {0} 条，更新 {1} 条。", csv_passwords: "新人员的初始密码（只显示这一次）：{0}",
+    place_confirm_remove: "从地名库删除“{0}”？（已有诉求用到的地点不能删除）", place_removed: "已删除地点 {0}（{1}）。",
   },
   en: {
     tab_directory: "Units, categories, places", directory_title: "Units, categories, places (what routing and screening use)",
@@ -31,6 +32,8 @@ export const DIRECTORY_TEXT = {
     csv_file: "File to import (UTF-8 CSV, the export's columns)", csv_exported: "Exported {0}.",
     csv_no_file: "Choose the file to import first.", csv_done: "Imported: {0} made, {1} changed.",
     csv_passwords: "The new people's first passwords (shown this once): {0}",
+    place_confirm_remove: "Remove \"{0}\" from the gazetteer? (A place a case names cannot be removed.)",
+    place_removed: "Removed the place {0} ({1}).",
   },
 };
 
@@ -125,6 +128,16 @@ export function directoryTab(ctx) {
       row.dataset.code = entry.code;
       const actions = ctx.cell("");
       actions.append(ctx.button("edit", () => { drawForm(entry); $("dir-form").scrollIntoView(); }));
+      if (kind === "places" && !entry.code.startsWith("township-")) {
+        actions.append(ctx.button("drop", () => {
+          if (!window.confirm(t("place_confirm_remove", entry.name_zh))) return;
+          ctx.act(async () => {
+            await api("DELETE", spec.put(entry.code));
+            await show();
+            return t("place_removed", entry.name_zh, entry.code);
+          });
+        }));
+      }
       row.append(...spec.columns(entry, t).map((v) => ctx.cell(v)), actions);
       return row;
     }));
