@@ -24,6 +24,7 @@ from selenium.webdriver.support.ui import Select
 
 from casebook.auth.policy import SYSTEM, Actor, Role
 from casebook.cases.intake import NewAppeal
+from casebook.classify.corpus import load
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.browser import chromium, screenshot, served, text_of, wait
@@ -44,6 +45,7 @@ def site(e2e_settings: Settings) -> Iterator[Site]:
     platform = Platform(e2e_settings)
     platform.prepare()
     platform.book.models.min_interval_s = 0  # two trainings within the test
+    platform.book.models.corpus = lambda: load()[::4]  # a quarter of the corpus: seconds, not half a minute
     for name, role in (("learn-adm", Role.ADMIN), ("learn-agent", Role.INTAKE_AGENT)):
         platform.auth.create_user(f"{name}", role, password=PASSWORD)
     try:
