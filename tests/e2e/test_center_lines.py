@@ -163,7 +163,19 @@ def _page_refuses_a_bad_rule(driver: WebDriver) -> str:
     rules.clear()
     rules.send_keys("every day at nine")
     driver.find_element(By.CSS_SELECTOR, "#line-form button[type=submit]").click()
-    return str(wait(driver, lambda d: text_of(d, "#refused")))
+    refused = str(wait(driver, lambda d: text_of(d, "#refused")))
+    # a number another line has: the platform's reason, in words (no "Value error", no empty field name)
+    rules.clear()
+    number = driver.find_element(By.CSS_SELECTOR, "#line-form [name=number]")
+    number.clear()
+    number.send_keys("12345")
+    driver.find_element(By.CSS_SELECTOR, "#line-form select[name=hours_mode] option[value=always]").click()
+    driver.find_element(By.CSS_SELECTOR, "#line-form button[type=submit]").click()
+    duplicate = str(
+        wait(driver, lambda d: "duplicate line number" in text_of(d, "#refused") and text_of(d, "#refused"))
+    )
+    assert "Value error" not in duplicate and "：:" not in duplicate, duplicate
+    return refused
 
 
 async def test_an_administrator_adds_a_line_in_the_page_and_its_first_caller_hears_the_new_greeting(

@@ -187,7 +187,13 @@ export function wireSignIn(i18n, start) {
 function detailOf(data) {
   if (typeof data.detail === "string") return data.detail;
   if (Array.isArray(data.detail)) {
-    return data.detail.map((d) => ((d.loc || []).slice(1).join(".") + ": " + (d.msg || "")).trim()).join("; ");
+    // each field that is wrong: where (the body's own fields, "lines.4.greeting.zh"), then why;
+    // a check of the whole body (duplicate numbers) has no field to name
+    return data.detail.map((d) => {
+      const where = (d.loc || []).slice(1).join(".");
+      const what = String(d.msg || "").replace(/^Value error, /, "");
+      return where ? where + ": " + what : what;
+    }).join("; ");
   }
   return data.reason || "";
 }
