@@ -96,10 +96,16 @@ class DirectoryCaches:
             if self._screener is not None and time.monotonic() - self._screener[1] < MODEL_CHECK_S:
                 return self._screener[0]
             lexicon = self.lexicon()
-            screener = self.models.screener(lexicon) if self.models is not None else Screener(lexicon, None)
+            active = self.models.active() if self.models is not None else None
             kept = self._screener[0] if self._screener is not None else None
-            if kept is not None and kept.lexicon is lexicon and kept.model is screener.model:
-                screener = kept  # the same model: keep the tokenizer the old one loaded
+            if kept is not None and kept.lexicon is lexicon and kept.model is (active and active.model):
+                screener = kept  # nothing changed: keep it, and the tokenizer it loaded
+            elif active is None:
+                screener = Screener(lexicon, None)
+            else:
+                screener = Screener(
+                    lexicon, active.model, threshold=active.threshold, lexicon_weight=active.lexicon_weight
+                )
             self._screener = (screener, time.monotonic())
             return screener
 

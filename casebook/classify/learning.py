@@ -25,7 +25,7 @@ from casebook.classify.classifier import Lexicon
 from casebook.classify.corpus import Appeal, load
 from casebook.classify.evaluate import Report, evaluate
 from casebook.classify.model import NgramModel
-from casebook.classify.screener import Screener, train_screener
+from casebook.classify.screener import train_screener
 from casebook.clock import Clock
 from casebook.db.models import Case, CaseEvent, Category, RoutingModel
 from casebook.routing import RuleView
@@ -223,13 +223,6 @@ class RoutingModels:
         assert weights is not None
         self._loaded = ActiveModel(row.id, NgramModel.from_bytes(weights), row.threshold, row.lexicon_weight)
         return self._loaded
-
-    def screener(self, lexicon: Lexicon) -> Screener:
-        """The screener as the casebook screens now: the active model, or the lexicon alone."""
-        active = self.active()
-        if active is None:
-            return Screener(lexicon, None)
-        return Screener(lexicon, active.model, threshold=active.threshold, lexicon_weight=active.lexicon_weight)
 
 
 def _view(row: RoutingModel) -> ModelView:

@@ -92,11 +92,14 @@ def train_screener(
         unseen.update({a.text: model.probabilities(a.text) for n, a in enumerate(corpus) if n % folds == fold})
     final = train([a.text for a in corpus] + extra_texts, [a.category for a in corpus] + extra_labels)
 
+    words = Classifier(lexicon)
+    found_by_words = {a.text: words.classify(a.text) for a in corpus}  # once, not once per weight
+
     def judged(weight: float) -> Report:
         screener = Screener(lexicon, final, threshold=1.01, lexicon_weight=weight)
 
         def guess(text: str) -> Guess:
-            found = screener._decide(text, screener.words.classify(text), unseen[text])
+            found = screener._decide(text, found_by_words[text], unseen[text])
             return Guess(found.category.code or "general", found.category.confidence, found.township)
 
         return evaluate(corpus, guess, rules)

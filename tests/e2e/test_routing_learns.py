@@ -81,6 +81,7 @@ def _train_in_the_page(driver: WebDriver, site: Site) -> str:
     row = f"#model-rows tr[data-version='{version}']"
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, row))
     assert "使用中" in text_of(driver, row)
+    driver.execute_script("document.getElementById('models-none').scrollIntoView()")
     screenshot(driver, "admin-routing-model")
     return said
 

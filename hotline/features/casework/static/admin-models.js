@@ -8,7 +8,8 @@ export const MODELS_TEXT = {
     models_title: "分拨模型（从语料和受理员的每次登记中学习；每天自动重训）",
     m_version: "版本", m_created: "训练时间", m_examples: "学习样本（其中登记）", m_right: "测试集分拨正确",
     m_auto: "自动转办比例（正确率）", m_threshold: "自动转办门槛", m_state: "状态",
-    m_active: "使用中", m_kept: "未启用", models_none: "还没有训练过模型：现在只按关键词分拨。",
+    m_active: "使用中", m_kept: "未启用", m_was_active: "曾使用，已换下",
+    m_kept_worse: "未启用：测试集表现不如当时使用中的版本", by_schedule: "每日自动训练", models_none: "还没有训练过模型：现在只按关键词分拨。",
     model_train: "立即训练", model_rollback: "回退到上一版", model_activate: "启用",
     model_training: "正在训练（约半分钟）……",
     model_trained: "已训练第 {0} 版：测试集分拨正确 {1}，{2} 的诉求将自动转办。{3}",
@@ -19,7 +20,9 @@ export const MODELS_TEXT = {
     models_title: "Routing model (learns from the corpus and every registration by intake agents; retrained daily)",
     m_version: "Version", m_created: "Trained", m_examples: "Learnt from (registrations)", m_right: "Test split routed right",
     m_auto: "Dispatched without a person (right)", m_threshold: "Threshold", m_state: "State",
-    m_active: "active", m_kept: "kept", models_none: "No model trained yet: routing uses the keywords alone.",
+    m_active: "active", m_kept: "kept", m_was_active: "was active, replaced",
+    m_kept_worse: "kept, not made active: it routed the test split worse than the active version",
+    by_schedule: "the daily retraining", models_none: "No model trained yet: routing uses the keywords alone.",
     model_train: "Train now", model_rollback: "Back one version", model_activate: "Make active",
     model_training: "Training (about half a minute)...",
     model_trained: "Trained version {0}: test split routed right {1}; {2} of appeals will be dispatched without a person. {3}",
@@ -34,6 +37,9 @@ const pct = (x) => (x === undefined || x === null ? "" : (100 * x).toFixed(1) + 
 export function modelsPanel(ctx) {
   const { t } = ctx;
 
+  // in words, not the service's English note: active, once active, or kept because it was worse
+  const state = (v) => t(v.active ? "m_active" : v.activated_at ? "m_was_active" : v.note ? "m_kept_worse" : "m_kept");
+
   async function show() {
     const versions = await getJson("/api/v1/routing/models");
     $("models-none").hidden = versions.length > 0;
@@ -45,10 +51,11 @@ export function modelsPanel(ctx) {
       actions.className = "actions";
       if (!v.active) actions.append(ctx.button("model_activate", () => activate(v.id)));
       row.append(
-        ctx.cell(String(v.id)), ctx.cell(ctx.when(v.created_at) + " · " + v.created_by),
+        ctx.cell(String(v.id)),
+        ctx.cell(ctx.when(v.created_at) + " · " + (v.created_by === "schedule" ? t("by_schedule") : v.created_by)),
         ctx.cell(`${v.examples}（${v.from_registrations}）`), ctx.cell(pct(test.lead_accuracy)),
         ctx.cell(`${pct(test.dispatched_without_a_person)}（${pct(test.right_when_dispatched)}）`),
-        ctx.cell(v.threshold.toFixed(3)), ctx.cell(v.active ? t("m_active") : t("m_kept") + (v.note ? "：" + v.note : "")),
+        ctx.cell(v.threshold.toFixed(3)), ctx.cell(state(v)),
         actions,
       );
       return row;
