@@ -5,6 +5,11 @@ caller: `Reset()` keeps the speaker adaptation of the previous stream, and the s
 decodes differently. Creating one costs tens of milliseconds, so the pool keeps fresh ones ready
 (keyed by sample rate and grammar) and makes the replacement when a stream ends, off the next
 caller's path. The Vosk calls release the GIL, so streams decode in parallel in worker threads.
+
+A live stream also ends an utterance when the line has been quiet for a moment after words: the
+recogniser's own end-of-utterance needs the silence to decode as silence, and after a word or two
+it hears as gibberish (or after digital silence) it may wait until the call ends, while the
+caller waits for the menu to react.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from asr.audio import read_wav
 from asr.model import LoadedModel
 from asr.schemas import Segment, Transcript, Word, mean_confidence
@@ -24,6 +31,8 @@ from asr.text import is_word, join_words
 log = logging.getLogger(__name__)
 
 FILE_CHUNK_S = 0.5
+QUIET_DBFS = -45.0  # below this (RMS) a chunk of the line is quiet (as telephony.calls.audio)
+QUIET_END_S = 0.8  # this long quiet after words ends the utterance
 
 PoolKey = tuple[int, tuple[str, ...] | None]
 
@@ -113,6 +122,11 @@ class _Utterance:
     words: tuple[Word, ...]
 
 
+def _quiet(pcm: bytes) -> bool:
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64)
+    return not samples.size or float(np.sqrt(np.mean(samples * samples))) < 10 ** (QUIET_DBFS / 20) * 32768
+
+
 class RecognitionStream:
     """One stream of audio (a caller's voice, a file): partial and final segments as it goes.
 
@@ -129,6 +143,7 @@ class RecognitionStream:
         self._utterances: list[_Utterance] = []
         self._last_partial = ""
         self._utterance_start = 0.0
+        self._quiet_s = 0.0
         self.finished = False
         self._lock = threading.Lock()
 
@@ -145,10 +160,13 @@ class RecognitionStream:
         if self.finished or not pcm:
             return None
         self._samples += len(pcm) // 2
+        self._quiet_s = self._quiet_s + len(pcm) / 2 / self.rate if _quiet(pcm) else 0.0
         if self._recognizer.AcceptWaveform(pcm):
             return self._final(self._recognizer.Result())
         if not partials:
             return None
+        if self._last_partial and self._quiet_s >= QUIET_END_S:  # words, then the line went quiet
+            return self._final(self._recognizer.FinalResult())
         partial = join_words(str(json.loads(self._recognizer.PartialResult()).get("partial", "")).split(), self._lang)
         if partial and partial != self._last_partial:
             self._last_partial = partial
@@ -167,6 +185,15 @@ class RecognitionStream:
                 recognizer, self._recognizer = self._recognizer, None
         self.engine.pool.give_back(recognizer, self.rate, self.grammar)
         return last
+
+    def flush(self) -> Segment | None:
+        """What was said since the last final segment, as a final segment now, without waiting for
+        a pause; the stream goes on (a keyword spotter beside the main stream ends its utterance
+        when the main stream ends one, so both speak of the same audio)."""
+        with self._lock:
+            if self.finished:
+                return None
+            return self._final(self._recognizer.FinalResult())
 
     def transcript(self, *, source: str = "live") -> Transcript:
         words = tuple(w for u in self._utterances for w in u.words)

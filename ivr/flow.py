@@ -23,6 +23,7 @@ from datetime import datetime
 
 from ivr.hours import is_open
 from ivr.lines import LineProfile
+from ivr.menu_words import said_choice, spotter_grammar
 from ivr.messages import CHOSEN, MessageKind
 from ivr.ports import (
     AgentsPort,
@@ -158,7 +159,7 @@ class HotlineFlow:
         waiting for late words, which is the choice after it."""
         if pending is not None:
             return pending, None
-        await self.leg.listen("menu")
+        await self.leg.listen("menu", spot=spotter_grammar(self.leg.speech_language))
         played = await self.leg.play(Sound("menu"), Sound("menu-language"), speech=True)
         got = await self.leg.next_input(self.timings.menu_timeout_s if played is None else 0)
         if isinstance(got, str) and got not in MENU_KEYS and self.leg.hears_speech:
@@ -236,10 +237,11 @@ class HotlineFlow:
 
     @staticmethod
     def _spoken_choice(utterance: Utterance) -> str | None:
-        """A menu choice said as one number word ("one", "一", "일"), else None."""
+        """A menu choice said as one number word ("one", "一", "일") or in words ("转人工", "查询";
+        `menu_words`), else None."""
         if len(utterance.text.split()) == 1 and len(utterance.digits) == 1 and utterance.digits in MENU_KEYS:
             return utterance.digits
-        return None
+        return said_choice(utterance.text, utterance.spotted, utterance.words, utterance.language)
 
     async def report(self, kind: MessageKind, intro: tuple[Sound, ...]) -> None:
         """Take the caller's message (their words since `keep_words` included) and read back the
@@ -247,7 +249,9 @@ class HotlineFlow:
         self._step("report", kind=kind.value)
         await self._keep_words(kind)
         if intro:
-            await self.leg.play(*intro)
+            # after words said at the menu, a "#" pressed as they end (out of habit) must not cut the
+            # prompt that tells the caller they may add more after the tone: it is cleared below
+            await self.leg.play(*intro, interruptible=kind is not MessageKind.SPOKEN)
         self.leg.clear_keys()
         message = await self.leg.record(self.timings.record_max_s, self.timings.record_silence_s)
         self._step(

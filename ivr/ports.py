@@ -5,6 +5,7 @@ Each arrow of the platform carries plain data; these dataclasses are that data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -43,6 +44,7 @@ class Utterance:
     words: tuple[dict[str, object], ...] = ()  # {word, start, end, conf}
     duration_s: float | None = None
     language: str = ""  # the recognizer's language (not the caller's prompt language)
+    spotted: tuple[dict[str, object], ...] = ()  # the menu's keyword spotter's words in the same audio
 
 
 # what `play` returns when the caller spoke over the prompt (the utterance waits in `next_input`)
@@ -107,6 +109,10 @@ class CallLeg(Protocol):
     def hears_speech(self) -> bool:
         """The caller's words are recognised live (else only keys come in)."""
 
+    @property
+    def speech_language(self) -> str:
+        """The language of the speech recogniser ("" without one): the words it can spot."""
+
     async def answer(self) -> None: ...
 
     async def play(self, *items: Say, interruptible: bool = True, speech: bool = False) -> str | None:
@@ -119,8 +125,9 @@ class CallLeg(Protocol):
     async def next_input(self, timeout: float) -> str | Utterance | None:
         """The next key, or the next thing the caller says (when the leg hears speech), or None."""
 
-    async def listen(self, purpose: str, *, digits: bool = False) -> None:
-        """Listen afresh for `purpose` (menu, case-number...); `digits`: a digits-only grammar.
+    async def listen(self, purpose: str, *, digits: bool = False, spot: Sequence[str] = ()) -> None:
+        """Listen afresh for `purpose` (menu, case-number...); `digits`: a digits-only grammar;
+        `spot`: words a keyword spotter listens for beside the free recognition (`Utterance.spotted`).
         Without live speech recognition this does nothing and `next_input` only gives keys."""
 
     def clear_keys(self) -> None: ...

@@ -14,6 +14,9 @@ REPORT_KO = "안녕하세요. 학교 옆 하천에 죽은 돼지가 많이 떠 �
 # is heard twice, and 육, 칠, 구 not at all: espeak-ng's Korean is far from a person's)
 DIGITS_KO = "오, 이, 삼"
 DIGITS_KO_VALUE = "523"
+# menu choices said as words, at the espeak-ng speed at which the menu's keyword spotter hears them
+# (민원 "civil complaint": report; 안내 "information": check a case; 상담원 "agent": a person)
+MENU_WORDS_KO = {"1": ("민원", 140), "2": ("안내", 140), "0": ("상담원", 150)}
 
 
 def speak(text: str, path: Path, *, rate: int = 8000, voice: str = "ko", speed: int = 150) -> Path:

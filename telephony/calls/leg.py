@@ -10,13 +10,13 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from asr.schemas import Transcript
-from asr.text import digit_grammar, spoken_digits
+from asr.text import UNKNOWN, digit_grammar, spoken_digits
 from ivr.messages import MessageKind, MessageStage
 from ivr.ports import SPOKE, CallEnded, RecordedMessage, ReportedCall, Say, Sound, Utterance
 from telephony.ari.client import AriClient
@@ -162,13 +162,18 @@ class AriCallLeg:
     def hears_speech(self) -> bool:
         return self.live is not None
 
-    async def listen(self, purpose: str, *, digits: bool = False) -> None:
+    @property
+    def speech_language(self) -> str:
+        return self.live.language if self.live is not None else ""
+
+    async def listen(self, purpose: str, *, digits: bool = False, spot: Sequence[str] = ()) -> None:
         if self.live is None or self.keys.peek() is not None:
             return  # a key pressed ahead answers at once: no need to listen afresh (it costs a decode)
-        grammar = None
-        if digits and self.live.engine.model.info.grammar:
-            grammar = digit_grammar(self.live.language)
-        await self.live.restart(purpose, grammar=grammar)
+        grammar, spotter = None, None
+        if self.live.engine.model.info.grammar:  # a model without grammars hears free speech only
+            grammar = digit_grammar(self.live.language) if digits else None
+            spotter = [*spot, UNKNOWN] if spot else None
+        await self.live.restart(purpose, grammar=grammar, spot=spotter)
 
     async def next_input(self, timeout: float) -> str | Utterance | None:
         if self.live is None:
@@ -194,6 +199,7 @@ class AriCallLeg:
             heard.words,
             round(heard.end_s - heard.start_s, 2),
             self.live.language,
+            heard.spotted,
         )
 
     async def play(self, *items: Say, interruptible: bool = True, speech: bool = False) -> str | None:

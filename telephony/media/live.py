@@ -6,6 +6,12 @@ published as `transcript.partial` / `transcript.final` with the call id (the age
 shows them). The IVR restarts the stream at the points that matter: a digits-only grammar
 while it waits for a case number, a fresh stream for each recorded message, so a message's
 transcript is exactly what was said while it was recorded, and is complete the moment it ends.
+
+At the menu a second, small stream listens beside the first: a keyword spotter (a Vosk grammar
+of the menu's words). The first hears free speech (a caller may say the whole problem); the
+spotter hears "人工" where the free model, given a few syllables alone, guesses other words. When
+the first ends an utterance the spotter is made to end its own on the same audio, and the words it
+spotted go with the utterance: the IVR weighs both.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class Heard:
     start_s: float
     end_s: float
     words: tuple[dict[str, Any], ...] = ()
+    spotted: tuple[dict[str, Any], ...] = ()  # what the keyword spotter heard in the same audio
 
 
 class LiveTranscription:
@@ -64,6 +71,8 @@ class LiveTranscription:
         self.call_id = call_id
         self.purpose = "call"
         self._stream: RecognitionStream = engine.open_stream(RATE)
+        self._spotter: RecognitionStream | None = None
+        self._spotted: list[dict[str, Any]] = []  # spotted since the first stream's last utterance
         self._lock = asyncio.Lock()
         self._heard: asyncio.Queue[Heard] = asyncio.Queue(100)
         self.has_heard = asyncio.Event()  # set while an utterance waits to be taken
@@ -87,19 +96,43 @@ class LiveTranscription:
 
     async def _feed(self, pcm: bytes) -> None:
         async with self._lock:
-            stream, purpose = self._stream, self.purpose
+            stream, spotter, purpose = self._stream, self._spotter, self.purpose
             loop = asyncio.get_running_loop()
             started = loop.time()
-            segment = await _in_thread(stream.accept, pcm)
+            segment, spotted = await _in_thread(self._decode, stream, spotter, pcm)
             self.decode_s += loop.time() - started
             self.seconds_fed += len(pcm) / 2 / RATE
         if segment is not None:
-            self._publish(segment, purpose)
+            self._publish(segment, purpose, spotted=spotted)
 
-    async def restart(self, purpose: str, *, grammar: list[str] | None = None) -> Transcript:
-        """End the current stream (returning its transcript) and listen afresh for `purpose`."""
+    def _decode(
+        self, stream: RecognitionStream, spotter: RecognitionStream | None, pcm: bytes
+    ) -> tuple[Segment | None, tuple[dict[str, Any], ...]]:
+        """Both streams take the same audio, in one worker thread (under the lock: one at a time)."""
+        segment = stream.accept(pcm)
+        if spotter is None:
+            return segment, ()
+        heard = spotter.accept(pcm, partials=False)  # the spotter may end an utterance on its own
+        if heard is not None:
+            self._spotted.extend(w.to_json() for w in heard.words)
+        if segment is None or segment.kind != "final":
+            return segment, ()
+        last = spotter.flush()
+        if last is not None:
+            self._spotted.extend(w.to_json() for w in last.words)
+        spotted, self._spotted = tuple(self._spotted), []
+        return segment, spotted
+
+    async def restart(
+        self, purpose: str, *, grammar: list[str] | None = None, spot: list[str] | None = None
+    ) -> Transcript:
+        """End the current stream (returning its transcript) and listen afresh for `purpose`; with
+        `spot`, a keyword spotter of those words listens beside it."""
         async with self._lock:
             old, old_purpose = self._stream, self.purpose
+            if self._spotter is not None:
+                await _in_thread(self._spotter.finish)
+                self._spotter, self._spotted = None, []
             # audio received until now belongs to the old purpose, even when decoding runs behind
             waiting = self._drain()
             if waiting:
@@ -108,6 +141,8 @@ class LiveTranscription:
                     self._publish(segment, old_purpose)
             last = await _in_thread(old.finish)
             self._stream = await _in_thread(self.engine.open_stream, RATE, grammar=grammar)
+            if spot:
+                self._spotter = await _in_thread(self.engine.open_stream, RATE, grammar=spot)
             self.purpose = purpose
             while not self._heard.empty():  # what was heard before this point is moot
                 self._heard.get_nowait()
@@ -139,11 +174,16 @@ class LiveTranscription:
             if waiting:
                 await _in_thread(self._stream.accept, waiting)
             last = await _in_thread(self._stream.finish)
+            if self._spotter is not None:
+                await _in_thread(self._spotter.finish)
+                self._spotter = None
         if last is not None:
             self._publish(last, self.purpose, queue=False)
         return self._stream.transcript(source="live")
 
-    def _publish(self, segment: Segment, purpose: str, *, queue: bool = True) -> None:
+    def _publish(
+        self, segment: Segment, purpose: str, *, queue: bool = True, spotted: tuple[dict[str, Any], ...] = ()
+    ) -> None:
         event = ev.TRANSCRIPT_FINAL if segment.kind == "final" else ev.TRANSCRIPT_PARTIAL
         self.notifier.emit_speech(
             self.call_id,
@@ -158,5 +198,6 @@ class LiveTranscription:
         if queue and segment.kind == "final":
             with contextlib.suppress(asyncio.QueueFull):
                 words = tuple(w.to_json() for w in segment.words)
-                self._heard.put_nowait(Heard(segment.text, purpose, segment.start_s, segment.end_s, words))
+                heard = Heard(segment.text, purpose, segment.start_s, segment.end_s, words, spotted)
+                self._heard.put_nowait(heard)
                 self.has_heard.set()

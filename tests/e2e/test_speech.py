@@ -30,7 +30,7 @@ from tests.e2e.helpers import (
     wait_for,
     wait_for_all,
 )
-from tests.speech import DIGITS_KO, DIGITS_KO_VALUE, REPORT_KO, speak, with_silence
+from tests.speech import DIGITS_KO, DIGITS_KO_VALUE, MENU_WORDS_KO, REPORT_KO, speak, with_silence
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +155,27 @@ async def test_a_case_number_can_be_said_instead_of_keyed(
     rest = iter(digits)
     assert all(d in rest for d in DIGITS_KO_VALUE), heard
     assert result.data["found"] is False
+
+
+@pytest.mark.parametrize(("key", "then"), [("2", "ivr.status"), ("0", "ivr.no-agent"), ("1", "ivr.report")])
+async def test_a_menu_choice_said_in_words_goes_where_its_key_goes(
+    platform: Platform, asterisk: Settings, tmp_path: Path, key: str, then: str
+) -> None:
+    # expected: the menu's keyword spotter hears the word (ivr.said key=<key>), no ivr.key and no
+    # spoken report; the flow goes on as for the key (status: ivr.status; a person with none free:
+    # ivr.no-agent; a report: ivr.report)
+    word, speed = MENU_WORDS_KO[key]
+    audio = with_silence(speak(word, tmp_path / "word.wav", speed=speed), before_s=0.3, after_s=1.5)
+    menu = prompt_seconds(asterisk, "greeting-mayor") + 1.5  # said over the menu, after the greeting
+    log: list = []
+    with platform.bus.subscribe() as sub:
+        await place_call(asterisk, "12345", f"wait {menu:.1f}; say {audio}; wait 6; hangup", caller="13912340007")
+        said = await wait_for(sub, "ivr.said", log=log, timeout=20)
+        await wait_for(sub, then, log=log, timeout=10)
+    heard = [e.data["text"] for e in log if e.name == "transcript.final"]
+    assert said.data["key"] == key, heard
+    assert [e.data["key"] for e in log if e.name == "ivr.key"] == [key]  # as if the key were pressed
+    assert_events(log, {"ivr.spoken-report": 0}, said.call_id)
 
 
 async def test_the_status_says_which_model_is_loaded(platform: Platform) -> None:

@@ -7,6 +7,7 @@ message is stored and becomes a case, a case to call back, or nothing.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +45,7 @@ class ScriptedLeg:
     buffered: deque[str | Utterance] = field(default_factory=deque)
     listening: list[str] = field(default_factory=list)
     hears_speech: bool = False
+    speech_language: str = "zh"
     kept: list[MessageKind] = field(default_factory=list)  # why the words were kept, in order
     forgotten: int = 0
     meta: ReportedCall | None = None
@@ -76,8 +78,8 @@ class ScriptedLeg:
         got = await self.next_input(timeout)
         return got if isinstance(got, str) else None
 
-    async def listen(self, purpose: str, *, digits: bool = False) -> None:
-        self.listening.append(purpose + (":digits" if digits else ""))
+    async def listen(self, purpose: str, *, digits: bool = False, spot: Sequence[str] = ()) -> None:
+        self.listening.append(purpose + (":digits" if digits else "") + (":spot" if spot else ""))
 
     def clear_keys(self) -> None:
         self.buffered.clear()
@@ -276,6 +278,41 @@ async def test_a_menu_number_said_aloud_works_like_its_key() -> None:
     flow, _leg, intake, events = _flow([Utterance("일", "1")])
     assert await flow.run() == "reported"
     assert "ivr.said" in events.names and intake.spoken == []
+
+
+async def test_asking_for_a_person_in_words_reaches_an_agent() -> None:
+    # expected: ivr.said key 0, no spoken report, the caller transferred to the intake queue
+    flow, leg, intake, events = _flow([Utterance("你好 我 要 转 人工", "", language="zh")], agents_free=True)
+    assert await flow.run() == "transferred"
+    assert leg.transferred_to == "intake" and intake.spoken == []
+    assert "said:0" in flow.path and "ivr.spoken-report" not in events.names
+    assert "menu:spot" in leg.listening  # the spotter listened beside the free recognition
+
+
+async def test_asking_to_check_a_case_in_words_asks_for_its_number() -> None:
+    said = Utterance("你好 我 想 查询 一下 我 的 案件 进度", "", language="zh")
+    flow, leg, _, _ = _flow([said, *"2611270001", "#", "3"], agents_free=True)
+    await flow.run()
+    assert "said:2" in flow.path and "status-dispatched" in leg.played
+
+
+async def test_a_complaint_said_with_its_problem_is_the_report_itself() -> None:
+    # "投诉" and a whole problem: not the menu's key 1, but the problem said at once (kept as spoken)
+    said = Utterance("我 要 投诉 我 家 门口 的 路灯 坏 了 三天", "", language="zh")
+    flow, _leg, intake, events = _flow([said])
+    assert await flow.run() == "reported"
+    assert "ivr.spoken-report" in events.names and intake.spoken == [said.text]
+
+
+async def test_a_word_only_the_spotter_heard_chooses_when_it_fills_a_short_utterance() -> None:
+    # the free model guessed other syllables; the spotter heard 상담원 over most of them
+    heard = (
+        {"word": "아이", "start": 0.5, "end": 0.8, "conf": 0.4},
+        {"word": "넘", "start": 0.8, "end": 1.2, "conf": 0.3},
+    )
+    spotted = ({"word": "상담원", "start": 0.57, "end": 1.11, "conf": 1.0},)
+    flow, _leg, _, _ = _flow([Utterance("아이 넘", "", words=heard, language="ko", spotted=spotted)], agents_free=True)
+    assert await flow.run() == "transferred" and "said:0" in flow.path
 
 
 async def test_a_lone_unclear_word_at_the_menu_is_no_input_not_a_report() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from asr.engine import SpeechEngine
+from asr.engine import QUIET_END_S, SpeechEngine
 from asr.errors import EmptyAudio, ModelNotFound, UnreadableAudio
 from asr.model import load_model, packaged_model_path, resolve_model_path
 from asr.text import digit_grammar, join_words, normalise_chinese, spoken_digits
@@ -154,6 +154,38 @@ def test_spoken_digits_are_heard_through_a_digit_grammar(engine: SpeechEngine, t
         stream.accept(pcm[offset : offset + 320])
     stream.finish()
     assert spoken_digits(stream.transcript().text, "ko") == DIGITS_KO_VALUE
+
+
+def test_a_word_then_quiet_on_the_line_ends_the_utterance_without_waiting_for_the_call_to_end(
+    engine: SpeechEngine, tmp_path: Path
+) -> None:
+    # the model's own end of utterance never comes after this word alone and digital silence
+    audio = speak("문의", tmp_path / "word.wav", rate=16000, speed=130).read_bytes()
+    with wave.open(io.BytesIO(audio)) as wav:
+        pcm = wav.readframes(wav.getnframes()) + bytes(2 * 16000 * 2)  # then two seconds of quiet
+    stream = engine.open_stream(16000)
+    finals = []
+    for offset in range(0, len(pcm), 3200):
+        segment = stream.accept(pcm[offset : offset + 3200])
+        if segment is not None and segment.kind == "final":
+            finals.append(round(stream.position_s - len(pcm) / 2 / 16000 + 2.0, 1))  # seconds into the quiet
+    stream.finish()
+    # within QUIET_END_S of the quiet (the synthesised word ends in a little quiet of its own)
+    assert len(finals) == 1 and 0 < finals[0] <= QUIET_END_S + 0.1, finals
+
+
+def test_a_keyword_spotter_ends_its_utterance_on_demand_and_goes_on(engine: SpeechEngine, tmp_path: Path) -> None:
+    audio = speak("상담원", tmp_path / "word.wav", rate=16000, speed=150).read_bytes()
+    with wave.open(io.BytesIO(audio)) as wav:
+        pcm = wav.readframes(wav.getnframes())
+    spotter = engine.open_stream(16000, grammar=["민원", "안내", "상담원", "네"])
+    spotter.accept(pcm, partials=False)
+    first = spotter.flush()
+    spotter.accept(pcm, partials=False)
+    second = spotter.flush()
+    spotter.finish()
+    assert first is not None and second is not None and first.text == second.text == "상담원"
+    assert second.start_s > first.end_s  # positions go on across utterances
 
 
 # --- text ------------------------------------------------------------------------------------------

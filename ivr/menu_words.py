@@ -1,0 +1,154 @@
+"""Menu choices said in words ("转人工", "查询", "投诉"): which key a caller's words stand for.
+
+Two ways of hearing them, weighed here:
+- in the free transcript: the words of one choice and little else (greetings, "我想", "一下"):
+  "你好我想查询一下" is 2, while "我要投诉我家门口的路灯坏了三天" is a problem said at once (the
+  flow keeps it as the report);
+- from the keyword spotter (a small grammar of these words listening beside the free recogniser):
+  a short utterance whose spotted menu words, heard with confidence, all stand for one choice and
+  fill much of it. A free model given two or three syllables alone guesses other words; a grammar
+  of a few dozen words does not. A long utterance is never taken from the spotter: a grammar
+  forces its words onto any speech.
+The words per language are data (`menu_words.yaml`), in the forms the recogniser emits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+WORDS_FILE = Path(__file__).with_name("menu_words.yaml")
+MAX_LEFT = {"zh": 2, "ko": 2}  # letters of other words a choice said in words may come with
+MAX_LEFT_WORDS = 1  # languages written with spaces: other words
+MIN_SPOTTED_CONF = 0.6
+MAX_SPOTTED_SPAN_S = 2.5  # a menu choice is said in a breath; longer is a sentence
+MIN_SPOTTED_COVER = 0.35  # the menu words fill at least this much of what was said
+_NOT_LETTERS = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class MenuWords:
+    """One language's menu words."""
+
+    language: str
+    choices: Mapping[str, str]  # phrase (as the recogniser emits it) -> key
+    fillers: tuple[str, ...]
+    absorb: tuple[str, ...]
+
+    @property
+    def spaced(self) -> bool:
+        """Words are told apart by spaces (English); else letters are compared (Chinese, Korean)."""
+        return self.language not in MAX_LEFT
+
+    def grammar(self) -> list[str]:
+        """The keyword spotter's phrases: the choices, and a few other words to absorb other speech
+        (not the fillers: the more words a grammar holds, the more it mistakes one for another)."""
+        return list(dict.fromkeys([*self.choices, *self.absorb]))
+
+    def key_of_word(self, word: str) -> str | None:
+        """The key a single spotted word stands for ("人工" of "转 人工"); fillers stand for none."""
+        if word in self.fillers or word in self.absorb:
+            return None
+        keys = {key for phrase, key in self.choices.items() if word in phrase.split()}
+        return keys.pop() if len(keys) == 1 else None
+
+
+def parse(data: Mapping[str, object]) -> dict[str, MenuWords]:
+    """The file's content, checked: a phrase standing for two keys is refused."""
+    languages: dict[str, MenuWords] = {}
+    for language, entry in data.items():
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"menu words of {language!r}: expected choices, fillers and absorb")
+        choices: dict[str, str] = {}
+        for key, phrases in dict(entry.get("choices") or {}).items():
+            for phrase in phrases:
+                if not isinstance(phrase, str):  # yes, no, on, off unquoted are YAML's booleans
+                    raise ValueError(f"menu words of {language!r}: {phrase!r} is not a word (quote it)")
+                text = " ".join(str(phrase).lower().split())
+                if choices.get(text, str(key)) != str(key):
+                    raise ValueError(f"menu words of {language!r}: {text!r} stands for two keys")
+                choices[text] = str(key)
+        fillers = tuple(" ".join(str(f).lower().split()) for f in entry.get("fillers") or ())
+        absorb = tuple(" ".join(str(a).lower().split()) for a in entry.get("absorb") or ())
+        languages[str(language)] = MenuWords(str(language), choices, fillers, absorb)
+    return languages
+
+
+@cache
+def menu_words(language: str) -> MenuWords | None:
+    """The menu words of a recogniser language (None: words are not understood at the menu)."""
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    return parse(data).get(language)
+
+
+def spotter_grammar(language: str) -> list[str]:
+    """What the keyword spotter listens for at the menu ([] when the language has no menu words)."""
+    words = menu_words(language)
+    return words.grammar() if words else []
+
+
+def choice_in_text(text: str, words: MenuWords) -> str | None:
+    """The key the free transcript stands for: one choice's words, and little else, or None."""
+    if words.spaced:
+        rest = f" {' '.join(_NOT_LETTERS.sub(' ', text.lower()).split())} "
+        found = _take(rest, words.choices, spaced=True)
+        if found is None:
+            return None
+        key, rest = found
+        fillers = {token for filler in words.fillers for token in _NOT_LETTERS.sub(" ", filler).split()}
+        return key if len([t for t in rest.split() if t not in fillers]) <= MAX_LEFT_WORDS else None
+    rest = _NOT_LETTERS.sub("", text.lower())
+    compact = {phrase.replace(" ", ""): key for phrase, key in words.choices.items()}
+    found = _take(rest, compact, spaced=False)
+    if found is None:
+        return None
+    key, rest = found
+    for filler in sorted((f.replace(" ", "") for f in words.fillers), key=len, reverse=True):
+        rest = rest.replace(filler, "")
+    return key if len(rest) <= MAX_LEFT[words.language] else None
+
+
+def _take(text: str, phrases: Mapping[str, str], *, spaced: bool) -> tuple[str, str] | None:
+    """Remove every phrase (longest first) from `text`; the one key they stand for and the rest."""
+    keys: set[str] = set()
+    for phrase in sorted(phrases, key=len, reverse=True):
+        needle = f" {phrase} " if spaced else phrase
+        if needle in text:
+            keys.add(phrases[phrase])
+            text = text.replace(needle, " " if spaced else "")
+    return (keys.pop(), text) if len(keys) == 1 else None
+
+
+def choice_spotted(
+    spotted: Sequence[Mapping[str, object]], heard: Sequence[Mapping[str, object]], words: MenuWords
+) -> str | None:
+    """The key the keyword spotter heard: in a short utterance, confident menu words of one
+    choice filling much of it (`heard`: the free recogniser's words, for the utterance's span)."""
+    menu = [w for w in spotted if float(str(w.get("conf", 0))) >= MIN_SPOTTED_CONF]
+    keys = {words.key_of_word(str(w.get("word", "")).lower()) for w in menu} - {None}
+    menu = [w for w in menu if words.key_of_word(str(w.get("word", "")).lower()) is not None]
+    if len(keys) != 1 or not menu:
+        return None
+    everything = [*spotted, *heard]
+    start = min(float(str(w["start"])) for w in everything)
+    end = max(float(str(w["end"])) for w in everything)
+    span = end - start
+    covered = sum(float(str(w["end"])) - float(str(w["start"])) for w in menu)
+    if span > MAX_SPOTTED_SPAN_S or covered < MIN_SPOTTED_COVER * span:
+        return None
+    return keys.pop()
+
+
+def said_choice(
+    text: str, spotted: Sequence[Mapping[str, object]], heard: Sequence[Mapping[str, object]], language: str
+) -> str | None:
+    """The menu key a caller's words stand for, from the transcript first, else the spotter."""
+    words = menu_words(language)
+    if words is None:
+        return None
+    return choice_in_text(text, words) or choice_spotted(spotted, heard, words)
