@@ -103,22 +103,35 @@ def duplicates(
     threshold: Annotated[
         float | None, typer.Option(help="The automatic link's threshold (the finder's if not given).")
     ] = None,
+    name: Annotated[
+        str, typer.Option("--set", help="paraphrases (the measure) or paraphrases-dev (the tuning set).")
+    ] = "paraphrases",
 ) -> None:
-    """Replay the paraphrase set through the duplicate check: linked pairs' precision and recall."""
-    from casebook.classify.screener import Screener
-    from casebook.directory.seed import packaged_lexicon
-    from casebook.duplicates.evaluate import Screened, load, replay
-    from casebook.duplicates.finder import AUTO_THRESHOLD
+    """Replay the paraphrase set through the duplicate check: linked pairs' precision and recall,
+    linked automatically and offered to the intake agent. Screened as the platform screens (the
+    lexicon and a model trained on the corpus's train and dev splits: about half a minute)."""
+    from casebook.classify.corpus import load as load_corpus
+    from casebook.classify.screener import train_screener
+    from casebook.directory.seed import packaged_lexicon, packaged_rules
+    from casebook.duplicates.evaluate import Screened, load, paraphrases_path, replay, screened
+    from casebook.duplicates.finder import AUTO_THRESHOLD, SUGGEST_THRESHOLD
 
-    screener = Screener(packaged_lexicon(), None)
+    corpus = load_corpus()
+    train = [a for a in corpus if a.split == "train"]
+    dev = [a for a in corpus if a.split == "dev"]
+    screener = train_screener(packaged_lexicon(), train, dev, packaged_rules())
 
     def screen(text: str) -> Screened:
-        found = screener.classify(text)
-        return Screened(found.category.code, found.place.code, found.township)
+        return screened(screener.classify(text))
 
-    score = replay(load(), screen, threshold=threshold or AUTO_THRESHOLD)
-    typer.echo(
-        f"{score.reports} reports of {score.incidents} incidents and near-misses: {score.linked_pairs} pairs linked,"
-        f" {score.right_pairs} of them one incident: precision {score.precision:.1%},"
-        f" recall {score.right_pairs}/{score.true_pairs} = {score.recall:.1%}"
-    )
+    reports = load(paraphrases_path(name))
+    for title, at in (
+        ("linked automatically", threshold or AUTO_THRESHOLD),
+        ("offered as suggestions", SUGGEST_THRESHOLD),
+    ):
+        score = replay(reports, screen, threshold=at)
+        typer.echo(
+            f"{title} (score {at:.2f} and above): {score.reports} reports of {score.incidents} incidents and"
+            f" near-misses, {score.linked_pairs} pairs together, {score.right_pairs} of them one incident:"
+            f" precision {score.precision:.1%}, recall {score.right_pairs}/{score.true_pairs} = {score.recall:.1%}"
+        )

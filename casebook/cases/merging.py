@@ -9,6 +9,7 @@ person. The index is shared by the request threads and the screening thread (the
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,20 @@ def _wordlike(piece: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in piece)
 
 
+def _likeliest(classification: dict[str, Any] | None) -> str | None:
+    return ((classification or {}).get("category") or {}).get("code")
+
+
+def _categories(case: Case) -> dict[str, float]:
+    """The case's kind of problem as probabilities: a person's choice is certain; before one, the
+    classifier's three likeliest categories stand in for it."""
+    if case.category_code:
+        return {case.category_code: 1.0}
+    classification = case.classification or {}
+    found = [classification.get("category") or {}, *(classification.get("alternatives") or [])]
+    return {str(f["code"]): float(f.get("confidence") or 0.0) for f in found if f.get("code")}
+
+
 class Merging(BookPart):
     """Needs of the book (given by `CaseBook`): sessions, clock, lock, event log, moves, notifier."""
 
@@ -38,18 +53,17 @@ class Merging(BookPart):
     # --- the index of open cases ---------------------------------------------------------------------
     def _features(self, case: Case) -> CaseFeatures:
         text = " ".join(t for t in (case.description, case.transcript or "") if t)
-        # before a person confirms the type, the classifier's best guess stands in for it
-        guess = ((case.classification or {}).get("category") or {}).get("code")
         return CaseFeatures(
             case.id,
             case.number,
             case.received_at,
             text,
-            case.category_code or guess,
+            case.category_code or _likeliest(case.classification),
             case.place_code,
             case.township_code,
             case.caller_id,
             case.duplicate_of_id,
+            categories=_categories(case),
         )
 
     def duplicate_index(self, s: Session) -> OpenCaseIndex:
@@ -61,12 +75,11 @@ class Merging(BookPart):
                 self._index_max_id = 0
             index = self._index
             since = now - index.window
-            rows = s.scalars(
+            rows = s.scalars(  # linked cases too: a new report may resemble one more than its master
                 select(Case).where(
                     Case.id > self._index_max_id,
                     Case.received_at >= since,
-                    Case.duplicate_of_id.is_(None),
-                    Case.status.not_in([Status.CLOSED, Status.MERGED]),
+                    Case.status.not_in([Status.CLOSED]),
                 )
             ).all()
             for case in rows:
@@ -79,7 +92,7 @@ class Merging(BookPart):
         with self._lock:
             if self._index is None:
                 return
-            if case.status in (Status.CLOSED, Status.MERGED) or case.duplicate_of_id is not None:
+            if case.status == Status.CLOSED:
                 self._index.remove(case.id)
             else:
                 self._index.add(self._features(case))

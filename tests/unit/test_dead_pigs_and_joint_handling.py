@@ -13,6 +13,7 @@ from casebook.cases.intake import NewAppeal
 from casebook.cases.queries import detail
 from casebook.cases.services import CaseBook
 from casebook.clock import FixedClock
+from casebook.duplicates.finder import AUTO_THRESHOLD
 from tests.unit.conftest import AGENT, SUPERVISOR, fresh, handler
 
 SIX_REPORTS = [
@@ -138,7 +139,8 @@ def test_two_reports_side_by_side_say_why_they_are_alike(book: CaseBook) -> None
     )
     seen = book.compare(second, first, AGENT)
     assert (seen.case.number, seen.other.number) == (second, first)
-    assert seen.text > 0.2 and seen.score == round(0.4 * seen.text, 3)  # not screened yet: words alone
+    # not screened yet: the words alone, the problem unknown: at most a suggestion
+    assert seen.text > 0.2 and seen.category == 0 and seen.score < AUTO_THRESHOLD
     assert {"死猪", "游泳", "泳池"} <= set(seen.shared) and all(len(p) == 2 for p in seen.shared)
     with pytest.raises(NotFound):  # a unit sees only its own cases, even side by side
         book.compare(second, first, handler("livestock"))
