@@ -12,8 +12,10 @@ now" is a sine made by sox, not words.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -111,10 +113,34 @@ def build_prompts(
         cached = cache_dir / f"{key}.wav"
         if not cached.exists():
             cache_dir.mkdir(parents=True, exist_ok=True)
-            _synthesise(entry, cached)
+            fresh = _beside(cached)
+            try:
+                _synthesise(entry, fresh)
+                fresh.replace(cached)
+            finally:
+                fresh.unlink(missing_ok=True)
             made += 1
-        shutil.copyfile(cached, target)
+        _put(cached, target)
     return made
+
+
+def _beside(target: Path) -> Path:
+    """A temporary name next to `target`, this process's own (two builders may run at once)."""
+    return target.with_name(f".{target.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.wav")
+
+
+def _put(source: Path, target: Path) -> None:
+    """Copy into place whole: Asterisk playing the prompt (or a test reading it) while it is
+    rebuilt sees the old file or the new one, never half of one; an unchanged file is left alone."""
+    data = source.read_bytes()
+    if target.exists() and target.read_bytes() == data:
+        return
+    fresh = _beside(target)
+    try:
+        fresh.write_bytes(data)
+        fresh.replace(target)
+    finally:
+        fresh.unlink(missing_ok=True)
 
 
 def _synthesise(entry: PromptText, target: Path) -> None:
@@ -158,24 +184,13 @@ def voice_for(text: str) -> str:
 
 
 def _convert(source: Path, target: Path, effects: list[str] | None = None) -> None:
-    tmp = target.with_suffix(".tmp.wav")
-    _run(
-        [
-            "sox",
-            str(source),
-            "-r",
-            str(SAMPLE_RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(tmp),
-            *(effects or []),
-        ]
-    )
-    tmp.replace(target)
+    tmp = _beside(target)
+    argv = ["sox", str(source), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(tmp)]
+    try:
+        _run([*argv, *(effects or [])])
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _run(argv: list[str]) -> None:

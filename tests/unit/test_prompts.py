@@ -47,6 +47,24 @@ def test_synthesis_is_cached_and_real_recordings_replace_it(tmp_path: Path) -> N
         assert wav.getframerate() == 8000 and abs(wav.getnframes() / 8000 - 1.0) < 0.01
 
 
+def test_a_prompt_rebuilt_while_it_plays_is_replaced_whole_never_rewritten_in_place(tmp_path: Path) -> None:
+    # Asterisk (or a test) reading the greeting while an administrator's edit rebuilds it must read
+    # the old file or the new one whole: the file is put in place by a rename, not truncated
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    build_prompts([PromptText("greeting", "zh", "您好")], out, cache)
+    target = out / "zh" / "greeting.wav"
+    with target.open("rb") as playing:
+        before = target.stat().st_ino
+        build_prompts([PromptText("greeting", "zh", "您好，这里是一二三四五热线")], out, cache)
+        old = playing.read()
+    after = target.stat().st_ino
+    assert after != before and old[:4] == b"RIFF" and len(old) < target.stat().st_size
+    build_prompts([PromptText("greeting", "zh", "您好，这里是一二三四五热线")], out, cache)
+    assert target.stat().st_ino == after  # unchanged since: left alone
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []  # no temporary file left behind
+
+
 def test_the_center_edits_the_words_in_its_own_file(tmp_path: Path) -> None:
     site = tmp_path / "prompts.yaml"
     site.write_text("prompts:\n  record-intro: {zh: 请讲。}\n", encoding="utf-8")
