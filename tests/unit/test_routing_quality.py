@@ -8,6 +8,8 @@ model or the routing rules that loses ground fails here. (About half a minute: f
 
 from __future__ import annotations
 
+import pytest
+
 from casebook.classify.corpus import load
 from casebook.classify.evaluate import evaluate
 from casebook.classify.screener import Screener, train_screener
@@ -23,16 +25,17 @@ LINKED_PRECISION_FLOOR = 0.95  # measured 95.7 % (179 of 187 linked pairs), reca
 SUGGESTED_RECALL_FLOOR = 0.77  # measured 79.7 % of the pairs of one incident offered or linked
 
 
-def _screener() -> Screener:
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    """Trained once for the module, as `hotline routing train` trains (half a minute)."""
     appeals, rules, lexicon = load(), packaged_rules(), packaged_lexicon()
     return train_screener(
         lexicon, [a for a in appeals if a.split == "train"], [a for a in appeals if a.split == "dev"], rules
     )
 
 
-def test_the_test_split_is_routed_to_the_right_unit_nine_times_in_ten() -> None:
+def test_the_test_split_is_routed_to_the_right_unit_nine_times_in_ten(screener: Screener) -> None:
     appeals, rules = load(), packaged_rules()
-    screener = _screener()
     report = evaluate([a for a in appeals if a.split == "test"], screener.guess, rules)
     coverage, right = report.at_threshold(screener.threshold)
     assert report.size == 459
@@ -41,9 +44,10 @@ def test_the_test_split_is_routed_to_the_right_unit_nine_times_in_ten() -> None:
     assert report.unrouted <= 5  # almost nothing is left with the center for want of a guess
 
 
-def test_duplicates_linked_without_a_person_are_one_incident_and_most_are_at_least_offered() -> None:
+def test_duplicates_linked_without_a_person_are_one_incident_and_most_are_at_least_offered(
+    screener: Screener,
+) -> None:
     """The paraphrase measure set (never tuned on) replayed through the duplicate check."""
-    screener = _screener()
 
     def screen(text: str) -> Screened:
         return screened(screener.classify(text))
