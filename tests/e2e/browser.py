@@ -16,7 +16,11 @@ from typing import Any
 
 import uvicorn
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -94,6 +98,22 @@ REDRAWN = (NoSuchElementException, StaleElementReferenceException)
 
 def wait(driver: WebDriver, condition: Any, timeout: float = 15) -> Any:
     return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=REDRAWN).until(condition)
+
+
+def click(driver: WebDriver, css: str, timeout: float = 15) -> None:
+    """Click the element once it is in view and nothing lies over it (a table still being drawn
+    above it moves it down: the click would land on a cell)."""
+
+    def clicked(d: WebDriver) -> bool:
+        element = d.find_element(By.CSS_SELECTOR, css)
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        try:
+            element.click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+
+    wait(driver, clicked, timeout)
 
 
 def text_of(driver: WebDriver, css: str) -> str:

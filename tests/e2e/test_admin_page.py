@@ -170,7 +170,7 @@ def test_an_administrator_gives_a_channel_a_key_once_and_revokes_it(
     row.find_element(By.XPATH, ".//button[.='吊销']").click()
     wait(browser, lambda d: d.switch_to.alert).accept()
     _said(browser, f"已吊销密钥 {name}")
-    assert "已吊销" in text_of(browser, f"#key-rows tr[data-key='{name}']")
+    wait(browser, lambda d: "已吊销" in text_of(d, f"#key-rows tr[data-key='{name}']"))  # the list is drawn again
     assert httpx.post(f"{url}/open311/v2/requests.json", data=report).status_code == 403
 
 
@@ -200,11 +200,10 @@ def test_an_administrator_edits_the_directory_and_imports_places_by_csv(
     assert platform.book.classifier().classify("晚上池塘蛙鸣").category.code == "environment.noise"
 
     browser.find_element(By.CSS_SELECTOR, "#dir-kinds [data-kind=places]").click()
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dir-rows tr"))
-    fields = browser.find_element(By.ID, "dir-fields")
-    fields.find_element(By.NAME, "code").send_keys("page-village")
-    fields.find_element(By.NAME, "name_zh").send_keys("页面村")
-    fields.find_element(By.NAME, "aliases").send_keys("页村")
+    # the places' form replaces the categories' when their rows arrive: wait for those, not any row
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dir-rows tr[data-code^='township-']"))
+    for name, value in (("code", "page-village"), ("name_zh", "页面村"), ("aliases", "页村")):
+        wait(browser, lambda d, n=name: d.find_element(By.CSS_SELECTOR, f"#dir-fields [name={n}]")).send_keys(value)
     browser.find_element(By.CSS_SELECTOR, "#dir-form button[type=submit]").click()
     _said(browser, "已新建地点 page-village")
 

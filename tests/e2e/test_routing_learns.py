@@ -27,7 +27,7 @@ from casebook.cases.intake import NewAppeal
 from casebook.classify.corpus import load
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.e2e.browser import chromium, screenshot, served, text_of, wait
+from tests.e2e.browser import chromium, click, screenshot, served, text_of, wait
 
 PASSWORD = "a-long-password"
 WORDS = "电瓶车挂牌排长队，挂牌点只开一个窗口"  # nothing in the corpus is worded so
@@ -55,6 +55,11 @@ def site(e2e_settings: Settings) -> Iterator[Site]:
     # test_duplicate_rules and test_routing_quality) would link them to one another, and to those of
     # an earlier attempt, where this test needs each registered on its own
     platform.book._find_duplicates = lambda s, case: (None, ())  # type: ignore[method-assign]
+    # nothing is dispatched without a person here: how sure a model trained on a quarter of the corpus
+    # may be depends on the rules and keywords other e2e modules left in this database; each appeal
+    # waits for the agent, whose form shows the suggestion (the threshold is tested in test_routing_quality)
+    train = models.train
+    models.train = lambda by, precision=0.97: train(by, precision=1.01)  # type: ignore[method-assign]
     for name, role in (("learn-adm", Role.ADMIN), ("learn-agent", Role.INTAKE_AGENT)):
         platform.auth.create_user(f"{name}", role, password=PASSWORD)
     try:
@@ -84,7 +89,7 @@ def _log_in(driver: WebDriver, site: Site, name: str, path: str) -> None:
 def _train_in_the_page(driver: WebDriver, site: Site) -> str:
     _log_in(driver, site, "learn-adm", "/admin")
     driver.find_element(By.CSS_SELECTOR, "#tabs [data-tab=routing]").click()
-    wait(driver, lambda d: d.find_element(By.ID, "model-train")).click()
+    click(driver, "#model-train")
     said = str(wait(driver, lambda d: "已训练第" in text_of(d, "#said") and text_of(d, "#said"), timeout=180))
     version = said.split("已训练第", 1)[1].split("版", 1)[0].strip()
     row = f"#model-rows tr[data-version='{version}']"

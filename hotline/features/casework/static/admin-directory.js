@@ -82,6 +82,7 @@ const KINDS = {
 export function directoryTab(ctx) {
   const { t } = ctx;
   let kind = "units";
+  let drawing = 0; // the newest show(): an older one whose answer comes late draws nothing
 
   function drawForm(entry) {
     const spec = KINDS[kind];
@@ -117,7 +118,9 @@ export function directoryTab(ctx) {
   async function show() {
     const spec = KINDS[kind];
     for (const b of document.querySelectorAll("#dir-kinds button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
+    const mine = ++drawing;
     const rows = await getJson(spec.list);
+    if (mine !== drawing) return; // another kind was chosen meanwhile (or a save redrew): its rows win
     $("dir-head").replaceChildren(...[...spec.heads, "col_actions"].map((key) => {
       const th = document.createElement("th");
       th.textContent = t(key);
