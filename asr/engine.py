@@ -6,7 +6,7 @@ decodes differently. Creating one costs tens of milliseconds, so the pool keeps 
 (keyed by sample rate and grammar) and makes the replacement when a stream ends, off the next
 caller's path. The Vosk calls release the GIL, so streams decode in parallel in worker threads.
 
-A live stream also ends an utterance when the line has been quiet for a moment after words: the
+A menu's stream also ends an utterance when the line has been quiet for a moment after words: the
 recogniser's own end-of-utterance needs the silence to decode as silence, and after a word or two
 it hears as gibberish (or after digital silence) it may wait until the call ends, while the
 caller waits for the menu to react.
@@ -112,8 +112,10 @@ class SpeechEngine:
             stream.finish()
         return stream.transcript(source="file")
 
-    def open_stream(self, rate: int, *, grammar: list[str] | None = None) -> RecognitionStream:
-        return RecognitionStream(self, rate, tuple(grammar) if grammar else None)
+    def open_stream(self, rate: int, *, grammar: list[str] | None = None, quiet_end: bool = False) -> RecognitionStream:
+        """`quiet_end`: end an utterance after QUIET_END_S of quiet following words (a menu waiting
+        for a short answer; not a message, whose pauses are part of it)."""
+        return RecognitionStream(self, rate, tuple(grammar) if grammar else None, quiet_end=quiet_end)
 
 
 @dataclass
@@ -134,8 +136,11 @@ class RecognitionStream:
     (Kaldi would crash). `finish()` returns the recognizer to the pool; the stream keeps its
     transcript, and audio fed after it is ignored."""
 
-    def __init__(self, engine: SpeechEngine, rate: int, grammar: tuple[str, ...] | None) -> None:
+    def __init__(
+        self, engine: SpeechEngine, rate: int, grammar: tuple[str, ...] | None, *, quiet_end: bool = False
+    ) -> None:
         self.engine = engine
+        self.quiet_end = quiet_end
         self.rate = rate
         self.grammar = grammar
         self._recognizer: Any = engine.pool.take(rate, grammar)
@@ -165,7 +170,7 @@ class RecognitionStream:
             return self._final(self._recognizer.Result())
         if not partials:
             return None
-        if self._last_partial and self._quiet_s >= QUIET_END_S:  # words, then the line went quiet
+        if self.quiet_end and self._last_partial and self._quiet_s >= QUIET_END_S:  # words, then quiet
             return self._final(self._recognizer.FinalResult())
         partial = join_words(str(json.loads(self._recognizer.PartialResult()).get("partial", "")).split(), self._lang)
         if partial and partial != self._last_partial:

@@ -354,6 +354,7 @@ def _joined(first: Utterance, then: Utterance) -> Utterance:
         digits=first.digits + then.digits,
         words=first.words + then.words,
         duration_s=duration,
+        spotted=first.spotted + then.spotted,
     )
 
 

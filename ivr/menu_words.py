@@ -28,6 +28,7 @@ MAX_LEFT_WORDS = 1  # languages written with spaces: other words
 MIN_SPOTTED_CONF = 0.6
 MAX_SPOTTED_SPAN_S = 2.5  # a menu choice is said in a breath; longer is a sentence
 MIN_SPOTTED_COVER = 0.35  # the menu words fill at least this much of what was said
+SPOTTED_MARGIN_S = 0.5  # spotted words this far outside the free recogniser's words still count
 _NOT_LETTERS = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -73,10 +74,16 @@ def parse(data: Mapping[str, object]) -> dict[str, MenuWords]:
                 if choices.get(text, str(key)) != str(key):
                     raise ValueError(f"menu words of {language!r}: {text!r} stands for two keys")
                 choices[text] = str(key)
-        fillers = tuple(" ".join(str(f).lower().split()) for f in entry.get("fillers") or ())
-        absorb = tuple(" ".join(str(a).lower().split()) for a in entry.get("absorb") or ())
+        fillers = tuple(_word(language, w) for w in entry.get("fillers") or ())
+        absorb = tuple(_word(language, w) for w in entry.get("absorb") or ())
         languages[str(language)] = MenuWords(str(language), choices, fillers, absorb)
     return languages
+
+
+def _word(language: object, word: object) -> str:
+    if not isinstance(word, str):  # yes, no, on, off unquoted are YAML's booleans
+        raise ValueError(f"menu words of {language!r}: {word!r} is not a word (quote it)")
+    return " ".join(word.lower().split())
 
 
 @cache
@@ -102,6 +109,8 @@ def choice_in_text(text: str, words: MenuWords) -> str | None:
         key, rest = found
         fillers = {token for filler in words.fillers for token in _NOT_LETTERS.sub(" ", filler).split()}
         return key if len([t for t in rest.split() if t not in fillers]) <= MAX_LEFT_WORDS else None
+    if len(text.split()) > 1:  # the recogniser's words: a phrase is whole words, never across two
+        return _choice_in_words(text, words)
     rest = _NOT_LETTERS.sub("", text.lower())
     compact = {phrase.replace(" ", ""): key for phrase, key in words.choices.items()}
     found = _take(rest, compact, spaced=False)
@@ -111,6 +120,32 @@ def choice_in_text(text: str, words: MenuWords) -> str | None:
     for filler in sorted((f.replace(" ", "") for f in words.fillers), key=len, reverse=True):
         rest = rest.replace(filler, "")
     return key if len(rest) <= MAX_LEFT[words.language] else None
+
+
+def _choice_in_words(text: str, words: MenuWords) -> str | None:
+    """Chinese or Korean as the recogniser emits it ("你好 我 要 转 人工"): phrases and fillers are
+    matched as whole words ("工人 工资" holds no 人工), the longest phrase first."""
+    tokens = [t for t in (_NOT_LETTERS.sub("", w.lower()) for w in text.split()) if t]
+    phrases = {tuple(p.split()): k for p, k in words.choices.items()}
+    phrases.update({(p.replace(" ", ""),): k for p, k in words.choices.items()})  # a phrase as one word
+    fillers = {f.replace(" ", "") for f in words.fillers}
+    keys: set[str] = set()
+    left: list[str] = []
+    at = 0
+    while at < len(tokens):
+        for size in (3, 2, 1):
+            key = phrases.get(tuple(tokens[at : at + size]))
+            if key is not None:
+                keys.add(key)
+                at += size
+                break
+        else:
+            if tokens[at] not in fillers:
+                left.append(tokens[at])
+            at += 1
+    if len(keys) != 1:
+        return None
+    return keys.pop() if len("".join(left)) <= MAX_LEFT[words.language] else None
 
 
 def _take(text: str, phrases: Mapping[str, str], *, spaced: bool) -> tuple[str, str] | None:
@@ -129,6 +164,10 @@ def choice_spotted(
 ) -> str | None:
     """The key the keyword spotter heard: in a short utterance, confident menu words of one
     choice filling much of it (`heard`: the free recogniser's words, for the utterance's span)."""
+    if heard:  # the spotter's words of this utterance only (an earlier one left unheard may linger)
+        first = min(float(str(w["start"])) for w in heard) - SPOTTED_MARGIN_S
+        last = max(float(str(w["end"])) for w in heard) + SPOTTED_MARGIN_S
+        spotted = [w for w in spotted if float(str(w["end"])) >= first and float(str(w["start"])) <= last]
     menu = [w for w in spotted if float(str(w.get("conf", 0))) >= MIN_SPOTTED_CONF]
     keys = {words.key_of_word(str(w.get("word", "")).lower()) for w in menu} - {None}
     menu = [w for w in menu if words.key_of_word(str(w.get("word", "")).lower()) is not None]

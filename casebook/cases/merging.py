@@ -9,6 +9,7 @@ person. The index is shared by the request threads and the screening thread (the
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -34,13 +35,19 @@ def _likeliest(classification: dict[str, Any] | None) -> str | None:
 
 
 def _categories(case: Case) -> dict[str, float]:
-    """The case's kind of problem as probabilities: a person's choice is certain; before one, the
-    classifier's three likeliest categories stand in for it."""
-    if case.category_code:
-        return {case.category_code: 1.0}
+    """The case's kind of problem as the duplicate model was fitted on it: the classifier's three
+    likeliest categories with their probabilities, even once registered (taken as certain, alike
+    registered cases would score higher than any pair measured). A category a person chose other
+    than the classifier's first stands in its place, as sure as that first was."""
     classification = case.classification or {}
     found = [classification.get("category") or {}, *(classification.get("alternatives") or [])]
-    return {str(f["code"]): float(f.get("confidence") or 0.0) for f in found if f.get("code")}
+    likeliest = {str(f["code"]): float(f.get("confidence") or 0.0) for f in found if f.get("code")}
+    if not likeliest:
+        return {case.category_code: 1.0} if case.category_code else {}
+    first = max(likeliest, key=lambda code: likeliest[code])
+    if case.category_code and case.category_code != first:
+        return {case.category_code: likeliest[first]}
+    return likeliest
 
 
 class Merging(BookPart):
@@ -97,21 +104,28 @@ class Merging(BookPart):
             else:
                 self._index.add(self._features(case))
 
+    @staticmethod
+    def _masters_of(s: Session, case: Case, found: list[Match]) -> list[Match]:
+        """Each match as the open master it belongs to (the index may hold a report whose master
+        closed, left the window or was itself merged since), the best score per master, best first;
+        never the case itself, a closed or a merged case."""
+        best: dict[int, Match] = {}
+        for match in found:
+            root = s.get(Case, match.case_id)
+            while root is not None and root.duplicate_of_id is not None:
+                root = s.get(Case, root.duplicate_of_id)
+            if root is None or root.id == case.id or root.status in (Status.CLOSED, Status.MERGED):
+                continue
+            if root.id not in best or match.score > best[root.id].score:
+                best[root.id] = replace(match, case_id=root.id, number=root.number)
+        return sorted(best.values(), key=lambda m: (-m.score, m.case_id))
+
     def _find_duplicates(self, s: Session, case: Case) -> tuple[Match | None, tuple[Match, ...]]:
         features = self._features(case)
         with self._lock:  # the index is shared by the request threads and the screening thread
             found = self.duplicate_index(s).candidates(features, self.clock.now())
-        matches = [m for m in found if m.case_id != case.id]
-        master: Match | None = None
-        if matches and matches[0].score >= AUTO_THRESHOLD:
-            best = matches[0]
-            target = s.get(Case, best.case_id)
-            while target is not None and target.duplicate_of_id is not None:  # follow to the real master
-                target = s.get(Case, target.duplicate_of_id)
-            if target is not None and target.status not in (Status.CLOSED, Status.MERGED) and target.id != case.id:
-                master = Match(
-                    target.id, target.number, best.score, best.text, best.place, best.category, best.same_caller
-                )
+        matches = self._masters_of(s, case, found)
+        master = matches[0] if matches and matches[0].score >= AUTO_THRESHOLD else None
         suggestions = tuple(m for m in matches if master is None or m.case_id != master.case_id)
         # a case screened twice (the pending sweep found it just as its own screening ran) keeps
         # each link once: the second screening waited for the first's lock and sees its links

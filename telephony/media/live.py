@@ -124,10 +124,11 @@ class LiveTranscription:
         return segment, spotted
 
     async def restart(
-        self, purpose: str, *, grammar: list[str] | None = None, spot: list[str] | None = None
+        self, purpose: str, *, grammar: list[str] | None = None, spot: list[str] | None = None, short: bool = False
     ) -> Transcript:
         """End the current stream (returning its transcript) and listen afresh for `purpose`; with
-        `spot`, a keyword spotter of those words listens beside it."""
+        `spot`, a keyword spotter of those words listens beside it; `short`: answers are short (a
+        menu), an utterance ends after a moment of quiet."""
         async with self._lock:
             old, old_purpose = self._stream, self.purpose
             if self._spotter is not None:
@@ -140,7 +141,7 @@ class LiveTranscription:
                 if segment is not None:
                     self._publish(segment, old_purpose)
             last = await _in_thread(old.finish)
-            self._stream = await _in_thread(self.engine.open_stream, RATE, grammar=grammar)
+            self._stream = await _in_thread(self.engine.open_stream, RATE, grammar=grammar, quiet_end=short)
             if spot:
                 self._spotter = await _in_thread(self.engine.open_stream, RATE, grammar=spot)
             self.purpose = purpose

@@ -161,3 +161,21 @@ def test_a_case_screened_twice_keeps_each_suggestion_once(book: CaseBook) -> Non
     with book.sessions() as s:
         suggested = detail(s, again, AGENT, book.clock.now()).suggestions
     assert [x.number for x in suggested] == [first]
+
+
+def test_a_report_like_a_closed_incidents_duplicate_is_not_sent_to_it(book: CaseBook, clock: FixedClock) -> None:
+    """The index keeps reports linked to a master; once that master is closed, a new report that
+    resembles one of them is a new case: neither the closed master nor its duplicate is offered."""
+    (_, phone_a, first), (_, phone_b, second), (_, phone_c, third) = SIX_REPORTS[:3]
+    a = book.open(NewAppeal(channel="web", description=first, caller_phone=phone_a), AGENT).number
+    b = book.open(NewAppeal(channel="web", description=second, caller_phone=phone_b), AGENT).number
+    book.merge(b, a, AGENT, reason="same incident")
+    with book.sessions() as s:
+        book.duplicate_index(s)  # the index holds both, the duplicate too
+    book.close(a, SUPERVISOR, reason="处理完毕")
+    clock.advance(minutes=5)
+    c = book.open(NewAppeal(channel="web", description=third, caller_phone=phone_c), AGENT).number
+    book.screen(c)
+    with book.sessions() as s:
+        view = detail(s, c, SUPERVISOR, clock.now())
+    assert view.duplicate_of is None and [x.number for x in view.suggestions if x.number in (a, b)] == []

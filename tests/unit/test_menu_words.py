@@ -101,3 +101,21 @@ def test_every_language_of_the_file_loads_and_its_grammar_holds_its_choices() ->
         words = menu_words(language)
         assert words is not None and set(words.choices.values()) == {"0", "1", "2"}
         assert set(words.choices) <= set(words.grammar())
+
+
+def test_chinese_as_the_recogniser_emits_it_is_matched_by_whole_words() -> None:
+    assert choice_in_text("工人 工资 没 发", _zh()) is None  # 人工 across 工人|工资 is no word said
+    assert choice_in_text("检查 一下", _zh()) is None
+    assert choice_in_text("转 人工", _zh()) == choice_in_text("转人工", _zh()) == "0"
+
+
+def test_spotted_words_of_an_earlier_utterance_do_not_count() -> None:
+    ko = menu_words("ko")
+    assert ko is not None
+    earlier = _w("민원", 0.2, 0.6)
+    assert choice_spotted([earlier, _w("상담원", 5.1, 5.6)], [_w("아이", 5.0, 5.7)], ko) == "0"
+
+
+def test_yaml_booleans_among_fillers_are_refused() -> None:
+    with pytest.raises(ValueError, match="quote it"):
+        parse({"en": {"choices": {"0": ["agent"]}, "fillers": [True]}})

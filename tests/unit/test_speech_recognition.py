@@ -163,7 +163,7 @@ def test_a_word_then_quiet_on_the_line_ends_the_utterance_without_waiting_for_th
     audio = speak("문의", tmp_path / "word.wav", rate=16000, speed=130).read_bytes()
     with wave.open(io.BytesIO(audio)) as wav:
         pcm = wav.readframes(wav.getnframes()) + bytes(2 * 16000 * 2)  # then two seconds of quiet
-    stream = engine.open_stream(16000)
+    stream = engine.open_stream(16000, quiet_end=True)
     finals = []
     for offset in range(0, len(pcm), 3200):
         segment = stream.accept(pcm[offset : offset + 3200])
