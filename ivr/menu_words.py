@@ -28,6 +28,8 @@ MAX_LEFT_WORDS = 1  # languages written with spaces: other words
 MIN_SPOTTED_CONF = 0.6
 MAX_SPOTTED_SPAN_S = 2.5  # a menu choice is said in a breath; longer is a sentence
 MIN_SPOTTED_COVER = 0.35  # the menu words fill at least this much of what was said
+# words of two choices in a short answer: a person first ("投诉 转 人工"), then a check ("查询 我 的 投诉")
+PRECEDENCE = ("0", "2", "1")
 SPOTTED_MARGIN_S = 0.5  # spotted words this far outside the free recogniser's words still count
 _NOT_LETTERS = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -143,9 +145,13 @@ def _choice_in_words(text: str, words: MenuWords) -> str | None:
             if tokens[at] not in fillers:
                 left.append(tokens[at])
             at += 1
-    if len(keys) != 1:
-        return None
-    return keys.pop() if len("".join(left)) <= MAX_LEFT[words.language] else None
+    key = _first(keys)
+    return key if key is not None and len("".join(left)) <= MAX_LEFT[words.language] else None
+
+
+def _first(keys: set[str]) -> str | None:
+    """The one key, or the one that comes first in PRECEDENCE when words of several were said."""
+    return next((k for k in (*PRECEDENCE, *sorted(keys)) if k in keys), None)
 
 
 def _take(text: str, phrases: Mapping[str, str], *, spaced: bool) -> tuple[str, str] | None:
@@ -156,7 +162,8 @@ def _take(text: str, phrases: Mapping[str, str], *, spaced: bool) -> tuple[str, 
         if needle in text:
             keys.add(phrases[phrase])
             text = text.replace(needle, " " if spaced else "")
-    return (keys.pop(), text) if len(keys) == 1 else None
+    key = _first(keys)
+    return (key, text) if key is not None else None
 
 
 def choice_spotted(

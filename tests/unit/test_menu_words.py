@@ -30,6 +30,8 @@ def _zh() -> MenuWords:
         ("转 人工", "0"),
         ("喂 你好 帮 我 转 人工 服务 谢谢", "0"),
         ("客服", "0"),
+        ("查询 我 的 投诉", "2"),  # two choices' words: checking on a complaint is a check
+        ("投诉 转 人工", "0"),  # and a person before anything
     ],
 )
 def test_chinese_menu_words_stand_for_their_key(said: str, key: str) -> None:
@@ -41,7 +43,6 @@ def test_chinese_menu_words_stand_for_their_key(said: str, key: str) -> None:
     [
         "我 要 投诉 我 家 门口 的 路灯 坏 了 三天",  # a problem said at once: the report itself
         "河边 有 死猪",  # no menu word at all
-        "我 要 投诉 你们 人工 服务",  # two choices at once: not a choice
         "喂",
         "",
     ],
