@@ -42,3 +42,15 @@ def swap_bytes(pcm: bytes) -> bytes:
     if sys.byteorder == "little":
         samples.byteswap()
     return samples.tobytes()
+
+
+def resample(pcm: bytes, rate: int, to: int) -> bytes:
+    """16-bit samples at `rate` as samples at `to` (linear interpolation: enough for warming a
+    recognizer with a prompt, not for what a caller says)."""
+    if rate == to:
+        return pcm
+    import numpy as np
+
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64)
+    times = np.arange(round(len(samples) * to / rate)) * rate / to
+    return bytes(np.interp(times, np.arange(len(samples)), samples).astype("<i2").tobytes())

@@ -1,89 +1,34 @@
 """The speech engine: the shared model, a pool of recognizers, files and live streams.
 
-A `KaldiRecognizer` is per stream and not thread-safe. A used one is never handed to the next
-caller: `Reset()` keeps the speaker adaptation of the previous stream, and the same audio then
-decodes differently. Creating one costs tens of milliseconds, so the pool keeps fresh ones ready
-(keyed by sample rate and grammar) and makes the replacement when a stream ends, off the next
-caller's path. The Vosk calls release the GIL, so streams decode in parallel in worker threads.
+Recognizers are lent by the pool (`asr.pool`) for an utterance or a stream and kept warm between
+callers. The Vosk calls release the GIL, so streams decode in parallel in worker threads.
 
-A menu's stream also ends an utterance when the line has been quiet for a moment after words: the
-recogniser's own end-of-utterance needs the silence to decode as silence, and after a word or two
-it hears as gibberish (or after digital silence) it may wait until the call ends, while the
-caller waits for the menu to react.
+A live stream is fed only what the voice gate (`asr.vad`) lets through, each stretch with the
+time it began: the stream keeps the stretches it skipped, so every word keeps its time in the
+call, and takes a recognizer only when voice arrives (a caller who never speaks costs no
+recognizer and no decoding). The gate's `Pause` ends an utterance (`pause`): the recogniser's own
+end-of-utterance needs silence it would never hear, and the recognizer goes back to the pool
+until this caller speaks again.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import threading
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from asr.audio import read_wav
+from asr.audio import read_wav, resample
 from asr.model import LoadedModel
+from asr.pool import Recognizer, shared_pool
 from asr.schemas import Segment, Transcript, Word, mean_confidence
 from asr.text import is_word, join_words
 
 log = logging.getLogger(__name__)
 
 FILE_CHUNK_S = 0.5
-QUIET_DBFS = -45.0  # below this (RMS) a chunk of the line is quiet (as telephony.calls.audio)
-QUIET_END_S = 0.8  # this long quiet after words ends the utterance
-
-PoolKey = tuple[int, tuple[str, ...] | None]
-
-
-class RecognizerPool:
-    def __init__(self, model: LoadedModel, *, keep_idle: int = 8) -> None:
-        self.model = model
-        self.keep_idle = keep_idle
-        self._idle: dict[PoolKey, list[Any]] = defaultdict(list)
-        self._lock = threading.Lock()
-        self.created = 0
-        self.in_use = 0
-
-    def take(self, rate: int, grammar: tuple[str, ...] | None = None) -> Any:
-        key = (rate, grammar)
-        with self._lock:
-            self.in_use += 1
-            if self._idle[key]:
-                return self._idle[key].pop()
-        return self._create(rate, grammar)
-
-    def warm(self, rate: int, grammar: tuple[str, ...] | None = None, count: int = 1) -> None:
-        """Have `count` fresh recognizers ready for streams of this kind."""
-        key = (rate, grammar)
-        while len(self._idle[key]) < min(count, self.keep_idle):
-            recognizer = self._create(rate, grammar)
-            with self._lock:
-                self._idle[key].append(recognizer)
-
-    def _create(self, rate: int, grammar: tuple[str, ...] | None) -> Any:
-        import vosk
-
-        with self._lock:
-            self.created += 1
-
-        if grammar is not None:
-            recognizer = vosk.KaldiRecognizer(self.model.vosk, rate, json.dumps(list(grammar), ensure_ascii=False))
-        else:
-            recognizer = vosk.KaldiRecognizer(self.model.vosk, rate)
-        recognizer.SetWords(True)
-        recognizer.SetPartialWords(False)
-        return recognizer
-
-    def give_back(self, recognizer: Any, rate: int, grammar: tuple[str, ...] | None = None) -> None:
-        """A stream ended: drop its recognizer, and make a fresh one for the next stream of its kind."""
-        del recognizer
-        with self._lock:
-            self.in_use -= 1
-            idle = len(self._idle[(rate, grammar)])
-        if idle < 1:
-            self.warm(rate, grammar, count=1)
 
 
 class SpeechEngine:
@@ -91,7 +36,7 @@ class SpeechEngine:
 
     def __init__(self, model: LoadedModel, *, keep_idle: int = 8) -> None:
         self.model = model
-        self.pool = RecognizerPool(model, keep_idle=keep_idle)
+        self.pool = shared_pool(model, keep_idle)
 
     @property
     def language(self) -> str:
@@ -112,21 +57,20 @@ class SpeechEngine:
             stream.finish()
         return stream.transcript(source="file")
 
-    def open_stream(self, rate: int, *, grammar: list[str] | None = None, quiet_end: bool = False) -> RecognitionStream:
-        """`quiet_end`: end an utterance after QUIET_END_S of quiet following words (a menu waiting
-        for a short answer; not a message, whose pauses are part of it)."""
-        return RecognitionStream(self, rate, tuple(grammar) if grammar else None, quiet_end=quiet_end)
+    def prime(self, audio: bytes, count: int, rate: int = 16000) -> int:
+        """Warm `count` recognizers for streams at `rate` by decoding `audio` (a WAV of any speech:
+        the platform uses its own menu prompt); the number made. Seconds of CPU: off the call path."""
+        pcm, wav_rate = read_wav(audio)
+        return self.pool.prime(rate, resample(pcm, wav_rate, rate), count)
+
+    def open_stream(self, rate: int, *, grammar: list[str] | None = None) -> RecognitionStream:
+        return RecognitionStream(self, rate, tuple(grammar) if grammar else None)
 
 
 @dataclass
 class _Utterance:
     text: str
     words: tuple[Word, ...]
-
-
-def _quiet(pcm: bytes) -> bool:
-    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64)
-    return not samples.size or float(np.sqrt(np.mean(samples * samples))) < 10 ** (QUIET_DBFS / 20) * 32768
 
 
 class RecognitionStream:
@@ -136,43 +80,70 @@ class RecognitionStream:
     (Kaldi would crash). `finish()` returns the recognizer to the pool; the stream keeps its
     transcript, and audio fed after it is ignored."""
 
-    def __init__(
-        self, engine: SpeechEngine, rate: int, grammar: tuple[str, ...] | None, *, quiet_end: bool = False
-    ) -> None:
+    def __init__(self, engine: SpeechEngine, rate: int, grammar: tuple[str, ...] | None) -> None:
         self.engine = engine
-        self.quiet_end = quiet_end
         self.rate = rate
         self.grammar = grammar
-        self._recognizer: Any = engine.pool.take(rate, grammar)
-        self._samples = 0
+        self._recognizer: Recognizer | None = None  # lent while there is voice to decode
+        self._lease = 0.0  # where the recognizer's clock stood, less this stream's, when lent
+        self._fed = 0  # samples given to the recognizer
+        self._skipped = 0  # samples of the stream the gate kept from it
+        self._skips: list[tuple[float, float]] = []  # (decoded seconds, seconds skipped before them)
         self._utterances: list[_Utterance] = []
         self._last_partial = ""
         self._utterance_start = 0.0
-        self._quiet_s = 0.0
+        self._between = True  # no audio since the last final segment
         self.finished = False
         self._lock = threading.Lock()
 
     @property
     def position_s(self) -> float:
-        return self._samples / self.rate
+        """How far into the stream's audio it has got (decoded and skipped)."""
+        return (self._fed + self._skipped) / self.rate
 
-    def accept(self, pcm: bytes, *, partials: bool = True) -> Segment | None:
-        """Feed little-endian 16-bit samples; return a new final segment, or a changed partial."""
+    @property
+    def decoded_s(self) -> float:
+        """How much audio the recognizer has decoded (the cost; the rest was skipped)."""
+        return self._fed / self.rate
+
+    def accept(self, pcm: bytes, *, partials: bool = True, at_s: float | None = None) -> Segment | None:
+        """Feed little-endian 16-bit samples; return a new final segment, or a changed partial.
+        `at_s`: where this audio begins in the stream (after a stretch the voice gate skipped;
+        audio before the stream's position is dropped)."""
         with self._lock:
+            if at_s is not None:
+                pcm = self._seek(at_s, pcm)
             return self._accept(pcm, partials)
+
+    def _seek(self, at_s: float, pcm: bytes) -> bytes:
+        gap = round(at_s * self.rate) - self._fed - self._skipped
+        if gap > 0:
+            self._skipped += gap
+            self._skips.append((self._fed / self.rate, self._skipped / self.rate))
+            return pcm
+        return pcm[-gap * 2 :]  # the part already behind the stream's position
+
+    def _true_time(self, decoded_s: float) -> float:
+        """A time in the recognizer's audio as a time in the stream (the skipped stretches added)."""
+        index = bisect.bisect_right(self._skips, (decoded_s, float("inf"))) - 1
+        return decoded_s + (self._skips[index][1] if index >= 0 else 0.0)
 
     def _accept(self, pcm: bytes, partials: bool) -> Segment | None:
         if self.finished or not pcm:
             return None
-        self._samples += len(pcm) // 2
-        self._quiet_s = self._quiet_s + len(pcm) / 2 / self.rate if _quiet(pcm) else 0.0
-        if self._recognizer.AcceptWaveform(pcm):
-            return self._final(self._recognizer.Result())
+        if self._recognizer is None:
+            self._recognizer = self.engine.pool.take(self.rate, self.grammar)
+            self._lease = self._recognizer.clock_s - self.decoded_s
+        if self._between:  # the first audio of an utterance
+            self._utterance_start, self._between = self.position_s, False
+        recognizer = self._recognizer
+        self._fed += len(pcm) // 2
+        recognizer.fed += len(pcm) // 2
+        if recognizer.vosk.AcceptWaveform(pcm):
+            return self._final(recognizer.vosk.Result())
         if not partials:
             return None
-        if self.quiet_end and self._last_partial and self._quiet_s >= QUIET_END_S:  # words, then quiet
-            return self._final(self._recognizer.FinalResult())
-        partial = join_words(str(json.loads(self._recognizer.PartialResult()).get("partial", "")).split(), self._lang)
+        partial = join_words(str(json.loads(recognizer.vosk.PartialResult()).get("partial", "")).split(), self._lang)
         if partial and partial != self._last_partial:
             self._last_partial = partial
             return Segment("partial", partial, self._utterance_start, self.position_s)
@@ -184,21 +155,31 @@ class RecognitionStream:
             if self.finished:
                 return None
             self.finished = True
-            try:
-                last = self._final(self._recognizer.FinalResult())
-            finally:
-                recognizer, self._recognizer = self._recognizer, None
-        self.engine.pool.give_back(recognizer, self.rate, self.grammar)
-        return last
+            return self._end_utterance()
 
     def flush(self) -> Segment | None:
         """What was said since the last final segment, as a final segment now, without waiting for
-        a pause; the stream goes on (a keyword spotter beside the main stream ends its utterance
-        when the main stream ends one, so both speak of the same audio)."""
+        a pause; the stream goes on with its recognizer (a keyword spotter beside the main stream
+        ends its utterance when the main stream ends one, so both speak of the same audio)."""
         with self._lock:
-            if self.finished:
+            if self.finished or self._recognizer is None:
                 return None
-            return self._final(self._recognizer.FinalResult())
+            return self._final(self._recognizer.vosk.FinalResult())
+
+    def pause(self) -> Segment | None:
+        """The caller stopped speaking: the utterance's final segment, and the recognizer goes back
+        to the pool until they speak again."""
+        with self._lock:
+            return None if self.finished else self._end_utterance()
+
+    def _end_utterance(self) -> Segment | None:
+        recognizer, self._recognizer = self._recognizer, None
+        if recognizer is None:  # nothing decoded since the last pause
+            return None
+        try:
+            return self._final(recognizer.vosk.FinalResult())
+        finally:
+            self.engine.pool.give_back(recognizer)
 
     def transcript(self, *, source: str = "live") -> Transcript:
         words = tuple(w for u in self._utterances for w in u.words)
@@ -222,14 +203,19 @@ class RecognitionStream:
     def _final(self, raw: str) -> Segment | None:
         result = json.loads(raw)
         self._last_partial = ""
+        self._between = True
         words = tuple(
-            Word(str(w["word"]), round(float(w["start"]), 3), round(float(w["end"]), 3), round(float(w["conf"]), 3))
+            Word(
+                str(w["word"]),
+                round(self._true_time(float(w["start"]) - self._lease), 3),
+                round(self._true_time(float(w["end"]) - self._lease), 3),
+                round(float(w["conf"]), 3),
+            )
             for w in result.get("result", [])
             if is_word(str(w.get("word", "")))
         )
         text = join_words([w.word for w in words] or str(result.get("text", "")).split(), self._lang)
         start = words[0].start_s if words else self._utterance_start
-        self._utterance_start = self.position_s
         if not text:
             return None
         self._utterances.append(_Utterance(text, words))

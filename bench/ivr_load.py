@@ -88,8 +88,9 @@ def env_for(settings: Settings, *extra: str) -> dict[str, str]:
     return env
 
 
-def start_bench_asterisk(settings: Settings) -> AsteriskProcess:
-    """The bench instance of Asterisk, restarted with these settings, its database migrated."""
+def start_bench_asterisk(settings: Settings, *, local_dialplan: str = "") -> AsteriskProcess:
+    """The bench instance of Asterisk, restarted with these settings, its database migrated;
+    `local_dialplan`: the site's own contexts (extensions_local.conf), e.g. a peer menu."""
     layout = resolve_layout(settings.asterisk)
     if layout.chrooted:
         build_rootfs(layout.root)
@@ -97,6 +98,9 @@ def start_bench_asterisk(settings: Settings) -> AsteriskProcess:
     upgrade(settings.sqlalchemy_url)
     asterisk = asterisk_process(settings)
     asterisk.stop()
+    local = layout.host_path(layout.dir("etc")) / "extensions_local.conf"
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text(local_dialplan)
     asterisk.start(lines_book(settings), prompts_dir(settings))
     return asterisk
 

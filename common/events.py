@@ -113,6 +113,11 @@ KINDS: tuple[EventKind, ...] = (
     ),
     EventKind("media.tap_failed", "reason", "the caller's audio could not be tapped: no live transcript for this call"),
     EventKind(
+        "media.tap_ended",
+        "heard_s, voiced_s, decoded_s, decode_ms",
+        "the caller hung up: seconds of their audio received, let through by the voice gate, decoded",
+    ),
+    EventKind(
         "case.received",
         f"{_CASE}, channel, origin, call_back",
         "an appeal became a case (call id `-`, as for every casebook notice); call_back: why a person must call",

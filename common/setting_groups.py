@@ -98,6 +98,8 @@ class SpeechSettings(Group):
     language: str | None
     live: bool
     max_live_streams: int
+    keep_recognizers: int
+    warm_at_start: int
     media_host: str
     media_port_start: int
     media_port_end: int

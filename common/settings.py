@@ -230,7 +230,11 @@ class Settings(BaseSettings):
     asr_language: str | None = Field(default=None, description="The model's language if its name does not say.")
     asr_live: bool = Field(default=True, description="Transcribe the caller's voice live during calls.")
     asr_max_live_streams: int = Field(
-        default=4, ge=0, description="Live streams decoded at once (2 cores hold about 4 in real time; see bench/)."
+        default=200, ge=0, description="Callers listened to at once (a voice gate: silence costs nothing)."
+    )
+    asr_keep_recognizers: int = Field(default=48, ge=1, description="Warm recognizers kept (25-80 MB each).")
+    asr_warm_at_start: int = Field(
+        default=16, ge=0, description="Recognizers warmed at start (1.5 s of CPU each, in the background)."
     )
     media_host: str = Field(default="127.0.0.1", description="Where this application receives call audio (RTP).")
     media_port_start: int = 40000
@@ -377,6 +381,8 @@ class Settings(BaseSettings):
             language=self.asr_language,
             live=self.asr_live,
             max_live_streams=self.asr_max_live_streams,
+            keep_recognizers=self.asr_keep_recognizers,
+            warm_at_start=self.asr_warm_at_start,
             media_host=self.media_host,
             media_port_start=self.media_port_start,
             media_port_end=self.media_port_end,

@@ -26,6 +26,7 @@ WORDS_FILE = Path(__file__).with_name("menu_words.yaml")
 MAX_LEFT = {"zh": 2, "ko": 2}  # letters of other words a choice said in words may come with
 MAX_LEFT_WORDS = 1  # languages written with spaces: other words
 MIN_SPOTTED_CONF = 0.6
+SURE_SPOTTED_CONF = 0.95  # of two choices spotted, one heard this surely while the other was not wins
 MAX_SPOTTED_SPAN_S = 2.5  # a menu choice is said in a breath; longer is a sentence
 MIN_SPOTTED_COVER = 0.35  # the menu words fill at least this much of what was said
 # words of two choices in a short answer: a person first ("投诉 转 人工"), then a check ("查询 我 的 投诉")
@@ -176,8 +177,13 @@ def choice_spotted(
         last = max(float(str(w["end"])) for w in heard) + SPOTTED_MARGIN_S
         spotted = [w for w in spotted if float(str(w["end"])) >= first and float(str(w["start"])) <= last]
     menu = [w for w in spotted if float(str(w.get("conf", 0))) >= MIN_SPOTTED_CONF]
-    keys = {words.key_of_word(str(w.get("word", "")).lower()) for w in menu} - {None}
     menu = [w for w in menu if words.key_of_word(str(w.get("word", "")).lower()) is not None]
+    keys = {words.key_of_word(str(w.get("word", "")).lower()) for w in menu}
+    if len(keys) > 1:  # "안내 상담원": a grammar's guess at the onset beside the word it is sure of
+        sure = [w for w in menu if float(str(w.get("conf", 0))) >= SURE_SPOTTED_CONF]
+        sure_keys = {words.key_of_word(str(w.get("word", "")).lower()) for w in sure}
+        if len(sure_keys) == 1 and len(sure) < len(menu):
+            keys, menu = sure_keys, sure
     if len(keys) != 1 or not menu:
         return None
     everything = [*spotted, *heard]

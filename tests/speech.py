@@ -35,3 +35,34 @@ def with_silence(path: Path, *, before_s: float = 0.0, after_s: float = 0.0) -> 
     out = path.with_name(path.stem + "-padded.wav")
     subprocess.run(["sox", str(path), str(out), "pad", str(before_s), str(after_s)], check=True, capture_output=True)
     return out
+
+
+def quiet_line(path: Path, seconds: float, *, rate: int = 8000) -> Path:
+    """A phone line nobody speaks on: white noise at -60 dBFS (a real line is never digital zero)."""
+    subprocess.run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(path),
+            "synth",
+            str(seconds),
+            "whitenoise",
+            "vol",
+            "0.001",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def joined(out: Path, *parts: Path) -> Path:
+    """The parts one after the other, as one WAV (same rate and format)."""
+    subprocess.run(["sox", *map(str, parts), str(out)], check=True, capture_output=True)
+    return out

@@ -173,7 +173,7 @@ class AriCallLeg:
         if self.live.engine.model.info.grammar:  # a model without grammars hears free speech only
             grammar = digit_grammar(self.live.language) if digits else None
             spotter = [*spot, UNKNOWN] if spot else None
-        await self.live.restart(purpose, grammar=grammar, spot=spotter, short=bool(spot))
+        await self.live.restart(purpose, grammar=grammar, spot=spotter)
 
     async def next_input(self, timeout: float) -> str | Utterance | None:
         if self.live is None:

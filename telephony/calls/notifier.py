@@ -25,6 +25,7 @@ TRANSCRIPT_PARTIAL = "transcript.partial"
 TRANSCRIPT_FINAL = "transcript.final"
 SPEECH_HEARD = "speech.heard"
 MEDIA_TAP_FAILED = "media.tap_failed"
+MEDIA_TAP_ENDED = "media.tap_ended"
 ARI_CONNECTED = "ari.connected"
 ARI_DISCONNECTED = "ari.disconnected"
 

@@ -5,8 +5,10 @@ is still tapped and decoded, so the agent's screen keeps getting the transcript.
 Asterisk removes the snoop channel (the caller hung up) or the application stops. At the end,
 what the caller said outside the menu and their message (to an agent, say) is kept by call id.
 
-Two cores decode a handful of streams in real time; beyond `max_streams` a call simply has no
-live stream (its message is transcribed from the recording after the hangup instead).
+A voice gate before the recognizer (`asr.vad`) makes a listening caller cost almost nothing until
+they speak, so every caller is listened to; `max_streams` only bounds the taps (the UDP ports and
+the memory of the recognizers of callers who spoke). Beyond it a call has no live stream: its
+message is transcribed from the recording after the hangup instead.
 """
 
 from __future__ import annotations
@@ -123,6 +125,15 @@ class LiveCalls:
         try:
             await call.leg.end_live_message()
             rest = await call.live.close()
+            live = call.live
+            self.notifier.emit(
+                call_id,
+                ev.MEDIA_TAP_ENDED,
+                heard_s=round(live.seconds_fed, 2),
+                voiced_s=round(live.seconds_voiced, 2),
+                decoded_s=round(live.seconds_decoded, 2),
+                decode_ms=round(live.decode_s * 1000),
+            )
             if self.keep_call_transcript is not None and not rest.empty:
                 await self.keep_call_transcript(call_id, rest)
         except Exception:

@@ -7,6 +7,10 @@ shows them). The IVR restarts the stream at the points that matter: a digits-onl
 while it waits for a case number, a fresh stream for each recorded message, so a message's
 transcript is exactly what was said while it was recorded, and is complete the moment it ends.
 
+A voice gate (`asr.vad`) stands before both: silence, the line's noise and the pauses between
+answers are never decoded, so a caller who listens to the menu costs almost nothing, and every
+caller can be listened to. When the voice stops the gate ends the utterance in both streams.
+
 At the menu a second, small stream listens beside the first: a keyword spotter (a Vosk grammar
 of the menu's words). The first hears free speech (a caller may say the whole problem); the
 spotter hears "人工" where the free model, given a few syllables alone, guesses other words. When
@@ -25,6 +29,8 @@ from typing import Any, TypeVar
 
 from asr.engine import RecognitionStream, SpeechEngine
 from asr.schemas import Segment, Transcript
+from asr.text import join_words
+from asr.vad import Piece, Voice, VoiceGate
 from telephony.calls import notifier as ev
 from telephony.calls.notifier import CallNotifier
 from telephony.media.rtp import RtpReceiver
@@ -70,18 +76,27 @@ class LiveTranscription:
         self.notifier = notifier
         self.call_id = call_id
         self.purpose = "call"
+        self._gate = VoiceGate(RATE)
         self._stream: RecognitionStream = engine.open_stream(RATE)
+        self._origin = 0.0  # where the current streams began on the call's clock (the gate's)
         self._spotter: RecognitionStream | None = None
         self._spotted: list[dict[str, Any]] = []  # spotted since the first stream's last utterance
+        self._held: list[Segment] = []  # the menu's finals before the caller paused
         self._lock = asyncio.Lock()
         self._heard: asyncio.Queue[Heard] = asyncio.Queue(100)
         self.has_heard = asyncio.Event()  # set while an utterance waits to be taken
-        self.seconds_fed = 0.0
-        self.decode_s = 0.0
+        self.seconds_fed = 0.0  # the caller's audio received
+        self.seconds_decoded = 0.0  # of which the recognizers decoded (the rest was not voice)
+        self.decode_s = 0.0  # wall time spent decoding
 
     @property
     def language(self) -> str:
         return self.engine.language
+
+    @property
+    def seconds_voiced(self) -> float:
+        """The caller's audio the voice gate let through (voice, with a moment before and after)."""
+        return self._gate.voiced_s
 
     async def run(self) -> None:
         """Feed the recognizer until cancelled (the call ended or the tap was removed)."""
@@ -96,54 +111,77 @@ class LiveTranscription:
 
     async def _feed(self, pcm: bytes) -> None:
         async with self._lock:
+            self.seconds_fed += len(pcm) / 2 / RATE
+            pieces = self._gate.push(pcm)  # cheap, on the loop: silence never reaches a thread
+            if not pieces:
+                return
             stream, spotter, purpose = self._stream, self._spotter, self.purpose
             loop = asyncio.get_running_loop()
             started = loop.time()
-            segment, spotted = await _in_thread(self._decode, stream, spotter, pcm)
+            heard = await _in_thread(self._decode, stream, spotter, pieces, self._origin)
             self.decode_s += loop.time() - started
-            self.seconds_fed += len(pcm) / 2 / RATE
-        if segment is not None:
+        for segment, spotted in heard:
             self._publish(segment, purpose, spotted=spotted)
 
     def _decode(
-        self, stream: RecognitionStream, spotter: RecognitionStream | None, pcm: bytes
-    ) -> tuple[Segment | None, tuple[dict[str, Any], ...]]:
-        """Both streams take the same audio, in one worker thread (under the lock: one at a time)."""
-        segment = stream.accept(pcm)
-        if spotter is None:
-            return segment, ()
-        heard = spotter.accept(pcm, partials=False)  # the spotter may end an utterance on its own
+        self, stream: RecognitionStream, spotter: RecognitionStream | None, pieces: list[Piece], origin: float
+    ) -> list[tuple[Segment, tuple[dict[str, Any], ...]]]:
+        """Both streams take the same voice, in one worker thread (under the lock: one at a time);
+        a pause ends the utterance in both and lends their recognizers back to the pool.
+
+        With a spotter (the menu), an utterance is what the caller says between pauses: a final
+        result the free recogniser gives mid-voice ("한" of "상담원", its endpointing guessing) is
+        held and joined to the rest at the pause, and the spotter is never cut mid-word."""
+        out: list[tuple[Segment, tuple[dict[str, Any], ...]]] = []
+        for piece in pieces:
+            segment: Segment | None
+            if isinstance(piece, Voice):
+                self.seconds_decoded += len(piece.pcm) / 2 / RATE
+                at_s = piece.at_s - origin
+                segment = stream.accept(piece.pcm, at_s=at_s)
+                if spotter is not None:
+                    self._keep_spotted(spotter.accept(piece.pcm, partials=False, at_s=at_s))
+                    if segment is not None and segment.kind == "final":
+                        self._held.append(segment)
+                        segment = None
+            else:
+                segment = stream.pause()
+                if spotter is not None:
+                    self._keep_spotted(spotter.pause())
+                    segment = _joined([*self._held, *([segment] if segment is not None else [])], self.language)
+                    self._held = []
+            if segment is None:
+                continue
+            spotted: tuple[dict[str, Any], ...] = ()
+            if segment.kind == "final":
+                spotted, self._spotted = tuple(self._spotted), []
+            out.append((segment, spotted))
+        return out
+
+    def _keep_spotted(self, heard: Segment | None) -> None:
         if heard is not None:
             self._spotted.extend(w.to_json() for w in heard.words)
-        if segment is None or segment.kind != "final":
-            return segment, ()
-        last = spotter.flush()
-        if last is not None:
-            self._spotted.extend(w.to_json() for w in last.words)
-        spotted, self._spotted = tuple(self._spotted), []
-        return segment, spotted
 
     async def restart(
-        self, purpose: str, *, grammar: list[str] | None = None, spot: list[str] | None = None, short: bool = False
+        self, purpose: str, *, grammar: list[str] | None = None, spot: list[str] | None = None
     ) -> Transcript:
         """End the current stream (returning its transcript) and listen afresh for `purpose`; with
-        `spot`, a keyword spotter of those words listens beside it; `short`: answers are short (a
-        menu), an utterance ends after a moment of quiet."""
+        `spot`, a keyword spotter of those words listens beside it."""
         async with self._lock:
-            old, old_purpose = self._stream, self.purpose
+            old, old_purpose, held = self._stream, self.purpose, self._held
             if self._spotter is not None:
                 await _in_thread(self._spotter.finish)
-                self._spotter, self._spotted = None, []
+                self._spotter, self._spotted, self._held = None, [], []
+            for segment in held:  # words of the menu the caller had not finished (events only)
+                self._publish(segment, old_purpose, queue=False)
             # audio received until now belongs to the old purpose, even when decoding runs behind
-            waiting = self._drain()
-            if waiting:
-                segment = await _in_thread(old.accept, waiting)
-                if segment is not None:
-                    self._publish(segment, old_purpose)
+            for segment in await self._decode_waiting(old):
+                self._publish(segment, old_purpose)
             last = await _in_thread(old.finish)
-            self._stream = await _in_thread(self.engine.open_stream, RATE, grammar=grammar, quiet_end=short)
+            self._stream = self.engine.open_stream(RATE, grammar=grammar)  # cheap: no recognizer yet
             if spot:
-                self._spotter = await _in_thread(self.engine.open_stream, RATE, grammar=spot)
+                self._spotter = self.engine.open_stream(RATE, grammar=spot)
+            self._origin = self._gate.position_s
             self.purpose = purpose
             while not self._heard.empty():  # what was heard before this point is moot
                 self._heard.get_nowait()
@@ -152,12 +190,17 @@ class LiveTranscription:
             self._publish(last, old_purpose, queue=False)
         return old.transcript(source="live")
 
-    def _drain(self) -> bytes:
+    async def _decode_waiting(self, stream: RecognitionStream) -> list[Segment]:
+        """The audio received but not yet decoded, into `stream` alone (its purpose is ending)."""
         chunks = []
         while not self.receiver.queue.empty():
             chunks.append(self.receiver.queue.get_nowait())
-        self.seconds_fed += sum(len(c) for c in chunks) / 2 / RATE
-        return b"".join(chunks)
+        pcm = b"".join(chunks)
+        self.seconds_fed += len(pcm) / 2 / RATE
+        pieces = self._gate.push(pcm)
+        if not pieces:
+            return []
+        return [segment for segment, _ in await _in_thread(self._decode, stream, None, pieces, self._origin)]
 
     async def next_utterance(self, timeout: float) -> Heard | None:
         """The next thing the caller finishes saying in the current stream, or None."""
@@ -171,15 +214,15 @@ class LiveTranscription:
 
     async def close(self) -> Transcript:
         async with self._lock:
-            waiting = self._drain()
-            if waiting:
-                await _in_thread(self._stream.accept, waiting)
+            # the caller's last words may still wait to be decoded: they are published too
+            ended = [*self._held, *(s for s in await self._decode_waiting(self._stream) if s.kind == "final")]
+            self._held = []
             last = await _in_thread(self._stream.finish)
             if self._spotter is not None:
                 await _in_thread(self._spotter.finish)
                 self._spotter = None
-        if last is not None:
-            self._publish(last, self.purpose, queue=False)
+        for segment in [*ended, *([last] if last is not None else [])]:
+            self._publish(segment, self.purpose, queue=False)
         return self._stream.transcript(source="live")
 
     def _publish(
@@ -202,3 +245,13 @@ class LiveTranscription:
                 heard = Heard(segment.text, purpose, segment.start_s, segment.end_s, words, spotted)
                 self._heard.put_nowait(heard)
                 self.has_heard.set()
+
+
+def _joined(finals: list[Segment], language: str) -> Segment | None:
+    """Final segments of one utterance as one."""
+    if not finals:
+        return None
+    if len(finals) == 1:
+        return finals[0]
+    words = tuple(w for f in finals for w in f.words)
+    return Segment("final", join_words([f.text for f in finals], language), finals[0].start_s, finals[-1].end_s, words)

@@ -80,6 +80,10 @@ def test_the_spotter_is_not_trusted_on_a_sentence_or_a_doubt_or_two_choices() ->
     assert choice_spotted([_w("민원", 3.8, 4.2), _w("영", 0.7, 1.0)], [], ko) is None  # spans 3.5 s
     assert choice_spotted([_w("상담원", 0.5, 1.0, 0.4)], [], ko) is None  # heard without confidence
     assert choice_spotted([_w("민원", 0.2, 0.6), _w("상담원", 0.7, 1.2)], [], ko) is None  # two choices
+    assert choice_spotted([_w("안내", 0.2, 0.6), _w("확인", 0.7, 1.2, 0.97)], [], ko) == "2"  # one, twice
+    # a guess at the onset beside the word the spotter is sure of: the sure one (seen on real calls)
+    assert choice_spotted([_w("안내", 1.49, 1.81, 0.75), _w("상담원", 1.81, 2.3)], [], ko) == "0"
+    assert choice_spotted([_w("민원", 1.49, 1.8, 0.64), _w("상담원", 1.8, 2.3)], [], ko) == "0"
     assert choice_spotted([_w("네", 0.2, 0.6), _w("여보세요", 0.7, 1.3)], [], ko) is None  # greetings only
     small = [_w("상담원", 0.5, 0.7)]
     assert choice_spotted(small, [_w("아이", 0.5, 1.5), _w("넘", 1.5, 2.4)], ko) is None  # fills too little

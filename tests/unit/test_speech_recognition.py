@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from asr.engine import QUIET_END_S, SpeechEngine
+from asr.engine import SpeechEngine
 from asr.errors import EmptyAudio, ModelNotFound, UnreadableAudio
 from asr.model import load_model, packaged_model_path, resolve_model_path
 from asr.text import digit_grammar, join_words, normalise_chinese, spoken_digits
@@ -133,16 +133,41 @@ def test_a_live_stream_gives_partial_results_while_the_caller_is_still_speaking(
     assert stream.transcript().words
 
 
-def test_every_stream_gets_a_fresh_recognizer_made_ahead_of_time(engine: SpeechEngine) -> None:
-    engine.pool.warm(12000)
-    for _ in range(3):
-        before = engine.pool.created
-        stream = engine.open_stream(12000)
-        assert engine.pool.created == before  # ready: nothing made on the caller's path
-        stream.accept(b"\0\0" * 1200)
-        stream.finish()
-        assert engine.pool.created == before + 1  # its replacement, made when it ended
+def test_a_recognizer_serves_the_next_stream_warm_and_the_words_keep_the_streams_own_times(
+    engine: SpeechEngine, report_8k: bytes
+) -> None:
+    with wave.open(io.BytesIO(report_8k)) as wav:
+        pcm = wav.readframes(wav.getnframes())
+    first = engine.open_stream(8000)
+    first.accept(pcm)
+    first.finish()
+    created, reused = engine.pool.created, engine.pool.reused
+    second = engine.open_stream(8000)
+    second.accept(pcm)
+    second.finish()
+    assert (engine.pool.created, engine.pool.reused) == (created, reused + 1)  # the same, warm
+    one, two = first.transcript().words, second.transcript().words
+    # the recognizer's own clock ran on over the first stream: the second's words start at 0 again
+    assert two[0].start_s == pytest.approx(one[0].start_s, abs=0.15)
+    assert two[-1].end_s <= second.position_s + 0.05
     assert engine.pool.in_use == 0
+
+
+def test_a_pause_lends_the_recognizer_back_and_the_next_words_keep_their_time(
+    engine: SpeechEngine, report_8k: bytes
+) -> None:
+    with wave.open(io.BytesIO(report_8k)) as wav:
+        pcm = wav.readframes(wav.getnframes())
+    in_use = engine.pool.in_use
+    stream = engine.open_stream(8000)
+    stream.accept(pcm[:32000])  # two seconds
+    assert engine.pool.in_use == in_use + 1
+    first = stream.pause()
+    assert engine.pool.in_use == in_use and first is not None
+    stream.accept(pcm[:32000], at_s=5.0)  # the same words, three seconds later
+    second = stream.finish()
+    assert second is not None and engine.pool.in_use == in_use
+    assert second.words[0].start_s == pytest.approx(first.words[0].start_s + 5.0, abs=0.15)
 
 
 def test_spoken_digits_are_heard_through_a_digit_grammar(engine: SpeechEngine, tmp_path: Path) -> None:
@@ -154,24 +179,6 @@ def test_spoken_digits_are_heard_through_a_digit_grammar(engine: SpeechEngine, t
         stream.accept(pcm[offset : offset + 320])
     stream.finish()
     assert spoken_digits(stream.transcript().text, "ko") == DIGITS_KO_VALUE
-
-
-def test_a_word_then_quiet_on_the_line_ends_the_utterance_without_waiting_for_the_call_to_end(
-    engine: SpeechEngine, tmp_path: Path
-) -> None:
-    # the model's own end of utterance never comes after this word alone and digital silence
-    audio = speak("문의", tmp_path / "word.wav", rate=16000, speed=130).read_bytes()
-    with wave.open(io.BytesIO(audio)) as wav:
-        pcm = wav.readframes(wav.getnframes()) + bytes(2 * 16000 * 2)  # then two seconds of quiet
-    stream = engine.open_stream(16000, quiet_end=True)
-    finals = []
-    for offset in range(0, len(pcm), 3200):
-        segment = stream.accept(pcm[offset : offset + 3200])
-        if segment is not None and segment.kind == "final":
-            finals.append(round(stream.position_s - len(pcm) / 2 / 16000 + 2.0, 1))  # seconds into the quiet
-    stream.finish()
-    # within QUIET_END_S of the quiet (the synthesised word ends in a little quiet of its own)
-    assert len(finals) == 1 and 0 < finals[0] <= QUIET_END_S + 0.1, finals
 
 
 def test_a_keyword_spotter_ends_its_utterance_on_demand_and_goes_on(engine: SpeechEngine, tmp_path: Path) -> None:

@@ -1,0 +1,353 @@
+"""Every caller in the menu listened to, beside a dialplan-only menu on the same Asterisk (issue 18).
+
+    .venv/bin/python -m bench.menu_speech [--calls 300] [--concurrency 100] [--rate 10] [--speakers 50]
+
+One run, one Asterisk (the `bench` instance), one platform process (`hotline serve` with speech on,
+the packaged Korean model, every caller's voice tapped: `HOTLINE_ASR_MAX_LIVE_STREAMS` as shipped):
+
+1. the peer: SIPp callers dial 88812345, answered by Asterisk alone with a dialplan-only menu
+   (Background + WaitExten, what a FreePBX-style center runs), the same greeting and menu prompts;
+2. the platform: the same callers dial 12345 (the IVR over ARI; each caller's voice tapped, gated
+   by the voice detector, decoded when it is voice);
+   each caller sends what a phone sends while its owner listens: a quiet line (white noise at
+   -60 dBFS, G.711 u-law) for 15 s, then presses 2, and hangs up a second later;
+3. speakers: `--speakers` callers dial 12345 within a second and, 1.5 s after the greeting, all
+   say 상담원 ("agent", espeak-ng) at the same moment; understood = the IVR took the word for the
+   key 0 (`ivr.said key=0` in the platform's log).
+
+For phases 1 and 2: failed calls, INVITE -> 200 OK (SIPp's response time, every call) p50/p95, and
+CPU per call of the application and of Asterisk (psutil, user + system over the phase); phase 2's
+figures also as a ratio to the peer's. From the platform's own `media.tap_ended` events: seconds of
+audio received, let through by the gate and decoded per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psutil
+
+from bench.ivr_load import _cpu, bench_settings, env_for, percentile, start_bench_asterisk
+from bench.rtp_pcap import CallerAudio, ulaw_of
+from common.paths import prompts_dir
+from common.settings import Settings
+from tests.speech import MENU_WORDS_KO, speak
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SCENARIO = HERE / "sipp" / "menu_audio_uac.xml"
+PEER_NUMBER = "88812345"
+SIPP_PORT, SIPP_MEDIA_PORT = 5290, 46000
+
+# The peer: Asterisk alone, the platform's own prompts (8 kHz WAVs in its sounds folder).
+PEER_DIALPLAN = f"""; bench/menu_speech.py: a dialplan-only menu, the peer of the platform's IVR
+[hotline-incoming](+)
+exten => {PEER_NUMBER},1,Answer()
+ same => n,Set(CHANNEL(language)=zh)
+ same => n,Background(${{HL_SOUNDS}}/zh/greeting-mayor&${{HL_SOUNDS}}/zh/menu)
+ same => n,WaitExten(20)
+exten => 1,1,Playback(${{HL_SOUNDS}}/zh/record-intro)
+ same => n,Hangup()
+exten => 2,1,Playback(${{HL_SOUNDS}}/zh/status-enter)
+ same => n,WaitExten(10)
+exten => 0,1,Playback(${{HL_SOUNDS}}/zh/no-agent)
+ same => n,Hangup()
+exten => t,1,Hangup()
+exten => i,1,Hangup()
+"""
+
+
+@dataclass
+class Phase:
+    name: str
+    calls: int
+    successful: int
+    failed: int
+    setup_ms: list[float]
+    app_cpu_s: float
+    asterisk_cpu_s: float
+
+    def figures(self) -> dict[str, Any]:
+        per = max(1, self.successful)
+        return {
+            "calls": self.calls,
+            "successful": self.successful,
+            "failed": self.failed,
+            "setup_ms_p50": round(statistics.median(self.setup_ms), 1) if self.setup_ms else None,
+            "setup_ms_p95": round(percentile(self.setup_ms, 95), 1),
+            "app_cpu_ms_per_call": round(self.app_cpu_s / per * 1000, 1),
+            "asterisk_cpu_ms_per_call": round(self.asterisk_cpu_s / per * 1000, 1),
+        }
+
+
+def quiet_line(seconds: float, folder: Path) -> Path:
+    """A phone line nobody speaks on: white noise at -60 dBFS, 8 kHz."""
+    samples = np.random.default_rng(11).normal(0, 10 ** (-60 / 20) * 32768, int(seconds * 8000))
+    path = folder / "line.wav"
+    subprocess.run(
+        ["sox", "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1", "-", str(path)],
+        input=np.clip(samples, -32768, 32767).astype("<i2").tobytes(),
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def prompt_s(settings: Settings, name: str) -> float:
+    import wave
+
+    with wave.open(str(prompts_dir(settings) / "zh" / f"{name}.wav")) as w:
+        return float(w.getnframes() / w.getframerate())
+
+
+def run_sipp(settings: Settings, folder: Path, number: str, calls: int, concurrency: int, rate: float) -> Path:
+    run_dir = Path(tempfile.mkdtemp(prefix=f"sipp-{number}-", dir=folder))
+    shutil.copy(SCENARIO, run_dir)
+    shutil.copy(folder / "caller.pcap", run_dir)
+    shutil.copy(folder / "callers.csv", run_dir)
+    subprocess.run(
+        [
+            "sipp",
+            "-sf",
+            SCENARIO.name,
+            "-inf",
+            "callers.csv",
+            "-s",
+            number,
+            f"127.0.0.1:{settings.sip_port}",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(SIPP_PORT),
+            "-mp",
+            str(SIPP_MEDIA_PORT),
+            "-l",
+            str(concurrency),
+            "-m",
+            str(calls),
+            "-r",
+            str(rate),
+            "-nostdin",
+            "-trace_stat",
+            "-stf",
+            "stat.csv",
+            "-trace_rtt",
+            "-rtt_freq",
+            "1",
+            "-trace_err",
+            "-recv_timeout",
+            "30000",
+            "-timeout",
+            "900",
+            "-timeout_error",
+        ],
+        cwd=run_dir,
+        capture_output=True,
+        text=True,
+    )
+    return run_dir
+
+
+def phase(
+    name: str,
+    settings: Settings,
+    folder: Path,
+    number: str,
+    args: argparse.Namespace,
+    procs: tuple[psutil.Process, psutil.Process],
+    *,
+    calls: int,
+    concurrency: int,
+    rate: float,
+) -> Phase:
+    app0, ast0 = _cpu(procs[0]), _cpu(procs[1])
+    print(f"{name}: {calls} calls to {number}, {concurrency} at once, {rate}/s", file=sys.stderr)
+    run_dir = run_sipp(settings, folder, number, calls, concurrency, rate)
+    time.sleep(3)  # the last hangups' work
+    stats = list(csv.DictReader((run_dir / "stat.csv").open(), delimiter=";"))[-1]
+    setup = [
+        float(row[1])
+        for f in run_dir.glob("*_rtt.csv")
+        for row in csv.reader(f.open(), delimiter=";")
+        if row and row[0][:1].isdigit()
+    ]
+    return Phase(
+        name,
+        calls,
+        int(stats["SuccessfulCall(C)"]),
+        int(stats["FailedCall(C)"]),
+        setup,
+        _cpu(procs[0]) - app0,
+        _cpu(procs[1]) - ast0,
+    )
+
+
+def write_callers(folder: Path, calls: int, hold_s: float, prefix: str) -> None:
+    rows = [f"{prefix}{i:06d};{round(hold_s * 1000)}" for i in range(1, calls + 1)]
+    (folder / "callers.csv").write_text("SEQUENTIAL\n" + "\n".join(rows) + "\n")
+
+
+def taps_ended(log_text: str, since: int) -> list[dict[str, float]]:
+    found = re.finditer(
+        r"media\.tap_ended heard_s=(\S+) voiced_s=(\S+) decoded_s=(\S+) decode_ms=(\S+)", log_text[since:]
+    )
+    return [
+        {"heard_s": float(m[1]), "voiced_s": float(m[2]), "decoded_s": float(m[3]), "decode_ms": float(m[4])}
+        for m in found
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--speakers", type=int, default=50, help="callers saying a word at once (0: none)")
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    settings = bench_settings(data)
+    asterisk = start_bench_asterisk(settings, local_dialplan=PEER_DIALPLAN)
+    serve_log_path = data / "serve.log"
+    serve_log = serve_log_path.open("wb")
+    app = subprocess.Popen(
+        [sys.executable, "-m", "hotline", "serve"],
+        cwd=ROOT,
+        env=env_for(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=serve_log,
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{settings.api_port}/status", app)
+        procs = (psutil.Process(app.pid), psutil.Process(asterisk.pid()))
+        menu_s = prompt_s(settings, "greeting-mayor") + prompt_s(settings, "menu")
+        line = quiet_line(15, data)
+        stream = CallerAudio()
+        hold_s = stream.audio(ulaw_of(line, data)).key("2").silence(1000).write(data / "caller.pcap")
+        write_callers(data, args.calls, hold_s, "1391")
+        result: dict[str, Any] = {"machine": _machine(), "caller_s": hold_s}
+        peer = phase(
+            "peer",
+            settings,
+            data,
+            PEER_NUMBER,
+            args,
+            procs,
+            calls=args.calls,
+            concurrency=args.concurrency,
+            rate=args.rate,
+        )
+        since = serve_log_path.stat().st_size
+        ours = phase(
+            "platform",
+            settings,
+            data,
+            "12345",
+            args,
+            procs,
+            calls=args.calls,
+            concurrency=args.concurrency,
+            rate=args.rate,
+        )
+        taps = taps_ended(serve_log_path.read_text(errors="replace"), since)
+        result["peer"], result["platform"] = peer.figures(), ours.figures()
+        result["ratio"] = {
+            key: (round(result["platform"][key] / result["peer"][key], 2) if result["peer"][key] else None)
+            for key in ("setup_ms_p95", "app_cpu_ms_per_call", "asterisk_cpu_ms_per_call")
+        }
+        result["taps"] = _tap_figures(taps)
+        if args.speakers:
+            result["speakers"] = speakers(settings, data, args.speakers, menu_s, procs, serve_log_path)
+        out = ROOT / "bench" / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "menu_speech.json").write_text(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
+        return 0 if peer.failed == 0 and ours.failed == 0 else 1
+    finally:
+        app.terminate()
+        app.wait(10)
+        serve_log.close()
+        asterisk.stop()
+
+
+def speakers(
+    settings: Settings, data: Path, count: int, menu_s: float, procs: tuple[psutil.Process, psutil.Process], log: Path
+) -> dict[str, Any]:
+    """`count` callers within a second, each saying the menu's word for an agent at the same moment."""
+    word, speed = MENU_WORDS_KO["0"]
+    folder = data / "speakers"
+    folder.mkdir()
+    said = speak(word, folder / "word.wav", speed=speed)
+    stream = CallerAudio(ssrc=0x5A1D0001)
+    start_s = prompt_s(settings, "greeting-mayor") + 1.5
+    hold_s = (
+        stream.silence(round(start_s * 1000)).audio(ulaw_of(said, folder)).silence(8000).write(folder / "caller.pcap")
+    )
+    write_callers(folder, count, hold_s, "1392")
+    since = log.stat().st_size
+    app0 = _cpu(procs[0])
+    figures = phase(
+        "speakers", settings, folder, "12345", argparse.Namespace(), procs, calls=count, concurrency=count, rate=count
+    )
+    text = log.read_text(errors="replace")[since:]
+    keys = re.findall(r" ivr\.said key=(\S+)", text)
+    taps = taps_ended(text, 0)
+    return {
+        **figures.figures(),
+        "understood": keys.count("0"),
+        "heard_as_other_keys": len(keys) - keys.count("0"),
+        "app_cpu_s": round(_cpu(procs[0]) - app0, 1),
+        "taps": _tap_figures(taps),
+        "menu_s": round(menu_s, 1),
+    }
+
+
+def _tap_figures(taps: list[dict[str, float]]) -> dict[str, Any]:
+    if not taps:
+        return {"calls": 0}
+    return {
+        "calls": len(taps),
+        "heard_s_mean": round(statistics.mean(t["heard_s"] for t in taps), 2),
+        "voiced_s_mean": round(statistics.mean(t["voiced_s"] for t in taps), 2),
+        "decoded_s_mean": round(statistics.mean(t["decoded_s"] for t in taps), 2),
+        "decode_ms_mean": round(statistics.mean(t["decode_ms"] for t in taps), 1),
+    }
+
+
+def _wait_ready(status_url: str, app: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if app.poll() is not None:
+            raise SystemExit(f"hotline serve exited with {app.returncode}; see its log")
+        try:
+            parts = httpx.get(status_url, timeout=2).json()["components"]
+            if parts["stasis"]["ok"] and parts["speech"]["ok"]:
+                return
+        except (httpx.HTTPError, KeyError, ValueError, TypeError):
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the platform did not become ready in 180 s")
+
+
+def _machine() -> str:
+    return f"{platform.node()}: {os.cpu_count()} cores, {psutil.virtual_memory().total // 2**30} GiB"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
