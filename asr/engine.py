@@ -29,6 +29,7 @@ from asr.text import is_word, join_words
 log = logging.getLogger(__name__)
 
 FILE_CHUNK_S = 0.5
+PRIME_S = 2.0  # of speech warms a recognizer (its first second costs the most; bench/RESULTS.md)
 
 
 class SpeechEngine:
@@ -61,7 +62,8 @@ class SpeechEngine:
         """Warm `count` recognizers for streams at `rate` by decoding `audio` (a WAV of any speech:
         the platform uses its own menu prompt); the number made. Seconds of CPU: off the call path."""
         pcm, wav_rate = read_wav(audio)
-        return self.pool.prime(rate, resample(pcm, wav_rate, rate), count)
+        pcm = resample(pcm, wav_rate, rate)[: int(PRIME_S * rate) * 2]
+        return self.pool.prime(rate, pcm, count)
 
     def open_stream(self, rate: int, *, grammar: list[str] | None = None) -> RecognitionStream:
         return RecognitionStream(self, rate, tuple(grammar) if grammar else None)

@@ -53,6 +53,7 @@ class RecognizerPool:
         self.created = 0
         self.reused = 0
         self.in_use = 0
+        self._priming = 0
 
     def take(self, rate: int, grammar: tuple[str, ...] | None = None) -> Recognizer:
         """A warm recognizer of this kind if one is idle (the most used first), else a new one."""
@@ -86,18 +87,27 @@ class RecognizerPool:
                 idle.sort(key=lambda r: r.fed)  # the warmest is taken first (pop from the end)
 
     def prime(self, rate: int, pcm: bytes, count: int) -> int:
-        """Make up to `count` idle recognizers warm by decoding `pcm` (any speech) through each;
-        the number made. Slow (a second or two of CPU each): run it off the callers' path."""
+        """Make idle recognizers warm, up to `count`, by decoding `pcm` (any speech) through each;
+        the number this call made (several threads may prime at once). Slow (a second or two of
+        CPU each): run it off the callers' path."""
         made = 0
-        while made < count and self.idle_of(rate) < min(count, self.keep_idle):
-            recognizer = self._create(rate, None)
-            recognizer.vosk.AcceptWaveform(pcm)
-            recognizer.vosk.FinalResult()
-            recognizer.fed += len(pcm) // 2
+        target = min(count, self.keep_idle)
+        while True:
+            with self._lock:
+                if len(self._idle[(rate, None)]) + self._priming >= target:
+                    return made
+                self._priming += 1
+            try:
+                recognizer = self._create(rate, None)
+                recognizer.vosk.AcceptWaveform(pcm)
+                recognizer.vosk.FinalResult()
+                recognizer.fed += len(pcm) // 2
+            finally:
+                with self._lock:
+                    self._priming -= 1
             with self._lock:
                 self._idle[(rate, None)].append(recognizer)
             made += 1
-        return made
 
     def idle_of(self, rate: int, grammar: tuple[str, ...] | None = None) -> int:
         with self._lock:

@@ -12,8 +12,9 @@ the packaged Korean model, every caller's voice tapped: `HOTLINE_ASR_MAX_LIVE_ST
    each caller sends what a phone sends while its owner listens: a quiet line (white noise at
    -60 dBFS, G.711 u-law) for 15 s, then presses 2, and hangs up a second later;
 3. speakers: `--speakers` callers dial 12345 within a second and, 1.5 s after the greeting, all
-   say 상담원 ("agent", espeak-ng) at the same moment; understood = the IVR took the word for the
-   key 0 (`ivr.said key=0` in the platform's log).
+   say 상담원 ("agent", espeak-ng) at the same moment, then listen 25 s; understood = the IVR took
+   the word for the key 0 (`ivr.said key=0` in the platform's log). The platform warms as many
+   recognizers at start (`HOTLINE_ASR_WARM_AT_START`), as a center expecting them would.
 
 For phases 1 and 2: failed calls, INVITE -> 200 OK (SIPp's response time, every call) p50/p95, and
 CPU per call of the application and of Asterisk (psutil, user + system over the phase); phase 2's
@@ -82,9 +83,11 @@ class Phase:
     setup_ms: list[float]
     app_cpu_s: float
     asterisk_cpu_s: float
+    seconds: float = 0.0
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self, idle_cpu_per_s: float = 0.0) -> dict[str, Any]:
         per = max(1, self.successful)
+        net = max(0.0, self.app_cpu_s - idle_cpu_per_s * self.seconds)
         return {
             "calls": self.calls,
             "successful": self.successful,
@@ -92,6 +95,7 @@ class Phase:
             "setup_ms_p50": round(statistics.median(self.setup_ms), 1) if self.setup_ms else None,
             "setup_ms_p95": round(percentile(self.setup_ms, 95), 1),
             "app_cpu_ms_per_call": round(self.app_cpu_s / per * 1000, 1),
+            "app_cpu_ms_per_call_net": round(net / per * 1000, 1),  # less what it spends idle
             "asterisk_cpu_ms_per_call": round(self.asterisk_cpu_s / per * 1000, 1),
         }
 
@@ -169,14 +173,13 @@ def phase(
     settings: Settings,
     folder: Path,
     number: str,
-    args: argparse.Namespace,
     procs: tuple[psutil.Process, psutil.Process],
-    *,
     calls: int,
     concurrency: int,
     rate: float,
 ) -> Phase:
     app0, ast0 = _cpu(procs[0]), _cpu(procs[1])
+    started = time.monotonic()
     print(f"{name}: {calls} calls to {number}, {concurrency} at once, {rate}/s", file=sys.stderr)
     run_dir = run_sipp(settings, folder, number, calls, concurrency, rate)
     time.sleep(3)  # the last hangups' work
@@ -195,6 +198,7 @@ def phase(
         setup,
         _cpu(procs[0]) - app0,
         _cpu(procs[1]) - ast0,
+        time.monotonic() - started,
     )
 
 
@@ -218,72 +222,99 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=3, help="peer and platform phases, alternating")
     parser.add_argument("--speakers", type=int, default=50, help="callers saying a word at once (0: none)")
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    settings = bench_settings(data)
+    # as shipped, except: warm recognizers for the speakers at start (HOTLINE_ASR_WARM_AT_START)
+    warm = max(args.speakers, Settings.model_fields["asr_warm_at_start"].default)
+    settings = bench_settings(data).model_copy(update={"asr_warm_at_start": warm, "asr_keep_recognizers": warm + 8})
     asterisk = start_bench_asterisk(settings, local_dialplan=PEER_DIALPLAN)
     serve_log_path = data / "serve.log"
     serve_log = serve_log_path.open("wb")
+    env = env_for(settings, "asr_warm_at_start", "asr_keep_recognizers")
     app = subprocess.Popen(
-        [sys.executable, "-m", "hotline", "serve"],
-        cwd=ROOT,
-        env=env_for(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=serve_log,
+        [sys.executable, "-m", "hotline", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=serve_log
     )
     try:
         _wait_ready(f"http://127.0.0.1:{settings.api_port}/status", app)
+        _wait_warmed(serve_log_path)
         procs = (psutil.Process(app.pid), psutil.Process(asterisk.pid()))
+        idle_cpu_s = _idle_rate(procs[0])
         menu_s = prompt_s(settings, "greeting-mayor") + prompt_s(settings, "menu")
         line = quiet_line(15, data)
         stream = CallerAudio()
         hold_s = stream.audio(ulaw_of(line, data)).key("2").silence(1000).write(data / "caller.pcap")
         write_callers(data, args.calls, hold_s, "1391")
-        result: dict[str, Any] = {"machine": _machine(), "caller_s": hold_s}
-        peer = phase(
-            "peer",
-            settings,
-            data,
-            PEER_NUMBER,
-            args,
-            procs,
-            calls=args.calls,
-            concurrency=args.concurrency,
-            rate=args.rate,
-        )
-        since = serve_log_path.stat().st_size
-        ours = phase(
-            "platform",
-            settings,
-            data,
-            "12345",
-            args,
-            procs,
-            calls=args.calls,
-            concurrency=args.concurrency,
-            rate=args.rate,
-        )
-        taps = taps_ended(serve_log_path.read_text(errors="replace"), since)
-        result["peer"], result["platform"] = peer.figures(), ours.figures()
-        result["ratio"] = {
-            key: (round(result["platform"][key] / result["peer"][key], 2) if result["peer"][key] else None)
-            for key in ("setup_ms_p95", "app_cpu_ms_per_call", "asterisk_cpu_ms_per_call")
+        result: dict[str, Any] = {
+            "machine": _machine(),
+            "caller_s": hold_s,
+            "app_idle_cpu_ms_per_s": round(idle_cpu_s * 1000, 1),
+            "warm_recognizers": warm,
+            "runs": [],
         }
-        result["taps"] = _tap_figures(taps)
+        for run in range(args.runs):
+            peer = phase("peer", settings, data, PEER_NUMBER, procs, args.calls, args.concurrency, args.rate)
+            since = serve_log_path.stat().st_size
+            ours = phase("platform", settings, data, "12345", procs, args.calls, args.concurrency, args.rate)
+            taps = taps_ended(serve_log_path.read_text(errors="replace"), since)
+            figures = {
+                "peer": peer.figures(idle_cpu_s),
+                "platform": ours.figures(idle_cpu_s),
+                "taps": _tap_figures(taps),
+            }
+            print(f"run {run + 1}: {json.dumps(figures)}", file=sys.stderr)
+            result["runs"].append(figures)
+        result["summary"] = _summary(result["runs"])
         if args.speakers:
             result["speakers"] = speakers(settings, data, args.speakers, menu_s, procs, serve_log_path)
         out = ROOT / "bench" / "out"
         out.mkdir(parents=True, exist_ok=True)
         (out / "menu_speech.json").write_text(json.dumps(result, indent=2))
-        print(json.dumps(result, indent=2))
-        return 0 if peer.failed == 0 and ours.failed == 0 else 1
+        print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
+        failed = sum(r[side]["failed"] for r in result["runs"] for side in ("peer", "platform"))
+        return 0 if failed == 0 else 1
     finally:
         app.terminate()
         app.wait(10)
         serve_log.close()
         asterisk.stop()
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median and spread (min-max) of each figure over the runs, and the platform's as a ratio to
+    the peer's (median of the runs' ratios)."""
+    summary: dict[str, Any] = {}
+    for key in ("failed", "setup_ms_p50", "setup_ms_p95", "app_cpu_ms_per_call", "app_cpu_ms_per_call_net"):
+        for side in ("peer", "platform"):
+            values = [float(r[side][key]) for r in runs]
+            summary[f"{side} {key}"] = [statistics.median(values), min(values), max(values)]
+    for key in ("setup_ms_p95", "asterisk_cpu_ms_per_call"):
+        ratios = [r["platform"][key] / r["peer"][key] for r in runs if r["peer"][key]]
+        summary[f"ratio {key}"] = round(statistics.median(ratios), 2) if ratios else None
+    values = [float(r["peer"]["asterisk_cpu_ms_per_call"]) for r in runs]
+    summary["peer asterisk_cpu_ms_per_call"] = [statistics.median(values), min(values), max(values)]
+    values = [float(r["platform"]["asterisk_cpu_ms_per_call"]) for r in runs]
+    summary["platform asterisk_cpu_ms_per_call"] = [statistics.median(values), min(values), max(values)]
+    return summary
+
+
+def _idle_rate(app: psutil.Process, seconds: float = 20.0) -> float:
+    """The application's CPU per second with no call (its jobs, its clocks): subtracted per phase."""
+    before = _cpu(app)
+    time.sleep(seconds)
+    return (_cpu(app) - before) / seconds
+
+
+def _wait_warmed(log: Path) -> None:
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if "recognizers warmed" in text or "recognizers not warmed" in text:
+            return
+        time.sleep(1)
+    raise SystemExit("the recognizers were not warmed within 10 minutes")
 
 
 def speakers(
@@ -297,14 +328,12 @@ def speakers(
     stream = CallerAudio(ssrc=0x5A1D0001)
     start_s = prompt_s(settings, "greeting-mayor") + 1.5
     hold_s = (
-        stream.silence(round(start_s * 1000)).audio(ulaw_of(said, folder)).silence(8000).write(folder / "caller.pcap")
+        stream.silence(round(start_s * 1000)).audio(ulaw_of(said, folder)).silence(25000).write(folder / "caller.pcap")
     )
     write_callers(folder, count, hold_s, "1392")
     since = log.stat().st_size
     app0 = _cpu(procs[0])
-    figures = phase(
-        "speakers", settings, folder, "12345", argparse.Namespace(), procs, calls=count, concurrency=count, rate=count
-    )
+    figures = phase("speakers", settings, folder, "12345", procs, count, count, count)
     text = log.read_text(errors="replace")[since:]
     keys = re.findall(r" ivr\.said key=(\S+)", text)
     taps = taps_ended(text, 0)

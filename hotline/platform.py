@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,6 +59,7 @@ from telephony.calls.recordings import RecordingKeeper
 from telephony.calls.session import CallSession
 from telephony.calls.stasis import StasisApp
 from telephony.media.calls import LiveCalls
+from telephony.media.tap import TAP_RATE
 from telephony.runtime.layout import resolve_layout
 from telephony.sip.guard import SipGuard
 
@@ -186,7 +189,7 @@ class Platform:
             speech = self.settings.speech
             model = load_model(resolve_model_path(speech.vosk_model), speech.language)
             self.speech = SpeechEngine(model, keep_idle=speech.keep_recognizers)
-            self.speech.pool.warm(16000, count=2)
+            self.speech.pool.warm(TAP_RATE, count=2)
         return self.speech
 
     def load_speech(self) -> None:
@@ -216,7 +219,10 @@ class Platform:
 
         def warm() -> None:
             try:
-                made = engine.prime(menu.read_bytes(), count)
+                audio = menu.read_bytes()
+                with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="speech-warming") as workers:
+                    jobs = range(os.cpu_count() or 1)
+                    made = sum(workers.map(lambda _: engine.prime(audio, count, rate=TAP_RATE), jobs))
                 log.info("speech: %d recognizers warmed", made)
             except (AsrError, OSError) as exc:
                 log.warning("speech: recognizers not warmed (%s)", exc)

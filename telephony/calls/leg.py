@@ -29,6 +29,7 @@ from telephony.calls.tape import CallerTape
 from telephony.media.live import LiveTranscription
 
 log = logging.getLogger(__name__)
+HEARING_GRACE_S = 15.0  # longest a menu waits beyond its timeout for words still being heard
 
 QUEUE_CONTEXT = "hotline-queue"
 TONE = Sound("tone")  # "speak now": the caller's words are recorded since they chose, the tone is a cue
@@ -175,11 +176,8 @@ class AriCallLeg:
             spotter = [*spot, UNKNOWN] if spot else None
         await self.live.restart(purpose, grammar=grammar, spot=spotter)
 
-    async def next_input(self, timeout: float) -> str | Utterance | None:
-        if self.live is None:
-            return await self.keys.take(timeout)
-        if self.keys.peek() is not None:
-            return await self.keys.take(0)
+    async def _key_or_words(self, timeout: float) -> None:
+        assert self.live is not None
         key_task = asyncio.ensure_future(self.keys.wait())
         heard_task = asyncio.ensure_future(self.live.has_heard.wait())
         try:
@@ -187,6 +185,23 @@ class AriCallLeg:
         finally:
             key_task.cancel()
             heard_task.cancel()
+
+    async def next_input(self, timeout: float) -> str | Utterance | None:
+        if self.live is None:
+            return await self.keys.take(timeout)
+        if self.keys.peek() is not None:
+            return await self.keys.take(0)
+        await self._key_or_words(timeout)
+        # the caller is still speaking, or their words are still being decoded (many callers at
+        # once): they are not "silent" yet, however long the menu has waited
+        grace_until = asyncio.get_running_loop().time() + HEARING_GRACE_S
+        while (
+            self.keys.peek() is None
+            and not self.live.has_heard.is_set()
+            and self.live.hearing
+            and asyncio.get_running_loop().time() < grace_until
+        ):
+            await self._key_or_words(0.2)
         if self.keys.peek() is not None:
             return await self.keys.take(0)
         heard = await self.live.next_utterance(0.01) if self.live.has_heard.is_set() else None

@@ -34,6 +34,7 @@ from asr.vad import Piece, Voice, VoiceGate
 from telephony.calls import notifier as ev
 from telephony.calls.notifier import CallNotifier
 from telephony.media.rtp import RtpReceiver
+from telephony.media.tap import TAP_RATE
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,7 @@ async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise
 
 
-RATE = 16000  # slin16 from the externalMedia channel
-BATCH_S = 0.1
+RATE = TAP_RATE  # slin from the externalMedia channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,20 +94,19 @@ class LiveTranscription:
         return self.engine.language
 
     @property
+    def hearing(self) -> bool:
+        """The caller is speaking, or their voice is being decoded (behind, with many callers)."""
+        return self._gate.is_open or self._lock.locked()
+
+    @property
     def seconds_voiced(self) -> float:
         """The caller's audio the voice gate let through (voice, with a moment before and after)."""
         return self._gate.voiced_s
 
     async def run(self) -> None:
         """Feed the recognizer until cancelled (the call ended or the tap was removed)."""
-        batch_bytes = int(RATE * BATCH_S) * 2
         while True:
-            chunk = [await self.receiver.queue.get()]
-            size = len(chunk[0])
-            while size < batch_bytes and not self.receiver.queue.empty():
-                chunk.append(self.receiver.queue.get_nowait())
-                size += len(chunk[-1])
-            await self._feed(b"".join(chunk))
+            await self._feed(await self.receiver.read())
 
     async def _feed(self, pcm: bytes) -> None:
         async with self._lock:
@@ -192,10 +191,7 @@ class LiveTranscription:
 
     async def _decode_waiting(self, stream: RecognitionStream) -> list[Segment]:
         """The audio received but not yet decoded, into `stream` alone (its purpose is ending)."""
-        chunks = []
-        while not self.receiver.queue.empty():
-            chunks.append(self.receiver.queue.get_nowait())
-        pcm = b"".join(chunks)
+        pcm = self.receiver.take()
         self.seconds_fed += len(pcm) / 2 / RATE
         pieces = self._gate.push(pcm)
         if not pieces:

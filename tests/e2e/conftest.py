@@ -87,6 +87,7 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, e2e_database: str) ->
         ari_password=secrets.token_urlsafe(24),
         ami_password=secrets.token_urlsafe(24),
         menu_timeout_s=4.0,
+        asr_warm_at_start=2,  # each worker process warms its own pool once; a test needing more primes them
         digit_timeout_s=3.0,
     )
 

@@ -6,9 +6,11 @@ import asyncio
 import struct
 import threading
 
+import pytest
+
 from asr.audio import swap_bytes
 from common.bus import EventBus, PlatformEvent
-from telephony.media.rtp import RtpReceiver, rtp_payload
+from telephony.media.rtp import QUEUE_PACKETS, RtpReceiver, rtp_payload
 
 
 def _packet(payload: bytes, *, seq: int = 1, csrc: int = 0, extension: bytes | None = None, pad: int = 0) -> bytes:
@@ -43,10 +45,22 @@ async def test_the_receiver_counts_losses_and_garbage_and_never_blocks() -> None
         receiver.datagram_received(_packet(b"\0\1" * 320, seq=seq), ("127.0.0.1", 1))
     receiver.datagram_received(b"garbage", ("127.0.0.1", 1))
     assert (receiver.stats.packets, receiver.stats.lost, receiver.stats.malformed) == (3, 2, 1)
-    assert receiver.queue.qsize() == 3 and receiver.first_packet.is_set()
-    for seq in range(6, 6 + receiver.queue.maxsize):
+    assert receiver.waiting == 3 and receiver.first_packet.is_set()
+    for seq in range(6, 6 + QUEUE_PACKETS):
         receiver.datagram_received(_packet(b"\0\1", seq=seq & 0xFFFF), ("127.0.0.1", 1))
-    assert receiver.queue.full() and receiver.stats.dropped == 3  # the oldest audio goes, not the call
+    assert receiver.waiting == QUEUE_PACKETS and receiver.stats.dropped == 3  # the oldest audio goes
+
+
+async def test_the_reader_is_woken_once_per_batch_with_everything_waiting_in_its_byte_order() -> None:
+    receiver = RtpReceiver(batch_bytes=3200)
+    for seq in range(4):  # 80 ms: not a batch yet
+        receiver.datagram_received(_packet(struct.pack(">h", seq) * 320, seq=seq), ("127.0.0.1", 1))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(receiver.read(), 0.05)
+    receiver.datagram_received(_packet(struct.pack(">h", 4) * 320, seq=4), ("127.0.0.1", 1))
+    batch = await asyncio.wait_for(receiver.read(), 1)
+    assert len(batch) == 3200 and batch[:2] == struct.pack("<h", 0) and batch[-2:] == struct.pack("<h", 4)
+    assert receiver.take() == b"" and receiver.waiting == 0
 
 
 async def test_events_published_from_a_worker_thread_reach_the_subscriber() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from asr.audio import resample
 from asr.engine import SpeechEngine
 from asr.errors import EmptyAudio, ModelNotFound, UnreadableAudio
 from asr.model import load_model, packaged_model_path, resolve_model_path
@@ -216,3 +217,19 @@ def test_chinese_output_loses_the_recognizer_spaces_and_reads_numbers_as_digits(
 )
 def test_spoken_digits_become_keys(text: str, language: str, digits: str) -> None:
     assert spoken_digits(text, language) == digits
+
+
+def test_recognizers_warmed_at_start_serve_the_first_callers_with_their_own_clock(
+    engine: SpeechEngine, report_8k: bytes
+) -> None:
+    assert engine.prime(report_8k, 2, rate=32000) == 2  # a rate no other test uses: its own idle list
+    assert engine.prime(report_8k, 2, rate=32000) == 0  # already there
+    created = engine.pool.created
+    with wave.open(io.BytesIO(report_8k)) as wav:
+        pcm = resample(wav.readframes(wav.getnframes()), 8000, 32000)
+    stream = engine.open_stream(32000)
+    stream.accept(pcm)
+    stream.finish()
+    assert engine.pool.created == created  # a warm one was lent
+    words = stream.transcript().words
+    assert words and 0 <= words[0].start_s < 1.0 and words[-1].end_s <= stream.position_s + 0.05

@@ -115,3 +115,44 @@ def test_a_worker_killed_mid_transcription_runs_the_task_again(
         assert s.scalar(select(func.count()).select_from(Case).where(Case.call_id == call_id)) == 1
         assert s.scalar(select(func.count()).select_from(Transcript).where(Transcript.case_id == case.id)) == 1
         assert case.transcript
+
+
+def test_two_worker_processes_share_one_backlog_of_transcriptions(
+    book: CaseBook, worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The same transcription tasks on Celery: two worker processes (on one machine here, on two
+    in a county: they share only Redis and PostgreSQL) take from one backlog; each message is
+    transcribed once, by one of them. Expected: six speech.transcribe_call tasks received and
+    succeeded in total, some by each worker; six cases done with one transcript each."""
+    message = speak(REPORT_KO, tmp_path / "message.wav").read_bytes()
+    calls = [f"share-{time.time_ns()}-{n}" for n in range(6)]
+    numbers = []
+    for call_id in calls:
+        appeal = NewAppeal(channel="line-12345", line_number="12345", call_id=call_id, origin="ivr")
+        numbers.append(book.open(appeal, SYSTEM).number)
+        book.attach_recording(call_id, f"rec-{call_id}", message, "audio/wav", 10.0)
+    sender = Celery("test-sender", broker=REDIS_DB)
+    for call_id in calls:  # the backlog is there before any worker is
+        sender.send_task("speech.transcribe_call", args=[call_id])
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+    workers = [_worker(worker_env, log) for log in logs]
+    try:
+        deadline = time.monotonic() + 240
+        states: list[str | None] = []
+        while time.monotonic() < deadline:
+            with book.sessions() as s:
+                states = [book.get(s, n).transcript_state for n in numbers]
+            if all(state == "done" for state in states):
+                break
+            time.sleep(1)
+    finally:
+        for worker in workers:
+            _kill(worker)
+    texts = [log.read_text(errors="replace") for log in logs]
+    assert states == ["done"] * 6, texts[0][-2000:] + texts[1][-2000:]
+    done_by = [text.count("succeeded in") for text in texts]
+    assert sum(done_by) == 6 and all(n >= 1 for n in done_by), done_by
+    with book.sessions() as s:
+        for number in numbers:
+            case = book.get(s, number)
+            assert s.scalar(select(func.count()).select_from(Transcript).where(Transcript.case_id == case.id)) == 1

@@ -12,7 +12,10 @@ decoded now. Corrupt or empty audio leaves the case `failed` ("no transcript") f
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
+import os
 import queue
 import threading
 import time
@@ -99,40 +102,56 @@ class Transcriber:
 
 
 class BackgroundTranscriber:
-    """Embedded mode: one thread runs the transcriptions of this process, retrying what is not
-    ready; the minute sweep (`sweep`) picks up what a crash lost."""
+    """Embedded mode: a pool of threads, one per core, transcribes the messages without a live
+    transcript, the oldest case first (its registration clock runs the longest); the minute
+    sweep (`sweep`) picks up what a crash lost, ahead of newer ones.
 
-    def __init__(self, transcriber: Transcriber, *, retries: int = 10, retry_delay_s: float = 0.5) -> None:
+    Threads, not processes: Vosk releases the GIL while it decodes, and two threads decode about
+    twice what one does (bench/RESULTS.md, issue 18). They run at a lower scheduling priority
+    (nice +10) than the live decoding of callers still on the line, who come first."""
+
+    NICE = 10
+
+    def __init__(
+        self, transcriber: Transcriber, *, workers: int = 0, retries: int = 10, retry_delay_s: float = 0.5
+    ) -> None:
         self.transcriber = transcriber
+        self.workers = workers or os.cpu_count() or 1
         self.retries = retries
         self.retry_delay_s = retry_delay_s
-        self._queue: queue.Queue[tuple[str, int]] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._queue: queue.PriorityQueue[tuple[float, int, str, int]] = queue.PriorityQueue()
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._order = itertools.count()
         self.done: list[Outcome] = []
 
-    def submit(self, call_id: str) -> None:
+    def submit(self, call_id: str, *, received: float | None = None) -> None:
+        """Transcribe this call's message; `received` (a Unix time) orders the work, now by default."""
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="transcription", daemon=True)
-                self._thread.start()
-        self._queue.put((call_id, 0))
+            self._threads = [t for t in self._threads if t.is_alive()]
+            while len(self._threads) < self.workers:
+                thread = threading.Thread(target=self._run, name=f"transcription-{len(self._threads)}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        self._queue.put((time.time() if received is None else received, next(self._order), call_id, 0))
 
     def sweep(self) -> int:
         lost = self.transcriber.book.waiting_transcriptions(LOST_AFTER)
-        for call_id in lost:
-            self.submit(call_id)
+        for rank, call_id in enumerate(lost):  # oldest case first, before anything newer
+            self.submit(call_id, received=float(rank))
         return len(lost)
 
     def _run(self) -> None:
+        with contextlib.suppress(OSError):  # a thread's own priority (Linux): behind live callers
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.NICE)
         while True:
-            call_id, attempt = self._queue.get()
+            received, _, call_id, attempt = self._queue.get()
             try:
                 self.done.append(self.transcriber.run(call_id))
                 del self.done[:-100]
             except NotReady:
                 if attempt < self.retries:
                     time.sleep(self.retry_delay_s)
-                    self._queue.put((call_id, attempt + 1))
+                    self._queue.put((received, next(self._order), call_id, attempt + 1))
             except Exception:
                 log.exception("transcription of call %s failed; the sweep tries again", call_id)
