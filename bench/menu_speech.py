@@ -40,11 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import psutil
 
 from bench.ivr_load import _cpu, bench_settings, env_for, percentile, start_bench_asterisk
+from bench.report_load import _wait_ready
 from bench.rtp_pcap import CallerAudio, ulaw_of
 from common.paths import prompts_dir
 from common.settings import Settings
@@ -357,21 +357,6 @@ def _tap_figures(taps: list[dict[str, float]]) -> dict[str, Any]:
         "decoded_s_mean": round(statistics.mean(t["decoded_s"] for t in taps), 2),
         "decode_ms_mean": round(statistics.mean(t["decode_ms"] for t in taps), 1),
     }
-
-
-def _wait_ready(status_url: str, app: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if app.poll() is not None:
-            raise SystemExit(f"hotline serve exited with {app.returncode}; see its log")
-        try:
-            parts = httpx.get(status_url, timeout=2).json()["components"]
-            if parts["stasis"]["ok"] and parts["speech"]["ok"]:
-                return
-        except (httpx.HTTPError, KeyError, ValueError, TypeError):
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the platform did not become ready in 180 s")
 
 
 def _machine() -> str:
