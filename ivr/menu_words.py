@@ -172,28 +172,53 @@ def choice_spotted(
 ) -> str | None:
     """The key the keyword spotter heard: in a short utterance, confident menu words of one
     choice filling much of it (`heard`: the free recogniser's words, for the utterance's span)."""
-    if heard:  # the spotter's words of this utterance only (an earlier one left unheard may linger)
-        first = min(float(str(w["start"])) for w in heard) - SPOTTED_MARGIN_S
-        last = max(float(str(w["end"])) for w in heard) + SPOTTED_MARGIN_S
-        spotted = [w for w in spotted if float(str(w["end"])) >= first and float(str(w["start"])) <= last]
-    menu = [w for w in spotted if float(str(w.get("conf", 0))) >= MIN_SPOTTED_CONF]
+    span = None
+    if heard:
+        span = (min(_at(w, "start") for w in heard), max(_at(w, "end") for w in heard))
+    found = _spotted_in(spotted, span, words)
+    return found[0] if found is not None else None
+
+
+def spotted_choice_words(
+    spotted: Sequence[Mapping[str, object]], start_s: float, end_s: float, language: str
+) -> list[Mapping[str, object]] | None:
+    """The menu words that decide a choice by themselves in an utterance whose voice lasted from
+    `start_s` to `end_s` (the voice gate's measure), or None: then the free recogniser must hear
+    it too. Lets the menu skip the free decode of "상담원" (a grammar costs a tenth of it)."""
+    words = menu_words(language)
+    found = _spotted_in(spotted, (start_s, end_s), words) if words is not None else None
+    return found[1] if found is not None else None
+
+
+def _spotted_in(
+    spotted: Sequence[Mapping[str, object]], span: tuple[float, float] | None, words: MenuWords
+) -> tuple[str, list[Mapping[str, object]]] | None:
+    """The key and the menu words deciding it, of the spotted words within `span` (the
+    utterance; without it, the spotted words' own)."""
+    if span is not None:  # the spotter's words of this utterance only (an earlier one may linger)
+        first, last = span[0] - SPOTTED_MARGIN_S, span[1] + SPOTTED_MARGIN_S
+        spotted = [w for w in spotted if _at(w, "end") >= first and _at(w, "start") <= last]
+    menu = [w for w in spotted if _at(w, "conf") >= MIN_SPOTTED_CONF]
     menu = [w for w in menu if words.key_of_word(str(w.get("word", "")).lower()) is not None]
     keys = {words.key_of_word(str(w.get("word", "")).lower()) for w in menu}
     if len(keys) > 1:  # "안내 상담원": a grammar's guess at the onset beside the word it is sure of
-        sure = [w for w in menu if float(str(w.get("conf", 0))) >= SURE_SPOTTED_CONF]
+        sure = [w for w in menu if _at(w, "conf") >= SURE_SPOTTED_CONF]
         sure_keys = {words.key_of_word(str(w.get("word", "")).lower()) for w in sure}
         if len(sure_keys) == 1 and len(sure) < len(menu):
             keys, menu = sure_keys, sure
     if len(keys) != 1 or not menu:
         return None
-    everything = [*spotted, *heard]
-    start = min(float(str(w["start"])) for w in everything)
-    end = max(float(str(w["end"])) for w in everything)
-    span = end - start
-    covered = sum(float(str(w["end"])) - float(str(w["start"])) for w in menu)
-    if span > MAX_SPOTTED_SPAN_S or covered < MIN_SPOTTED_COVER * span:
+    start = min([_at(w, "start") for w in spotted] + ([span[0]] if span else []))
+    end = max([_at(w, "end") for w in spotted] + ([span[1]] if span else []))
+    covered = sum(_at(w, "end") - _at(w, "start") for w in menu)
+    if end - start > MAX_SPOTTED_SPAN_S or covered < MIN_SPOTTED_COVER * (end - start):
         return None
-    return keys.pop()
+    key = keys.pop()
+    return (key, menu) if key is not None else None
+
+
+def _at(word: Mapping[str, object], field: str) -> float:
+    return float(str(word.get(field, 0)))
 
 
 def said_choice(

@@ -17,6 +17,7 @@ from typing import Any
 
 from asr.schemas import Transcript
 from asr.text import UNKNOWN, digit_grammar, spoken_digits
+from ivr.menu_words import spotted_choice_words
 from ivr.messages import MessageKind, MessageStage
 from ivr.ports import SPOKE, CallEnded, RecordedMessage, ReportedCall, Say, Sound, Utterance
 from telephony.ari.client import AriClient
@@ -174,7 +175,13 @@ class AriCallLeg:
         if self.live.engine.model.info.grammar:  # a model without grammars hears free speech only
             grammar = digit_grammar(self.live.language) if digits else None
             spotter = [*spot, UNKNOWN] if spot else None
-        await self.live.restart(purpose, grammar=grammar, spot=spotter)
+        language = self.live.language
+
+        def decides(spotted: list[dict[str, Any]], start_s: float, end_s: float) -> list[dict[str, Any]] | None:
+            chosen = spotted_choice_words(spotted, start_s, end_s, language)
+            return [dict(w) for w in chosen] if chosen else None
+
+        await self.live.restart(purpose, grammar=grammar, spot=spotter, decides=decides)
 
     async def _key_or_words(self, timeout: float) -> None:
         assert self.live is not None

@@ -1,0 +1,88 @@
+"""Listening at the menu (telephony.media.live): the keyword spotter hears the voice as it comes,
+the free recognizer only when the spotter's words do not decide, on the real packaged model
+and real synthesised speech. Events expected: transcript.final with the words the IVR acts on."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from asr.engine import SpeechEngine
+from asr.model import load_model, resolve_model_path
+from asr.text import UNKNOWN
+from common.bus import EventBus
+from ivr.menu_words import spotted_choice_words, spotter_grammar
+from telephony.calls.notifier import CallNotifier
+from telephony.media.live import RATE, LiveTranscription
+from telephony.media.rtp import open_receiver
+from tests.speech import REPORT_KO, joined, quiet_line, speak
+
+CHUNK = int(RATE * 0.1) * 2  # the tap delivers about 100 ms at a time
+
+
+@pytest.fixture(scope="module")
+def engine() -> SpeechEngine:
+    return SpeechEngine(load_model(resolve_model_path(None)))
+
+
+@pytest.fixture
+async def live(engine: SpeechEngine) -> AsyncIterator[LiveTranscription]:
+    receiver = await open_receiver("127.0.0.1", 41000, 41999)
+    live = LiveTranscription(engine, receiver, CallNotifier(EventBus()), "call-1")
+    await live.restart("menu", spot=[*spotter_grammar("ko"), UNKNOWN], decides=_decides)
+    yield live
+    await live.close()
+    receiver.close()
+
+
+def _decides(spotted: list[dict[str, object]], start_s: float, end_s: float) -> list[dict[str, object]] | None:
+    chosen = spotted_choice_words(spotted, start_s, end_s, "ko")
+    return [dict(w) for w in chosen] if chosen else None
+
+
+def _said(tmp_path: Path, text: str) -> bytes:
+    """`text` said on a quiet line, with a second of it before and after, at the tap's rate."""
+    line = quiet_line(tmp_path / "line.wav", 1.0, rate=RATE)
+    words = speak(text, tmp_path / "words.wav", rate=RATE)
+    with wave.open(str(joined(tmp_path / "said.wav", line, words, line))) as wav:
+        return wav.readframes(wav.getnframes())
+
+
+async def _heard(live: LiveTranscription, pcm: bytes) -> str | None:
+    for offset in range(0, len(pcm), CHUNK):
+        await live.feed(pcm[offset : offset + CHUNK])
+    heard = await live.next_utterance(1.0)
+    return heard.text if heard is not None else None
+
+
+async def test_a_menu_word_the_spotter_is_sure_of_is_taken_without_the_free_recognizer(
+    live: LiveTranscription, tmp_path: Path
+) -> None:
+    assert await _heard(live, _said(tmp_path, "상담원")) == "상담원"
+    assert live.seconds_decoded == 0  # the free model never ran: a tenth of the cost
+
+
+async def test_a_sentence_at_the_menu_is_decoded_by_the_free_recognizer_at_the_pause(
+    live: LiveTranscription, tmp_path: Path
+) -> None:
+    text = await _heard(live, _said(tmp_path, REPORT_KO))
+    assert text is not None and len(text.split()) >= 4  # the caller's problem, said at once
+    assert live.seconds_decoded > 3
+
+
+async def test_words_not_finished_when_the_menu_ends_are_still_published(
+    live: LiveTranscription, tmp_path: Path
+) -> None:
+    pcm = _said(tmp_path, REPORT_KO)
+    bus_events = []
+    with live.notifier.bus.subscribe() as events:
+        for offset in range(0, len(pcm) // 2, CHUNK):  # a key pressed mid-sentence ends the menu
+            await live.feed(pcm[offset : offset + CHUNK])
+        await live.restart("case_number", grammar=None)
+        while not events.queue.empty():
+            bus_events.append(events.queue.get_nowait())
+    finals = [e for e in bus_events if e.name == "transcript.final"]
+    assert finals and finals[0].data["purpose"] == "menu" and finals[0].data["text"]
