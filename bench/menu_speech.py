@@ -266,7 +266,7 @@ def main() -> int:
             }
             print(f"run {run + 1}: {json.dumps(figures)}", file=sys.stderr)
             result["runs"].append(figures)
-        result["summary"] = _summary(result["runs"])
+        result["summary"] = _summary(result["runs"]) if result["runs"] else {}
         if args.speakers:
             result["speakers"] = speakers(settings, data, args.speakers, menu_s, procs, serve_log_path)
         out = ROOT / "bench" / "out"

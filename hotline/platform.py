@@ -115,6 +115,7 @@ class Platform:
         asterisk, speech, ivr = s.asterisk, s.speech, s.ivr
         self.ari = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_secret(), asterisk.ari_app)
         self.socket = AriEventSocket(asterisk.ari_url, asterisk.ari_user, asterisk.ari_secret(), asterisk.ari_app)
+        self.ari.route_through(self.socket)  # requests over the event socket while it is up
         self.ami = AmiClient(asterisk.host, asterisk.ami_port, asterisk.ami_user, asterisk.ami_secret())
         self.agents = AmiAgents(self.ami)
         self.queue_events = QueueEvents(self.ami, self.notifier)

@@ -1,20 +1,31 @@
-"""ARI REST calls on httpx.
+"""ARI REST calls, over the event socket when it is connected, else on httpx.
 
 Only the operations the platform uses are wrapped, each returning plain dicts or strings:
 nothing of httpx leaks out of this module. Errors become `AriError` subclasses so callers can
 tell "the channel is gone" (404, the caller hung up) from "Asterisk is down".
+
+Once `route_through(socket)` is called, requests travel over the ARI event socket (see
+`telephony.ari.socket`: a thirtieth of the CPU of an HTTP exchange); HTTP carries them while the
+socket is down (starting, reconnecting), when Asterisk does not answer REST over its socket
+(before 22.4), and for recordings' bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 
 from telephony.ari.errors import AriError, AriNotFound, AriUnavailable
+from telephony.ari.socket import AriEventSocket, SocketAnswer, SocketRequestFailed
+
+log = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int | float | bool | None]
 
@@ -49,6 +60,12 @@ class AriClient:
         # connection on each request; issue 18.)
         self._slots = asyncio.Semaphore(max_connections)
         self._inflight: set[asyncio.Task[httpx.Response]] = set()
+        self._socket: AriEventSocket | None = None
+        self.sent_over_socket = 0  # requests answered over the event socket (the rest: HTTP)
+
+    def route_through(self, socket: AriEventSocket) -> None:
+        """Send requests over this application's event socket while it is connected."""
+        self._socket = socket
 
     @property
     def credentials(self) -> tuple[str, str]:
@@ -92,9 +109,38 @@ class AriClient:
         finally:
             self._slots.release()
 
-    async def request(self, method: str, path: str, params: Params | None = None) -> Any:
-        """Send one request; return the decoded JSON body (or None for an empty answer)."""
+    async def request(self, method: str, path: str, params: Params | None = None, *, binary: bool = False) -> Any:
+        """Send one request; return the decoded JSON body (or None for an empty answer);
+        `binary`: the answer is bytes (a recording), which only HTTP carries."""
         clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+        socket = self._socket
+        if socket is not None and not binary and socket.connected.is_set():
+            try:
+                return await self._over_socket(socket, method, path, clean)
+            except SocketRequestFailed as exc:
+                if exc.sent and socket.answers > 0 and method != "GET":  # it may have been done
+                    raise AriUnavailable(0, str(exc), method=method, path=path) from exc
+                if exc.sent:  # never an answer on this socket: an Asterisk without REST over it
+                    log.warning("Asterisk does not answer ARI requests over its event socket; using HTTP")
+                    self._socket = None
+        return await self._over_http(method, path, clean)
+
+    async def _over_socket(
+        self, socket: AriEventSocket, method: str, path: str, params: dict[str, str | int | float]
+    ) -> Any:
+        query = f"?{urlencode(params, quote_via=quote)}" if params else ""
+        answer = await socket.request(method, path.lstrip("/") + query, self._timeout)
+        self.sent_over_socket += 1
+        if answer.status >= 400:
+            cls = AriNotFound if answer.status == 404 else AriError
+            raise cls(answer.status, _socket_error(answer), method=method, path=path)
+        if not answer.body:
+            return None
+        if answer.content_type.startswith("application/json"):
+            return json.loads(answer.body)
+        return answer.body
+
+    async def _over_http(self, method: str, path: str, clean: dict[str, str | int | float]) -> Any:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_window_s
         delay = 0.05
@@ -291,7 +337,7 @@ class AriClient:
 
     async def fetch_recording(self, name: str) -> bytes:
         """The stored recording's bytes, fetched over HTTP so no shared disk is needed."""
-        result = await self.request("GET", f"/recordings/stored/{name}/file")
+        result = await self.request("GET", f"/recordings/stored/{name}/file", binary=True)
         if not isinstance(result, bytes):
             raise AriError(500, "recording file answer was not binary", method="GET", path=name)
         return result
@@ -327,6 +373,16 @@ def _error_message(response: httpx.Response) -> str:
     if isinstance(body, dict) and "message" in body:
         return str(body["message"])
     return str(body)[:200]
+
+
+def _socket_error(answer: SocketAnswer) -> str:
+    try:
+        body = json.loads(answer.body) if answer.body else None
+    except ValueError:
+        return answer.body[:200] or answer.reason
+    if isinstance(body, dict) and "message" in body:
+        return str(body["message"])
+    return str(body)[:200] if body is not None else answer.reason
 
 
 def _forget(inflight: set[asyncio.Task[httpx.Response]]) -> Callable[[asyncio.Task[httpx.Response]], None]:
