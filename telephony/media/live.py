@@ -89,6 +89,7 @@ class LiveTranscription:
         self._spotted: list[dict[str, Any]] = []  # spotted since the first stream's last utterance
         self._decides: SpotterDecides | None = None
         self._unheard: list[Voice] = []  # the menu's voice the free recognizer has not decoded yet
+        self._voice: list[Voice] = []  # the utterance under way (since the gate opened)
         self._lock = asyncio.Lock()
         self._heard: asyncio.Queue[Heard] = asyncio.Queue(100)
         self.has_heard = asyncio.Event()  # set while an utterance waits to be taken
@@ -119,7 +120,7 @@ class LiveTranscription:
         """Take the next stretch of the caller's audio (little-endian samples at RATE)."""
         async with self._lock:
             self.seconds_fed += len(pcm) / 2 / RATE
-            pieces = self._gate.push(pcm)  # cheap, on the loop: silence never reaches a thread
+            pieces = self._pieces(pcm)  # cheap, on the loop: silence never reaches a thread
             if not pieces:
                 return
             stream, spotter, purpose = self._stream, self._spotter, self.purpose
@@ -185,6 +186,23 @@ class LiveTranscription:
         finals = [self._free(stream, piece, origin, partials=False) for piece in voice]
         return [s for s in [*finals, stream.pause()] if s is not None and s.kind == "final"]
 
+    def _pieces(self, pcm: bytes) -> list[Piece]:
+        """The gate's pieces of `pcm`, keeping the voice of the utterance under way."""
+        pieces = self._gate.push(pcm)
+        for piece in pieces:
+            if isinstance(piece, Voice):
+                self._voice.append(piece)
+            else:
+                self._voice = []
+        return pieces
+
+    def _replay(self, spotter: RecognitionStream, voice: list[Voice]) -> None:
+        """The menu begins while the caller is already speaking (over the greeting: "人工!"):
+        the spotter hears the utterance from its start, not from the middle of a word."""
+        for piece in voice:
+            self._keep_spotted(spotter.accept(piece.pcm, partials=False, at_s=piece.at_s - self._origin))
+            self._unheard.append(piece)
+
     def _keep_spotted(self, heard: Segment | None) -> None:
         if heard is not None:
             self._spotted.extend(w.to_json() for w in heard.words)
@@ -213,10 +231,13 @@ class LiveTranscription:
                 self._publish(segment, old_purpose)
             last = await _in_thread(old.finish)
             self._stream = self.engine.open_stream(RATE, grammar=grammar)  # cheap: no recognizer yet
+            self._origin = self._gate.position_s
+            self._decides = decides if spot else None
             if spot:
                 self._spotter = self.engine.open_stream(RATE, grammar=spot)
-            self._decides = decides if spot else None
-            self._origin = self._gate.position_s
+                if self._voice and self._gate.is_open:
+                    self._origin = self._voice[0].at_s
+                    await _in_thread(self._replay, self._spotter, list(self._voice))
             self.purpose = purpose
             while not self._heard.empty():  # what was heard before this point is moot
                 self._heard.get_nowait()
@@ -236,7 +257,7 @@ class LiveTranscription:
         """The audio received but not yet decoded, into `stream` alone (its purpose is ending)."""
         pcm = self.receiver.take()
         self.seconds_fed += len(pcm) / 2 / RATE
-        pieces = self._gate.push(pcm)
+        pieces = self._pieces(pcm)
         if not pieces:
             return []
         return [segment for segment, _ in await _in_thread(self._decode, stream, None, pieces, self._origin)]

@@ -3,7 +3,7 @@
 A voice gate (asr.vad) stands between each caller's tapped audio and the recognizer. Expected, on
 real calls through Asterisk: a caller who only listens to the menu over a quiet line costs no
 decoding (`media.tap_ended` with decoded_s near zero after 12 s heard); a caller silent for 10 s
-who then speaks is understood, the words at their true time; six callers (SIPp, within one
+who then speaks is understood, the words at their true time; ten callers (SIPp, within one
 second) who say the menu's word for an agent at the same moment are each taken to the agent
 choice (`ivr.said key=0` for every call) and none is left without a live stream.
 """
@@ -75,11 +75,13 @@ async def test_a_caller_silent_for_ten_seconds_then_speaking_is_understood_at_th
 async def test_callers_saying_a_menu_word_at_the_same_moment_are_all_understood(
     platform: Platform, asterisk: Settings, tmp_path: Path
 ) -> None:
-    # expected: 6 x call.started within about a second (SIPp), 6 x ivr.said key=0, 0 x ivr.key
-    # other than the said ones, 6 x media.tap_ended; no live stream refused. (Twenty at once pass
-    # alone, but beside the other worker's tests on two cores they are not all understood in
-    # time: bench/menu_speech.py measures the many-callers case, issue 18.)
-    callers = 6
+    # expected: 20 x call.started within about a second (SIPp), 20 x ivr.said key=0, 0 x ivr.key
+    # other than the said ones, 20 x media.tap_ended; no live stream refused. The menu's keyword
+    # spotter decides the word (a small grammar, cheap fresh) for nearly all; about one caller in
+    # fifty it hears "안내 상담원", unsure of both, and the free recognizer decides: a few are kept
+    # warm for that, as the platform does at start (HOTLINE_ASR_WARM_AT_START).
+    # bench/menu_speech.py measures fifty.
+    callers = 20
     word, speed = MENU_WORDS_KO["0"]
     said = speak(word, tmp_path / "word.wav", speed=speed)
     after_greeting = prompt_seconds(asterisk, "greeting-mayor") + 1.5
@@ -88,10 +90,8 @@ async def test_callers_saying_a_menu_word_at_the_same_moment_are_all_understood(
     hold_s = audio.write(tmp_path / "caller.pcap")
     rows = [f"139123401{i:02d};{round(hold_s * 1000)}" for i in range(callers)]
     (tmp_path / "callers.csv").write_text("SEQUENTIAL\n" + "\n".join(rows) + "\n")
-    # a center expecting these callers to speak at once keeps as many recognizers warm
-    # (HOTLINE_ASR_WARM_AT_START): a fresh one spends 1.3 s of CPU on its first words
     menu = prompts_dir(asterisk) / "zh" / "menu.wav"
-    await asyncio.to_thread(platform.speech_engine().prime, menu.read_bytes(), callers)
+    await asyncio.to_thread(platform.speech_engine().prime, menu.read_bytes(), 4)
     refused = platform.live.refused
     log: list[PlatformEvent] = []
     with platform.bus.subscribe() as sub:
@@ -103,10 +103,15 @@ async def test_callers_saying_a_menu_word_at_the_same_moment_are_all_understood(
             await wait_for(sub, "media.tap_ended", log=log, timeout=60)
     started = [e.at for e in log if e.name == "call.started"]
     said_keys = [e.data["key"] for e in log if e.name == "ivr.said"]
-    heard = [e.data["text"] for e in log if e.name == "transcript.final"]
     assert code == 0 and len(started) == callers
     assert (max(started) - min(started)).total_seconds() < 3.0  # all in the menu together
-    assert said_keys == ["0"] * callers, (said_keys, heard)
+    per_call = {
+        call: [(e.name, e.data.get("key") or e.data.get("text")) for e in log if e.call_id == call]
+        for call in {e.call_id for e in log if e.name == "call.started"}
+    }
+    assert said_keys == ["0"] * callers, {c: v for c, v in per_call.items() if ("ivr.said", "0") not in v}
+    decoded = sorted(e.data["decoded_s"] for e in log if e.name == "media.tap_ended")
+    assert decoded[-3] < 0.5, decoded  # the spotter alone decided (nearly always): no free decode
     assert platform.live.refused == refused
 
 

@@ -86,3 +86,20 @@ async def test_words_not_finished_when_the_menu_ends_are_still_published(
             bus_events.append(events.queue.get_nowait())
     finals = [e for e in bus_events if e.name == "transcript.final"]
     assert finals and finals[0].data["purpose"] == "menu" and finals[0].data["text"]
+
+
+async def test_a_menu_word_begun_over_the_greeting_is_heard_whole_when_the_menu_begins(
+    engine: SpeechEngine, tmp_path: Path
+) -> None:
+    receiver = await open_receiver("127.0.0.1", 41000, 41999)
+    live = LiveTranscription(engine, receiver, CallNotifier(EventBus()), "call-2")
+    pcm = _said(tmp_path, "상담원")
+    middle = (len(pcm) // 2) // CHUNK * CHUNK  # the middle of the word (a second of line each side)
+    try:
+        for offset in range(0, middle, CHUNK):  # the greeting: no spotter yet
+            await live.feed(pcm[offset : offset + CHUNK])
+        await live.restart("menu", spot=[*spotter_grammar("ko"), UNKNOWN], decides=_decides)
+        assert await _heard(live, pcm[middle:]) == "상담원"
+    finally:
+        await live.close()
+        receiver.close()
