@@ -28,3 +28,17 @@ def write_durably(path: Path, data: bytes) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def replace_text(path: Path, text: str, mode: int) -> None:
+    """Put `text` at `path` in one step (a reader sees the old file or the new one), through a
+    temporary file of this writer's own: two processes rendering the same configuration at once
+    (a platform starting while a test or an operator's command renders it) once shared one
+    `pjsip.tmp`, and the second renamed it away under the first (FileNotFoundError)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(mode)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from common.files import replace_text
 from common.settings import AsteriskSettings
 from ivr.lines import LineBook
 from telephony.runtime.layout import AsteriskLayout
@@ -206,10 +207,7 @@ def render_changes(
                 continue
         except OSError:
             pass  # not written yet
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o640)
-        os.replace(tmp, target)
+        replace_text(target, text, 0o640)
         changed.add(name)
     prepare_directories(layout)
     return changed

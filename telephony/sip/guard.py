@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from common.files import replace_text
 from common.settings import AsteriskSettings, SipGuardSettings
 from telephony.ami.client import AmiClient, AmiError
 from telephony.calls.notifier import CallNotifier
@@ -264,7 +264,4 @@ class SipGuard:
         return True
 
     def _write(self, text: str) -> None:
-        tmp = self.acl_path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o644)  # Asterisk's own user reads it; addresses are no secret
-        os.replace(tmp, self.acl_path)
+        replace_text(self.acl_path, text, 0o644)  # Asterisk's own user reads it; addresses are no secret
