@@ -114,8 +114,9 @@ KINDS: tuple[EventKind, ...] = (
     EventKind("media.tap_failed", "reason", "the caller's audio could not be tapped: no live transcript for this call"),
     EventKind(
         "media.tap_ended",
-        "heard_s, voiced_s, decoded_s, decode_ms",
-        "the caller hung up: seconds of their audio received, let through by the voice gate, decoded",
+        "heard_s, voiced_s, decoded_s, decode_ms, packets_lost, packets_dropped",
+        "the caller hung up: seconds of their audio received, let through by the voice gate, decoded; "
+        "RTP packets missing from the stream, and dropped because decoding fell behind",
     ),
     EventKind(
         "case.received",

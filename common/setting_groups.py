@@ -39,6 +39,7 @@ class AsteriskSettings(Group):
     ari_user: str
     ari_password: SecretStr | None
     ari_app: str
+    ari_over_socket: bool
     ami_port: int
     ami_user: str
     ami_password: SecretStr | None

@@ -133,6 +133,8 @@ class LiveCalls:
                 voiced_s=round(live.seconds_voiced, 2),
                 decoded_s=round(live.seconds_decoded, 2),
                 decode_ms=round(live.decode_s * 1000),
+                packets_lost=live.receiver.stats.lost,  # gaps in the stream: the network's or Asterisk's
+                packets_dropped=live.receiver.stats.dropped,  # the decoder fell behind: ours
             )
             if self.keep_call_transcript is not None and not rest.empty:
                 await self.keep_call_transcript(call_id, rest)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,22 +16,31 @@ from sqlalchemy import select
 
 from casebook.auth.policy import Actor, Role
 from casebook.db.models import Caller, Case
+from common.bus import PlatformEvent
 from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
+from tests.e2e.conftest import running_platform
 from tests.e2e.helpers import Phone, agent_with_phone, place_call, prompt_seconds, until_reachable, wait_for
 
 ADMIN = Actor("admin", Role.ADMIN)
 
 
 @pytest.fixture
-def short_queue_wait(asterisk: Settings) -> Iterator[Settings]:
-    """The same Asterisk, reloaded with a 10 s queue wait (the least allowed), then restored."""
+async def short_wait_platform(asterisk: Settings) -> AsyncIterator[Platform]:
+    """The platform with a 10 s queue wait (the least allowed), on the same Asterisk, then restored.
+
+    The platform itself runs with the short wait: it keeps Asterisk's configuration in step every
+    2 s (`AsteriskSync`), and a platform of the default settings would write the default wait back
+    into the dial plan as soon as the test's agent phone appeared (seen as a flaky "no queue.left
+    within 30 s" in whole-suite runs).
+    """
     short = asterisk.model_copy(update={"queue_max_wait_s": 10})
     asterisk_process(short).reload(lines_book(short), prompts_dir(short))
     try:
-        yield short
+        async with running_platform(short) as platform:
+            yield platform
     finally:
         asterisk_process(asterisk).reload(lines_book(asterisk), prompts_dir(asterisk))
 
@@ -69,6 +78,7 @@ async def test_a_caller_waiting_in_the_queue_presses_1_and_leaves_a_message_that
     intro = sum(prompt_seconds(asterisk, p) for p in ("message-instead", "record-intro")) + 1.5
     caller = "13700000031"
     async with unanswered_agent(platform, asterisk, "queue-a", "1031"):
+        log: list[PlatformEvent] = []  # every event read, shown when one does not come
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
                 place_call(
@@ -78,10 +88,10 @@ async def test_a_caller_waiting_in_the_queue_presses_1_and_leaves_a_message_that
                     caller=caller,
                 )
             )
-            joined = await wait_for(sub, "queue.joined", timeout=40)
-            left = await wait_for(sub, "queue.left", timeout=30)
-            back = await wait_for(sub, "ivr.queue-message", timeout=10)
-            opened = await wait_for(sub, "ivr.case-opened", timeout=60)
+            joined = await wait_for(sub, "queue.joined", log=log, timeout=40)
+            left = await wait_for(sub, "queue.left", log=log, timeout=30)
+            back = await wait_for(sub, "ivr.queue-message", log=log, timeout=10)
+            opened = await wait_for(sub, "ivr.case-opened", log=log, timeout=60)
             result = await call
     assert left.call_id == joined.call_id == back.call_id == opened.call_id, result["timeline"]
     assert back.data["reason"] == "message-instead"
@@ -90,15 +100,17 @@ async def test_a_caller_waiting_in_the_queue_presses_1_and_leaves_a_message_that
 
 
 async def test_a_caller_waiting_longer_than_the_configured_wait_is_asked_to_leave_a_message(
-    platform: Platform, short_queue_wait: Settings, speech_wav: Path
+    short_wait_platform: Platform, speech_wav: Path
 ) -> None:
     # expected: queue.joined, queue.ringing, queue.left after about 10 s (HOTLINE_QUEUE_MAX_WAIT_S),
     # then ivr.queue-message (no-agent), ivr.report, ivr.case-opened
-    settings = short_queue_wait
+    platform = short_wait_platform
+    settings = platform.settings
     caller = "13700000032"
     queued = prompt_seconds(settings, "transfer") + 10  # the hand-over prompt, then the wait
     intro = sum(prompt_seconds(settings, p) for p in ("no-agent", "record-intro")) + 1.5
     async with unanswered_agent(platform, settings, "queue-b", "1032"):
+        log: list[PlatformEvent] = []  # every event read, shown when one does not come
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
                 place_call(
@@ -108,11 +120,11 @@ async def test_a_caller_waiting_longer_than_the_configured_wait_is_asked_to_leav
                     caller=caller,
                 )
             )
-            joined = await wait_for(sub, "queue.joined", timeout=40)
-            left = await wait_for(sub, "queue.left", timeout=30)
+            joined = await wait_for(sub, "queue.joined", log=log, timeout=40)
+            left = await wait_for(sub, "queue.left", log=log, timeout=30)
             waited = (left.at - joined.at).total_seconds()
-            back = await wait_for(sub, "ivr.queue-message", timeout=10)
-            await wait_for(sub, "ivr.case-opened", timeout=60)
+            back = await wait_for(sub, "ivr.queue-message", log=log, timeout=10)
+            await wait_for(sub, "ivr.case-opened", log=log, timeout=60)
             await call
     assert 9 <= waited <= 14, waited
     assert back.data["reason"] == "no-agent" and _case_of(platform, caller).origin == "ivr"
