@@ -112,6 +112,7 @@ MODULES = (
     "func_global",
     "func_hangupcause",
     "func_talkdetect",  # ChannelTalkingStarted/Finished: when a caller speaks into a message
+    "func_jitterbuffer",  # the caller's audio evened out before it is tapped and recorded
     "res_musiconhold",
 )
 

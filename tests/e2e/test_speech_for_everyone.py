@@ -3,7 +3,7 @@
 A voice gate (asr.vad) stands between each caller's tapped audio and the recognizer. Expected, on
 real calls through Asterisk: a caller who only listens to the menu over a quiet line costs no
 decoding (`media.tap_ended` with decoded_s near zero after 12 s heard); a caller silent for 10 s
-who then speaks is understood, the words at their true time; ten callers (SIPp, within one
+who then speaks is understood, the words at their true time; twenty callers (SIPp, within one
 second) who say the menu's word for an agent at the same moment are each taken to the agent
 choice (`ivr.said key=0` for every call) and none is left without a live stream.
 """
@@ -75,14 +75,16 @@ async def test_a_caller_silent_for_ten_seconds_then_speaking_is_understood_at_th
 async def test_callers_saying_a_menu_word_at_the_same_moment_are_all_understood(
     platform: Platform, asterisk: Settings, tmp_path: Path
 ) -> None:
-    # expected: 10 x call.started within about a second (SIPp), 10 x ivr.said key=0, 0 x ivr.key
-    # other than the said ones, 10 x media.tap_ended; no live stream refused. The menu's keyword
+    # expected: 20 x call.started within about a second (SIPp), 20 x ivr.said key=0, 0 x ivr.key
+    # other than the said ones, 20 x media.tap_ended with no packet lost; no live stream refused.
+    # The menu's keyword
     # spotter decides alone for nearly all (a small grammar, cheap fresh); when its words do not
     # decide, the free recognizer hears the word too, and a few are kept warm for that, as the
     # platform does at start (HOTLINE_ASR_WARM_AT_START). bench/menu_speech.py measures fifty.
-    # (Twenty at once in this test: 1 to 3 runs of 3 pass; one or two callers of the twenty are
-    # heard as "안내" or as other words by both recognizers: issue 18, open.)
-    callers = 10
+    # Twenty callers arriving at once reach Asterisk in bursts on this loaded machine; without the
+    # caller's jitter buffer (the dial plan's JITTERBUFFER) a third of the taps had a 20 ms frame
+    # added or lost inside the word, and one or two of the twenty were heard as another word.
+    callers = 20
     word, speed = MENU_WORDS_KO["0"]
     said = speak(word, tmp_path / "word.wav", speed=speed)
     after_greeting = prompt_seconds(asterisk, "greeting-mayor") + 1.5
@@ -111,7 +113,9 @@ async def test_callers_saying_a_menu_word_at_the_same_moment_are_all_understood(
         for call in {e.call_id for e in log if e.name == "call.started"}
     }
     assert said_keys == ["0"] * callers, {c: v for c, v in per_call.items() if ("ivr.said", "0") not in v}
-    decoded = sorted(e.data["decoded_s"] for e in log if e.name == "media.tap_ended")
+    ended = [e.data for e in log if e.name == "media.tap_ended"]
+    assert all(e["packets_lost"] == 0 and e["packets_dropped"] == 0 for e in ended), ended
+    decoded = sorted(e["decoded_s"] for e in ended)
     assert decoded[-2] < 0.5, decoded  # the spotter alone decided (nearly always): no free decode
     assert platform.live.refused == refused
 
