@@ -225,6 +225,24 @@ def key_to_case_s(pg: str) -> list[float]:
     return [(opened[c] - finished[c]).total_seconds() for c in opened if c in finished]
 
 
+def key_to_routed_s(pg: str) -> list[float]:
+    """Per call: the end of its message (`recording.finished`) to its case's last screening (the
+    `classified` case event written once the transcript is on the case: registered and
+    dispatched, or left for an intake agent), what issue 18 calls hangup to routed case."""
+    with psycopg.connect(pg) as db:
+        rows = db.execute(
+            """
+            SELECT e.call_id, min(e.at), max(ce.at)
+            FROM call_events e
+            JOIN cases c ON c.call_id = e.call_id
+            JOIN case_events ce ON ce.case_id = c.id AND ce.kind = 'classified'
+            WHERE e.name = 'recording.finished' AND c.transcript_state = 'done'
+            GROUP BY e.call_id
+            """
+        ).fetchall()
+    return [(_utc(routed) - _utc(finished)).total_seconds() for _call, finished, routed in rows]
+
+
 def last_transcript_at(pg: str) -> datetime | None:
     """When the last transcript of a call's message was stored."""
     with psycopg.connect(pg) as db:
@@ -294,6 +312,7 @@ def main() -> int:
     )
     parser.add_argument("--number", default="12345")
     parser.add_argument("--live", type=int, default=None, help="HOTLINE_ASR_MAX_LIVE_STREAMS (default: the platform's)")
+    parser.add_argument("--http", action="store_true", help="ARI requests over HTTP (HOTLINE_ARI_OVER_SOCKET=false)")
     parser.add_argument("--database", default="hotline_bench_load")
     parser.add_argument("--drain-timeout", type=float, default=3600.0, help="seconds to wait for the transcriptions")
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards (default: kept to look at)")
@@ -310,6 +329,9 @@ def main() -> int:
     if args.live is not None:
         settings = settings.model_copy(update={"asr_max_live_streams": args.live})
         extra.append("asr_max_live_streams")
+    if args.http:
+        settings = settings.model_copy(update={"ari_over_socket": False})
+        extra.append("ari_over_socket")
     asterisk = start_bench_asterisk(settings)  # also migrates the database
     leftovers = clear_leftover_messages(asterisk, settings)
 
@@ -416,6 +438,7 @@ def main() -> int:
         unexpected = set(per_caller) - placed
         last_case = max((opened for _, _, opened, _, _ in cases), default=None)
         latencies = key_to_case_s(pg)
+        routed = key_to_routed_s(pg)
         states = Counter(state or "none" for *_, state in cases)
         log_text = serve_log_path.read_text(errors="replace")
         failed = int(stats["FailedCall(C)"])
@@ -430,6 +453,7 @@ def main() -> int:
         setup, readback = rtds["1"], [ms / 1000 for ms in rtds["2"]]
         result: dict[str, Any] = {
             "concurrency_limit": args.concurrency,
+            "ari_over": "http" if args.http else "socket",
             "minutes": args.minutes,
             "rate_cps": rate,
             "call_plan_s": {
@@ -459,6 +483,10 @@ def main() -> int:
             "key_to_case_s_p50": round(statistics.median(latencies), 3) if latencies else None,
             "key_to_case_s_p95": round(percentile(latencies, 95), 3) if latencies else None,
             "key_to_case_s_max": round(max(latencies), 3) if latencies else None,
+            "key_to_routed_s_count": len(routed),
+            "key_to_routed_s_p50": round(statistics.median(routed), 2) if routed else None,
+            "key_to_routed_s_p95": round(percentile(routed, 95), 2) if routed else None,
+            "key_to_routed_s_max": round(max(routed), 2) if routed else None,
             "setup_ms_p50": round(statistics.median(setup), 1) if setup else None,
             "setup_ms_p95": round(percentile(setup, 95), 1) if setup else None,
             "setup_ms_max": round(max(setup), 1) if setup else None,
