@@ -37,6 +37,7 @@ ConnectionHook = Callable[[], Awaitable[None]]
 
 BACKOFF_START_S = 0.05
 BACKOFF_MAX_S = 1.0
+PING_TIMEOUT_S = 20.0  # a busy Asterisk answers pings late (seen 5 s under overload); a dead one closes
 
 
 class SocketRequestFailed(Exception):
@@ -91,6 +92,7 @@ class AriEventSocket:
             raise SocketRequestFailed("the event socket is not connected", sent=False)
         request_id = str(next(self._ids))
         answer: asyncio.Future[SocketAnswer] = asyncio.get_running_loop().create_future()
+        answer.add_done_callback(_seen)  # failed after its requester gave up: not an unhandled error
         self._waiting[request_id] = answer
         try:
             message = {"type": "RESTRequest", "request_id": request_id, "method": method, "uri": uri}
@@ -136,7 +138,9 @@ class AriEventSocket:
         delay = BACKOFF_START_S
         while True:
             try:
-                async with connect(self._url, open_timeout=3, ping_interval=5, ping_timeout=5, max_size=2**22) as ws:
+                async with connect(
+                    self._url, open_timeout=3, ping_interval=5, ping_timeout=PING_TIMEOUT_S, max_size=2**22
+                ) as ws:
                     self._ws = ws
                     self.connections += 1
                     delay = BACKOFF_START_S
@@ -209,3 +213,8 @@ class AriEventSocket:
         """Close the current connection (it will be re-established): used by operators and tests."""
         if self._ws is not None:
             await self._ws.close()
+
+
+def _seen(answer: asyncio.Future[SocketAnswer]) -> None:
+    if not answer.cancelled():
+        answer.exception()

@@ -187,7 +187,8 @@ def private_pg() -> Iterator[PrivateCluster]:
     if os.geteuid() != 0 or not (PG_BIN / "initdb").exists():
         pytest.skip("needs root and PostgreSQL's server binaries to run a private cluster")
     folder = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
-    cluster = PrivateCluster(folder, 55432 + SLOT)
+    # below the ephemeral ports (32768-60999): 55434 was once taken by a client socket in CI
+    cluster = PrivateCluster(folder, 25432 + SLOT)
     cluster.init()
     cluster.start()
     try:
