@@ -24,7 +24,7 @@ def speak(text: str, path: Path, *, rate: int = 8000, voice: str = "ko", speed: 
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
     subprocess.run(
-        ["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(path)], check=True, capture_output=True
+        ["sox", "-R", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(path)], check=True, capture_output=True
     )
     raw.unlink()
     return path
@@ -38,10 +38,13 @@ def with_silence(path: Path, *, before_s: float = 0.0, after_s: float = 0.0) -> 
 
 
 def quiet_line(path: Path, seconds: float, *, rate: int = 8000) -> Path:
-    """A phone line nobody speaks on: white noise at -60 dBFS (a real line is never digital zero)."""
+    """A phone line nobody speaks on: white noise at -60 dBFS (a real line is never digital zero).
+    The same noise every time (`-R`, sox's repeatable mode, also in `speak` where sox dithers): a
+    test's audio does not change from one run to the next."""
     subprocess.run(
         [
             "sox",
+            "-R",
             "-n",
             "-r",
             str(rate),
