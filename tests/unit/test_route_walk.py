@@ -51,6 +51,7 @@ from casebook.auth.policy import ACTIONS, Actor, Role
 from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.intake import NewAppeal
 from casebook.cases.transcripts import SpeechText
+from casebook.classify.corpus import load
 from casebook.db.models import AuditEntry, Case, DeadlinePolicy, User
 from common.settings import Settings
 from hotline.platform import Platform
@@ -536,6 +537,9 @@ def world(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
         ami_password=SecretStr("b" * 20),
     )
     platform = Platform(settings)
+    # a training (POST /routing/models) learns from a fifth of the corpus: the walk checks who may
+    # train, not the model (tests/unit/test_routing_model.py), and the whole corpus takes 45 s
+    platform.book.models.corpus = lambda: load()[::5]
     app = platform.api(telephony=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         world = World(platform, app, client)
