@@ -25,6 +25,7 @@ import uvicorn
 from asr.engine import SpeechEngine
 from asr.errors import AsrError
 from asr.model import load_model, resolve_model_path
+from asr.threads import DecodeThreads
 from casebook.api.app import create_app
 from casebook.api.deps import Services
 from casebook.calllog.services import CallLog
@@ -124,6 +125,7 @@ class Platform:
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(asterisk)
         self.sip_guard = SipGuard.build(s.sip_guard, asterisk, layout, self.notifier)  # blocks SIP password guessers
+        self.decoding = DecodeThreads()  # live speech, one thread per core, below the event loop
         self.live = LiveCalls(
             self.ari,
             self.notifier,
@@ -133,6 +135,7 @@ class Platform:
             port_end=speech.media_port_end,
             max_streams=speech.max_live_streams,
             keep_call_transcript=self.intake.keep_call_transcript,
+            threads=self.decoding,
         )
         # satisfaction callbacks: scheduled on replies, placed through the trunk, answered in Stasis
         self.callbacks = CallbackDialler.build(s.callbacks, self.book, self.ari, self.bus, self.notifier, self.lines)
@@ -381,6 +384,7 @@ class Platform:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.stasis.run())
             group.create_task(self.sip_guard.run())
+            group.create_task(self.live.load.watch())
 
     async def serve(self, *, telephony: bool = True, api: bool = True, clocks: bool = True) -> None:
         await asyncio.to_thread(self.prepare)
@@ -416,6 +420,7 @@ class Platform:
                 listening.close()
 
     async def close(self) -> None:
+        self.decoding.close()
         self.ami.close()
         self.sip_guard.close()
         await self.ari.aclose()

@@ -28,6 +28,7 @@ from telephony.ari.socket import AriEventSocket, SocketAnswer, SocketRequestFail
 log = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int | float | bool | None]
+LATENCY_WEIGHT = 0.05  # of each request in the moving average of answer times (about the last twenty)
 
 
 class AriClient:
@@ -62,6 +63,7 @@ class AriClient:
         self._inflight: set[asyncio.Task[httpx.Response]] = set()
         self._socket: AriEventSocket | None = None
         self.sent_over_socket = 0  # requests answered over the event socket (the rest: HTTP)
+        self.latency_s = 0.0  # how long requests take to be answered, a moving average
 
     def route_through(self, socket: AriEventSocket) -> None:
         """Send requests over this application's event socket while it is connected."""
@@ -112,6 +114,14 @@ class AriClient:
     async def request(self, method: str, path: str, params: Params | None = None, *, binary: bool = False) -> Any:
         """Send one request; return the decoded JSON body (or None for an empty answer);
         `binary`: the answer is bytes (a recording), which only HTTP carries."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            return await self._request(method, path, params, binary=binary)
+        finally:  # how long Asterisk takes to answer, on average: it slows down before it fails
+            self.latency_s += (loop.time() - started - self.latency_s) * LATENCY_WEIGHT
+
+    async def _request(self, method: str, path: str, params: Params | None, *, binary: bool) -> Any:
         clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
         socket = self._socket
         if socket is not None and not binary and socket.connected.is_set():

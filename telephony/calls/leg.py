@@ -428,6 +428,9 @@ class AriCallLeg:
                 with contextlib.suppress(Exception):
                     await self._live_restart
             transcript = await live.restart("call")
+            if not live.last_whole:  # the decoders fell so far behind that audio was dropped
+                log.warning("the live transcript of %s lost audio; the recording will be transcribed", name)
+                transcript = None
         finally:
             self.recording_now, self._message_ending = None, None
             if self.on_message_transcript is not None:

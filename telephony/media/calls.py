@@ -7,8 +7,9 @@ what the caller said outside the menu and their message (to an agent, say) is ke
 
 A voice gate before the recognizer (`asr.vad`) makes a listening caller cost almost nothing until
 they speak, so every caller is listened to; `max_streams` only bounds the taps (the UDP ports and
-the memory of the recognizers of callers who spoke). Beyond it a call has no live stream: its
-message is transcribed from the recording after the hangup instead.
+the memory of the recognizers of callers who spoke), and a stream is refused while the process
+is behind (`LiveLoad`). Without a live stream a call's message is transcribed from the recording
+after the hangup instead.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from dataclasses import dataclass
 
 from asr.engine import SpeechEngine
 from asr.schemas import Transcript
+from asr.threads import DecodeThreads
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError
 from telephony.calls import notifier as ev
 from telephony.calls.leg import AriCallLeg
 from telephony.calls.notifier import CallNotifier
 from telephony.media.live import LiveTranscription
+from telephony.media.load import LiveLoad
 from telephony.media.tap import CallerAudioTap
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,7 @@ class LiveCalls:
         port_end: int,
         max_streams: int,
         keep_call_transcript: CallTranscriptSink | None = None,
+        threads: DecodeThreads | None = None,
     ) -> None:
         self.client = client
         self.notifier = notifier
@@ -63,6 +67,8 @@ class LiveCalls:
         self.ports = (port_start, port_end)
         self.max_streams = max_streams
         self.keep_call_transcript = keep_call_transcript
+        self.threads = threads  # where the callers' speech is decoded (the process's shared pool by default)
+        self.load = LiveLoad(threads, lambda: client.latency_s)  # run `load.watch()` beside the calls
         self.active: dict[str, _LiveCall] = {}
         self._by_snoop: dict[str, str] = {}
         self.refused = 0
@@ -72,9 +78,16 @@ class LiveCalls:
         engine = self.engine()
         if engine is None or leg.call_id in self.active:
             return False
-        if len(self.active) >= self.max_streams:
+        if len(self.active) >= self.max_streams or self.load.full:
             self.refused += 1
-            log.info("no live transcription for this call: %d streams already", len(self.active))
+            log.info(
+                "no live transcription for this call (%d streams, the loop %.0f ms late, Asterisk answers in "
+                "%.0f ms, %d decodes waiting): its message will be transcribed from the recording",
+                len(self.active),
+                self.load.late_s * 1000,
+                self.client.latency_s * 1000,
+                self.threads.waiting if self.threads is not None else 0,
+            )
             return False
         tap = CallerAudioTap(
             self.client, leg.channel_id, host=self.host, port_start=self.ports[0], port_end=self.ports[1]
@@ -84,7 +97,7 @@ class LiveCalls:
         except (AriError, OSError) as exc:
             self.notifier.emit(leg.call_id, ev.MEDIA_TAP_FAILED, reason=str(exc)[:200])
             return False
-        live = LiveTranscription(engine, receiver, self.notifier, leg.call_id)
+        live = LiveTranscription(engine, receiver, self.notifier, leg.call_id, threads=self.threads)
         leg.live = live
         task = asyncio.get_running_loop().create_task(live.run())
         self.active[leg.call_id] = _LiveCall(leg, tap, live, task)

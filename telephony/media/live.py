@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from asr.engine import RecognitionStream, SpeechEngine
 from asr.schemas import Segment, Transcript, Word
 from asr.text import join_words
+from asr.threads import DecodeThreads, shared_decode_threads
 from asr.vad import HANGOVER_S, PREROLL_S, Piece, Voice, VoiceGate
 from telephony.calls import notifier as ev
 from telephony.calls.notifier import CallNotifier
@@ -41,19 +42,6 @@ from telephony.media.tap import TAP_RATE
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run `fn` in a worker thread and wait for it to finish even if this task is cancelled: a
-    recognizer must never be used by two threads at once (Kaldi crashes), and a cancelled
-    `to_thread` would leave its thread running while the next call starts."""
-    future = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await future
-        raise
 
 
 RATE = TAP_RATE  # slin from the externalMedia channel
@@ -76,8 +64,17 @@ class Heard:
 
 
 class LiveTranscription:
-    def __init__(self, engine: SpeechEngine, receiver: RtpReceiver, notifier: CallNotifier, call_id: str) -> None:
+    def __init__(
+        self,
+        engine: SpeechEngine,
+        receiver: RtpReceiver,
+        notifier: CallNotifier,
+        call_id: str,
+        *,
+        threads: DecodeThreads | None = None,
+    ) -> None:
         self.engine = engine
+        self.threads = threads or shared_decode_threads()  # the process's, below the event loop
         self.receiver = receiver
         self.notifier = notifier
         self.call_id = call_id
@@ -96,6 +93,24 @@ class LiveTranscription:
         self.seconds_fed = 0.0  # the caller's audio received
         self.seconds_decoded = 0.0  # of which the recognizers decoded (the rest was not voice)
         self.decode_s = 0.0  # wall time spent decoding
+        self._dropped_at = 0  # the receiver's dropped packets when the current purpose began
+        self.last_whole = True  # the purpose `restart` ended lost no audio (the decoders kept up)
+        self._hurry = False  # the call's flow waits for what is decoded now (a restart)
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn` on a decoding thread (urgent while the caller is at the menu, or while the
+        call's flow waits for `restart`: a caller waits either way) and wait for it to finish
+        even if this task is cancelled: a recognizer must never be used by two threads at once
+        (Kaldi crashes), and a cancelled wait would leave its thread running while the next
+        decode starts."""
+        urgent = self._hurry or self.purpose == "menu"
+        future = asyncio.wrap_future(self.threads.submit(fn, *args, urgent=urgent))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await future
+            raise
 
     @property
     def language(self) -> str:
@@ -126,7 +141,7 @@ class LiveTranscription:
             stream, spotter, purpose = self._stream, self._spotter, self.purpose
             loop = asyncio.get_running_loop()
             started = loop.time()
-            heard = await _in_thread(self._decode, stream, spotter, pieces, self._origin)
+            heard = await self._in_thread(self._decode, stream, spotter, pieces, self._origin)
             self.decode_s += loop.time() - started
         for segment, spotted in heard:
             self._publish(segment, purpose, spotted=spotted)
@@ -219,29 +234,40 @@ class LiveTranscription:
         `spot`, a keyword spotter of those words listens beside it (`decides`: when its words
         alone are the answer, see `SpotterDecides`)."""
         async with self._lock:
-            old, old_purpose = self._stream, self.purpose
-            if self._spotter is not None:
-                await _in_thread(self._spotter.finish)
-                self._spotter, self._spotted = None, []
-            # words of the menu the caller had not finished (events only)
-            for segment in await self._unfinished(old):
-                self._publish(segment, old_purpose, queue=False)
-            # audio received until now belongs to the old purpose, even when decoding runs behind
-            for segment in await self._decode_waiting(old):
-                self._publish(segment, old_purpose)
-            last = await _in_thread(old.finish)
-            self._stream = self.engine.open_stream(RATE, grammar=grammar)  # cheap: no recognizer yet
-            self._origin = self._gate.position_s
-            self._decides = decides if spot else None
-            if spot:
-                self._spotter = self.engine.open_stream(RATE, grammar=spot)
-                if self._voice and self._gate.is_open:
-                    self._origin = self._voice[0].at_s
-                    await _in_thread(self._replay, self._spotter, list(self._voice))
-            self.purpose = purpose
-            while not self._heard.empty():  # what was heard before this point is moot
-                self._heard.get_nowait()
-            self.has_heard.clear()
+            self._hurry = True
+            try:
+                return await self._restart(purpose, grammar=grammar, spot=spot, decides=decides)
+            finally:
+                self._hurry = False
+
+    async def _restart(
+        self, purpose: str, *, grammar: list[str] | None, spot: list[str] | None, decides: SpotterDecides | None
+    ) -> Transcript:
+        old, old_purpose = self._stream, self.purpose
+        dropped = self.receiver.stats.dropped
+        self.last_whole, self._dropped_at = dropped == self._dropped_at, dropped
+        if self._spotter is not None:
+            await self._in_thread(self._spotter.finish)
+            self._spotter, self._spotted = None, []
+        # words of the menu the caller had not finished (events only)
+        for segment in await self._unfinished(old):
+            self._publish(segment, old_purpose, queue=False)
+        # audio received until now belongs to the old purpose, even when decoding runs behind
+        for segment in await self._decode_waiting(old):
+            self._publish(segment, old_purpose)
+        last = await self._in_thread(old.finish)
+        self._stream = self.engine.open_stream(RATE, grammar=grammar)  # cheap: no recognizer yet
+        self._origin = self._gate.position_s
+        self._decides = decides if spot else None
+        if spot:
+            self._spotter = self.engine.open_stream(RATE, grammar=spot)
+            if self._voice and self._gate.is_open:
+                self._origin = self._voice[0].at_s
+                await self._in_thread(self._replay, self._spotter, list(self._voice))
+        self.purpose = purpose
+        while not self._heard.empty():  # what was heard before this point is moot
+            self._heard.get_nowait()
+        self.has_heard.clear()
         if last is not None:
             self._publish(last, old_purpose, queue=False)
         return old.transcript(source="live")
@@ -251,7 +277,7 @@ class LiveTranscription:
         unheard, self._unheard = self._unheard, []
         if not unheard:
             return []
-        return await _in_thread(self._free_all, stream, unheard, self._origin)
+        return await self._in_thread(self._free_all, stream, unheard, self._origin)
 
     async def _decode_waiting(self, stream: RecognitionStream) -> list[Segment]:
         """The audio received but not yet decoded, into `stream` alone (its purpose is ending)."""
@@ -260,7 +286,7 @@ class LiveTranscription:
         pieces = self._pieces(pcm)
         if not pieces:
             return []
-        return [segment for segment, _ in await _in_thread(self._decode, stream, None, pieces, self._origin)]
+        return [segment for segment, _ in await self._in_thread(self._decode, stream, None, pieces, self._origin)]
 
     async def next_utterance(self, timeout: float) -> Heard | None:
         """The next thing the caller finishes saying in the current stream, or None."""
@@ -277,9 +303,9 @@ class LiveTranscription:
             # the caller's last words may still wait to be decoded: they are published too
             ended = await self._unfinished(self._stream)
             ended += [s for s in await self._decode_waiting(self._stream) if s.kind == "final"]
-            last = await _in_thread(self._stream.finish)
+            last = await self._in_thread(self._stream.finish)
             if self._spotter is not None:
-                await _in_thread(self._spotter.finish)
+                await self._in_thread(self._spotter.finish)
                 self._spotter = None
         for segment in [*ended, *([last] if last is not None else [])]:
             self._publish(segment, self.purpose, queue=False)

@@ -108,3 +108,18 @@ async def test_a_menu_word_begun_over_the_greeting_is_heard_whole_when_the_menu_
     finally:
         await live.close()
         receiver.close()
+
+
+async def test_a_message_whose_audio_was_dropped_while_decoding_ran_behind_is_not_taken_as_whole(
+    live: LiveTranscription, tmp_path: Path
+) -> None:
+    # the receiver drops the oldest audio when the decoders fall 30 s behind (RtpReceiver):
+    # such a transcript misses words, and the leg hands the recording to be transcribed instead
+    await live.restart("report")
+    assert live.last_whole  # the menu lost nothing
+    await live.feed(_said(tmp_path, "상담원"))
+    live.receiver.stats.dropped += 25  # half a second the decoders never saw
+    await live.restart("call")
+    assert not live.last_whole
+    await live.restart("case_number")
+    assert live.last_whole  # counted per purpose: the next one is whole again
