@@ -17,18 +17,26 @@ import bisect
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from asr.audio import read_wav, resample
 from asr.model import LoadedModel
-from asr.pool import Recognizer, shared_pool
+from asr.pool import Recognizer, Step, shared_pool
 from asr.schemas import Segment, Transcript, Word, mean_confidence
 from asr.text import is_word, join_words
 
 log = logging.getLogger(__name__)
 
 FILE_CHUNK_S = 0.5
+
+
+def _here(piece: Callable[[], Any]) -> Any:
+    return piece()
+
+
 PRIME_S = 2.0  # of speech warms a recognizer (its first second costs the most; bench/RESULTS.md)
 
 
@@ -46,24 +54,28 @@ class SpeechEngine:
     def describe(self) -> dict[str, Any]:
         return {**self.model.info.describe(), "streams": self.pool.in_use}
 
-    def transcribe_wav(self, audio: bytes) -> Transcript:
-        """The whole transcript of a WAV file. Raises `UnreadableAudio` or `EmptyAudio`."""
+    def transcribe_wav(self, audio: bytes, *, step: Step | None = None) -> Transcript:
+        """The whole transcript of a WAV file. Raises `UnreadableAudio` or `EmptyAudio`.
+        `step` runs each half second's decoding (the live decoding threads, behind the callers on
+        the line: `DecodeThreads.in_background`); here, by default."""
         pcm, rate = read_wav(audio)
         stream = self.open_stream(rate)
-        step = int(rate * FILE_CHUNK_S) * 2
+        run = step or _here
+        size = int(rate * FILE_CHUNK_S) * 2
         try:
-            for offset in range(0, len(pcm), step):
-                stream.accept(pcm[offset : offset + step], partials=False)
+            for offset in range(0, len(pcm), size):
+                run(partial(stream.accept, pcm[offset : offset + size], partials=False))
         finally:
-            stream.finish()
+            run(stream.finish)
         return stream.transcript(source="file")
 
-    def prime(self, audio: bytes, count: int, rate: int = 16000) -> int:
+    def prime(self, audio: bytes, count: int, rate: int = 16000, *, step: Step | None = None) -> int:
         """Warm `count` recognizers for streams at `rate` by decoding `audio` (a WAV of any speech:
-        the platform uses its own menu prompt); the number made. Seconds of CPU: off the call path."""
+        the platform uses its own menu prompt); the number made. Seconds of CPU: off the call path
+        (`step` as in `transcribe_wav`)."""
         pcm, wav_rate = read_wav(audio)
         pcm = resample(pcm, wav_rate, rate)[: int(PRIME_S * rate) * 2]
-        return self.pool.prime(rate, pcm, count)
+        return self.pool.prime(rate, pcm, count, step=step, piece=int(rate * FILE_CHUNK_S) * 2)
 
     def open_stream(self, rate: int, *, grammar: list[str] | None = None) -> RecognitionStream:
         return RecognitionStream(self, rate, tuple(grammar) if grammar else None)

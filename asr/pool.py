@@ -21,12 +21,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from asr.model import LoadedModel
 
 PoolKey = tuple[int, tuple[str, ...] | None]
+Step = Callable[[Callable[[], Any]], Any]  # runs one piece of decoding somewhere, and returns its result
 RETIRE_AFTER_S = 1800.0
 
 
@@ -86,10 +89,21 @@ class RecognizerPool:
                 idle.append(recognizer)
                 idle.sort(key=lambda r: r.fed)  # the warmest is taken first (pop from the end)
 
-    def prime(self, rate: int, pcm: bytes, count: int) -> int:
+    def prime(
+        self,
+        rate: int,
+        pcm: bytes,
+        count: int,
+        *,
+        step: Callable[[Callable[[], Any]], Any] | None = None,
+        piece: int = 0,
+    ) -> int:
         """Make idle recognizers warm, up to `count`, by decoding `pcm` (any speech) through each;
         the number this call made (several threads may prime at once). Slow (a second or two of
-        CPU each): run it off the callers' path."""
+        CPU each): run it off the callers' path, or through `step` in pieces of `piece` bytes (the
+        decoding threads, behind every caller)."""
+        run = step or (lambda fn: fn())
+        size = piece or len(pcm)
         made = 0
         target = min(count, self.keep_idle)
         while True:
@@ -99,8 +113,9 @@ class RecognizerPool:
                 self._priming += 1
             try:
                 recognizer = self._create(rate, None)
-                recognizer.vosk.AcceptWaveform(pcm)
-                recognizer.vosk.FinalResult()
+                for offset in range(0, len(pcm), size):
+                    run(partial(recognizer.vosk.AcceptWaveform, pcm[offset : offset + size]))
+                run(recognizer.vosk.FinalResult)
                 recognizer.fed += len(pcm) // 2
             finally:
                 with self._lock:

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-URGENT, NORMAL = 0, 1
+URGENT, NORMAL, BACKGROUND = 0, 1, 2  # the menu, a message on the line, stored recordings and warming
+_CLOSE = 9
 NICE = 0  # settable per pool (`nice=`), e.g. below the loop on a machine of many cores
 
 _Work = tuple[int, int, Callable[..., Any] | None, tuple[Any, ...], "Future[Any] | None"]
@@ -49,6 +50,7 @@ class DecodeThreads:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._callers_waiting = 0
 
     @property
     def started(self) -> int:
@@ -57,23 +59,39 @@ class DecodeThreads:
 
     @property
     def waiting(self) -> int:
-        """Decodes queued and not started: above zero for long, the cores are behind the callers."""
-        return self._queue.qsize()
+        """Callers' decodes queued and not started: above zero for long, the cores are behind the
+        callers (stored messages waiting behind them do not count: they wait by design)."""
+        with self._lock:
+            return self._callers_waiting
 
-    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False) -> Future[T]:
-        """Run `fn(*args)` on one of the threads; urgent work before the rest, each in its order."""
+    def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False, rank: int | None = None) -> Future[T]:
+        """Run `fn(*args)` on one of the threads; urgent work before the rest, background work
+        after everything else (`rank`), each in its order."""
         if self._closed:
             raise RuntimeError("the decoding threads are closed")
         self._start()
         future: Future[T] = Future()
-        self._queue.put((URGENT if urgent else NORMAL, next(self._order), fn, args, future))
+        rank = (URGENT if urgent else NORMAL) if rank is None else rank
+        if rank < BACKGROUND:
+            with self._lock:
+                self._callers_waiting += 1
+        self._queue.put((rank, next(self._order), fn, args, future))
         return future
+
+    def in_background(self, fn: Callable[[], T]) -> T:
+        """Run `fn` after every caller's decoding waiting, and wait for it (from any thread but the
+        event loop's). Stored messages and the warming of recognizers are decoded so, in short
+        pieces (`SpeechEngine.transcribe_wav(step=...)`): a caller on the line never waits more
+        than a piece behind them, and no thread runs below the others' priority holding the GIL
+        (at nice +10 the background transcription, doing its screening's Python, stalled the
+        event loop for seconds with a hundred callers: bench/RESULTS.md, issue 18)."""
+        return self.submit(fn, rank=BACKGROUND).result()
 
     def close(self) -> None:
         """Let the threads finish what is queued, then end (daemon threads: never blocks exit)."""
         self._closed = True
         for _ in self._threads:
-            self._queue.put((NORMAL + 1, next(self._order), None, (), None))
+            self._queue.put((_CLOSE, next(self._order), None, (), None))
 
     def _start(self) -> None:
         with self._lock:
@@ -86,7 +104,10 @@ class DecodeThreads:
         with contextlib.suppress(OSError):  # this thread's own priority (Linux)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         while True:
-            _rank, _order, fn, args, future = self._queue.get()
+            rank, _order, fn, args, future = self._queue.get()
+            if rank < BACKGROUND:
+                with self._lock:
+                    self._callers_waiting -= 1
             if fn is None or future is None:
                 return
             if not future.set_running_or_notify_cancel():

@@ -126,6 +126,7 @@ class Platform:
         layout = resolve_layout(asterisk)
         self.sip_guard = SipGuard.build(s.sip_guard, asterisk, layout, self.notifier)  # blocks SIP password guessers
         self.decoding = DecodeThreads()  # live speech, one thread per core, below the event loop
+        self.transcriber.step = self.decoding.in_background  # stored messages: behind live callers
         self.live = LiveCalls(
             self.ari,
             self.notifier,
@@ -216,7 +217,8 @@ class Platform:
 
     def _warm_speech(self, engine: SpeechEngine) -> None:
         """Warm recognizers for the first callers (a fresh one decodes at a quarter of the speed),
-        with the menu prompt as speech, in a thread of its own: calls are answered meanwhile."""
+        with the menu prompt as speech, on the decoding threads behind the callers: calls are
+        answered and heard meanwhile."""
         count = self.settings.speech.warm_at_start
         menu = prompts_dir(self.settings) / "zh" / "menu.wav"
         if count <= 0 or not menu.exists():
@@ -227,7 +229,11 @@ class Platform:
                 audio = menu.read_bytes()
                 with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="speech-warming") as workers:
                     jobs = range(os.cpu_count() or 1)
-                    made = sum(workers.map(lambda _: engine.prime(audio, count, rate=TAP_RATE), jobs))
+                    made = sum(
+                        workers.map(
+                            lambda _: engine.prime(audio, count, rate=TAP_RATE, step=self.decoding.in_background), jobs
+                        )
+                    )
                 log.info("speech: %d recognizers warmed", made)
             except (AsrError, OSError) as exc:
                 log.warning("speech: recognizers not warmed (%s)", exc)
@@ -372,9 +378,11 @@ class Platform:
     # --- running -----------------------------------------------------------------------------------
     def prepare(self) -> None:
         """Take the lines in force, seed the directory, name the lines' channels, create the
-        development credentials."""
+        development credentials; load the screening's word segmenter (seconds of CPU holding the
+        GIL: at the first screening it stalled every call in progress)."""
         self.lines.take(lines_book(self.settings, self.sessions))
         bootstrap_casebook(self.settings, self.sessions, self.auth, self.lines)
+        self.book.classifier().words.warm()
 
     async def run_telephony(self) -> None:
         try:

@@ -87,15 +87,13 @@ class Classifier:
         """jieba, loaded on first use (its dictionary takes a second) with our words added."""
         with self._lock:
             if self._tokenizer is None:
-                tokenizer = _shared_tokenizer()
-                for words in self.lexicon.keywords.values():
-                    for word, _weight in words:
-                        if len(word) > 1:
-                            tokenizer.add_word(word)
-                for place in self.lexicon.places:
-                    tokenizer.add_word(place.name)
-                self._tokenizer = tokenizer
+                words = [w for ws in self.lexicon.keywords.values() for w, _weight in ws if len(w) > 1]
+                self._tokenizer = _shared_tokenizer([*words, *(p.name for p in self.lexicon.places)])
         return set(self._tokenizer.lcut(text))
+
+    def warm(self) -> None:
+        """Load the tokenizer now (the platform's start), not at the first caller's screening."""
+        self._tokens("")
 
     def _present(self, word: str, text: str, tokens: set[str] | None) -> bool:
         if len(word) > 1:
@@ -173,12 +171,16 @@ class Classifier:
 
 
 _TOKENIZER: Any = None
+_TOKENIZER_WORDS: set[str] = set()  # the words added to it so far
 _TOKENIZER_LOCK = threading.Lock()
 
 
-def _shared_tokenizer() -> Any:
-    """One jieba tokenizer per process: its dictionary takes a second to load. Words added by
-    any lexicon only ever help segmentation, so sharing it is safe."""
+def _shared_tokenizer(words: Iterable[str]) -> Any:
+    """One jieba tokenizer per process, loaded at once with its dictionary (a second of CPU that
+    holds the GIL: the platform loads it at start, `Classifier.warm`), with `words` added. Words
+    added by any lexicon only ever help segmentation, so sharing it is safe; a word is added once
+    (each addition segments it: a second or more for a lexicon, repeated at every new screener
+    before, in the middle of a hundred calls: bench/RESULTS.md, issue 18)."""
     global _TOKENIZER
     with _TOKENIZER_LOCK:
         if _TOKENIZER is None:
@@ -186,6 +188,11 @@ def _shared_tokenizer() -> Any:
 
             jieba.setLogLevel(logging.WARNING)
             _TOKENIZER = jieba.Tokenizer()
+            _TOKENIZER.initialize()
+        for word in words:
+            if word not in _TOKENIZER_WORDS:
+                _TOKENIZER.add_word(word)
+                _TOKENIZER_WORDS.add(word)
         return _TOKENIZER
 
 

@@ -1,4 +1,4 @@
-"""The live decoding threads (asr.threads): urgent work first, at the pool's priority,
+"""The live decoding threads (asr.threads): urgent work first, stored messages last, at the pool's priority,
 errors handed to whoever waits, nothing started before the first decode."""
 
 from __future__ import annotations
@@ -21,6 +21,28 @@ def test_a_menu_decode_queued_behind_messages_runs_before_them() -> None:
     for future in [blocker, *later, menu]:
         future.result(5)
     assert done == ["menu", "message-0", "message-1", "message-2"]
+    threads.close()
+
+
+def test_a_stored_message_is_decoded_piece_by_piece_after_every_caller_on_the_line() -> None:
+    threads = DecodeThreads(1)
+    gate, done = threading.Event(), []
+    blocker = threads.submit(gate.wait, 5)
+    stored = threading.Thread(
+        target=lambda: [threads.in_background(lambda n=n: done.append(f"stored-{n}")) for n in range(2)]
+    )
+    stored.start()
+    while threads._queue.qsize() == 0:  # the first piece of the stored message is queued
+        pass
+    assert threads.waiting == 0  # it waits by design: the callers are not behind
+    live = [threads.submit(done.append, "message"), threads.submit(done.append, "menu", urgent=True)]
+    assert threads.waiting == 2
+    gate.set()
+    stored.join(5)
+    for future in [blocker, *live]:
+        future.result(5)
+    # its second piece is queued after the callers' work that came meanwhile
+    assert done == ["menu", "message", "stored-0", "stored-1"]
     threads.close()
 
 

@@ -5,6 +5,8 @@ routing rules. The lexicon as a freshly seeded casebook has it, without a databa
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from casebook.classify.classifier import Classifier
@@ -65,3 +67,17 @@ def test_the_township_found_decides_co_handling_through_the_rules() -> None:
     found = CLASSIFIER.classify("官林村河沟里漂着死猪")
     routed = route(packaged_rules(), {}, category="environment.dead-animals", township=found.township, urgency="normal")
     assert routed is not None and routed.lead == "livestock" and "huayuan" in routed.co_units
+
+
+def test_a_new_screener_on_the_same_words_adds_none_of_them_to_the_segmenter_again(monkeypatch: Any) -> None:
+    from casebook.classify import classifier
+
+    lexicon = packaged_lexicon()
+    Classifier(lexicon).warm()  # the platform's start: the segmenter loaded, the words added
+    added: list[str] = []
+    tokenizer = classifier._shared_tokenizer([])
+    monkeypatch.setattr(tokenizer, "add_word", lambda word, *a, **k: added.append(word))
+    second = Classifier(lexicon)  # a new routing model, the same lexicon
+    second.warm()
+    assert added == []  # each addition segments the word: seconds for a lexicon, mid-call
+    assert second.classify("垃圾 没人 清理").category.code is not None

@@ -12,7 +12,6 @@ decoded now. Corrupt or empty audio leaves the case `failed` ("no transcript") f
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from asr.engine import SpeechEngine
 from asr.errors import AsrError
+from asr.pool import Step
 from casebook.cases import transcripts
 from casebook.cases.lifecycle import Status
 from casebook.cases.services import CaseBook
@@ -56,6 +56,7 @@ class Transcriber:
     def __init__(self, book: CaseBook, engine: Callable[[], SpeechEngine]) -> None:
         self.book = book
         self._engine = engine  # loaded on first use: a worker may never need the model
+        self.step: Step | None = None  # where the decoding runs (the platform: its live threads, behind callers)
 
     def run(self, call_id: str) -> Outcome:
         started = time.perf_counter()
@@ -73,7 +74,7 @@ class Transcriber:
             else:
                 try:
                     audio = Path(job.recording_path).read_bytes()
-                    speech = speech_text(self.engine().transcribe_wav(audio), "file")
+                    speech = speech_text(self.engine().transcribe_wav(audio, step=self.step), "file")
                 except (AsrError, OSError) as exc:
                     log.warning("case %s: no transcript (%s); left for an intake agent", job.number, exc)
                     self.book.transcription_failed(call_id, str(exc))
@@ -107,10 +108,10 @@ class BackgroundTranscriber:
     sweep (`sweep`) picks up what a crash lost, ahead of newer ones.
 
     Threads, not processes: Vosk releases the GIL while it decodes, and two threads decode about
-    twice what one does (bench/RESULTS.md, issue 18). They run at a lower scheduling priority
-    (nice +10) than the live decoding of callers still on the line, who come first."""
-
-    NICE = 10
+    twice what one does (bench/RESULTS.md, issue 18). The decoding itself runs on the live
+    decoding threads behind the callers still on the line (`Transcriber.step`); these threads do
+    the rest (reading, storing, screening) at the process's priority: at nice +10 they held the
+    GIL while the cores were busy and stalled the event loop (issue 18)."""
 
     def __init__(
         self, transcriber: Transcriber, *, workers: int = 0, retries: int = 10, retry_delay_s: float = 0.5
@@ -142,8 +143,6 @@ class BackgroundTranscriber:
         return len(lost)
 
     def _run(self) -> None:
-        with contextlib.suppress(OSError):  # a thread's own priority (Linux): behind live callers
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.NICE)
         while True:
             received, _, call_id, attempt = self._queue.get()
             try:
