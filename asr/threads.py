@@ -1,4 +1,4 @@
-"""The threads that decode callers' speech live: as many as the cores, below the event loop, the
+"""The threads that decode callers' speech live: one per core but one, below the event loop, the
 menu first.
 
 Why not `asyncio.to_thread`: the event loop's default executor (cores + 4 threads) is shared with
@@ -6,7 +6,10 @@ the database calls of every call in progress. With a hundred reporting callers o
 (bench/report_load.py), six decodes at once filled it and starved the loop itself: the database
 calls waited behind speech, ARI's keepalive pings went unanswered, and 184 of 456 calls failed
 (issue 18). Here:
-- the threads are the process's own, one per core (more only share the cores: bench/RESULTS.md);
+- the threads are the process's own, one per core but one (at least one): more only share the
+  cores (bench/RESULTS.md), and with one per core, both always busy under a hundred reporting
+  callers on two cores, the event loop, Asterisk and PostgreSQL waited for the cores: the loop
+  stood still for seconds and 10 of 414 calls failed (issue 18);
 - they run at the event loop's own priority (nice 0): at +5 they were starved by Asterisk's many
   channel threads on a busy machine, and with forty reporting callers on two cores only 18 of 166
   messages were transcribed live (bench/RESULTS.md); the background transcription of stored
@@ -43,7 +46,7 @@ _Work = tuple[int, int, Callable[..., Any] | None, tuple[Any, ...], "Future[Any]
 
 class DecodeThreads:
     def __init__(self, threads: int = 0, *, nice: int = NICE) -> None:
-        self.size = threads or os.cpu_count() or 1
+        self.size = threads or max(1, (os.cpu_count() or 1) - 1)
         self.nice = nice
         self._queue: queue.PriorityQueue[_Work] = queue.PriorityQueue()
         self._order = itertools.count()

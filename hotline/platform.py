@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -65,6 +65,8 @@ from telephony.runtime.layout import resolve_layout
 from telephony.sip.guard import SipGuard
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The features of a platform process, one line each: the folder of hotline/features/ whose `wiring.py`
 # builds the feature (hotline/features/__init__.py). In this order their routes are mounted and their work
@@ -125,8 +127,8 @@ class Platform:
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
         layout = resolve_layout(asterisk)
         self.sip_guard = SipGuard.build(s.sip_guard, asterisk, layout, self.notifier)  # blocks SIP password guessers
-        self.decoding = DecodeThreads()  # live speech, one thread per core, below the event loop
-        self.transcriber.step = self.decoding.in_background  # stored messages: behind live callers
+        self.decoding = DecodeThreads()  # live speech, one thread per core but one, at the loop's priority
+        self.transcriber.step = self._decode_stored  # stored messages: behind live callers
         self.live = LiveCalls(
             self.ari,
             self.notifier,
@@ -230,15 +232,22 @@ class Platform:
                 with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="speech-warming") as workers:
                     jobs = range(os.cpu_count() or 1)
                     made = sum(
-                        workers.map(
-                            lambda _: engine.prime(audio, count, rate=TAP_RATE, step=self.decoding.in_background), jobs
-                        )
+                        workers.map(lambda _: engine.prime(audio, count, rate=TAP_RATE, step=self._decode_stored), jobs)
                     )
                 log.info("speech: %d recognizers warmed", made)
             except (AsrError, OSError) as exc:
                 log.warning("speech: recognizers not warmed (%s)", exc)
 
         threading.Thread(target=warm, name="speech-warming", daemon=True).start()
+
+    def _decode_stored(self, piece: Callable[[], T]) -> T:
+        """A piece of a stored message's decoding (or of the warming): while calls are up, on the
+        live decoding threads behind every caller (one core is left to the event loop, Asterisk
+        and the database); with none, here, on every core, so the backlog of a peak drains at the
+        machine's speed (bench/RESULTS.md, issue 18)."""
+        if self.stasis.sessions:
+            return self.decoding.in_background(piece)
+        return piece()
 
     def _transcribe_later(self, call_id: str) -> None:
         if self.settings.task_mode == "celery":

@@ -8,9 +8,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
+from common.settings import Settings
 from hotline.features.transcription.services import BackgroundTranscriber, NotReady, Outcome
+from hotline.platform import Platform
 
 
 class Recorder:
@@ -68,3 +73,25 @@ def test_a_message_not_stored_yet_is_tried_again_in_its_place() -> None:
     pool.submit("not-yet", received=1.0)
     wait_until(lambda: recorder.calls.count("not-yet") == 3)
     assert [o.call_id for o in pool.done] == ["not-yet"]
+
+
+def test_a_stored_message_is_decoded_behind_the_callers_while_calls_are_up_and_on_every_core_when_none_is(
+    seeded_pg: str, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=seeded_pg,
+        data_dir=tmp_path,
+        ari_password=SecretStr("a" * 20),
+        ami_password=SecretStr("b" * 20),
+    )
+    platform = Platform(settings)
+    try:
+        where = platform.transcriber.step
+        assert where is not None
+        assert where(lambda: threading.current_thread().name) == threading.current_thread().name  # no call up
+        platform.stasis.sessions["a-caller"] = None  # type: ignore[assignment]
+        assert where(lambda: threading.current_thread().name).startswith("speech-live")  # behind the callers
+    finally:
+        platform.decoding.close()
+        platform.engine.dispose()

@@ -109,7 +109,7 @@ class BackgroundTranscriber:
 
     Threads, not processes: Vosk releases the GIL while it decodes, and two threads decode about
     twice what one does (bench/RESULTS.md, issue 18). The decoding itself runs on the live
-    decoding threads behind the callers still on the line (`Transcriber.step`); these threads do
+    decoding threads behind the callers while calls are up (`Transcriber.step`); these threads do
     the rest (reading, storing, screening) at the process's priority: at nice +10 they held the
     GIL while the cores were busy and stalled the event loop (issue 18)."""
 
