@@ -31,13 +31,12 @@ from asr.text import is_word, join_words
 log = logging.getLogger(__name__)
 
 FILE_CHUNK_S = 0.5
+PRIME_S = 2.0  # of speech warms a recognizer (its first second costs the most; bench/RESULTS.md)
 
 
 def _here(piece: Callable[[], Any]) -> Any:
+    """The default `Step`: decode in the calling thread."""
     return piece()
-
-
-PRIME_S = 2.0  # of speech warms a recognizer (its first second costs the most; bench/RESULTS.md)
 
 
 class SpeechEngine:

@@ -95,7 +95,7 @@ class RecognizerPool:
         pcm: bytes,
         count: int,
         *,
-        step: Callable[[Callable[[], Any]], Any] | None = None,
+        step: Step | None = None,
         piece: int = 0,
     ) -> int:
         """Make idle recognizers warm, up to `count`, by decoding `pcm` (any speech) through each;

@@ -607,8 +607,10 @@ def test_a_clerk_saves_a_view_and_brings_it_back_with_one_click(site: Site, brow
         browser,
         lambda d: "unit=urban" in d.current_url and d.find_element(By.ID, "f-unit").get_attribute("value") == "urban",
     )
-    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.cases tbody tr") or None)
-    assert all("城管" in row.text or "路灯" in row.text for row in rows), [row.text for row in rows]
+    # read inside the wait, which retries a row replaced while read (`REDRAWN`): read after it,
+    # a row the list drew again failed CI with a stale element
+    rows = wait(browser, lambda d: [r.text for r in d.find_elements(By.CSS_SELECTOR, "table.cases tbody tr")] or None)
+    assert all("城管" in row or "路灯" in row for row in rows), rows
     screenshot(browser, "casework-saved-view")
 
 
