@@ -17,14 +17,13 @@ import bisect
 import json
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from asr.audio import read_wav, resample
 from asr.model import LoadedModel
-from asr.pool import Recognizer, Step, shared_pool
+from asr.pool import Recognizer, Step, run_here, shared_pool
 from asr.schemas import Segment, Transcript, Word, mean_confidence
 from asr.text import is_word, join_words
 
@@ -32,11 +31,6 @@ log = logging.getLogger(__name__)
 
 FILE_CHUNK_S = 0.5
 PRIME_S = 2.0  # of speech warms a recognizer (its first second costs the most; bench/RESULTS.md)
-
-
-def _here(piece: Callable[[], Any]) -> Any:
-    """The default `Step`: decode in the calling thread."""
-    return piece()
 
 
 class SpeechEngine:
@@ -59,7 +53,7 @@ class SpeechEngine:
         the line: `DecodeThreads.in_background`); here, by default."""
         pcm, rate = read_wav(audio)
         stream = self.open_stream(rate)
-        run = step or _here
+        run = step or run_here
         size = int(rate * FILE_CHUNK_S) * 2
         try:
             for offset in range(0, len(pcm), size):

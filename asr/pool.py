@@ -30,6 +30,13 @@ from asr.model import LoadedModel
 
 PoolKey = tuple[int, tuple[str, ...] | None]
 Step = Callable[[Callable[[], Any]], Any]  # runs one piece of decoding somewhere, and returns its result
+
+
+def run_here(piece: Callable[[], Any]) -> Any:
+    """The default `Step`: decode in the calling thread."""
+    return piece()
+
+
 RETIRE_AFTER_S = 1800.0
 
 
@@ -102,7 +109,7 @@ class RecognizerPool:
         the number this call made (several threads may prime at once). Slow (a second or two of
         CPU each): run it off the callers' path, or through `step` in pieces of `piece` bytes (the
         decoding threads, behind every caller)."""
-        run = step or (lambda fn: fn())
+        run = step or run_here
         size = piece or len(pcm)
         made = 0
         target = min(count, self.keep_idle)

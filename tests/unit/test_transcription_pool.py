@@ -11,11 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
-from common.settings import Settings
 from hotline.features.transcription.services import BackgroundTranscriber, NotReady, Outcome
-from hotline.platform import Platform
+from tests.unit.conftest import api_platform
 
 
 class Recorder:
@@ -78,14 +75,7 @@ def test_a_message_not_stored_yet_is_tried_again_in_its_place() -> None:
 def test_a_stored_message_is_decoded_behind_the_callers_while_calls_are_up_and_on_every_core_when_none_is(
     seeded_pg: str, tmp_path: Path
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=seeded_pg,
-        data_dir=tmp_path,
-        ari_password=SecretStr("a" * 20),
-        ami_password=SecretStr("b" * 20),
-    )
-    platform = Platform(settings)
+    platform = api_platform(seeded_pg, tmp_path)
     try:
         where = platform.transcriber.step
         assert where is not None
