@@ -28,6 +28,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import cache
@@ -53,7 +54,7 @@ class DecodeThreads:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._callers_waiting = 0
+        self._callers_queued: dict[int, float] = {}  # callers' decodes not started: order -> when queued
 
     @property
     def started(self) -> int:
@@ -62,10 +63,20 @@ class DecodeThreads:
 
     @property
     def waiting(self) -> int:
-        """Callers' decodes queued and not started: above zero for long, the cores are behind the
-        callers (stored messages waiting behind them do not count: they wait by design)."""
+        """Callers' decodes queued and not started (stored messages waiting behind them do not
+        count: they wait by design)."""
         with self._lock:
-            return self._callers_waiting
+            return len(self._callers_queued)
+
+    @property
+    def behind_s(self) -> float:
+        """How long the oldest caller's decode has waited for a thread: how far the callers' words
+        are behind their voices. Not the number queued: each live stream queues its audio every
+        tenth of a second, so twelve streams kept up with had "8 decodes waiting" and new calls
+        were refused a live stream while the thread had time to spare (issue 18)."""
+        with self._lock:
+            oldest = min(self._callers_queued.values(), default=None)
+        return 0.0 if oldest is None else max(0.0, time.monotonic() - oldest)
 
     def submit(self, fn: Callable[..., T], *args: Any, urgent: bool = False, rank: int | None = None) -> Future[T]:
         """Run `fn(*args)` on one of the threads; urgent work before the rest, background work
@@ -75,10 +86,11 @@ class DecodeThreads:
         self._start()
         future: Future[T] = Future()
         rank = (URGENT if urgent else NORMAL) if rank is None else rank
+        order = next(self._order)
         if rank < BACKGROUND:
             with self._lock:
-                self._callers_waiting += 1
-        self._queue.put((rank, next(self._order), fn, args, future))
+                self._callers_queued[order] = time.monotonic()
+        self._queue.put((rank, order, fn, args, future))
         return future
 
     def in_background(self, fn: Callable[[], T]) -> T:
@@ -107,10 +119,10 @@ class DecodeThreads:
         with contextlib.suppress(OSError):  # this thread's own priority (Linux)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         while True:
-            rank, _order, fn, args, future = self._queue.get()
+            rank, order, fn, args, future = self._queue.get()
             if rank < BACKGROUND:
                 with self._lock:
-                    self._callers_waiting -= 1
+                    self._callers_queued.pop(order, None)
             if fn is None or future is None:
                 return
             if not future.set_running_or_notify_cancel():

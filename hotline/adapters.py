@@ -7,6 +7,7 @@ in a worker thread, so a slow database never stalls the calls in progress.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from asr.schemas import Transcript
@@ -18,6 +19,8 @@ from casebook.cases.transcripts import SpeechText
 from casebook.directory.seed import LineChannel
 from ivr.ports import CaseStatusView, ReportedCall, Utterance
 from telephony.calls.notifier import CallNotifier
+
+log = logging.getLogger(__name__)
 
 IVR = Actor("ivr", Role.SYSTEM)
 FALLBACK = Actor("dialplan-fallback", Role.SYSTEM)
@@ -43,9 +46,15 @@ def line_channel(number: str) -> str:
 class CasebookIntake:
     """The IVR's `IntakePort` and telephony's `IntakeSink`, served by the casebook."""
 
-    def __init__(self, book: CaseBook, transcribe: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        book: CaseBook,
+        transcribe: Callable[[str], None] | None = None,
+        screen_live: Callable[[str], object | None] | None = None,
+    ) -> None:
         self.book = book
         self.transcribe = transcribe  # queue a call's transcription (Celery task or in-process thread)
+        self.screen_live = screen_live  # keep and screen a live transcript now; None: it had none
         # the IVR and the recording keeper may open the same call's case at once: one at a time per
         # call, so the second finds the first's case instead of spending a case number
         self._opening: dict[str, asyncio.Lock] = {}
@@ -80,8 +89,20 @@ class CasebookIntake:
     async def message_stored(self, call_id: str, live: Transcript | None) -> None:
         if live is not None and not live.empty:
             await asyncio.to_thread(self.book.keep_call_transcript, call_id, speech_text(live, "live"))
+            # nothing to decode: screened now, not queued behind stored messages being decoded
+            if self.screen_live is not None and await self._screened_now(self.screen_live, call_id):
+                return
         if self.transcribe is not None:
             await asyncio.to_thread(self.transcribe, call_id)
+
+    @staticmethod
+    async def _screened_now(screen: Callable[[str], object | None], call_id: str) -> bool:
+        """Whether the live transcript was kept and screened here (else the queue does it)."""
+        try:
+            return await asyncio.to_thread(screen, call_id) is not None
+        except Exception:
+            log.exception("the live transcript of call %s could not be screened now; queued", call_id)
+            return False
 
     async def no_recording(self, call_id: str, reason: str) -> None:
         await asyncio.to_thread(self.book.transcription_failed, call_id, f"no recording: {reason}")

@@ -112,7 +112,7 @@ class Platform:
         self.speech_error: str | None = None
         self.transcriber = Transcriber(self.book, self.speech_engine)
         self.transcriptions = BackgroundTranscriber(self.transcriber)
-        self.intake = CasebookIntake(self.book, self._transcribe_later)
+        self.intake = CasebookIntake(self.book, self._transcribe_later, self.transcriber.run_live)
         self.call_log = CallLog(self.sessions, s.timezone)
         self.notifier = CallNotifier(self.bus)
         asterisk, speech, ivr = s.asterisk, s.speech, s.ivr

@@ -82,11 +82,11 @@ class LiveCalls:
             self.refused += 1
             log.info(
                 "no live transcription for this call (%d streams, the loop %.0f ms late, Asterisk answers in "
-                "%.0f ms, %d decodes waiting): its message will be transcribed from the recording",
+                "%.0f ms, callers' decodes %.1f s behind): its message will be transcribed from the recording",
                 len(self.active),
                 self.load.late_s * 1000,
                 self.client.latency_s * 1000,
-                self.threads.waiting if self.threads is not None else 0,
+                self.load.behind_s,
             )
             return False
         tap = CallerAudioTap(

@@ -7,8 +7,9 @@ of them tapped, the event loop itself fell behind (RTP of a hundred taps, their 
 calls' own work): AMI and ARI requests timed out and 235 of 395 calls failed (issue 18,
 bench/RESULTS.md). A call refused a live stream loses nothing: its message is transcribed from the
 recording after the hangup, later. So a new stream is refused while the loop runs late, the
-decoders have a queue, or Asterisk is slow to answer (a tap costs it three channels), and the
-calls in progress keep theirs.
+decoders are behind the callers (their oldest waiting decode, not how many are queued: each stream
+queues its audio ten times a second), or Asterisk is slow to answer (a tap costs it three
+channels), and the calls in progress keep theirs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from asr.threads import DecodeThreads
 TICK_S = 0.1
 MAX_LATE_S = 0.1  # the loop's timers this late on average: it has more to do than it can
 MAX_ARI_LATENCY_S = 0.25  # Asterisk this slow to answer on average: its threads wait for the cores
-MAX_WAITING_PER_THREAD = 2  # decodes queued per decoding thread: the cores are behind the callers
+MAX_BEHIND_S = 1.0  # callers' decodes waiting this long on average: the cores are behind the callers
 DECAY = 0.9  # the average's weight per tick: about the last second (a moment's spike is not overload)
 
 
@@ -30,19 +31,20 @@ class LiveLoad:
         self.threads = threads
         self.ari_latency = ari_latency  # Asterisk's answer time to this process, a moving average
         self.late_s = 0.0  # how late the loop ran its timers lately (a moving average)
+        self.behind_s = 0.0  # how long callers' decodes waited for a thread lately (a moving average)
 
     @property
     def full(self) -> bool:
         """No room for one more live stream now."""
-        if self.late_s > MAX_LATE_S or self.ari_latency() > MAX_ARI_LATENCY_S:
-            return True
-        return self.threads is not None and self.threads.waiting > MAX_WAITING_PER_THREAD * self.threads.size
+        return self.late_s > MAX_LATE_S or self.behind_s > MAX_BEHIND_S or self.ari_latency() > MAX_ARI_LATENCY_S
 
     async def watch(self) -> None:
-        """Measure the loop's lateness for as long as the process runs."""
+        """Measure the loop's lateness and the decoders' for as long as the process runs."""
         loop = asyncio.get_running_loop()
         while True:
             before = loop.time()
             await asyncio.sleep(TICK_S)
             late = max(0.0, loop.time() - before - TICK_S)
             self.late_s = self.late_s * DECAY + late * (1 - DECAY)
+            behind = self.threads.behind_s if self.threads is not None else 0.0
+            self.behind_s = self.behind_s * DECAY + behind * (1 - DECAY)

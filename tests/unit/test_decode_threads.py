@@ -34,9 +34,9 @@ def test_a_stored_message_is_decoded_piece_by_piece_after_every_caller_on_the_li
     stored.start()
     while threads._queue.qsize() == 0:  # the first piece of the stored message is queued
         pass
-    assert threads.waiting == 0  # it waits by design: the callers are not behind
+    assert threads.waiting == 0 and threads.behind_s == 0.0  # it waits by design: the callers are not behind
     live = [threads.submit(done.append, "message"), threads.submit(done.append, "menu", urgent=True)]
-    assert threads.waiting == 2
+    assert threads.waiting == 2 and threads.behind_s > 0.0
     gate.set()
     stored.join(5)
     for future in [blocker, *live]:

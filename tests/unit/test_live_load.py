@@ -1,5 +1,5 @@
 """Room for one more live stream (telephony.media.load): refused while the event loop runs late
-on average or the decoders have a queue; a moment's stall is not overload."""
+on average or the callers' decodes wait long for a thread; a moment's stall is not overload."""
 
 from __future__ import annotations
 
@@ -38,20 +38,23 @@ async def test_a_loop_kept_busy_most_of_the_time_is_full() -> None:
     assert load.full, load.late_s
 
 
-async def test_decodes_queued_beyond_two_per_thread_mean_full() -> None:
+async def test_callers_decodes_kept_waiting_mean_full_however_few_are_queued() -> None:
     threads = DecodeThreads(1)
     gate = threading.Event()
     load = LiveLoad(threads)
-    threads.submit(gate.wait, 5)
-    queued = [threads.submit(lambda: None) for _ in range(2)]
-    await asyncio.sleep(0.05)
-    assert not load.full  # two waiting for one thread: still keeping up
-    queued.append(threads.submit(lambda: None))
-    assert load.full
+    quick = [threads.submit(lambda: None) for _ in range(8)]  # eight streams' audio, decoded at once
+    await _watching(load, 0.5)
+    assert not load.full and threads.behind_s == 0.0, load.behind_s
+    threads.submit(gate.wait, 10)  # the one thread is busy for long
+    queued = threads.submit(lambda: None)  # one stream's audio waits behind it
+    await _watching(load, 2.5)
+    assert load.full and threads.waiting == 1, load.behind_s
     gate.set()
-    for future in queued:
+    queued.result(5)
+    await _watching(load, 2.5)
+    assert not load.full, load.behind_s  # caught up: room again
+    for future in quick:
         future.result(5)
-    assert not load.full
     threads.close()
 
 

@@ -4,6 +4,7 @@ PostgreSQL, the real Vosk model, real synthesised speech; no telephony (tests/e2
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import wave
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from asr.engine import SpeechEngine
+from asr.schemas import Transcript as Heard
 from asr.model import load_model, resolve_model_path
 from casebook.auth.policy import SYSTEM, Role
 from casebook.auth.services import AuthService
@@ -24,6 +26,7 @@ from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import SpeechText
 from casebook.clock import FixedClock
 from casebook.db.models import Case, CaseEvent, Transcript
+from hotline.adapters import CasebookIntake
 from hotline.features.transcription.services import NotReady, Transcriber
 from tests.speech import REPORT_KO, speak
 
@@ -66,6 +69,11 @@ def _transcripts(book: CaseBook, number: str) -> list[Transcript]:
     with book.sessions() as s:
         case = book.get(s, number)
         return list(s.scalars(select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id)))
+
+
+def _heard(text: str) -> Heard:
+    """A live transcript of a message, as telephony hands it over at the hangup."""
+    return Heard(text, (), 0.9, 3.0, "ko", "vosk-model-small-ko-0.22", 8000, source="live")
 
 
 def _silence(seconds: float) -> bytes:
@@ -118,6 +126,45 @@ def test_a_transcript_that_names_the_problem_routes_the_case_without_a_person(
     case = _case(book, number)
     assert case.status == "dispatched" and case.lead_unit_code and case.category_code == "environment.dead-animals"
     assert [t.source for t in _transcripts(book, number)] == ["live"]  # the live one, not a second copy
+
+
+def test_a_live_transcript_is_screened_at_once_without_the_queue(
+    book: CaseBook, transcriber: Transcriber, report_wav: bytes
+) -> None:
+    """The live transcript is ready when the caller hangs up: the keeper screens it in place
+    (`run_live`), instead of queueing it behind stored messages being decoded."""
+    queued: list[str] = []
+    intake = CasebookIntake(book, queued.append, transcriber.run_live)
+    call_id, number = _call(book, report_wav)
+    heard = _heard("죽은 돼지가 강가에 있어요")
+    asyncio.run(intake.message_stored(call_id, heard))
+    assert queued == []
+    case = _case(book, number)
+    assert case.transcript_state == "done" and case.classification is not None
+    assert [t.source for t in _transcripts(book, number)] == ["live"]
+
+
+def test_a_message_without_a_live_transcript_is_queued_for_decoding(
+    book: CaseBook, transcriber: Transcriber, report_wav: bytes
+) -> None:
+    queued: list[str] = []
+    intake = CasebookIntake(book, queued.append, transcriber.run_live)
+    call_id, number = _call(book, report_wav)
+    assert transcriber.run_live(call_id) is None  # nothing live: the recording must be decoded
+    asyncio.run(intake.message_stored(call_id, None))
+    assert queued == [call_id]
+    assert _case(book, number).transcript_state == "pending"
+
+
+def test_a_live_transcript_that_cannot_be_screened_now_is_queued(book: CaseBook, report_wav: bytes) -> None:
+    def broken(_call_id: str) -> None:
+        raise RuntimeError("database gone for a moment")
+
+    queued: list[str] = []
+    intake = CasebookIntake(book, queued.append, broken)
+    call_id, _number = _call(book, report_wav)
+    asyncio.run(intake.message_stored(call_id, _heard("말")))
+    assert queued == [call_id]  # nothing lost: the queue (and the sweep behind it) will screen it
 
 
 def test_running_twice_stores_one_transcript_and_screens_once(
