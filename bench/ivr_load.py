@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from pydantic import SecretStr
 
 from casebook.db.migrate import upgrade
 from common.paths import prompts_dir
@@ -56,8 +57,8 @@ def bench_settings(data: Path) -> Settings:
         rtp_port_end=44999,
         media_port_start=47000,  # the application's side of live call audio, apart from Asterisk's
         media_port_end=47999,
-        ari_password=secrets.token_urlsafe(24),
-        ami_password=secrets.token_urlsafe(24),
+        ari_password=SecretStr(secrets.token_urlsafe(24)),
+        ami_password=SecretStr(secrets.token_urlsafe(24)),
         log_level="INFO",
     )
 
@@ -144,7 +145,7 @@ def main() -> int:
                 pass
             time.sleep(0.2)
         app_proc = psutil.Process(app.pid)
-        ast_proc = psutil.Process(asterisk.pid())  # type: ignore[arg-type]
+        ast_proc = psutil.Process(asterisk.pid())
         app_cpu0, ast_cpu0 = _cpu(app_proc), _cpu(ast_proc)
 
         peak = {"calls": 0}

@@ -44,7 +44,7 @@ import numpy as np
 import psutil
 
 from bench.ivr_load import _cpu, bench_settings, env_for, percentile, start_bench_asterisk
-from bench.report_load import _wait_ready
+from bench.report_load import _wait_ready, _wait_warmed
 from bench.rtp_pcap import CallerAudio, ulaw_of
 from common.paths import prompts_dir
 from common.settings import Settings
@@ -305,16 +305,6 @@ def _idle_rate(app: psutil.Process, seconds: float = 20.0) -> float:
     before = _cpu(app)
     time.sleep(seconds)
     return (_cpu(app) - before) / seconds
-
-
-def _wait_warmed(log: Path) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace")
-        if "recognizers warmed" in text or "recognizers not warmed" in text:
-            return
-        time.sleep(1)
-    raise SystemExit("the recognizers were not warmed within 10 minutes")
 
 
 def speakers(

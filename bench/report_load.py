@@ -356,6 +356,7 @@ def main() -> int:
     status_url = f"http://127.0.0.1:{settings.api_port}/status"
     try:
         _wait_ready(status_url, app)
+        _wait_warmed(serve_log_path)
         app_proc = psutil.Process(app.pid)
         ast_proc = psutil.Process(asterisk.pid())
         app_cpu0, ast_cpu0 = _cpu(app_proc), _cpu(ast_proc)
@@ -566,6 +567,19 @@ def _wait_ready(status_url: str, app: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.5)
     raise SystemExit("the platform did not become ready in 180 s")
+
+
+def _wait_warmed(log: Path) -> None:
+    """Until the platform has warmed its recognizers (a minute or two of one core, in the
+    background): the bench measures a platform that has been up a while, not one restarted into
+    a peak, whose warming would share the decoding thread with the first callers."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if "recognizers warmed" in text or "recognizers not warmed" in text:
+            return
+        time.sleep(1)
+    raise SystemExit("the recognizers were not warmed within 10 minutes")
 
 
 def _busy_cores(before: Any, after: Any, seconds: float) -> float:
