@@ -198,6 +198,43 @@ def drain(pg: str, since: float, timeout_s: float, app: subprocess.Popen[bytes])
     return left
 
 
+def backlog_audio_at(pg: str, at: datetime) -> tuple[int, float]:
+    """Messages whose transcript was not there at `at` (the last call's end), and their audio in
+    seconds: what the backlog's drain had to decode once the calls were over."""
+    with psycopg.connect(pg) as db:
+        row = db.execute(
+            """
+            SELECT count(*), coalesce(sum(r.duration_s), 0) FROM cases c JOIN recordings r ON r.case_id = c.id
+            WHERE c.call_id IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM transcripts t
+                WHERE t.case_id = c.id AND t.source IN ('live', 'file') AND t.created_at <= %s)
+            """,
+            (at,),
+        ).fetchone()
+    return (int(row[0]), float(row[1])) if row else (0, 0.0)
+
+
+def one_core_rtf(pg: str, messages: int = 5) -> float | None:
+    """CPU seconds per audio second of one warm recognizer on this run's stored messages (this
+    process, one thread): the real-time factor of the physical limit (audio x factor / cores)."""
+    from asr.engine import SpeechEngine
+    from asr.model import load_model, resolve_model_path
+
+    with psycopg.connect(pg) as db:
+        paths = [
+            Path(str(r[0])) for r in db.execute("SELECT path FROM recordings ORDER BY id LIMIT %s", (messages + 1,))
+        ]
+    audio = [p.read_bytes() for p in paths if p.exists()]
+    if len(audio) < 2:
+        return None
+    engine = SpeechEngine(load_model(resolve_model_path(None)), keep_idle=1)
+    engine.transcribe_wav(audio[0])  # warms the recognizer (a fresh one costs four times as much)
+    cpu, seconds = time.process_time(), 0.0
+    for wav in audio[1:]:
+        seconds += engine.transcribe_wav(wav).duration_s
+    return (time.process_time() - cpu) / seconds if seconds else None
+
+
 def call_cases(pg: str) -> list[tuple[str, str, datetime, int, str | None]]:
     """(caller, case number, opened at, recordings, transcript state) of every case of a call."""
     with psycopg.connect(pg) as db:
@@ -431,6 +468,10 @@ def main() -> int:
             app_cpu_drain = _cpu(app_proc) - app_cpu1
             peak_backlog = max(sampler.peak_backlog, backlog_at_end)
 
+        waiting_at_end, waiting_audio_s = backlog_audio_at(pg, ended_at)
+        rtf = one_core_rtf(pg)
+        drain_s = max(0.0, (last_transcript - ended_at).total_seconds()) if last_transcript else None
+        drain_limit_s = waiting_audio_s * rtf / (os.cpu_count() or 1) if rtf else None
         cases = call_cases(pg)
         per_caller = Counter(phone for phone, *_ in cases)
         placed = set(numbers[:created])
@@ -506,6 +547,14 @@ def main() -> int:
             "last_transcript_after_last_call_s": round((last_transcript - ended_at).total_seconds(), 1)
             if last_transcript
             else None,
+            # the drain after the last call against the physical limit: the audio left, decoded by
+            # every core at one warm recognizer's real-time factor (issue 18: within 1.2 times)
+            "messages_untranscribed_at_last_call": waiting_at_end,
+            "audio_untranscribed_at_last_call_s": round(waiting_audio_s, 1),
+            "one_core_rtf": round(rtf, 4) if rtf else None,
+            "drain_s": round(drain_s, 1) if drain_s is not None else None,
+            "drain_physical_limit_s": round(drain_limit_s, 1) if drain_limit_s is not None else None,
+            "drain_x_limit": round(drain_s / drain_limit_s, 2) if drain_s and drain_limit_s else None,
             "app_cpu_s_calls": round(app_cpu_calls, 1),
             "app_cpu_ms_per_call": round(app_cpu_calls / max(1, created) * 1000, 1),
             "asterisk_cpu_s_calls": round(ast_cpu_calls, 1),

@@ -113,6 +113,13 @@ KINDS: tuple[EventKind, ...] = (
     ),
     EventKind("media.tap_failed", "reason", "the caller's audio could not be tapped: no live transcript for this call"),
     EventKind(
+        "media.tap_refused",
+        "streams, late_ms, ari_ms, behind_s",
+        "no live speech for this call now (the process is behind: its loop late, Asterisk slow, or the "
+        "callers' decodes waiting); asked again when a message begins; the message is transcribed from "
+        "its recording if still refused",
+    ),
+    EventKind(
         "media.tap_ended",
         "heard_s, voiced_s, decoded_s, decode_ms, packets_lost, packets_dropped",
         "the caller hung up: seconds of their audio received, let through by the voice gate, decoded; "

@@ -89,9 +89,10 @@ class AriCallLeg:
         self.last_talk_end = 0.0
         self.talked_since = 0.0  # when talking last began
         self._talk = asyncio.Event()
-        # live speech: started once the call is answered (by `on_answered`), if capacity allows
+        # live speech: asked for (`ask_live`) when the call is answered, and again when a message
+        # begins if it was refused then; given if capacity allows
         self.live: LiveTranscription | None = None
-        self.on_answered: Callable[[AriCallLeg], Awaitable[None]] | None = None
+        self.ask_live: Callable[[AriCallLeg], Awaitable[None]] | None = None
         # a message's live transcript goes to the keeper (name, transcript or None when it had none)
         self.on_message_transcript: Callable[[str, Transcript | None], None] | None = None
         self.on_message_started: Callable[[str], None] | None = None
@@ -156,8 +157,8 @@ class AriCallLeg:
         with self._channel_calls():
             await self.client.answer(self.channel_id)
         self._on_state(CallState.IN_IVR)
-        if self.on_answered is not None:
-            await self.on_answered(self)
+        if self.ask_live is not None:
+            await self.ask_live(self)
 
     # --- speech ----------------------------------------------------------------------------------
     @property
@@ -319,6 +320,11 @@ class AriCallLeg:
 
     async def _message_begins(self, name: str) -> None:
         """The live stream (if any) starts afresh: its transcript is that of the message."""
+        if self.live is None and self.ask_live is not None and self.recording_now != name:
+            # refused a live stream when answered (the process was behind then, in a burst of
+            # calls): the message may have one now, and the case is routed seconds after the #
+            # instead of waiting for its recording's turn (issue 18)
+            await self.ask_live(self)
         if self.live is None or self.recording_now == name:
             return
         self.recording_now = name

@@ -222,7 +222,7 @@ class RecordingKeeper:
         self._busy[name] = busy
         result: Ingested | None = None
         try:
-            result = await self._ingest(name, live)
+            result = await self._ingest(name)
         except (AriError, AmiError) as exc:
             log.warning("recording %s not ingested yet (Asterisk): %s", name, exc)
         except Exception:
@@ -233,10 +233,22 @@ class RecordingKeeper:
         if result is not None:
             waiting = self._results.pop(name, None)
             if waiting is not None and not waiting.done():
-                waiting.set_result(result)
+                waiting.set_result(result)  # the caller hears the case number now
+            if result.case_number is not None and result.duration_s is not None:
+                await self._transcribe(result.call_id, live)
         return result
 
-    async def _ingest(self, name: str, live: Transcript | None) -> Ingested | None:
+    async def _transcribe(self, call_id: str, live: Transcript | None) -> None:
+        """The stored message's words: its live transcript kept and the case screened, or its
+        recording queued for transcription. After the caller has their case number, which does not
+        wait for the screening; if this fails, the transcription sweep finds the case (a stored
+        recording without a transcript) and transcribes the recording."""
+        try:
+            await self.sink.message_stored(call_id, live)
+        except Exception:
+            log.exception("the message of call %s is stored; its transcription is left to the sweep", call_id)
+
+    async def _ingest(self, name: str) -> Ingested | None:
         known = self._known.get(name)  # this process recorded it: its memory is the freshest
         raw = None if known is not None else await self.astdb.get(FAMILY, name)
         if known is not None:
@@ -276,7 +288,6 @@ class RecordingKeeper:
             number = await self.sink.open_report(report)
             if audio is not None:
                 await self.sink.attach_recording(report.call_id, name, audio, "audio/wav", stored_duration)
-                await self.sink.message_stored(report.call_id, live)
             else:
                 await self.sink.no_recording(report.call_id, verdict.call_back or "no recording")
             await self._forget(name)

@@ -327,7 +327,7 @@ class StasisApp:
         leg.on_message_started = self._message_started
         leg.on_message_transcript = self._message_transcript
         if self.live is not None and live:
-            leg.on_answered = self._start_live
+            leg.ask_live = self._start_live
         self.sessions[channel.id] = session
         log.info("call %s %s, line %s", args[0], mask_number(leg.caller_number), args[1])
         self._track(self._run_session(session, flow or self.incoming))

@@ -80,13 +80,13 @@ class LiveCalls:
             return False
         if len(self.active) >= self.max_streams or self.load.full:
             self.refused += 1
-            log.info(
-                "no live transcription for this call (%d streams, the loop %.0f ms late, Asterisk answers in "
-                "%.0f ms, callers' decodes %.1f s behind): its message will be transcribed from the recording",
-                len(self.active),
-                self.load.late_s * 1000,
-                self.client.latency_s * 1000,
-                self.load.behind_s,
+            self.notifier.emit(
+                leg.call_id,
+                ev.MEDIA_TAP_REFUSED,
+                streams=len(self.active),
+                late_ms=round(self.load.late_s * 1000),
+                ari_ms=round(self.client.latency_s * 1000),
+                behind_s=round(self.load.behind_s, 1),
             )
             return False
         tap = CallerAudioTap(

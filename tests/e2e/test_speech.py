@@ -19,11 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from asr.text import spoken_digits
 from casebook.db.models import Case, Recording, Transcript
+from common.bus import PlatformEvent
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.helpers import (
     AriObserver,
     assert_events,
+    eventually,
     place_call,
     prompt_seconds,
     speech_seconds,
@@ -92,6 +94,38 @@ async def test_a_spoken_report_is_transcribed_live_and_screened_seconds_after_th
     # routed, or waiting for an intake agent with its one-hour clock running
     assert case.assignments or (case.needs_intake and case.classification is not None and case.register_due)
     print(f"hangup to screened case: {seconds:.2f} s")
+
+
+async def test_a_call_refused_a_live_stream_when_answered_gets_one_for_its_message(
+    platform: Platform, asterisk: Settings, korean_report: Path
+) -> None:
+    """In a burst of calls the process may be behind when a call is answered: no tap then (keys
+    work at the menu). When the caller begins a message, the platform asks again; with room now,
+    the message is transcribed live and the case screened at the hangup, not from the recording
+    later. Expected: media.tap_refused at the answer, ivr.key, transcript.final (message),
+    recording.stored, case.transcribed with a live transcript alone."""
+    intro = prompt_seconds(asterisk, "record-intro") + 1.2
+    script = f"wait 3; keys 1; wait {intro:.1f}; say {korean_report}; keys #; until-hangup 60"
+    live, log = platform.live, list[PlatformEvent]()
+    refused, room = live.refused, live.max_streams
+    live.max_streams = 0  # as if the process were behind when the call is answered
+    try:
+        with platform.bus.subscribe() as sub:
+            call = asyncio.ensure_future(place_call(asterisk, "12345", script, caller="13912340009"))
+            await eventually(lambda: live.refused > refused, "the call refused a live stream when answered")
+            live.max_streams = room  # room again before the caller presses 1
+            result = await call
+            transcribed = await wait_for(sub, "case.transcribed", log=log, timeout=30)
+    finally:
+        live.max_streams = room
+    assert result["answered"] and live.refused == refused + 1
+    call_id = next(e.call_id for e in log if e.name == "call.started")
+    assert_events(log, {"media.tap_refused": 1, "media.tap_failed": 0, "recording.stored": 1}, call_id)
+    names = [e.name for e in log if e.call_id == call_id]
+    assert names.index("media.tap_refused") < names.index("ivr.key") < names.index("transcript.final")
+    assert any(e.name == "transcript.final" and e.data["purpose"] == "message" for e in log)
+    _case_row, _recordings, transcripts = _case(platform, transcribed.data["case"])
+    assert [t.source for t in transcripts] == ["live"]
 
 
 async def test_saying_the_problem_at_the_menu_instead_of_pressing_1(
