@@ -42,6 +42,18 @@ import psycopg
 
 from bench.ivr_load import bench_settings, env_for, percentile, start_bench_asterisk
 from bench.pg import ADMIN, create_database, database_url
+from bench.report_load_db import (
+    backlog,
+    backlog_audio_at,
+    call_cases,
+    drain,
+    key_to_case_s,
+    key_to_routed_by_source,
+    key_to_routed_s,
+    last_transcript_at,
+    one_core_rtf,
+    transcript_sources,
+)
 from bench.rtp_pcap import CallerAudio, ulaw_of
 from common.paths import prompts_dir
 from common.settings import Settings
@@ -174,131 +186,6 @@ class Sampler:
             self._stop.wait(0.5)
 
 
-# --- the database afterwards ----------------------------------------------------------------------
-def backlog(pg: str) -> int:
-    """Cases of calls whose transcript is not there yet: waiting for their recording, or pending
-    (the recording stored, its transcription to come)."""
-    with psycopg.connect(pg) as db:
-        row = db.execute(
-            "SELECT count(*) FROM cases WHERE call_id IS NOT NULL AND transcript_state IN ('waiting', 'pending')"
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def drain(pg: str, since: float, timeout_s: float, app: subprocess.Popen[bytes]) -> int:
-    """Wait until no call's transcript is missing; return how many still are. Gives up after two
-    minutes without change (a case whose recording never came stays `waiting`), or `timeout_s`
-    after `since`."""
-    left, changed = backlog(pg), time.monotonic()
-    while left and app.poll() is None and time.monotonic() - since < timeout_s and time.monotonic() - changed < 120:
-        time.sleep(2)
-        now = backlog(pg)
-        if now != left:
-            left, changed = now, time.monotonic()
-    return left
-
-
-def backlog_audio_at(pg: str, at: datetime) -> tuple[int, float]:
-    """Messages whose transcript was not there at `at` (the last call's end), and their audio in
-    seconds: what the backlog's drain had to decode once the calls were over."""
-    with psycopg.connect(pg) as db:
-        row = db.execute(
-            """
-            SELECT count(*), coalesce(sum(r.duration_s), 0) FROM cases c JOIN recordings r ON r.case_id = c.id
-            WHERE c.call_id IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM transcripts t
-                WHERE t.case_id = c.id AND t.source IN ('live', 'file') AND t.created_at <= %s)
-            """,
-            (at,),
-        ).fetchone()
-    return (int(row[0]), float(row[1])) if row else (0, 0.0)
-
-
-def one_core_rtf(pg: str, messages: int = 5) -> float | None:
-    """CPU seconds per audio second of one warm recognizer on this run's stored messages (this
-    process, one thread): the real-time factor of the physical limit (audio x factor / cores)."""
-    from asr.engine import SpeechEngine
-    from asr.model import load_model, resolve_model_path
-
-    with psycopg.connect(pg) as db:
-        paths = [
-            Path(str(r[0])) for r in db.execute("SELECT path FROM recordings ORDER BY id LIMIT %s", (messages + 1,))
-        ]
-    audio = [p.read_bytes() for p in paths if p.exists()]
-    if len(audio) < 2:
-        return None
-    engine = SpeechEngine(load_model(resolve_model_path(None)), keep_idle=1)
-    engine.transcribe_wav(audio[0])  # warms the recognizer (a fresh one costs four times as much)
-    cpu, seconds = time.process_time(), 0.0
-    for wav in audio[1:]:
-        seconds += engine.transcribe_wav(wav).duration_s
-    return (time.process_time() - cpu) / seconds if seconds else None
-
-
-def call_cases(pg: str) -> list[tuple[str, str, datetime, int, str | None]]:
-    """(caller, case number, opened at, recordings, transcript state) of every case of a call."""
-    with psycopg.connect(pg) as db:
-        rows = db.execute(
-            """
-            SELECT ca.phone, c.number, c.created_at,
-                   (SELECT count(*) FROM recordings r WHERE r.case_id = c.id), c.transcript_state
-            FROM cases c LEFT JOIN callers ca ON ca.id = c.caller_id
-            WHERE c.call_id IS NOT NULL AND c.origin = 'ivr'
-            """
-        ).fetchall()
-    return [(str(r[0] or ""), str(r[1]), _utc(r[2]), int(r[3]), r[4]) for r in rows]
-
-
-def key_to_case_s(pg: str) -> list[float]:
-    """Per call: the end of its message (the #: `recording.finished`) to `ivr.case-opened`."""
-    with psycopg.connect(pg) as db:
-        rows = db.execute(
-            "SELECT call_id, name, at FROM call_events WHERE name IN ('recording.finished', 'ivr.case-opened')"
-        ).fetchall()
-    finished: dict[str, datetime] = {}
-    opened: dict[str, datetime] = {}
-    for call_id, name, at in rows:
-        (finished if name == "recording.finished" else opened).setdefault(str(call_id), _utc(at))
-    return [(opened[c] - finished[c]).total_seconds() for c in opened if c in finished]
-
-
-def key_to_routed_s(pg: str) -> list[float]:
-    """Per call: the end of its message (`recording.finished`) to its case's last screening (the
-    `classified` case event written once the transcript is on the case: registered and
-    dispatched, or left for an intake agent), what issue 18 calls hangup to routed case."""
-    with psycopg.connect(pg) as db:
-        rows = db.execute(
-            """
-            SELECT e.call_id, min(e.at), max(ce.at)
-            FROM call_events e
-            JOIN cases c ON c.call_id = e.call_id
-            JOIN case_events ce ON ce.case_id = c.id AND ce.kind = 'classified'
-            WHERE e.name = 'recording.finished' AND c.transcript_state = 'done'
-            GROUP BY e.call_id
-            """
-        ).fetchall()
-    return [(_utc(routed) - _utc(finished)).total_seconds() for _call, finished, routed in rows]
-
-
-def last_transcript_at(pg: str) -> datetime | None:
-    """When the last transcript of a call's message was stored."""
-    with psycopg.connect(pg) as db:
-        row = db.execute(
-            "SELECT max(t.created_at) FROM transcripts t JOIN cases c ON c.id = t.case_id "
-            "WHERE c.call_id IS NOT NULL AND t.source IN ('live', 'file')"
-        ).fetchone()
-    return _utc(row[0]) if row and row[0] else None
-
-
-def transcript_sources(pg: str) -> dict[str, int]:
-    with psycopg.connect(pg) as db:
-        rows = db.execute(
-            "SELECT t.source, count(DISTINCT t.case_id) FROM transcripts t JOIN cases c ON c.id = t.case_id "
-            "WHERE c.call_id IS NOT NULL AND t.source IN ('live', 'file') GROUP BY t.source"
-        ).fetchall()
-    return {str(source): int(n) for source, n in rows}
-
-
 def stuck_ari_connections(app: psutil.Process, ari_port: int, status_url: str, *, ended: float) -> int:
     """The platform's ARI connections still held after the calls: Asterisk closes an idle HTTP
     connection after 15 s; one request through the platform's pool (/status asks Asterisk) then
@@ -312,10 +199,6 @@ def stuck_ari_connections(app: psutil.Process, ari_port: int, status_url: str, *
         for c in app.net_connections("tcp")
         if c.raddr and c.raddr.port == ari_port and c.status == psutil.CONN_CLOSE_WAIT
     )
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _cpu(proc: psutil.Process) -> float:
@@ -529,6 +412,10 @@ def main() -> int:
             "key_to_routed_s_p50": round(statistics.median(routed), 2) if routed else None,
             "key_to_routed_s_p95": round(percentile(routed, 95), 2) if routed else None,
             "key_to_routed_s_max": round(max(routed), 2) if routed else None,
+            "key_to_routed_s_p50_p95_by_source": {
+                source: [round(statistics.median(v), 2), round(percentile(v, 95), 2)]
+                for source, v in key_to_routed_by_source(pg).items()
+            },
             "setup_ms_p50": round(statistics.median(setup), 1) if setup else None,
             "setup_ms_p95": round(percentile(setup, 95), 1) if setup else None,
             "setup_ms_max": round(max(setup), 1) if setup else None,

@@ -251,9 +251,10 @@ class Platform:
 
     def _transcribe_later(self, call_id: str) -> None:
         if self.settings.task_mode == "celery":
-            from hotline.worker import send_or_leave_to_sweep, transcribe_call_task
+            from hotline.worker import NEW_MESSAGE, send_or_leave_to_sweep, transcribe_call_task
 
-            send_or_leave_to_sweep(transcribe_call_task, call_id, what=f"transcription of call {call_id}")
+            what = f"transcription of call {call_id}"
+            send_or_leave_to_sweep(transcribe_call_task, call_id, what=what, priority=NEW_MESSAGE)
         else:
             self.transcriptions.submit(call_id)
 
@@ -437,6 +438,7 @@ class Platform:
                 listening.close()
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.transcriptions.close)
         self.decoding.close()
         self.ami.close()
         self.sip_guard.close()

@@ -31,9 +31,17 @@ from hotline.features.transcription.services import LOST_AFTER, NotReady, Transc
 from hotline.jobs import JOBS, Job
 from hotline.root import build_casebook
 
-__all__ = ["app", "screen_task", "send_or_leave_to_sweep", "transcribe_call_task"]
+__all__ = ["NEW_MESSAGE", "app", "screen_task", "send_or_leave_to_sweep", "transcribe_call_task"]
 
 log = logging.getLogger(__name__)
+
+
+# Urgency on the broker (Redis: 0 first). A case's screening (web, e-mail, a registration) runs
+# in milliseconds and its one-hour clock runs: no priority given, it goes first. Then the stored
+# messages by their registration clock: those the sweep found lost (older) before new ones. Live
+# transcripts never come here: the telephony process screens them at once (issue 18).
+LOST_MESSAGE, NEW_MESSAGE = 3, 6
+PRIORITY_TRANSPORT = {"priority_steps": list(range(10)), "queue_order_strategy": "priority"}
 
 
 def _configuration() -> dict[str, Any]:
@@ -49,7 +57,7 @@ def _configuration() -> dict[str, Any]:
         "accept_content": ["json"],
         "timezone": settings.timezone,
         "broker_connection_retry_on_startup": True,
-        "broker_transport_options": {"visibility_timeout": settings.task_visibility_timeout_s},
+        "broker_transport_options": {"visibility_timeout": settings.task_visibility_timeout_s, **PRIORITY_TRANSPORT},
         "beat_schedule": {job.name: {"task": job.task, "schedule": job.every_s} for job in JOBS},
     }
 
@@ -69,8 +77,8 @@ class WorkerHost:
 
     def resend_lost_transcriptions(self) -> int:
         lost = self.book.waiting_transcriptions(LOST_AFTER)
-        for call_id in lost:
-            transcribe_call_task.delay(call_id)
+        for call_id in lost:  # oldest first, ahead of the messages queued since
+            transcribe_call_task.apply_async(args=[call_id], priority=LOST_MESSAGE)
         return len(lost)
 
 
@@ -134,13 +142,13 @@ def transcribe_call_task(call_id: str) -> dict[str, object]:
 SEND_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.4, "interval_max": 1.0}
 
 
-def send_or_leave_to_sweep(task: Any, *args: object, what: str) -> bool:
+def send_or_leave_to_sweep(task: Any, *args: object, what: str, priority: int | None = None) -> bool:
     """Queue a task; if the broker cannot be reached (Redis restarting), say so and leave the work
     to the beat's sweep that finds it in the database (`casebook.screen_pending`,
     `speech.transcribe_lost`): the database, not the queue, is what holds the work, so an appeal is
     never refused nor lost because Redis is down."""
     try:
-        task.apply_async(args=args, retry=True, retry_policy=SEND_RETRY)
+        task.apply_async(args=args, retry=True, retry_policy=SEND_RETRY, priority=priority)
     except Exception as exc:  # kombu's OperationalError, redis' ConnectionError, OSError...
         log.warning("%s not queued (%s: %s); the sweep will pick it up", what, type(exc).__name__, str(exc)[:120])
         return False

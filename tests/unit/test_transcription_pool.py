@@ -85,3 +85,21 @@ def test_a_stored_message_is_decoded_behind_the_callers_while_calls_are_up_and_o
     finally:
         platform.decoding.close()
         platform.engine.dispose()
+
+
+def test_closing_stops_the_threads_after_their_message_and_takes_no_more() -> None:
+    hold = threading.Event()
+    recorder = Recorder(hold)
+    pool = BackgroundTranscriber(recorder, workers=1)  # type: ignore[arg-type]
+    pool.submit("first")
+    wait_until(lambda: recorder.priorities)  # "first" is being transcribed
+    pool.submit("queued")
+    closing = threading.Thread(target=pool.close)
+    closing.start()
+    hold.set()
+    closing.join(5)
+    assert not closing.is_alive() and not any(t.is_alive() for t in pool._threads)
+    pool.submit("after")
+    time.sleep(0.1)
+    # the message in hand was finished; the others wait, pending, for the next start's sweep
+    assert recorder.calls == ["first"]

@@ -25,6 +25,7 @@ from casebook.auth.policy import SYSTEM
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from casebook.db.models import Case, Transcript
+from hotline.worker import LOST_MESSAGE, NEW_MESSAGE, PRIORITY_TRANSPORT
 from tests.speech import REPORT_KO, speak
 from tests.unit.conftest import WORKER_REDIS_DB as REDIS_DB
 
@@ -156,3 +157,38 @@ def test_two_worker_processes_share_one_backlog_of_transcriptions(
         for number in numbers:
             case = book.get(s, number)
             assert s.scalar(select(func.count()).select_from(Transcript).where(Transcript.case_id == case.id)) == 1
+
+
+def test_a_message_the_sweep_found_lost_is_transcribed_before_newer_ones(
+    book: CaseBook, worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Celery serves stored messages by their registration clock: three new messages are queued,
+    then one that the sweep found lost (older, its clock further on); one worker process, one
+    task at a time, transcribes the lost one first. Expected: four speech.transcribe_call tasks
+    succeeded; the lost message's transcript stored before the three others'."""
+    message = speak(REPORT_KO, tmp_path / "message.wav").read_bytes()
+    calls = [f"order-{time.time_ns()}-{n}" for n in range(4)]
+    for call_id in calls:
+        appeal = NewAppeal(channel="line-12345", line_number="12345", call_id=call_id, origin="ivr")
+        book.open(appeal, SYSTEM)
+        book.attach_recording(call_id, f"rec-{call_id}", message, "audio/wav", 10.0)
+    sender = Celery("test-sender", broker=REDIS_DB)
+    sender.conf.broker_transport_options = PRIORITY_TRANSPORT  # as the platform and the beat send
+    *new, lost = calls
+    for call_id in new:
+        sender.send_task("speech.transcribe_call", args=[call_id], priority=NEW_MESSAGE)
+    sender.send_task("speech.transcribe_call", args=[lost], priority=LOST_MESSAGE)
+    log = tmp_path / "worker.log"
+    worker = _worker(worker_env, log)
+    try:
+        deadline = time.monotonic() + 180
+        stored: dict[str, object] = {}
+        while time.monotonic() < deadline and len(stored) < 4:
+            with book.sessions() as s:
+                rows = s.execute(select(Transcript.call_id, Transcript.created_at).where(Transcript.call_id.in_(calls)))
+                stored = {str(call_id): at for call_id, at in rows}
+            time.sleep(1)
+    finally:
+        _kill(worker)
+    assert len(stored) == 4, log.read_text(errors="replace")[-3000:]
+    assert min(stored, key=lambda c: stored[c]) == lost  # type: ignore[arg-type,return-value]

@@ -139,17 +139,33 @@ class BackgroundTranscriber:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._order = itertools.count()
+        self._closed = False
         self.done: list[Outcome] = []
 
     def submit(self, call_id: str, *, received: float | None = None) -> None:
-        """Transcribe this call's message; `received` (a Unix time) orders the work, now by default."""
+        """Transcribe this call's message; `received` (a Unix time) orders the work, now by default.
+        Once closed, nothing is taken: the case waits in the database for the next process's sweep."""
         with self._lock:
+            if self._closed:
+                return
             self._threads = [t for t in self._threads if t.is_alive()]
             while len(self._threads) < self.workers:
                 thread = threading.Thread(target=self._run, name=f"transcription-{len(self._threads)}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
         self._queue.put((time.time() if received is None else received, next(self._order), call_id, 0))
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop the threads once their message in hand is done (up to `timeout_s`). The messages
+        still queued are not lost: their cases wait, `pending`, for the sweep of the next start."""
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        for _ in threads:
+            self._queue.put((float("-inf"), next(self._order), "", -1))  # before any work
+        deadline = time.monotonic() + timeout_s
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def sweep(self) -> int:
         lost = self.transcriber.book.waiting_transcriptions(LOST_AFTER)
@@ -160,6 +176,8 @@ class BackgroundTranscriber:
     def _run(self) -> None:
         while True:
             received, _, call_id, attempt = self._queue.get()
+            if attempt < 0:  # closed
+                return
             try:
                 self.done.append(self.transcriber.run(call_id))
                 del self.done[:-100]
