@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from asr.engine import SpeechEngine
-from asr.schemas import Transcript as Heard
 from asr.model import load_model, resolve_model_path
+from asr.schemas import Transcript as Heard
 from casebook.auth.policy import SYSTEM, Role
 from casebook.auth.services import AuthService
 from casebook.cases.intake import NewAppeal
