@@ -19,6 +19,7 @@ report and said nothing. A case whose words may be cut short is marked "call bac
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -116,6 +117,14 @@ REPORTS_AT_LENGTH_THEN_HANGS_UP = "wait 1; keys 1; say S; say S; say S; wait 1; 
 SILENT = "wait 20; hangup"
 
 
+_ATTEMPTS = itertools.count()
+
+
+def _caller(group: str, case: int) -> str:
+    """A number of its own for each attempt: a rerun must not count the case its failed try left."""
+    return f"137{group}{case:02d}{(os.getpid() * 100 + next(_ATTEMPTS)) % 10**5:05d}"
+
+
 async def _strike_at(ari: AriObserver, step: Step, since: int, strike: Callable[[], Any], bus: Any = None) -> float:
     if step.event.startswith("bus:"):
         await wait_for(bus, step.event[4:], timeout=40)
@@ -159,7 +168,7 @@ async def test_the_application_killed_at_any_step_loses_no_word(
     # tone, after it the message goes on, after '#' or in the read-back the case number read again.
     # The far end hangs up after the number. One case with all the words, or none for a caller
     # who never chose and said nothing.
-    caller = f"1371000{KILLS.index((step, script, expected)):04d}"
+    caller = _caller("0", KILLS.index((step, script, expected)))
     platform = serving
     if platform.proc is None or platform.proc.poll() is not None:
         platform.start()
@@ -223,7 +232,7 @@ async def test_asterisk_restarted_at_any_step_keeps_what_the_caller_said(
     # the recording keeper's sweep finds the tape Asterisk stored with its facts and makes the case
     # (recording.stored), or throws away the tape of a caller who never chose and said nothing
     # (recording.discarded). Words cut short by the restart: the case is marked "call back".
-    caller = f"1371001{ASTERISK_STOPS.index((step, script, expected, call_back, least_voice_s, how)):04d}"
+    caller = _caller("1", ASTERISK_STOPS.index((step, script, expected, call_back, least_voice_s, how)))
     proc = asterisk_process(asterisk)
     _serving_stopped()
     async with running_platform(asterisk) as platform:

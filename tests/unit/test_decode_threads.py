@@ -31,6 +31,8 @@ def test_a_stored_message_is_decoded_piece_by_piece_after_every_caller_on_the_li
     stored = threading.Thread(
         target=lambda: [threads.in_background(lambda n=n: done.append(f"stored-{n}")) for n in range(2)]
     )
+    while not blocker.running():  # the one thread is busy with it
+        pass
     stored.start()
     while threads._queue.qsize() == 0:  # the first piece of the stored message is queued
         pass
