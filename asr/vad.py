@@ -9,6 +9,12 @@ the first word) and after it, reaches the recognizer. When the voice has stopped
 the gate says so (`Pause`): the recognizer ends its utterance then, without waiting for silence it
 never hears.
 
+Two things the detector is not asked about, because it misjudges them: digital silence (a jitter
+buffer filling at the start of a call, a phone suppressing its silence) is never shown to it, or it
+learns that "silence" has no noise at all and takes the line's own hiss for a voice when the hiss
+comes (every silent caller of the menu bench was decoded for a second so, issue 18); and a frame
+quieter than `FLOOR_DBFS` is never voice, whatever the detector says.
+
 The gate works on one call's audio and says where each stretch begins on the call's own clock,
 so the words keep their true times (`RecognitionStream.accept(pcm, at_s=...)`).
 """
@@ -19,12 +25,17 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 FRAME_S = 0.02
 MODE = 3  # webrtcvad's aggressiveness: at 2 a quiet line after speech is taken for voice (bench/vad.py)
 PREROLL_S = 0.3  # audio kept before the voice starts: the first syllable's onset
 START_VOICED = 3  # of the last START_WINDOW frames this many voiced open the gate (60 ms of voice)
 START_WINDOW = 5
 WARMUP_FRAMES = 10  # the detector learns the line's noise over its first frames: they open nothing
+DIGITAL_SILENCE_RMS = 2.0  # a frame this quiet is zeros (or u-law's quietest step): nothing was sent
+FLOOR_DBFS = -55.0  # quieter than this is line noise: a quiet talker on a phone is about -40 dBFS
+FLOOR_RMS = 32768 * 10 ** (FLOOR_DBFS / 20)
 HANGOVER_S = 0.8  # this long without voice closes the gate (a pause between words is shorter)
 RATES = (8000, 16000, 32000, 48000)  # what the detector accepts
 
@@ -63,6 +74,7 @@ class VoiceGate:
         self._hangover = round(hangover_s / FRAME_S)
         self._rest = b""
         self._frames = 0  # frames judged so far: the gate's clock
+        self._heard = 0  # frames of the line's own sound shown to the detector (not digital silence)
         self._preroll: deque[bytes] = deque(maxlen=round(PREROLL_S / FRAME_S))
         self._recent: deque[bool] = deque(maxlen=START_WINDOW)
         self._open = False
@@ -85,13 +97,17 @@ class VoiceGate:
         pieces: list[Piece] = []
         run: list[bytes] = []  # frames let through, joined into one Voice per stretch
         run_at = self.position_s  # where a stretch already open goes on
-        for offset in range(0, whole, self._frame_bytes):
+        loudness = _frame_rms(data[:whole], self._frame_bytes)
+        for offset, rms in zip(range(0, whole, self._frame_bytes), loudness, strict=True):
             frame = data[offset : offset + self._frame_bytes]
-            voiced = bool(self._vad.is_speech(frame, self.rate))
+            voiced = False
+            if rms >= DIGITAL_SILENCE_RMS:
+                self._heard += 1
+                voiced = bool(self._vad.is_speech(frame, self.rate)) and rms >= FLOOR_RMS
             at = self.position_s
             self._frames += 1
             if not self._open:
-                self._recent.append(voiced and self._frames > WARMUP_FRAMES)
+                self._recent.append(voiced and self._heard > WARMUP_FRAMES)
                 self._preroll.append(frame)
                 if sum(self._recent) >= START_VOICED:
                     self._open, self._unvoiced = True, 0
@@ -110,3 +126,11 @@ class VoiceGate:
             pieces.append(Voice(run_at, b"".join(run)))
         self.voiced_s += sum(len(p.pcm) for p in pieces if isinstance(p, Voice)) / 2 / self.rate
         return pieces
+
+
+def _frame_rms(pcm: bytes, frame_bytes: int) -> list[float]:
+    """The loudness (root mean square, in sample units) of each whole frame of `pcm`."""
+    if not pcm:
+        return []
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32).reshape(-1, frame_bytes // 2)
+    return [float(v) for v in np.sqrt(np.mean(samples * samples, axis=1))]
