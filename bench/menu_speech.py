@@ -84,6 +84,8 @@ class Phase:
     app_cpu_s: float
     asterisk_cpu_s: float
     seconds: float = 0.0
+    busy_pct: float = 0.0  # of the machine's cores over the phase (every process)
+    steal_pct: float = 0.0  # of the cores' time the hypervisor gave to other machines
 
     def figures(self, idle_cpu_per_s: float = 0.0) -> dict[str, Any]:
         per = max(1, self.successful)
@@ -97,6 +99,8 @@ class Phase:
             "app_cpu_ms_per_call": round(self.app_cpu_s / per * 1000, 1),
             "app_cpu_ms_per_call_net": round(net / per * 1000, 1),  # less what it spends idle
             "asterisk_cpu_ms_per_call": round(self.asterisk_cpu_s / per * 1000, 1),
+            "machine_busy_pct": self.busy_pct,
+            "steal_pct": self.steal_pct,
         }
 
 
@@ -178,7 +182,7 @@ def phase(
     concurrency: int,
     rate: float,
 ) -> Phase:
-    app0, ast0 = _cpu(procs[0]), _cpu(procs[1])
+    app0, ast0, machine0 = _cpu(procs[0]), _cpu(procs[1]), psutil.cpu_times()
     started = time.monotonic()
     print(f"{name}: {calls} calls to {number}, {concurrency} at once, {rate}/s", file=sys.stderr)
     run_dir = run_sipp(settings, folder, number, calls, concurrency, rate)
@@ -199,7 +203,18 @@ def phase(
         _cpu(procs[0]) - app0,
         _cpu(procs[1]) - ast0,
         time.monotonic() - started,
+        *_busy_and_stolen(machine0, psutil.cpu_times()),
     )
+
+
+def _busy_and_stolen(before: Any, after: Any) -> tuple[float, float]:
+    """The share of the machine's time busy, and stolen by the hypervisor, between two readings:
+    a loaded host gives a guest less than its cores (the same code measured 36 ms and 1.1 s of
+    INVITE -> 200 OK p95 on two days, bench/RESULTS.md)."""
+    total = sum(after) - sum(before)
+    idle = (after.idle + after.iowait) - (before.idle + before.iowait)
+    steal = after.steal - before.steal
+    return round(100 * (1 - idle / total), 1), round(100 * steal / total, 1)
 
 
 def write_callers(folder: Path, calls: int, hold_s: float, prefix: str) -> None:
@@ -350,7 +365,13 @@ def _tap_figures(taps: list[dict[str, float]]) -> dict[str, Any]:
 
 
 def _machine() -> str:
-    return f"{platform.node()}: {os.cpu_count()} cores, {psutil.virtual_memory().total // 2**30} GiB"
+    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), "?")
+    return f"{platform.node()}: {os.cpu_count()} cores ({model}), {psutil.virtual_memory().total // 2**30} GiB"
+
+
+def _cpuinfo() -> list[str]:
+    path = Path("/proc/cpuinfo")
+    return path.read_text().splitlines() if path.exists() else []
 
 
 if __name__ == "__main__":
