@@ -19,6 +19,7 @@ from casebook.cases.errors import InvalidInput
 from casebook.cases.intake import NewAppeal, normalise_phone
 from casebook.cases.services import CaseBook
 from casebook.db.models import Caller, Case
+from casebook.directory.seed import LineChannel
 from casebook.routing import route
 
 
@@ -123,7 +124,7 @@ def save_call(book: CaseBook, actor: Actor, draft: CallDraft) -> Case:
     if not draft.description.strip():
         raise InvalidInput("describe the appeal before saving")
     appeal = NewAppeal(
-        channel="phone",
+        channel=_channel_of(book, draft.line),
         description=draft.description.strip(),
         caller_phone=draft.caller_number,
         line_number=draft.line,
@@ -137,6 +138,14 @@ def save_call(book: CaseBook, actor: Actor, draft: CallDraft) -> Case:
     if _current(book, number).dispatched_at is None:
         book.dispatch(number, actor, lead=draft.lead_unit, co_units=draft.co_units, reason="taken by phone at the desk")
     return _current(book, number)
+
+
+def _channel_of(book: CaseBook, line: str | None) -> str:
+    """The line's channel, as a case the menu opened has: a call an agent took on 12345 counts in
+    12345's figures, not in "phone (line unknown)" (issue 19). A line the directory no longer
+    knows still saves the case, as a phone call."""
+    code = LineChannel(line, "", "").code if line else ""
+    return code if code in book.directory().channels else "phone"
 
 
 def _current(book: CaseBook, number: str) -> Case:

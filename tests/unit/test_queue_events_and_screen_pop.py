@@ -143,7 +143,24 @@ async def test_saving_the_call_registers_and_dispatches_once_even_when_clicked_t
     with book.sessions() as s:
         case = book.get(s, first)
         assert case.status == "dispatched" and case.lead_unit_code and case.call_id == f"call-{stamp}"
+        assert case.channel_code == "line-12345"  # the line the caller dialled, as the menu's cases have
     assert caller_history(book, "13900002222")[0].number == first
+
+
+async def test_a_call_on_a_line_the_directory_no_longer_knows_is_saved_as_a_phone_call(
+    book: CaseBook, auth: AuthService
+) -> None:
+    stamp = book.clock.now().strftime("%d%H%M%S")
+    name, extension = f"gone-line-{stamp}", f"3{stamp[-3:]}"
+    agent = _make_agent(auth, book, name, extension)
+    desk, _bus = _desk(book, ScriptedAmi(), Clock())
+    await desk.login(agent)
+    desk.on_queue_event(_queue("ringing", f"old-{stamp}", name, extension, caller="13900004444", line="88888"))
+    desk.on_queue_event(_queue("answered", f"old-{stamp}", name, extension))
+    draft = {"description": "路灯坏了三天", "category": suggest(book, "路灯坏了").category}
+    _, number = await desk.save_case(agent, f"old-{stamp}", draft)
+    with book.sessions() as s:
+        assert book.get(s, number).channel_code == "phone"
 
 
 async def test_a_call_that_leaves_the_queue_before_it_is_answered_clears_the_screen(
