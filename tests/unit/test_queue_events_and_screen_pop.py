@@ -126,23 +126,31 @@ async def test_ringing_pops_the_call_answering_puts_the_agent_on_it_and_the_end_
     assert state.status == "available" and state.call is None and ami.paused == {}
 
 
-async def test_saving_the_call_registers_and_dispatches_once_even_when_clicked_twice(
-    book: CaseBook, auth: AuthService
-) -> None:
+async def _taking_a_call(
+    book: CaseBook, auth: AuthService, who: str, first_digit: str, *, caller: str, line: str
+) -> tuple[AgentDesk, Actor, str]:
+    """An agent logged in, on a call that rang and was answered: (desk, agent, call id)."""
     stamp = book.clock.now().strftime("%d%H%M%S")
-    name, extension = f"save-{stamp}", f"7{stamp[-3:]}"
+    name, extension, call_id = f"{who}-{stamp}", f"{first_digit}{stamp[-3:]}", f"{who}-call-{stamp}"
     agent = _make_agent(auth, book, name, extension)
     desk, _bus = _desk(book, ScriptedAmi(), Clock())
     await desk.login(agent)
-    desk.on_queue_event(_queue("ringing", f"call-{stamp}", name, extension, caller="13900002222", line="12345"))
-    desk.on_queue_event(_queue("answered", f"call-{stamp}", name, extension))
+    desk.on_queue_event(_queue("ringing", call_id, name, extension, caller=caller, line=line))
+    desk.on_queue_event(_queue("answered", call_id, name, extension))
+    return desk, agent, call_id
+
+
+async def test_saving_the_call_registers_and_dispatches_once_even_when_clicked_twice(
+    book: CaseBook, auth: AuthService
+) -> None:
+    desk, agent, call_id = await _taking_a_call(book, auth, "save", "7", caller="13900002222", line="12345")
     draft = {"description": "新津县五津镇河边有死猪，很臭", "category": suggest(book, "河边有死猪").category}
-    _, first = await desk.save_case(agent, f"call-{stamp}", draft)
-    _, second = await desk.save_case(agent, f"call-{stamp}", draft)
+    _, first = await desk.save_case(agent, call_id, draft)
+    _, second = await desk.save_case(agent, call_id, draft)
     assert first == second
     with book.sessions() as s:
         case = book.get(s, first)
-        assert case.status == "dispatched" and case.lead_unit_code and case.call_id == f"call-{stamp}"
+        assert case.status == "dispatched" and case.lead_unit_code and case.call_id == call_id
         assert case.channel_code == "line-12345"  # the line the caller dialled, as the menu's cases have
     assert caller_history(book, "13900002222")[0].number == first
 
@@ -150,15 +158,9 @@ async def test_saving_the_call_registers_and_dispatches_once_even_when_clicked_t
 async def test_a_call_on_a_line_the_directory_no_longer_knows_is_saved_as_a_phone_call(
     book: CaseBook, auth: AuthService
 ) -> None:
-    stamp = book.clock.now().strftime("%d%H%M%S")
-    name, extension = f"gone-line-{stamp}", f"3{stamp[-3:]}"
-    agent = _make_agent(auth, book, name, extension)
-    desk, _bus = _desk(book, ScriptedAmi(), Clock())
-    await desk.login(agent)
-    desk.on_queue_event(_queue("ringing", f"old-{stamp}", name, extension, caller="13900004444", line="88888"))
-    desk.on_queue_event(_queue("answered", f"old-{stamp}", name, extension))
+    desk, agent, call_id = await _taking_a_call(book, auth, "old-line", "3", caller="13900004444", line="88888")
     draft = {"description": "路灯坏了三天", "category": suggest(book, "路灯坏了").category}
-    _, number = await desk.save_case(agent, f"old-{stamp}", draft)
+    _, number = await desk.save_case(agent, call_id, draft)
     with book.sessions() as s:
         assert book.get(s, number).channel_code == "phone"
 
