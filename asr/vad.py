@@ -75,7 +75,7 @@ class VoiceGate:
         self._rest = b""
         self._frames = 0  # frames judged so far: the gate's clock
         self._heard = 0  # frames of the line's own sound shown to the detector (not digital silence)
-        self._preroll: deque[bytes] = deque(maxlen=round(PREROLL_S / FRAME_S))
+        self._preroll: deque[bytes] = deque(maxlen=round(PREROLL_S / FRAME_S) + WARMUP_FRAMES)
         self._recent: deque[bool] = deque(maxlen=START_WINDOW)
         self._open = False
         self._unvoiced = 0  # frames without voice since the gate opened or last heard voice
@@ -111,8 +111,8 @@ class VoiceGate:
                 self._preroll.append(frame)
                 if sum(self._recent) >= START_VOICED:
                     self._open, self._unvoiced = True, 0
-                    run_at = at + FRAME_S - len(self._preroll) * FRAME_S
-                    run = list(self._preroll)
+                    run = self._lead_in()
+                    run_at = at + FRAME_S - len(run) * FRAME_S
                     self._preroll.clear()
                 continue
             run.append(frame)
@@ -126,6 +126,16 @@ class VoiceGate:
             pieces.append(Voice(run_at, b"".join(run)))
         self.voiced_s += sum(len(p.pcm) for p in pieces if isinstance(p, Voice)) / 2 / self.rate
         return pieces
+
+    def _lead_in(self) -> list[bytes]:
+        """The audio kept before a stretch: `PREROLL_S`, and the warm-up's frames too when the first
+        voice came straight after digital silence (a caller speaking at once: the detector, shown
+        no silence, can open only after its warm-up, and the recognizer misheard a menu word given
+        40 ms before it rather than the usual 300; tests/e2e/test_speech_for_everyone.py)."""
+        keep = round(PREROLL_S / FRAME_S)
+        if self._heard <= WARMUP_FRAMES + START_WINDOW:
+            keep += WARMUP_FRAMES
+        return list(self._preroll)[-keep:]
 
 
 def _frame_rms(pcm: bytes, frame_bytes: int) -> list[float]:

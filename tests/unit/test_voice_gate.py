@@ -121,7 +121,11 @@ def test_the_gate_opens_just_before_the_voice_and_closes_after_a_pause(report: b
     voices = [p for p in pieces if isinstance(p, Voice)]
     pauses = [p for p in pieces if isinstance(p, Pause)]
     assert voices and pauses
-    assert 4.0 - PREROLL_S - 0.1 <= voices[0].at_s <= 4.0  # the onset of the first syllable is kept
+    onset = 4.0 + int(np.argmax(np.abs(np.frombuffer(report, dtype="<i2")) > 100)) / RATE
+    # the onset of the first syllable is kept, with the lead the recognizer hears words best after
+    # (the detector is shown no digital silence, so it opens after its warm-up: the first stretch
+    # keeps the warm-up's frames too; a menu word given 40 ms of lead was misheard)
+    assert onset - PREROLL_S - 0.1 <= voices[0].at_s <= onset - 0.2, (voices[0].at_s, onset)
     end_of_speech = 4.0 + len(report) / 2 / RATE
     assert end_of_speech < pauses[-1].at_s <= end_of_speech + HANGOVER_S + 0.05
     assert not gate.is_open
