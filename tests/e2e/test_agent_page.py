@@ -141,8 +141,11 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
             await _in_browser(_wait, browser, popped)
             assert browser.find_element(By.ID, "pop-caller").text == "13912340021"
             assert "12345" in browser.find_element(By.ID, "pop-line").text
-            assert "3" in browser.find_element(By.ID, "pop-path").text
-            assert "路灯" in browser.find_element(By.ID, "pop-history").text
+            path = browser.find_element(By.ID, "pop-path").text  # in words, not the IVR's step names
+            assert "按键 3 key 3" in path and "转人工 to an agent" in path and ":" not in path, path
+            history = browser.find_element(By.ID, "pop-history").text
+            assert "路灯" in history and "待登记 to register" in history and "received" not in history, history
+            assert "受理坐席 intake agent" in browser.find_element(By.ID, "who").text
             link = browser.find_element(By.CSS_SELECTOR, f"#pop-history tr[data-case='{earlier.number}'] a")
             assert link.get_attribute("pathname") == f"/cases/{earlier.number}"  # the case's page, a new tab
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -183,6 +186,7 @@ async def test_the_agents_page_pops_the_callers_number_line_path_and_history_and
         with platform.book.sessions() as s:
             case = platform.book.get(s, saved)
             assert case.status == "dispatched" and case.call_id == call_id and case.lead_unit_code == rules.lead
+            assert case.channel_code == "line-12345"  # the line dialled, as the menu's cases have it
         expected = {"queue.joined", "queue.ringing", "queue.answered", "queue.completed"}
 
         def logged() -> set[str]:  # the call log writes in batches, every second
@@ -389,6 +393,28 @@ async def test_an_agent_whose_browser_goes_away_mid_call_ends_in_wrap_up_not_stu
 
 def _value(driver: WebDriver, name: str) -> str:
     return str(driver.execute_script(f"return document.querySelector('#case-form [name={name}]').value"))
+
+
+async def test_a_user_without_a_phone_is_told_so_in_words_and_offered_nothing_that_cannot_work(
+    serving: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: no events; GET /api/v1/desk refused (no_phone); the page explains in Chinese and
+    # English, shows no queue buttons and no browser phone, opens no live link (no "reconnecting")
+    platform = serving
+    person(platform.sessions, "page-nophone", Role.INTAKE_AGENT)
+    await _in_browser(_open_page, browser, asterisk, "page-nophone")
+    await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "no-phone").is_displayed())
+    said = browser.find_element(By.ID, "no-phone").text
+    assert "没有登记话机" in said and "no phone" in said, said
+    assert _status(browser) == "no_phone"
+    shown = {b: browser.find_element(By.ID, b).is_displayed() for b in ("btn-login", "btn-pause", "btn-signout")}
+    assert shown == {"btn-login": False, "btn-pause": False, "btn-signout": True}
+    assert not browser.find_element(By.ID, "softphone").is_displayed()
+    await asyncio.sleep(2)  # a refused live link would have put up its banner by now
+    assert not browser.find_element(By.ID, "banner").is_displayed()
+    assert browser.find_element(By.ID, "action-error").text == ""  # no API message in English
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "agent-without-phone.png"))
 
 
 async def test_a_phone_given_in_the_admin_page_registers_within_seconds_with_no_reload_by_hand(

@@ -22,6 +22,13 @@ const COMMON = {
     wrong_password: "用户名或密码错误",
     error_status: "错误 {0}",
     link_down: "与平台的连接中断，正在重连…",
+    // what every page names the same way: a user's role, a case's status
+    role_intake_agent: "受理坐席", role_unit_handler: "承办单位", role_supervisor: "督办", role_leader: "县领导",
+    role_admin: "管理员",
+    status: {
+      received: "待登记", registered: "待转办", dispatched: "待签收", accepted: "办理中", replied: "已答复",
+      closed: "已办结", reopened: "重新办理", interview: "约谈", leader_review: "待县领导坐班", merged: "已合并",
+    },
     // the API's error ids (casebook/api/problems.py and the errors of each feature)
     errors: {
       bad_request: "请求有误", not_logged_in: "未登录或会话已过期", not_allowed: "无权进行此操作",
@@ -41,9 +48,19 @@ const COMMON = {
     wrong_password: "Wrong user name or password",
     error_status: "Error {0}",
     link_down: "Connection to the platform lost, reconnecting…",
+    role_intake_agent: "intake agent", role_unit_handler: "unit handler", role_supervisor: "supervisor",
+    role_leader: "leader", role_admin: "administrator",
+    status: {
+      received: "to register", registered: "to dispatch", dispatched: "to accept", accepted: "in hand",
+      replied: "replied", closed: "closed", reopened: "reopened", interview: "interview",
+      leader_review: "leader's duty", merged: "merged",
+    },
     errors: {},
   },
 };
+
+// every status a case can have, in the order of its life (the case list's status filter)
+export const CASE_STATUSES = Object.keys(COMMON.zh.status);
 
 function lookup(dictionary, key) {
   let entry = dictionary;

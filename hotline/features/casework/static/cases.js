@@ -1,9 +1,9 @@
 // The case list: each role's own inbox first, the nearest clock first, found by number or words.
 // The view (inbox, filters, order) lives in the address, so a link shares it; the list is asked
 // again every 30 seconds and when the window comes back into view.
-import { $, api, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
+import { $, CASE_STATUSES, api, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
 import { newCaseForm } from "/casework/newcase.js";
-import { TEXT, clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
+import { clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
 
 const OPEN = ["received", "registered", "dispatched", "accepted", "reopened", "interview", "leader_review"];
 // each role's inbox: what it works (the API gives a unit handler only its unit's cases anyway)
@@ -80,7 +80,7 @@ function drawControls(v) {
     return button;
   }));
   if (editing) return; // the clerk is changing the filters: a refresh of the list leaves them be
-  const statuses = [["", t("f_any_status")], ["open", t("f_open_status")], ...Object.keys(TEXT.zh.status).map((s) => [s, t("status." + s)])];
+  const statuses = [["", t("f_any_status")], ["open", t("f_open_status")], ...CASE_STATUSES.map((s) => [s, t("status." + s)])];
   $("f-status").replaceChildren(...statuses.map(([value, label]) => new Option(label, value, false, value === v.status)));
   const lang = i18n.lang;
   // "none": the cases with no lead unit, not screened, with no township (the API's `none`)

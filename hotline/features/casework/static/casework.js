@@ -8,8 +8,6 @@ export const TEXT = {
   zh: {
     app: "12345 诉求办理", home: "首页", signout: "退出", login_title: "登录", user: "用户名", password: "密码",
     login: "登录", lang_other: "English", unexpected: "页面出错：{0}",
-    role_intake_agent: "受理坐席", role_unit_handler: "承办单位", role_supervisor: "督办", role_leader: "县领导",
-    role_admin: "管理员",
     // the landing page
     welcome: "您好，{0}（{1}）。您可以打开：",
     page_cases: "工单", page_cases_hint: "我的待办、查找和查看工单",
@@ -37,11 +35,6 @@ export const TEXT = {
     clock_register: "登记", clock_dispatch: "转办", clock_accept: "签收", clock_reply: "答复",
     left: "{0}剩 {1}", overdue: "{0}超期 {1}", no_clock: "—",
     minutes: "{0} 分钟", hours: "{0} 小时", days: "{0} 天",
-    // statuses
-    status: {
-      received: "待登记", registered: "待转办", dispatched: "待签收", accepted: "办理中", replied: "已答复",
-      closed: "已办结", reopened: "重新办理", interview: "约谈", leader_review: "待县领导坐班", merged: "已合并",
-    },
     // the case page
     not_found: "找不到工单 {0}（不存在，或不在您的权限范围内）。",
     back_to_list: "返回工单列表",
@@ -90,8 +83,6 @@ export const TEXT = {
   en: {
     app: "12345 Appeals", home: "Home", signout: "Sign out", login_title: "Log in", user: "User",
     password: "Password", login: "Log in", lang_other: "中文", unexpected: "The page failed: {0}",
-    role_intake_agent: "intake agent", role_unit_handler: "unit handler", role_supervisor: "supervisor",
-    role_leader: "leader", role_admin: "administrator",
     welcome: "Hello, {0} ({1}). You may open:",
     page_cases: "Cases", page_cases_hint: "my work, finding and reading cases",
     page_agent: "Agent desk", page_agent_hint: "calls, the screen pop, registering",
@@ -116,11 +107,6 @@ export const TEXT = {
     clock_register: "register", clock_dispatch: "dispatch", clock_accept: "accept", clock_reply: "reply",
     left: "{0}: {1} left", overdue: "{0}: {1} overdue", no_clock: "—",
     minutes: "{0} min", hours: "{0} h", days: "{0} d",
-    status: {
-      received: "to register", registered: "to dispatch", dispatched: "to accept", accepted: "in hand",
-      replied: "replied", closed: "closed", reopened: "reopened", interview: "interview",
-      leader_review: "leader's duty", merged: "merged",
-    },
     not_found: "No case {0} (it does not exist, or it is not yours to see).",
     back_to_list: "Back to the cases",
     s_summary: "Summary", s_caller: "Caller", s_description: "Appeal", s_transcript: "Recording and transcript",

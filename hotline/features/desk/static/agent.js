@@ -43,17 +43,29 @@ async function start() {
     if (err.status !== 401) showLogin(i18n.reason(err));
     return;
   }
-  $("who").textContent = me.username + " (" + me.role + ")";
+  $("who").textContent = me.username + " (" + i18n.t("role_" + me.role) + ")";
   ringBell(i18n.lang);
   $("login").hidden = true;
   $("desk").hidden = false;
   try {
     render(await api("GET", "/api/v1/desk"));
   } catch (err) {
+    if (err.id === "no_phone") return withoutPhone();
     $("action-error").textContent = i18n.reason(err);
   }
   loadDirectory();
   connect();
+}
+
+// A user the desk has no phone for (a supervisor, a unit's clerk, an agent not given one yet): the
+// page says so in words and offers nothing that cannot work (no queue buttons, no browser phone,
+// no live link that would be refused and "reconnect" for ever). Signing out stays.
+function withoutPhone() {
+  $("no-phone").hidden = false;
+  $("status").textContent = "没有话机 no phone";
+  $("status").dataset.status = "no_phone";
+  for (const el of document.querySelectorAll("#state-panel .buttons > *")) el.hidden = el.id !== "btn-signout";
+  $("softphone").hidden = true;
 }
 
 // --- the live channel ------------------------------------------------------------------------
@@ -111,13 +123,13 @@ function showCall(call, status) {
   $("pop-caller").textContent = call.caller || "未知号码 unknown";
   $("pop-line").textContent = call.line_name && call.line_name !== call.line
     ? call.line_name + " (" + call.line + ")" : call.line;
-  $("pop-path").textContent = (call.ivr_path || []).join(" → ");
+  $("pop-path").textContent = (call.ivr_path || []).map(stepInWords).join(" → ");
   $("pop-queue").textContent = call.queue + (call.wait_s != null ? " · 等待 waited " + call.wait_s + " s" : "");
   const body = $("pop-history").querySelector("tbody");
   body.replaceChildren(...(call.history || []).map((c) => {
     const row = document.createElement("tr");
     row.dataset.case = c.number;
-    for (const value of [c.number, c.status, c.category || "", c.received_at.slice(0, 10), c.summary]) {
+    for (const value of [c.number, statusInWords(c.status), c.category || "", c.received_at.slice(0, 10), c.summary]) {
       const cell = document.createElement("td");
       if (value === c.number) {
         cell.appendChild(caseLink(c.number));
@@ -152,6 +164,28 @@ function showCall(call, status) {
   const timing = window.deskTimings[window.deskTimings.length - 1];
   if ((call.history || []).length && !timing.history_at) timing.history_at = Date.now() / 1000;
   if (call.answered_at && !timing.answered_shown_at) timing.answered_shown_at = Date.now() / 1000;
+}
+
+// The caller's way through the menu, as the agent reads it during the call: words, not the
+// IVR's step names ("key:3" is "按键 3 key 3").
+const STEPS = {
+  greeting: "问候 greeting", "out-of-hours": "非工作时间 out of hours", "queue-message": "排队中留言 message from the queue",
+  resumed: "通话恢复 call resumed", menu: "菜单 menu", "spoken-report": "直接说出诉求 spoke the appeal",
+  language: "换语言 language", "menu-failed": "未选择 no choice made", report: "留言 message",
+  "case-opened": "已生成工单 case opened", status: "查询工单 case check", "status-result": "已告知进度 progress told",
+  "said-number": "说出工单号 said a case number", transfer: "转人工 to an agent", "no-agent": "无空闲坐席 no agent free",
+};
+
+function stepInWords(step) {
+  const [name, choice] = step.split(":");
+  if (name === "key") return choice === "none" ? "未按键 no key" : "按键 " + choice + " key " + choice;
+  if (name === "said") return choice === "unclear" ? "说话未听清 words unclear" : "说出选项 " + choice + " said " + choice;
+  return STEPS[name] || step;
+}
+
+function statusInWords(status) {
+  const named = i18n.t("status." + status);
+  return named === "status." + status ? status : named;
 }
 
 // A case number opens the case's page in a new tab (the call stays on this one); "opener" gives
