@@ -16,7 +16,7 @@ from casebook.cases import transcripts
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import SpeechText
-from casebook.directory.seed import LineChannel
+from casebook.directory.seed import line_channel_code
 from ivr.ports import CaseStatusView, ReportedCall, Utterance
 from telephony.calls.notifier import CallNotifier
 
@@ -39,10 +39,6 @@ def speech_text(transcript: Transcript, source: str | None = None) -> SpeechText
     )
 
 
-def line_channel(number: str) -> str:
-    return LineChannel(number, "", "").code
-
-
 class CasebookIntake:
     """The IVR's `IntakePort` and telephony's `IntakeSink`, served by the casebook."""
 
@@ -61,7 +57,7 @@ class CasebookIntake:
 
     async def open_report(self, report: ReportedCall) -> str:
         appeal = NewAppeal(
-            channel=line_channel(report.line_number) if report.line_number else "phone",
+            channel=line_channel_code(report.line_number) if report.line_number else "phone",
             caller_phone=report.caller_number or None,
             line_number=report.line_number or None,
             call_id=report.call_id,

@@ -19,7 +19,7 @@ from casebook.cases.errors import InvalidInput
 from casebook.cases.intake import NewAppeal, normalise_phone
 from casebook.cases.services import CaseBook
 from casebook.db.models import Caller, Case
-from casebook.directory.seed import LineChannel
+from casebook.directory.seed import line_channel_code
 from casebook.routing import route
 
 
@@ -144,7 +144,7 @@ def _channel_of(book: CaseBook, line: str | None) -> str:
     """The line's channel, as a case the menu opened has: a call an agent took on 12345 counts in
     12345's figures, not in "phone (line unknown)" (issue 19). A line the directory no longer
     knows still saves the case, as a phone call."""
-    code = LineChannel(line, "", "").code if line else ""
+    code = line_channel_code(line) if line else ""
     return code if code in book.directory().channels else "phone"
 
 

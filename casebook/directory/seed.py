@@ -42,7 +42,12 @@ class LineChannel:
 
     @property
     def code(self) -> str:
-        return f"line-{self.number}"
+        return line_channel_code(self.number)
+
+
+def line_channel_code(number: str) -> str:
+    """The channel a hotline number's cases carry, whoever took the call (the menu or an agent)."""
+    return f"line-{number}"
 
 
 def _data(name: str) -> Any:
