@@ -102,6 +102,11 @@ KINDS: tuple[EventKind, ...] = (
         "not a case: nothing chosen and nothing said, or thrown away by the caller's choice (a status, an agent)",
     ),
     EventKind(
+        "conversation.stored",
+        "seconds, sides (mixed, caller, agent)",
+        "a caller's conversation with an agent, recorded by Asterisk, is safely in the casebook",
+    ),
+    EventKind(
         "transcript.partial",
         "text, start_s, end_s, words, purpose, language",
         "live speech recognition's current guess (several a second; never logged)",

@@ -48,6 +48,7 @@ class AsteriskSettings(Group):
     queue_max_wait_s: int
     record_max_s: int
     record_silence_s: int
+    record_conversations: bool = True  # MixMonitor on every caller handed to a queue
 
     @property
     def ari_url(self) -> str:
@@ -113,6 +114,7 @@ class IvrSettings(Group):
     digit_timeout_s: float
     record_max_s: int
     record_silence_s: int
+    recording_notice: bool = False  # callers told their call is recorded (conversations are)
 
 
 class DeskSettings(Group):
@@ -138,6 +140,7 @@ class CasebookSettings(Group):
     session_max_hours: float = 12
     sign_in_lock_after: int = 10
     sign_in_lockout_minutes: float = 30
+    conversation_retention_days: int = 180
     ldap_url: str = ""
     ldap_base_dn: str = ""
     ldap_user_filter: str = "(uid={username})"

@@ -269,6 +269,16 @@ class Settings(BaseSettings):
     queue_max_wait_s: int = Field(
         default=120, ge=10, description="A caller waiting this long in a queue is asked to leave a message instead."
     )
+    record_conversations: bool = Field(
+        default=True,
+        description="Record every caller's talk with an agent (each side apart, and mixed); told at the greeting.",
+    )
+    conversation_retention_days: int = Field(
+        default=180,
+        ge=1,
+        description="Conversation recordings older than this are deleted (the hourly purge) unless their case is open, "
+        "disputed or held.",
+    )
     softphone_ws_url: str | None = Field(
         default=None,
         description="Where agents' browsers reach Asterisk's SIP over WebSocket "
@@ -355,6 +365,7 @@ class Settings(BaseSettings):
             queue_max_wait_s=self.queue_max_wait_s,
             record_max_s=self.record_max_s,
             record_silence_s=self.record_silence_s,
+            record_conversations=self.record_conversations,
         )
 
     @property
@@ -402,6 +413,7 @@ class Settings(BaseSettings):
             digit_timeout_s=self.digit_timeout_s,
             record_max_s=self.record_max_s,
             record_silence_s=self.record_silence_s,
+            recording_notice=self.record_conversations,
         )
 
     @property
@@ -416,6 +428,7 @@ class Settings(BaseSettings):
             session_max_hours=self.session_max_hours,
             sign_in_lock_after=self.sign_in_lock_after,
             sign_in_lockout_minutes=self.sign_in_lockout_minutes,
+            conversation_retention_days=self.conversation_retention_days,
             ldap_url=self.ldap_url,
             ldap_base_dn=self.ldap_base_dn,
             ldap_user_filter=self.ldap_user_filter,

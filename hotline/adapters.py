@@ -16,9 +16,11 @@ from casebook.cases import transcripts
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import SpeechText
+from casebook.conversations.services import ConversationAudio
 from casebook.directory.seed import line_channel_code
 from ivr.ports import CaseStatusView, ReportedCall, Utterance
 from telephony.calls.notifier import CallNotifier
+from telephony.calls.ports import RecordedConversation
 
 log = logging.getLogger(__name__)
 
@@ -146,3 +148,26 @@ class FlowEvents:
 
     def emit(self, call_id: str, event: str, /, **data: object) -> None:
         self.notifier.emit(call_id, event, **data)
+
+
+class CasebookConversations:
+    """Telephony's `ConversationSink`, served by the casebook: a recorded conversation stored,
+    then both its sides transcribed in the background."""
+
+    def __init__(self, book: CaseBook, transcribe: Callable[[], None] | None = None) -> None:
+        self.book = book
+        self.transcribe = transcribe
+
+    async def keep_conversation(self, conversation: RecordedConversation) -> None:
+        audio = ConversationAudio(
+            name=conversation.name,
+            call_id=conversation.call_id,
+            started_at=conversation.started_at,
+            mixed=conversation.mixed,
+            caller=conversation.caller,
+            agent=conversation.agent,
+            duration_s=conversation.duration_s,
+        )
+        await asyncio.to_thread(self.book.conversations.keep, audio)
+        if self.transcribe is not None:
+            self.transcribe()

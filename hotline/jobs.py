@@ -92,6 +92,10 @@ def _retrain_routing(host: JobHost) -> int:
     return 0 if trained is None else trained.id
 
 
+def _purge_conversations(host: JobHost) -> int:
+    return host.book.conversations.purge()
+
+
 JOBS: tuple[Job, ...] = (
     Job("screen-pending", "casebook.screen_pending", 60.0, _screen_pending, "cases no screening looked at"),
     Job("transcribe-lost", "speech.transcribe_lost", 60.0, _transcribe_lost, "calls whose transcription was lost"),
@@ -100,6 +104,13 @@ JOBS: tuple[Job, ...] = (
     Job("warn-due-soon", "casebook.warn_due_soon", 60.0, _warn_due_soon, "clocks 15 minutes from running out"),
     Job("send-outbox", "casebook.send_outbox", 60.0, _send_outbox, "e-mails waiting to be sent, or sent again"),
     Job("retrain-routing", "casebook.retrain_routing", 3600.0, _retrain_routing, "the routing model, once a day"),
+    Job(
+        "purge-conversations",
+        "casebook.purge_conversations",
+        3600.0,
+        _purge_conversations,
+        "conversation recordings past the retention (HOTLINE_CONVERSATION_RETENTION_DAYS)",
+    ),
 )
 
 

@@ -35,10 +35,11 @@ from casebook.open311.limits import RateLimiter
 from common.bus import EventBus
 from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.adapters import CasebookIntake, FlowEvents
+from hotline.adapters import CasebookConversations, CasebookIntake, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
 from hotline.features import Feature, Parts, Work
 from hotline.features.callbacks.dialler import CallbackDialler
+from hotline.features.transcription.conversations import ConversationTranscriber
 from hotline.features.transcription.services import BackgroundTranscriber, Transcriber
 from hotline.jobs import run_embedded
 from hotline.pages import wiring as pages
@@ -54,6 +55,7 @@ from telephony.ami.client import AmiAgents, AmiClient, AmiError
 from telephony.ami.queue_events import QueueEvents
 from telephony.ari.client import AriClient
 from telephony.ari.socket import AriEventSocket
+from telephony.calls.conversations import ConversationKeeper
 from telephony.calls.leg import PromptMedia
 from telephony.calls.notifier import CallNotifier
 from telephony.calls.recordings import RecordingKeeper
@@ -121,10 +123,10 @@ class Platform:
         if asterisk.ari_over_socket:  # decision 0030: requests ride the event websocket
             self.ari.route_through(self.socket)
         self.ami = AmiClient(asterisk.host, asterisk.ami_port, asterisk.ami_user, asterisk.ami_secret())
-        self.agents = AmiAgents(self.ami)
-        self.queue_events = QueueEvents(self.ami, self.notifier)
+        self.agents, self.queue_events = AmiAgents(self.ami), QueueEvents(self.ami, self.notifier)
         self.queue_events.attach()
         self.keeper = RecordingKeeper(self.ari, AstDb(self.ami), self.intake, self.notifier)
+        self.conversations, self.conversation_transcripts = self._conversations()
         layout = resolve_layout(asterisk)
         self.sip_guard = SipGuard.build(s.sip_guard, asterisk, layout, self.notifier)  # blocks SIP password guessers
         self.decoding = DecodeThreads()  # live speech, one thread per core but one, at the loop's priority
@@ -160,6 +162,15 @@ class Platform:
         self.tz = ZoneInfo(s.timezone)
         self.built = self._build_features()
         self.state = _state_of(self.built)
+
+    def _conversations(self) -> tuple[ConversationKeeper, ConversationTranscriber]:
+        """Conversations with agents: recorded by Asterisk, taken once each call is over, both
+        sides transcribed behind the callers (issue 19)."""
+        transcripts = ConversationTranscriber(self.book, self.speech_engine)
+        transcripts.step = self._decode_stored  # behind live callers
+        keeper = ConversationKeeper(self.ari, CasebookConversations(self.book, transcripts.submit), self.notifier)
+        self.queue_events.subscribe(keeper.on_queue_event)
+        return keeper, transcripts
 
     def _build_features(self) -> list[Feature]:
         """The telephony application, the pages' shared client, then each of `FEATURES` from the
@@ -403,6 +414,8 @@ class Platform:
             group.create_task(self.stasis.run())
             group.create_task(self.sip_guard.run())
             group.create_task(self.live.load.watch())
+            group.create_task(self.conversations.run())
+            self.conversation_transcripts.submit()  # any a crash left untranscribed
 
     async def serve(self, *, telephony: bool = True, api: bool = True, clocks: bool = True) -> None:
         await asyncio.to_thread(self.prepare)

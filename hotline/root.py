@@ -56,6 +56,7 @@ def build_casebook(settings: Settings, *, pool_size: int = 10) -> Casebook:
         recordings_dir=group.recordings_dir,
         attachments_dir=group.attachments_dir,
     )
+    book.conversations.retention = timedelta(days=group.conversation_retention_days)
     notifications = Notifications(sessions, book.clock, public_url=notify.public_url, timezone=group.timezone)
     book.listeners.add(notifications.on_notice)  # every process that acts on cases tells their people
     senders: dict[str, Sender] = {}

@@ -57,6 +57,7 @@ class FlowTimings:
     digit_timeout_s: float = 5.0
     record_max_s: int = 120
     record_silence_s: int = 5
+    recording_notice: bool = False  # "this call is recorded" after the greeting (conversations are)
 
 
 class HotlineFlow:
@@ -114,13 +115,19 @@ class HotlineFlow:
         self._step("greeting", line=self.line.number)
         await self._keep_words(MessageKind.CALL)
         if not is_open(self.line.hours, self.now()):
-            await self.leg.play(Sound(f"greeting-{self.line.code}"), interruptible=False)
+            await self.leg.play(*self._greeting(), interruptible=False)
             self._step("out-of-hours")
             await self.report(MessageKind.ASKED, intro=(Sound("out-of-hours"), Sound("record-intro")))
             return self.outcome
-        await self.leg.play(Sound(f"greeting-{self.line.code}"))
+        await self.leg.play(*self._greeting())
         await self.main_menu()
         return self.outcome
+
+    def _greeting(self) -> tuple[Sound, ...]:
+        """The line's greeting, and the notice that the call is recorded where conversations are
+        (a caller is told before anything they say is kept)."""
+        notice = (Sound("recording-notice"),) if self.timings.recording_notice else ()
+        return (Sound(f"greeting-{self.line.code}"), *notice)
 
     async def leave_message(self, prompt: str) -> str:
         """A caller taken out of a queue (key 1, or the wait ran out): their message becomes a case,

@@ -36,6 +36,7 @@ from casebook.calllog.routes import router as calllog_router
 from casebook.cases.errors import CasebookError
 from casebook.cases.routes import router as cases_router
 from casebook.classify.routes import router as models_router
+from casebook.conversations.routes import router as conversations_router
 from casebook.directory.admin_routes import router as directory_admin_router
 from casebook.directory.routes import router as directory_router
 from casebook.metrics.routes import router as metrics_router
@@ -88,8 +89,9 @@ def create_app(
     app.add_middleware(SecurityHeaders, connect_sources=connect_sources)
     routers = (cases_router, callbacks_router, directory_router, auth_router, reports_router, open311_router)
     more = (agents_router, calllog_router, metrics_router, notifications_router, views_router, audit_router)
+    recorded = (conversations_router,)
     admin = (directory_admin_router, settings_router, models_router)
-    for router in (*routers, *more, *admin):
+    for router in (*routers, *more, *recorded, *admin):
         app.include_router(router)
 
     def database_ok() -> dict[str, Any]:

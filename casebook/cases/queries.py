@@ -363,6 +363,7 @@ def detail(s: Session, number: str, actor: Actor, now: datetime) -> CaseDetail:
         caller_cases=_caller_cases(s, case, actor),
         actions=offered(case, actor),
         recordings=[r.name for r in case.recordings],
+        recording_hold=case.recording_hold,
         transcripts=_transcripts_of(s, case),
         attachments=[attachment_out(f) for f in case.attachments],
         extensions=[extension_out(x) for x in case.extensions],

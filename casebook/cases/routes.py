@@ -181,15 +181,21 @@ def get_recording(
 FILE_PATH = re.compile(
     r"^/api/v1/cases/([0-9]{1,20})/(?:recordings/([A-Za-z0-9._-]{1,128})|attachments/([0-9]{1,12}))$"
 )
+CONVERSATION_PATH = re.compile(r"^/api/v1/conversations/([0-9]{1,10})/audio/(mixed|caller|agent)$")
 
 
 @router.post("/links", response_model=LinkOut, status_code=201)
 def make_link(svc: ServicesDep, actor: ActorDep, body: LinkIn, token: TokenDep) -> LinkOut:
     """A link with a ticket to one recording or attachment the reader may see, for a browser to
     fetch by itself: an <audio> element that streams and seeks, an image, a download."""
+    conversation = CONVERSATION_PATH.match(body.path)
+    if conversation is not None:
+        svc.book.conversations.audio_path(int(conversation.group(1)), conversation.group(2), actor)
+        ticket, expires = svc.auth.issue_ticket(token, body.path)
+        return LinkOut(url=f"{body.path}?ticket={ticket}", expires_at=expires)
     found = FILE_PATH.match(body.path)
     if found is None:
-        raise InvalidInput("links are made for a case's recordings and attachments only")
+        raise InvalidInput("links are made for a case's recordings, attachments and conversations only")
     number, recording, attachment = found.groups()
     with svc.book.sessions() as s:
         if recording is not None:

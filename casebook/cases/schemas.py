@@ -176,6 +176,9 @@ class CaseDetail(CasePublic):
     suggestions: list[DuplicateOut] = Field(description="Possible masters of this case, for the intake agent.")
     caller_cases: list[str] = Field(description="The caller's other cases, newest first.")
     recordings: list[str]
+    recording_hold: str | None = Field(
+        default=None, description="Why a supervisor holds the case's conversation recordings (never purged while held)."
+    )
     transcripts: list[TranscriptOut]
     attachments: list[AttachmentOut] = Field(default_factory=list)
     extensions: list[ExtensionOut] = Field(default_factory=list, description="Requests for more time, oldest first.")
@@ -307,8 +310,8 @@ class ExtensionDecisionIn(Strict):
 
 class LinkIn(Strict):
     path: Annotated[str, StringConstraints(max_length=300)] = Field(
-        description="A recording or attachment of a case: /api/v1/cases/{number}/recordings/{name} or "
-        "/api/v1/cases/{number}/attachments/{id}."
+        description="A recording or attachment of a case: /api/v1/cases/{number}/recordings/{name}, "
+        "/api/v1/cases/{number}/attachments/{id} or /api/v1/conversations/{id}/audio/{mixed|caller|agent}."
     )
 
 

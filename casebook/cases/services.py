@@ -41,6 +41,7 @@ from casebook.cases.transcribing import Transcribing
 from casebook.classify.learning import RoutingModels
 from casebook.classify.screener import Screener
 from casebook.clock import Clock, SystemClock
+from casebook.conversations.services import ConversationBook
 from casebook.db.models import (
     Assignment,
     Case,
@@ -83,6 +84,7 @@ class CaseBook(Intake, AutomaticScreening, Calls, Escalation, Merging, Transcrib
         self.recordings_dir = recordings_dir or Path(".hotline/recordings")
         self.recordings = RecordingStore(self.recordings_dir)
         self.attachments = AttachmentStore(attachments_dir or self.recordings_dir.parent / "attachments")
+        self.conversations = ConversationBook(sessions, self.clock, self.recordings_dir / "conversations")
         self.listeners: Listeners[CaseNotice] = Listeners("the casebook", _named)
         self._lock = threading.RLock()
         self.caches = DirectoryCaches(sessions, self._lock)

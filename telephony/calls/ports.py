@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from asr.schemas import Transcript
@@ -26,3 +28,23 @@ class IntakeSink(Protocol):
 
     async def case_of_call(self, call_id: str) -> str | None:
         """The number of the case this call opened, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedConversation:
+    """A caller's conversation with an agent, as Asterisk recorded it (issue 19)."""
+
+    name: str  # conv-<call>-<epoch>
+    call_id: str
+    started_at: datetime
+    mixed: bytes
+    caller: bytes | None  # what the caller said
+    agent: bytes | None  # what the caller heard: the agent
+    duration_s: float | None
+
+
+class ConversationSink(Protocol):
+    """Where recorded conversations go: the casebook, in production."""
+
+    async def keep_conversation(self, conversation: RecordedConversation) -> None:
+        """Store it (idempotent by name: a retry after a crash stores it once)."""

@@ -102,6 +102,7 @@ MODULES = (
     "app_echo",
     "app_stack",
     "app_queue",
+    "app_mixmonitor",  # every conversation with an agent recorded (issue 19)
     "app_verbose",
     "func_db",
     "func_strings",

@@ -24,6 +24,8 @@ class _PhoneCall(pj.Call):  # type: ignore[misc]
         self.answered_at: float | None = None
         self.ended = False
 
+        self.player: Any = None
+
     def onCallState(self, prm: Any) -> None:
         try:
             info = self.getInfo()
@@ -32,6 +34,23 @@ class _PhoneCall(pj.Call):  # type: ignore[misc]
                 self.phone.say("ended", remote=str(info.remoteUri), status=int(info.lastStatusCode))
         except Exception as exc:  # a callback must never raise into pjsua2
             print(f"onCallState failed: {exc!r}", file=sys.stderr)
+
+    def onCallMediaState(self, prm: Any) -> None:
+        """Once answered, the agent's words (`--say`): what a recording of the conversation must
+        hold on the agent's side."""
+        try:
+            if self.phone.say_file is None or self.player is not None:
+                return
+            info = self.getInfo()
+            for index, media in enumerate(info.media):
+                if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                    self.player = pj.AudioMediaPlayer()
+                    self.player.createPlayer(self.phone.say_file, pj.PJMEDIA_FILE_NO_LOOP)
+                    self.player.startTransmit(self.getAudioMedia(index))
+                    self.phone.say("speaking", file=self.phone.say_file)
+                    return
+        except Exception as exc:
+            print(f"onCallMediaState failed: {exc!r}", file=sys.stderr)
 
 
 class _AnsweringAccount(RegisteringAccount):
@@ -52,8 +71,9 @@ class _AnsweringAccount(RegisteringAccount):
 
 
 class DeskPhone(SipCaller):
-    def __init__(self, *, local_port: int = 0, bind: str = "127.0.0.2") -> None:
+    def __init__(self, *, local_port: int = 0, bind: str = "127.0.0.2", say_file: str | None = None) -> None:
         super().__init__(local_port=local_port, bind=bind)
+        self.say_file = say_file  # a WAV the agent "says" once a call is answered
         self.calls: list[_PhoneCall] = []
         self.started = time.monotonic()
 

@@ -1,7 +1,8 @@
 """Each unified number answers with its own greeting; an unknown number gets a polite message.
 
 Expected events per call to a known line: Asterisk raises StasisStart once for the caller
-(`hotline,incoming,<number>`), PlaybackStarted for `greeting-<code>`; the platform publishes
+(`hotline,incoming,<number>`), PlaybackStarted for `greeting-<code>`, then the recording notice
+(PlaybackStarted or PlaybackContinuing of `recording-notice`); the platform publishes
 call.started, ivr.greeting (line=<number>), call.ended.
 """
 
@@ -52,6 +53,11 @@ async def test_each_line_answers_with_its_own_greeting(
     started = [e for e in ari.of_type("PlaybackStarted") if code in e.raw["playback"]["media_uri"]]
     assert len(started) == 1, [e.raw["playback"]["media_uri"] for e in ari.of_type("PlaybackStarted")]
     assert f"/{language}/greeting-{code}" in started[0].raw["playback"]["media_uri"]
+    # then the caller is told the call is recorded (conversations with agents are: issue 19)
+    played = [
+        e.raw["playback"]["media_uri"] for e in ari.of_type("PlaybackStarted") + ari.of_type("PlaybackContinuing")
+    ]
+    assert any(uri.endswith(f"/{language}/recording-notice") for uri in played), played
     # The caller really heard this greeting, and what they heard first matches this line's prompt
     # better than any other's (each compared over the whole greeting, so a shorter prompt cannot
     # match a part of a longer one).

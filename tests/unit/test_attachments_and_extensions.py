@@ -193,7 +193,7 @@ def test_a_ticket_opens_one_file_for_a_while_and_nothing_else(
     assert api.get(f"/api/v1/cases/{number}", headers={"Authorization": f"Bearer {ticket}"}).status_code == 401
     assert api.post("/api/v1/cases/links", json={"path": path}, headers=people["water"]).status_code == 404
     refused = api.post("/api/v1/cases/links", json={"path": "/api/v1/reports/monthly/2027-01"}, headers=people["sup"])
-    assert refused.status_code == 422 and "recordings and attachments" in refused.json()["detail"]
+    assert refused.status_code == 422 and "recordings, attachments" in refused.json()["detail"]
     clock.advance(hours=2)
     assert api.get(url).status_code == 401  # an hour's ticket has ended
 

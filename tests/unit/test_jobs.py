@@ -51,4 +51,5 @@ def test_the_table_names_each_job_and_task_once() -> None:
         "warn-due-soon",
         "send-outbox",
         "retrain-routing",
+        "purge-conversations",
     }

@@ -52,6 +52,7 @@ from casebook.calllog.services import CallEventIn, CallLog
 from casebook.cases.intake import NewAppeal
 from casebook.cases.transcripts import SpeechText
 from casebook.classify.corpus import load
+from casebook.conversations.services import ConversationAudio
 from casebook.db.models import AuditEntry, Case, DeadlinePolicy, User
 from common.settings import Settings
 from hotline.platform import Platform
@@ -177,6 +178,10 @@ ACCESS: dict[str, Access] = {
     "GET /api/v1/cases/{number}/recordings/{name}": reads_case(),
     "GET /api/v1/cases/{number}/attachments/{attachment_id}": reads_case(),
     "GET /api/v1/cases/{number}/compare/{other}": reads_case(),
+    "GET /api/v1/cases/{number}/conversations": reads_case(),
+    "GET /api/v1/conversations/{conversation_id}/audio/{side}": reads_case(),  # of the walk's case's call
+    "GET /api/v1/me/conversations": logged_in(),
+    "PUT /api/v1/cases/{number}/recording-hold": checked("hold_recordings", const({"reason": "市民对录音有争议"})),
     "POST /api/v1/cases/links": logged_in(body=lambda w: {"path": w.recording_path}),  # 404: a case not theirs
     "POST /api/v1/cases/{number}/attachments": checked(
         "attach", files=const({"file": ("notice.txt", "已现场查看".encode(), "text/plain")})
@@ -386,6 +391,7 @@ class World:
     tomorrow: str = ""
     in_sixty_days: str = ""
     attachment: str = ""  # the id of a file on `case`
+    conversation: str = ""  # the id of a recorded conversation of `case`'s call
 
     @property
     def recording_path(self) -> str:
@@ -422,6 +428,8 @@ class World:
             "service_request_id": self.case,
             "token": self.case_token,
             "attachment_id": self.attachment,
+            "conversation_id": self.conversation,
+            "side": "mixed",
             "other": self.master,
         }
         return values[name]
@@ -459,6 +467,8 @@ class World:
         self.recording = self.unique("message")
         book.attach_recording(self.call_id, self.recording, WAV, "audio/wav", 0.2)
         book.store_transcript(self.call_id, SpeechText("file", TRANSCRIPT, "zh", "vosk-test"))
+        talk = ConversationAudio(self.unique("conv"), self.call_id, book.clock.now(), WAV, WAV, WAV, 0.2)
+        self.conversation = str(book.conversations.keep(talk))  # the caller's talk with an agent
         CallLog(book.sessions).record([CallEventIn(self.call_id, book.clock.now(), "call.started", {"line": "12345"})])
         self.other_case = self.new_case("water")
         self.master = self.new_case()
@@ -628,7 +638,7 @@ def test_each_role_gets_what_the_table_gives_it(world: World, who: str) -> None:
             problems.append(f"{key}: {status}, and no audit entry of {world.usernames[who]} for it")
         if access.public:
             ok = status != 401 and status < 500
-        elif caller.unit == "water" and access.other_unit is not None and "{number}" in key:
+        elif caller.unit == "water" and access.other_unit is not None and _of_one_case(key):
             # another unit's case is not there for this caller, whatever the action and its role
             ok = status == access.other_unit and bool(said)
         elif caller.role not in access.roles:
@@ -640,6 +650,11 @@ def test_each_role_gets_what_the_table_gives_it(world: World, who: str) -> None:
         if not ok:
             problems.append(f"{key}: {status} {answer.text[:160]}")
     assert problems == [], f"{who} ({caller.role.value}, unit {caller.unit})"
+
+
+def _of_one_case(key: str) -> bool:
+    """A route of one case's data: by its number, or a conversation of its call."""
+    return "{number}" in key or "{conversation_id}" in key
 
 
 # Every live channel refuses the platform's own role as HTTP does (4403); nothing is pinned here.

@@ -104,6 +104,8 @@ class Case(Base):
     reply_due: Mapped[datetime | None] = mapped_column(index=True)
     replied_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
+    # a supervisor's hold on the case's conversation recordings (a dispute): never purged while set
+    recording_hold: Mapped[str | None] = mapped_column(String(200))
     leader_due: Mapped[datetime | None]
     satisfaction: Mapped[str | None] = mapped_column(String(16))  # satisfied, unsatisfied
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -256,6 +258,32 @@ class Recording(Base):
     created_at: Mapped[datetime]
 
     case: Mapped[Case] = relationship(back_populates="recordings")
+
+
+class Conversation(Base):
+    """A recorded conversation between a caller and an agent (issue 19): the two voices mixed,
+    for listening, and each side alone, for transcription, as files; the database keeps the
+    references. Found by its call: the case is the one that call opened, whether the agent saved
+    it before or after the recording arrived. Purged files leave the row (`purged_at`)."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)  # Asterisk's: conv-<call>-<epoch>
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    agent: Mapped[str | None] = mapped_column(String(64), index=True)  # who answered (the queue's member)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    stored_at: Mapped[datetime]
+    duration_s: Mapped[float | None]
+    mixed_path: Mapped[str] = mapped_column(Text)
+    caller_path: Mapped[str | None] = mapped_column(Text)
+    agent_path: Mapped[str | None] = mapped_column(Text)
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))  # of the mixed file
+    caller_text: Mapped[str | None] = mapped_column(Text)  # what speech recognition heard, each side
+    agent_text: Mapped[str | None] = mapped_column(Text)
+    transcript_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, failed
+    purged_at: Mapped[datetime | None]
 
 
 class Attachment(Base):

@@ -1,6 +1,6 @@
 """The agent's page, `/agent`: plain HTML and JavaScript served by the platform.
 
-No build step and no framework: the page is three small files in `static/`, so the county's IT
+No build step and no framework: the page is a few small files in `static/`, so the county's IT
 staff can read what runs on the desks. The browser softphone library (SIP.js, plain ES modules
 with no dependencies) is installed from npm by the setup (`web/`), never copied into the
 repository, and served from there as it is.

@@ -5,9 +5,11 @@
 import { $, ApiError, api, getJson, liveSocket, onSessionEnd } from "/pages/client.js";
 import { ACTION_TEXT, drawActions, sending } from "/casework/actions.js";
 import { clockText, directoryNames, nameIn, openPage, runningClock, urgencyOf, when } from "/casework/casework.js";
+import { CONVERSATION_TEXT, drawConversations } from "/casework/conversations.js";
 
 const number = decodeURIComponent(location.pathname.split("/").pop() || "");
 let i18n = null;
+let me = null;
 let names = null;
 let shown = null;
 const links = {}; // a recording's or file's path -> its link with a ticket (the browser fetches it itself)
@@ -345,7 +347,14 @@ async function draw(c, { sound = true } = {}) {
   $("case").hidden = false;
   drawAfter(c);
   await Promise.all([drawFiles(c), drawCallbacks()]);
-  if (sound) await drawTranscript(c);
+  if (sound) await Promise.all([drawTranscript(c), drawConversations(c, { me, t, i18n, when, linkTo, reload })]);
+}
+
+// the case read again after an action of a section of its own (the recordings' hold), saying what was done
+async function reload(done) {
+  shown = await getJson("/api/v1/cases/" + encodeURIComponent(number));
+  await draw(shown);
+  $("done").textContent = done;
 }
 
 // Live: when this case changes elsewhere (another clerk, the center, a callback), it is read again
@@ -374,8 +383,9 @@ function follow() {
   });
 }
 
-openPage(async (_me, words, { again }) => {
+openPage(async (person, words, { again }) => {
   i18n = words;
+  me = person;
   document.title = number + " · " + t("page_cases");
   if (!names || !again) names = await directoryNames();
   if (again && shown) { await draw(shown); return; }
@@ -395,4 +405,4 @@ openPage(async (_me, words, { again }) => {
   const told = sessionStorage.getItem("said:" + number); // "taken in: case N", from the list's new-appeal form
   if (told) { sessionStorage.removeItem("said:" + number); $("done").textContent = told; }
   follow();
-}, ACTION_TEXT);
+}, { zh: { ...ACTION_TEXT.zh, ...CONVERSATION_TEXT.zh }, en: { ...ACTION_TEXT.en, ...CONVERSATION_TEXT.en } });

@@ -4,6 +4,7 @@
 // during a call.
 import { $, api, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
 import { ringBell } from "/pages/bell.js";
+import { drawMyConversations } from "/agent/history.js";
 
 const i18n = words({}, { mode: "both" });
 let live = null;
@@ -55,6 +56,7 @@ async function start() {
   }
   loadDirectory();
   connect();
+  drawMyConversations(i18n, me.timezone);
 }
 
 // A user the desk has no phone for (a supervisor, a unit's clerk, an agent not given one yet): the
@@ -86,7 +88,12 @@ const STATUS = {
   ringing: "振铃 ringing", on_call: "通话中 on a call", wrap_up: "话后整理 wrap-up",
 };
 
+let lastStatus = null;
+
 function render(state) {
+  // a call just ended: its recording reaches the history a few seconds later
+  if (state.status !== lastStatus && lastStatus === "on_call") setTimeout(() => drawMyConversations(i18n), 6000);
+  lastStatus = state.status;
   $("status").textContent = STATUS[state.status] || state.status;
   $("status").dataset.status = state.status;
   $("reason").textContent = state.reason ? "(" + state.reason + ")" : "";
@@ -384,3 +391,4 @@ $("sp-answer").addEventListener("click", () => phone.user && phone.user.answer()
 $("sp-hangup").addEventListener("click", () => phone.user && phone.user.hangup().catch(() => {}));
 
 if (session.token()) start(); else showLogin("");
+$("btn-my-calls").addEventListener("click", () => drawMyConversations(i18n));

@@ -1,0 +1,1 @@
+"""Conversations between callers and agents, recorded: kept, found, played, held and purged."""
