@@ -255,6 +255,13 @@ KINDS: tuple[EventKind, ...] = (
         "agent.phone-offline", _AGENT, "the agent's phone stopped answering Asterisk (unregistered, unreachable)"
     ),
     EventKind("agent.phone-online", _AGENT, "the agent's phone answers Asterisk again"),
+    EventKind(
+        "supervisor.joined",
+        "supervisor, mode (listen, whisper, barge), extension (the supervisor's phone, ringing)",
+        "a supervisor asked to join the agent's call (call id agent:<user name>)",
+    ),
+    EventKind("supervisor.paused", "supervisor, reason", "a supervisor paused the agent"),
+    EventKind("supervisor.signed-out", "supervisor", "a supervisor took the agent out of the queues"),
 )
 
 CATALOGUE: dict[str, EventKind] = {kind.name: kind for kind in KINDS}

@@ -303,6 +303,7 @@ def register_phone(
     answer_after: Annotated[float, typer.Option(help="Seconds of ringing before answering (-1: never).")] = 1.0,
     talk: Annotated[float, typer.Option(help="Seconds of talk before hanging up (0: the caller ends).")] = 0.0,
     say: Annotated[Path | None, typer.Option(help="A WAV file played to the caller once a call is answered.")] = None,
+    record: Annotated[Path | None, typer.Option(help="Keep what the phone hears (its first call) in this WAV.")] = None,
 ) -> None:
     """Register a real SIP desk phone (pjsua2) as this agent, with the password in
     HOTLINE_SIP_PASSWORD; print the registrar's answer, then the calls it rings for, as JSON lines."""
@@ -315,7 +316,9 @@ def register_phone(
     if not password:
         _fail("set HOTLINE_SIP_PASSWORD to the agent's SIP password (shown when the phone was made)")
     settings = get_settings()
-    phone = DeskPhone(local_port=port, bind=bind, say_file=str(say) if say else None)
+    phone = DeskPhone(
+        local_port=port, bind=bind, say_file=str(say) if say else None, record_to=str(record) if record else None
+    )
     try:
         result = phone.register_answering(extension, password, f"sip:{settings.sip_bind}:{settings.sip_port}")
         typer.echo(json.dumps({"event": "registration", **result.to_dict()}))

@@ -39,6 +39,15 @@ class AgentsOnDuty(Protocol):
     def states(self) -> Mapping[str, AgentSeen]: ...
 
 
+class AgentsSupervised(AgentsOnDuty, Protocol):
+    """What a supervisor does to an agent from the wallboard: the desk's own actions, in the
+    agent's name (hotline/features/desk)."""
+
+    async def pause(self, actor: Any, reason: str) -> Any: ...
+
+    async def logout(self, actor: Any) -> Any: ...
+
+
 class CallLogBacklog(Protocol):
     """How far the call log's writer (hotline/features/calllog) is behind; read by the operators' figures."""
 
@@ -59,4 +68,5 @@ class CallbackDialling(Protocol):
 
 
 AGENTS_ON_DUTY: Port[AgentsOnDuty] = Port("agents on duty")
+AGENTS_SUPERVISED: Port[AgentsSupervised] = Port("agents supervised")
 CALL_LOG_BACKLOG: Port[CallLogBacklog] = Port("call log backlog")

@@ -149,11 +149,11 @@ class AmiClient:
             },
             as_list=False,
         )
-        _check(answer, "QueueAdd")
+        check(answer, "QueueAdd")
 
     async def queue_remove(self, queue: str, interface: str) -> None:
         answer = await self.send({"Action": "QueueRemove", "Queue": queue, "Interface": interface}, as_list=False)
-        _check(answer, "QueueRemove")
+        check(answer, "QueueRemove")
 
     async def queue_pause(self, queue: str | None, interface: str, paused: bool, reason: str = "") -> None:
         action = {
@@ -164,11 +164,11 @@ class AmiClient:
         }
         if queue:
             action["Queue"] = queue
-        _check(await self.send(action, as_list=False), "QueuePause")
+        check(await self.send(action, as_list=False), "QueuePause")
 
     async def reload(self, module: str) -> None:
         """Reload one module's configuration (`res_pjsip.so`, `pbx_config.so`, `app_queue.so`)."""
-        _check(await self.send({"Action": "Reload", "Module": module}, as_list=False), f"Reload {module}")
+        check(await self.send({"Action": "Reload", "Module": module}, as_list=False), f"Reload {module}")
 
 
 class AmiAgents:
@@ -208,7 +208,8 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _check(answer: Any, action: str) -> None:
+def check(answer: Any, action: str) -> None:
+    """Raise AmiError unless Asterisk answered the action with Success."""
     message = answer[0] if isinstance(answer, list) else answer
     if message is None or message.get("Response") not in ("Success",):
         raise AmiError(f"AMI {action} refused: {message.get('Message') if message else 'no answer'}")

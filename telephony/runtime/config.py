@@ -103,6 +103,7 @@ MODULES = (
     "app_stack",
     "app_queue",
     "app_mixmonitor",  # every conversation with an agent recorded (issue 19)
+    "app_chanspy",  # a supervisor listens, whispers, barges (issue 19)
     "app_verbose",
     "func_db",
     "func_strings",

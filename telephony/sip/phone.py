@@ -36,21 +36,28 @@ class _PhoneCall(pj.Call):  # type: ignore[misc]
             print(f"onCallState failed: {exc!r}", file=sys.stderr)
 
     def onCallMediaState(self, prm: Any) -> None:
-        """Once answered, the agent's words (`--say`): what a recording of the conversation must
-        hold on the agent's side."""
+        """Once answered, the agent's words (`--say`: what a recording of the conversation must hold
+        on the agent's side), and what the agent hears kept in a file (`--record`)."""
         try:
-            if self.phone.say_file is None or self.player is not None:
-                return
             info = self.getInfo()
             for index, media in enumerate(info.media):
                 if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
-                    self.player = pj.AudioMediaPlayer()
-                    self.player.createPlayer(self.phone.say_file, pj.PJMEDIA_FILE_NO_LOOP)
-                    self.player.startTransmit(self.getAudioMedia(index))
-                    self.phone.say("speaking", file=self.phone.say_file)
+                    self._connect(self.getAudioMedia(index))
                     return
         except Exception as exc:
             print(f"onCallMediaState failed: {exc!r}", file=sys.stderr)
+
+    def _connect(self, audio: Any) -> None:
+        if self.phone.say_file is not None and self.player is None:
+            self.player = pj.AudioMediaPlayer()
+            self.player.createPlayer(self.phone.say_file, pj.PJMEDIA_FILE_NO_LOOP)
+            self.player.startTransmit(audio)
+            self.phone.say("speaking", file=self.phone.say_file)
+        if self.phone.record_to is not None and self.phone.recorder is None:
+            self.phone.recorder = pj.AudioMediaRecorder()
+            self.phone.recorder.createRecorder(self.phone.record_to)
+            audio.startTransmit(self.phone.recorder)
+            self.phone.say("recording", file=self.phone.record_to)
 
 
 class _AnsweringAccount(RegisteringAccount):
@@ -71,9 +78,13 @@ class _AnsweringAccount(RegisteringAccount):
 
 
 class DeskPhone(SipCaller):
-    def __init__(self, *, local_port: int = 0, bind: str = "127.0.0.2", say_file: str | None = None) -> None:
+    def __init__(
+        self, *, local_port: int = 0, bind: str = "127.0.0.2", say_file: str | None = None, record_to: str | None = None
+    ) -> None:
         super().__init__(local_port=local_port, bind=bind)
         self.say_file = say_file  # a WAV the agent "says" once a call is answered
+        self.record_to = record_to  # where what the phone hears is kept (its first call)
+        self.recorder: Any = None
         self.calls: list[_PhoneCall] = []
         self.started = time.monotonic()
 
@@ -107,5 +118,6 @@ class DeskPhone(SipCaller):
                     self.say("hung-up")
 
     def close(self) -> None:
+        self.recorder = None  # the recorder's file is complete once it is gone
         self.calls.clear()
         super().close()

@@ -366,13 +366,16 @@ class Phone(JsonLinesProcess):
         answer_after: float = 1,
         talk: float = 3,
         say: Path | None = None,
+        record: Path | None = None,
     ) -> Phone:
-        """`say`: what the agent says once a call is answered (a WAV)."""
+        """`say`: what the agent says once a call is answered (a WAV); `record`: where what the
+        phone hears on its first call is kept (complete once the phone process ends)."""
         await until_known(settings, extension)
         env = {**settings_env(settings), "HOTLINE_SIP_PASSWORD": password}
         argv = [sys.executable, "-m", "hotline", "register-phone", extension, "--hold", str(hold)]
         argv += ["--answer-after", str(answer_after), "--talk", str(talk)]
         argv += ["--say", str(say)] if say is not None else []
+        argv += ["--record", str(record)] if record is not None else []
         proc = await asyncio.create_subprocess_exec(*argv, cwd=ROOT, env=env, stdout=subprocess.PIPE)
         phone = cls(proc)
         registration = await phone.next_line(30)

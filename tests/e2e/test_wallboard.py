@@ -197,3 +197,38 @@ async def test_the_wallboards_case_figures_and_alerts_link_to_the_cases(
     await _in_browser(_wait, browser, lambda d: _read(d, alert) and _figure(d, "overdue") not in ("", "0"), 40)
     today = datetime.now(ZoneInfo(asterisk.timezone)).date().isoformat()
     await _in_browser(_check_links, browser, today, lights, late)
+
+
+async def test_a_supervisor_pauses_and_signs_out_an_agent_from_the_board_and_is_told_why_not_to_listen(
+    serving: Platform,
+    asterisk: Settings,
+    browser: WebDriver,  # noqa: F811
+) -> None:
+    # expected: agent.login; supervisor.paused, agent.paused; supervisor.signed-out, agent.logout;
+    # listening while the agent is not on a call is refused in words (409), nothing rings
+    platform = serving
+    person(platform.sessions, "board-sup", Role.SUPERVISOR, PASSWORD)
+    async with unanswered_agent(platform, asterisk, "board-agent", "1041"):
+        await _in_browser(_open_board, browser, asterisk, "board-sup")
+        await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "supervise").is_displayed())
+        await _in_browser(_wait, browser, lambda d: "board-agent" in _read(d, "#sv-agent"))
+        await _in_browser(
+            browser.execute_script,
+            "const s = document.getElementById('sv-agent'); s.value = 'board-agent';",
+        )
+        log: list = []
+        with platform.bus.subscribe() as sub:
+            await _in_browser(lambda: browser.find_element(By.ID, "sv-whisper").click())
+            await _in_browser(_wait, browser, lambda d: "坐席当前不在通话中" in _text(d, "sv-said"))
+            await _in_browser(lambda: browser.find_element(By.ID, "sv-reason").send_keys("培训"))
+            await _in_browser(lambda: browser.find_element(By.ID, "sv-pause").click())
+            await _in_browser(_wait, browser, lambda d: _text(d, "sv-said") == "已暂停 board-agent。")
+            await wait_for(sub, "supervisor.paused", log=log, timeout=10)
+            state = platform.state["desk"].states["board-agent"]
+            assert state.status == "paused" and "培训" in state.reason and "board-sup" in state.reason
+            screenshot(browser, "wallboard-supervisor-paused")
+            await _in_browser(lambda: browser.find_element(By.ID, "sv-sign-out").click())
+            await _in_browser(_wait, browser, lambda d: _text(d, "sv-said") == "已将 board-agent 签出队列。")
+            await wait_for(sub, "supervisor.signed-out", log=log, timeout=10)
+        assert platform.state["desk"].states["board-agent"].status == "logged_out"
+        assert "supervisor.joined" not in [e.name for e in log]

@@ -310,6 +310,15 @@ ACCESS: dict[str, Access] = {
     ),
     "WS /api/v1/desk/live": logged_in(telephony=True),
     "GET /api/v1/wallboard": declared("reports", telephony=True),
+    "POST /api/v1/wallboard/agents/{agent}/join": declared(
+        "supervise", body=const({"mode": "listen"}), params={"agent": "walk-agent"}, telephony=True
+    ),
+    "POST /api/v1/wallboard/agents/{agent}/pause": declared(
+        "supervise", body=const({"reason": "培训"}), params={"agent": "walk-agent"}, telephony=True
+    ),
+    "POST /api/v1/wallboard/agents/{agent}/sign-out": declared(
+        "supervise", params={"agent": "walk-agent"}, telephony=True
+    ),
     "WS /api/v1/wallboard/live": Access(ACTIONS["reports"], telephony=True),  # checked in the socket
     "WS /api/v1/cases/live": logged_in(),  # each reader is told of the cases it may see only
 }

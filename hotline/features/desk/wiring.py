@@ -9,7 +9,7 @@ from hotline.features import Feature, Parts
 from hotline.features.desk.page import router as page_router
 from hotline.features.desk.routes import router
 from hotline.features.desk.services import AgentDesk
-from hotline.ports import AGENTS_ON_DUTY
+from hotline.ports import AGENTS_ON_DUTY, AGENTS_SUPERVISED
 
 
 def feature(parts: Parts) -> Feature:
@@ -26,4 +26,5 @@ def feature(parts: Parts) -> Feature:
     )
     parts.queue_events.subscribe(desk.on_queue_event)
     parts.offer(AGENTS_ON_DUTY, desk)
+    parts.offer(AGENTS_SUPERVISED, desk)
     return Feature("desk", routers=(router, page_router), with_telephony=(desk.run,), state={"desk": desk})

@@ -2,6 +2,7 @@
 // at once on a change and at least every second or so; this script only draws it. What every page
 // shares (the API, the login, the live socket, the words) is the page client, /pages/client.js.
 import { $, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
+import { startSupervision, supervisionAgents, supervisionLanguage } from "/wallboard/supervise.js";
 
 let live = null;
 let lastBoard = null;
@@ -77,6 +78,7 @@ function banner(message) {
 // --- language ----------------------------------------------------------------------------------
 function applyLanguage() {
   i18n.translate();
+  supervisionLanguage(i18n.lang);
   $("lang").textContent = t("switch");
   if (lastBoard) draw(lastBoard);
 }
@@ -104,6 +106,7 @@ wireSignIn(i18n, start);
 function start() {
   $("login").hidden = true;
   $("board").hidden = false;
+  startSupervision((err) => i18n.reason(err));
   live = liveSocket("/api/v1/wallboard/live", {
     onLink: (state) => {
       $("link").dataset.state = state === "refused" ? "down" : state;
@@ -223,6 +226,7 @@ function drawQueues(board) {
 }
 
 function drawAgents(board) {
+  supervisionAgents(board.agents);
   const table = $("agents");
   head(table, [t("agent"), t("ext"), t("status"), t("since")]);
   table.tBodies[0].replaceChildren(...board.agents.map((a) => {

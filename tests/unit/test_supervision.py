@@ -1,0 +1,103 @@
+"""A supervisor's actions on an agent (hotline/features/wallboard/supervision.py): what is refused,
+and why, in words. Logic only, with the desk and Asterisk scripted; the real ChanSpy (whisper heard
+by the agent alone, barge by both) is tests/e2e/test_supervision.py, the page tests/e2e/test_wallboard.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from casebook.auth.policy import Actor, Role
+from common.bus import EventBus
+from hotline.features.wallboard.supervision import Supervision, SupervisionRefused
+from telephony.ami.spy import OPTIONS, spy_data
+
+SUPERVISOR = Actor("sup-li", Role.SUPERVISOR)
+
+
+@dataclass
+class Seen:
+    username: str
+    extension: str
+    status: str
+    queues: dict[str, int] = field(default_factory=dict)
+    reason: str = ""
+    phone_online: bool = True
+
+
+class Desk:
+    def __init__(self, *seen: Seen) -> None:
+        self.states = {s.username: s for s in seen}
+
+    async def pause(self, actor: Actor, reason: str) -> Any:
+        self.states[actor.name].status, self.states[actor.name].reason = "paused", reason
+
+    async def logout(self, actor: Actor) -> Any:
+        self.states[actor.name].status = "logged_out"
+
+
+class Phones:
+    def __init__(self, extension: str | None) -> None:
+        self.extension = extension
+
+    def phone_of(self, name: str) -> Any:
+        return None if self.extension is None else type("Phone", (), {"extension": self.extension})()
+
+
+class Ami:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+
+    async def send(self, action: dict[str, str], **_: Any) -> dict[str, str]:
+        self.sent.append(action)
+        return {"Response": "Success"}
+
+
+def _supervision(desk: Desk, phone: str | None = "8001") -> tuple[Supervision, Ami]:
+    ami = Ami()
+    return Supervision(desk, Phones(phone), ami, EventBus()), ami  # type: ignore[arg-type]
+
+
+async def test_joining_rings_the_supervisors_phone_into_chanspy_on_the_agents_leg() -> None:
+    supervision, ami = _supervision(Desk(Seen("li", "1001", "on_call")))
+    answer = await supervision.join(SUPERVISOR, "li", "whisper")
+    assert answer == {"agent": "li", "mode": "whisper", "ringing": "8001"}
+    [sent] = ami.sent
+    assert (sent["Action"], sent["Channel"], sent["Application"]) == ("Originate", "PJSIP/8001", "ChanSpy")
+    assert sent["Data"] == "PJSIP/1001-,qEdw"  # the trailing dash: 1001 is not 10010
+
+
+@pytest.mark.parametrize(
+    ("desk", "phone", "status", "why"),
+    [
+        (Desk(Seen("li", "1001", "available", {"intake": 0})), "8001", 409, "not on a call"),
+        (Desk(Seen("li", "1001", "on_call")), None, 409, "you have no phone"),
+        (Desk(), "8001", 404, "no agent li"),
+    ],
+)
+async def test_joining_is_refused_with_the_reason(desk: Desk, phone: str | None, status: int, why: str) -> None:
+    supervision, ami = _supervision(desk, phone)
+    with pytest.raises(SupervisionRefused, match=why) as refused:
+        await supervision.join(SUPERVISOR, "li", "listen")
+    assert refused.value.status_code == status and ami.sent == []
+
+
+async def test_pausing_an_agent_names_the_supervisor_and_an_agent_out_of_the_queues_is_refused() -> None:
+    desk = Desk(Seen("li", "1001", "available", {"intake": 0}), Seen("wang", "1002", "logged_out"))
+    supervision, _ = _supervision(desk)
+    assert (await supervision.pause(SUPERVISOR, "li", "培训"))["status"] == "paused"
+    assert desk.states["li"].reason == "培训（sup-li）"
+    with pytest.raises(SupervisionRefused, match="not in the queues"):
+        await supervision.pause(SUPERVISOR, "wang", "培训")
+
+
+def test_each_mode_has_its_chanspy_options_and_no_other_is_taken() -> None:
+    assert {mode: spy_data("1001", mode).split(",")[1] for mode in OPTIONS} == {  # type: ignore[arg-type]
+        "listen": "qEd",
+        "whisper": "qEdw",
+        "barge": "qEdB",
+    }
+    with pytest.raises(ValueError, match="listens, whispers or barges"):
+        spy_data("1001", "record")  # type: ignore[arg-type]
