@@ -99,3 +99,23 @@ async def test_a_caller_pressing_3_reaches_the_available_agent_and_not_the_pause
         await platform.state["desk"].logout(agent_b)
         await phone_a.stop()
         await phone_b.stop()
+
+
+async def test_an_agent_in_the_queues_without_a_registered_phone_is_not_counted_available_anywhere(
+    platform: Platform, asterisk: Settings
+) -> None:
+    # expected: agent.login (phone_online false); the IVR's question "anyone to answer?" says no
+    # (callers are offered a message); the desk and the wallboard show the phone offline, not available
+    agent_with_phone(platform.sessions, "desk-unplugged", "1004")  # the phone is made, never registered
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    agent = Actor("desk-unplugged", Role.INTAKE_AGENT)
+    try:
+        state = await platform.state["desk"].login(agent)
+        assert state.queues and state.phone_online is False
+        assert await platform.agents.agents_available("intake") is False
+        board = platform.state["wallboard"].snapshot()
+        seen = next(a for a in board["agents"] if a["username"] == "desk-unplugged")
+        assert seen["status"] == "offline", seen
+        assert board["now"]["agents"].get("available", 0) == 0, board["now"]["agents"]
+    finally:
+        await platform.state["desk"].logout(agent)

@@ -14,7 +14,7 @@ from casebook.reports.services import ReportService
 from common.bus import EventBus
 from hotline.features.desk.routes import router as desk_router
 from hotline.features.desk.services import AgentDesk
-from telephony.ami.client import AmiError
+from telephony.ami.client import AmiError, QueueMember
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -24,6 +24,7 @@ class ScriptedAmi:
         self.down = down
         self.members = members if members is not None else set()
         self.paused: dict[str, str] = {}
+        self.unreachable: set[str] = set()  # interfaces whose phone is not registered
 
     async def queue_add(self, queue: str, interface: str, *, member_name: str = "", penalty: int = 0) -> None:
         if self.down:
@@ -42,6 +43,15 @@ class ScriptedAmi:
             self.paused[interface] = reason
         else:
             self.paused.pop(interface, None)
+
+    async def queue_members(self) -> list[QueueMember]:
+        """Every member, its phone unavailable (5) when its extension is among `unreachable`."""
+        return [
+            QueueMember(
+                queue, "", interface, 0, interface in self.paused, "", 5 if interface in self.unreachable else 1, False
+            )
+            for queue, interface in sorted(self.members)
+        ]
 
 
 def _client(book: CaseBook, auth: AuthService, reports: ReportService, ami: ScriptedAmi) -> tuple[TestClient, EventBus]:
@@ -75,6 +85,21 @@ def test_an_agent_logs_in_to_the_queues_of_their_skills_pauses_and_leaves(
     assert paused["paused"] is True  # the page enables "Resume" from it
     assert client.post("/api/v1/desk/resume", headers=me).json()["status"] == "available"
     assert client.post("/api/v1/desk/logout", headers=me).json()["status"] == "logged_out" and not ami.members
+
+
+def test_an_agent_whose_phone_is_not_registered_is_never_counted_available(
+    book: CaseBook, auth: AuthService, reports: ReportService
+) -> None:
+    """A phone that never registered raises no member event: the desk asks Asterisk at login."""
+    stamp = book.clock.now().strftime("%d%H%M")
+    ami = ScriptedAmi()
+    ami.unreachable = {"PJSIP/5103"}
+    client, _bus = _client(book, auth, reports, ami)
+    me = _agent(auth, book, f"unplugged-{stamp}", "5103")
+    state = client.post("/api/v1/desk/login", headers=me).json()
+    assert state["phone_online"] is False and state["queues"]  # in the queues, shown "phone not connected"
+    ami.unreachable.clear()
+    assert client.post("/api/v1/desk/login", headers=me).json()["phone_online"] is True
 
 
 def test_desk_refusals_are_clear(book: CaseBook, auth: AuthService, reports: ReportService) -> None:

@@ -140,8 +140,21 @@ class AgentDesk:
         if state.paused:
             await self._ami(self.ami.queue_pause(None, state.interface, False))
         state.paused, state.reason = False, ""
+        state.phone_online = await self._phone_answers(state)
         self._event(state, "agent.login", queues=sorted(state.queues), phone=phone_kind)
         return state
+
+    async def _phone_answers(self, state: DeskState) -> bool:
+        """Whether the phone just put in the queues answers Asterisk: a phone never registered raises
+        no member event, and would be shown and counted available while callers hear "no agent"
+        (issue 19). Asterisk not telling now: as it was."""
+        try:
+            members = await self.ami.queue_members()
+        except (AmiError, ConnectionError, TimeoutError) as exc:
+            log.warning("could not read whether %s's phone answers: %s", state.username, exc)
+            return state.phone_online
+        mine = [m.status for m in members if m.interface == state.interface]
+        return not mine or any(status != UNAVAILABLE for status in mine)
 
     async def logout(self, actor: Actor) -> DeskState:
         state = await self.state(actor)
