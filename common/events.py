@@ -256,6 +256,11 @@ KINDS: tuple[EventKind, ...] = (
     ),
     EventKind("agent.phone-online", _AGENT, "the agent's phone answers Asterisk again"),
     EventKind(
+        "agent.transferred",
+        f"{_AGENT}, call, to (queue, agent), target",
+        "the agent handed the caller on (a blind transfer); queue.transferred follows",
+    ),
+    EventKind(
         "supervisor.joined",
         "supervisor, mode (listen, whisper, barge), extension (the supervisor's phone, ringing)",
         "a supervisor asked to join the agent's call (call id agent:<user name>)",

@@ -170,6 +170,7 @@ class Platform:
         transcripts.step = self._decode_stored  # behind live callers
         keeper = ConversationKeeper(self.ari, CasebookConversations(self.book, transcripts.submit), self.notifier)
         self.queue_events.subscribe(keeper.on_queue_event)
+        self.ami.on_event("UserEvent", keeper.on_user_event)
         return keeper, transcripts
 
     def _build_features(self) -> list[Feature]:

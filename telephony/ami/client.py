@@ -49,9 +49,10 @@ class QueueMember:
 
 class AmiClient:
     def __init__(
-        self, host: str, port: int, user: str, secret: str, *, timeout: float = 3.0, events: str = "agent"
+        self, host: str, port: int, user: str, secret: str, *, timeout: float = 3.0, events: str = "agent,user"
     ) -> None:
-        """`events`: the AMI event classes this session receives (sent at every (re)login)."""
+        """`events`: the AMI event classes this session receives (sent at every (re)login): the
+        queues' (agent) and the dialplan's own UserEvents (user), not every channel's (call)."""
         self._manager = Manager(
             host=host,
             port=port,
@@ -165,6 +166,12 @@ class AmiClient:
         if queue:
             action["Queue"] = queue
         check(await self.send(action, as_list=False), "QueuePause")
+
+    async def blind_transfer(self, channel: str, context: str, exten: str) -> None:
+        """Send the party bridged with `channel` (the agent's leg) to `exten@context`; `channel`
+        leaves the call."""
+        action = {"Action": "BlindTransfer", "Channel": channel, "Context": context, "Exten": exten}
+        check(await self.send(action, as_list=False), "BlindTransfer")
 
     async def reload(self, module: str) -> None:
         """Reload one module's configuration (`res_pjsip.so`, `pbx_config.so`, `app_queue.so`)."""

@@ -59,6 +59,7 @@ class QueueEvent:
     reason: str = ""  # completed: who hung up (caller, agent) or transfer
     member_status: int | None = None  # member events: Asterisk's device state of the member
     paused: bool | None = None
+    member_channel: str = ""  # the agent's leg (AgentCalled, AgentConnect): what a transfer moves; never published
 
     @property
     def extension(self) -> str:
@@ -129,6 +130,7 @@ def translate(message: Mapping[str, Any]) -> QueueEvent | None:
         ring_s=ring,
         talk_s=_int(message.get("TalkTime")),
         reason=reason,
+        member_channel=str(message.get("DestChannel", "")),
     )
 
 

@@ -5,8 +5,9 @@ The dialplan starts MixMonitor on a caller's channel as it enters an agent queue
 caller is bridged with an agent: the two voices mixed, and each side alone (`-caller`: what the
 caller says; `-agent`: what the caller hears, the agent). The files land in Asterisk's recording
 folder, so this keeper sees them as ARI stored recordings and fetches them over HTTP (no shared
-disk), once the call is over: when its channel has been gone for a moment (MixMonitor closes
-its files as the channel hangs up). It stores them through the sink and only then deletes
+disk), once the call is over (a queue event, or the dialplan's hangup handler's AMI UserEvent,
+says when): when its channel has been gone for a moment (MixMonitor closes its files as the
+channel hangs up). It stores them through the sink and only then deletes
 Asterisk's copy; until then they stay in Asterisk, and the next sweep tries again, so a
 casebook outage or a restart of this process loses none.
 
@@ -21,7 +22,9 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from telephony.ami.queue_events import QueueEvent
 from telephony.ari.client import AriClient
@@ -38,6 +41,7 @@ SIDES = ("mixed", "caller", "agent")  # each file's name ends with its side
 SETTLE_S = 2.0  # a call gone this long: MixMonitor has closed its files
 SWEEP_EVERY_S = 30.0
 ENDINGS = frozenset({"completed", "transferred", "abandoned", "left"})
+ENDED_EVENT = "HotlineConversationEnded"  # AMI UserEvent of the dialplan's hangup handler
 NO_AUDIO_S = 0.05  # less than this in the mixed file: never bridged, no conversation
 
 
@@ -86,8 +90,16 @@ class ConversationKeeper:
 
     def on_queue_event(self, event: QueueEvent) -> None:
         """A call left its queue or its agent: its conversation is taken once its files are closed."""
-        if event.kind not in ENDINGS:
-            return
+        if event.kind in ENDINGS:
+            self._sweep_soon()
+
+    def on_user_event(self, _manager: Any, message: Mapping[str, Any]) -> None:
+        """The dialplan's hangup handler says a recorded caller's call is over (after a transfer to
+        an agent's phone no queue event tells it): the conversation is taken once its files close."""
+        if str(message.get("UserEvent", "")) == ENDED_EVENT:
+            self._sweep_soon()
+
+    def _sweep_soon(self) -> None:
         task = asyncio.get_running_loop().create_task(self._sweep_after(self.settle_s + 0.5))
         self._later.add(task)
         task.add_done_callback(self._later.discard)

@@ -104,6 +104,7 @@ MODULES = (
     "app_queue",
     "app_mixmonitor",  # every conversation with an agent recorded (issue 19)
     "app_chanspy",  # a supervisor listens, whispers, barges (issue 19)
+    "app_userevent",  # the dialplan tells the application a recorded call ended
     "app_verbose",
     "func_db",
     "func_strings",
@@ -194,6 +195,7 @@ def render_changes(
         "queues": lines.queues,
         "phones": list(phones),
         "queue_wait_s": queue_wait_s,
+        "transfer_ring_s": 25,  # an agent a call is transferred to has this long to answer
         "max_calls": max_calls,
         "country": "us" if asterisk.timezone.startswith("America/") else "cn",
         "ari_password": asterisk.ari_secret(),

@@ -131,3 +131,15 @@ async def test_a_call_leaving_its_queue_has_its_conversation_taken_soon_after() 
     keeper.on_queue_event(QueueEvent("completed", CALL, "intake"))
     await asyncio.gather(*keeper._later)
     assert len(book.kept) == 1
+
+
+async def test_the_dialplans_word_that_a_recorded_call_ended_has_the_conversation_taken() -> None:
+    """No queue event tells the end of a call transferred to an agent's phone: the dialplan's
+    hangup handler does (an AMI UserEvent)."""
+    asterisk, book = ScriptedAsterisk(_three(), set()), Casebook()
+    keeper = _keeper(asterisk, book)
+    keeper.on_user_event(None, {"UserEvent": "SomethingElse"})
+    assert not keeper._later
+    keeper.on_user_event(None, {"UserEvent": "HotlineConversationEnded", "Conversation": BASE})
+    await asyncio.gather(*keeper._later)
+    assert len(book.kept) == 1

@@ -135,6 +135,40 @@ async def desk_ready(request: Request, actor: ActorDep) -> DeskOut:
     return await _do(_desk(request).ready(actor))
 
 
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: Literal["queue", "agent"] = Field(description="Into another queue, or to another agent's phone.")
+    target: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="The queue's name, or the agent's user name."
+    )
+
+
+class TransferTargets(BaseModel):
+    queues: list[str]
+    agents: list[dict[str, str]] = Field(description="Other agents with a phone: username, extension, status.")
+
+
+@router.get("/transfer-targets", response_model=TransferTargets)
+async def transfer_targets(request: Request, actor: ActorDep) -> TransferTargets:
+    """Where the call on screen can be handed: the queues, and the other agents with their state."""
+    desk = _desk(request)
+    await _do(desk.state(actor))
+    queues = list(desk.lines.queues) if desk.lines is not None else []
+    agents = [
+        {"username": s.username, "extension": s.extension, "status": s.status}
+        for s in sorted(desk.states.values(), key=lambda s: s.username)
+        if s.username != actor.name
+    ]
+    return TransferTargets(queues=queues, agents=agents)
+
+
+@router.post("/transfer", response_model=DeskOut)
+async def transfer(request: Request, actor: ActorDep, body: TransferIn) -> DeskOut:
+    """Hand the caller on without talking first (a blind transfer); you are in wrap-up after."""
+    request.state.audit = {"target": f"agent:{actor.name}"}
+    return await _do(_desk(request).transfer(actor, body.to, body.target))
+
+
 @router.post("/calls/{call_id}/case", response_model=CallCaseOut, status_code=201)
 async def save_call_case(request: Request, actor: ActorDep, call_id: str, body: CallCaseIn) -> CallCaseOut:
     """Register and dispatch the case of the call on screen in one step (saving twice gives the

@@ -35,6 +35,7 @@ class DeskCall:
     partial: str = ""
     suggestion: Suggestion | None = None
     case_number: str | None = None
+    agent_channel: str = ""  # the agent's leg in Asterisk, once answered (what a transfer hands over)
 
     @property
     def transcript(self) -> str:

@@ -5,6 +5,7 @@
 import { $, api, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
 import { ringBell } from "/pages/bell.js";
 import { drawMyConversations } from "/agent/history.js";
+import { showTransfer, wireTransfer } from "/agent/transfer.js";
 
 const i18n = words({}, { mode: "both" });
 let live = null;
@@ -109,6 +110,7 @@ function render(state) {
   $("btn-resume").disabled = !inQueues || !state.paused;
   $("btn-ready").disabled = state.status !== "wrap_up";
   showCall(state.call, state.status);
+  showTransfer(state.call, state.status, i18n);
 }
 
 function showCall(call, status) {
@@ -392,3 +394,4 @@ $("sp-hangup").addEventListener("click", () => phone.user && phone.user.hangup()
 
 if (session.token()) start(); else showLogin("");
 $("btn-my-calls").addEventListener("click", () => drawMyConversations(i18n));
+wireTransfer(i18n);

@@ -1,0 +1,51 @@
+// Handing the caller on from the screen pop (issue 19): into another queue, or to another agent's
+// phone, without talking first (POST /api/v1/desk/transfer). The targets are read when a call is
+// answered (GET /api/v1/desk/transfer-targets); the result is said in words.
+import { $, api } from "/pages/client.js";
+
+const STATE = { available: "空闲 available", on_call: "通话中 on a call", ringing: "振铃 ringing", paused: "暂停 paused",
+  wrap_up: "整理 wrap-up", logged_out: "未上线 logged out" };
+
+let loadedFor = null;
+
+function option(value, text) {
+  const el = document.createElement("option");
+  el.value = value;
+  el.textContent = text;
+  return el;
+}
+
+// called with each state the page receives: the form is offered only during an answered call
+export async function showTransfer(call, status, i18n) {
+  const onCall = status === "on_call" && call;
+  $("transfer").hidden = !onCall;
+  if (!onCall || loadedFor === call.call_id) return;
+  loadedFor = call.call_id;
+  $("transfer-said").textContent = "";
+  try {
+    const targets = await api("GET", "/api/v1/desk/transfer-targets");
+    const queues = targets.queues.filter((q) => q !== call.queue)
+      .map((q) => option("queue:" + q, "队列 queue " + q));
+    const agents = targets.agents.map((a) => option("agent:" + a.username,
+      "坐席 agent " + a.username + " (" + a.extension + ", " + (STATE[a.status] || a.status) + ")"));
+    $("transfer-target").replaceChildren(...queues, ...agents);
+  } catch (err) {
+    $("transfer-said").textContent = i18n.reason(err);
+  }
+}
+
+export function wireTransfer(i18n) {
+  $("transfer").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const [to, target] = $("transfer-target").value.split(/:(.*)/s);
+    if (!target) return;
+    $("transfer-said").className = "";
+    try {
+      await api("POST", "/api/v1/desk/transfer", { to, target });
+      $("transfer-said").textContent = "已转接到 " + target + "，您进入话后整理。Transferred to " + target + ": you are in wrap-up.";
+    } catch (err) {
+      $("transfer-said").className = "error";
+      $("transfer-said").textContent = i18n.reason(err);
+    }
+  });
+}

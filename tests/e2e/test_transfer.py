@@ -1,0 +1,179 @@
+"""An agent hands the caller on from the agent page (issue 19): into another queue, or to another
+agent's phone, without talking first (a blind transfer: AMI BlindTransfer of the agent's leg).
+
+Real parts: Asterisk's queues, pjsua2 desk phones for two agents (one of the intake queue, one of
+the efficiency queue), a pjsua2 caller who stays on the line.
+
+Expected: queue.answered (intake, desk A); agent.transferred (A, to queue efficiency);
+queue.transferred (A) and A in wrap-up; queue.joined and queue.answered (efficiency, desk B);
+agent.transferred (B, to agent A); A's phone rings a second time and answers; the caller is on
+the line throughout, and one conversation is recorded, begun with A.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from casebook.agents.services import AgentDirectory
+from casebook.auth.policy import Actor, Role
+from casebook.auth.services import AuthService
+from casebook.cases.errors import Conflict
+from common.paths import prompts_dir
+from common.settings import Settings
+from hotline.platform import Platform
+from hotline.services import asterisk_process, lines_book
+from tests.e2e.browser import screenshot
+from tests.e2e.helpers import Phone, drain, place_call, until_reachable, wait_for
+from tests.e2e.test_agent_page import _in_browser, _open_page, _status, _wait, browser  # noqa: F401
+
+ADMIN = Actor("admin", Role.ADMIN)
+
+
+def _agent(platform: Platform, name: str, extension: str, skills: dict[str, int]) -> str:
+    with contextlib.suppress(Conflict):
+        AuthService(platform.sessions).create_user(name, Role.INTAKE_AGENT, password="a-long-password")
+    directory = AgentDirectory(platform.sessions)
+    if directory.phone_of(name) is not None:
+        return directory.new_password(ADMIN, extension).sip_password
+    return directory.create(ADMIN, name, extension, skills).sip_password
+
+
+async def _until(phone: Phone, event: str, timeout: float) -> float:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await phone.next_line(deadline - loop.time()))["event"] != event:
+        pass
+    return time.monotonic()
+
+
+async def test_an_agent_transfers_the_caller_into_another_queue_and_then_to_an_agent(
+    platform: Platform, asterisk: Settings
+) -> None:
+    stamp = time.strftime("%H%M%S")
+    a_name, a_ext = f"xfer-a-{stamp}", f"3{stamp[-4:]}"
+    b_name, b_ext = f"xfer-b-{stamp}", f"4{stamp[-4:]}"
+    a_password = _agent(platform, a_name, a_ext, {"intake": 0})
+    b_password = _agent(platform, b_name, b_ext, {"efficiency": 0})
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    phone_a = await Phone.start(asterisk, a_ext, a_password, hold=80, answer_after=1, talk=0)
+    phone_b = await Phone.start(asterisk, b_ext, b_password, hold=80, answer_after=1, talk=0)
+    desk = platform.state["desk"]
+    agent_a, agent_b = Actor(a_name, Role.INTAKE_AGENT), Actor(b_name, Role.INTAKE_AGENT)
+    log: list = []
+    try:
+        await desk.login(agent_a)
+        await desk.login(agent_b)
+        await until_reachable(platform.ami, a_ext)
+        await until_reachable(platform.ami, b_ext)
+        with platform.bus.subscribe() as sub:
+            script = "wait 1; keys 3; wait 30; hangup"
+            call = asyncio.create_task(place_call(asterisk, "12345", script, caller="13912345603"))
+            answered = await wait_for(sub, "queue.answered", timeout=40, log=log)
+            assert answered.data["member"] == a_name and answered.data["queue"] == "intake"
+            await asyncio.sleep(1)
+
+            asked = time.monotonic()
+            state = await desk.transfer(agent_a, "queue", "efficiency")
+            assert state.call is not None
+            rang_b = await _until(phone_b, "incoming", 20)
+            again = await wait_for(sub, "queue.answered", timeout=20, log=log)
+            assert again.call_id == answered.call_id and again.data["member"] == b_name, again.data
+            assert again.data["queue"] == "efficiency"
+            assert desk.states[a_name].status == "wrap_up"
+
+            await asyncio.sleep(1)
+            asked_agent = time.monotonic()
+            await desk.transfer(agent_b, "agent", a_name)
+            rang_a = await _until(phone_a, "incoming", 20)
+            await _until(phone_a, "answered", 10)
+            result = await call
+            stored = await wait_for(sub, "conversation.stored", timeout=30, log=log)
+            while stored.call_id != answered.call_id:  # another test's call, stored meanwhile
+                stored = await wait_for(sub, "conversation.stored", timeout=30, log=log)
+            await asyncio.sleep(1)
+            drain(sub, log)
+    finally:
+        for agent in (agent_a, agent_b):
+            with contextlib.suppress(Exception):
+                await desk.logout(agent)
+        await phone_a.stop()
+        await phone_b.stop()
+    names = [e.name for e in log]
+    assert names.count("agent.transferred") == 2 and "queue.transferred" in names, names
+    assert result["ended_by"] == "caller", result  # on the line to the end, through both transfers
+    stored_here = [e for e in log if e.name == "conversation.stored" and e.call_id == answered.call_id]
+    assert len(stored_here) == 1  # one recording of the call, through both transfers
+    [conversation] = [c for c in platform.book.conversations.of_agent(a_name) if c.call_id == answered.call_id]
+    assert conversation.duration_s and conversation.duration_s > 20, conversation  # through both transfers
+    print(f"transfer to a queue: {rang_b - asked:.2f} s to the ring; to an agent: {rang_a - asked_agent:.2f} s")
+
+
+async def test_a_transfer_without_a_call_or_to_nowhere_is_refused_in_words(platform: Platform) -> None:
+    stamp = time.strftime("%H%M%S")
+    name = f"xfer-idle-{stamp}"
+    _agent(platform, name, f"5{stamp[-4:]}", {"intake": 0})
+    desk = platform.state["desk"]
+    actor = Actor(name, Role.INTAKE_AGENT)
+    from hotline.features.desk.errors import NoCall
+
+    try:
+        await desk.transfer(actor, "queue", "efficiency")
+    except NoCall as exc:
+        assert "no call in progress" in str(exc)
+    else:
+        raise AssertionError("a transfer without a call was taken")
+
+
+async def test_the_agent_page_transfers_the_call_on_screen_and_says_so(
+    serving: Platform,
+    asterisk: Settings,
+    browser: WebDriver,  # noqa: F811
+) -> None:
+    # expected: queue.answered (intake, page agent); agent.transferred (to queue efficiency) from the
+    # page's form; desk B's phone rings; the page says where the call went and shows wrap-up
+    platform = serving
+    stamp = time.strftime("%H%M%S")
+    a_name, a_ext = f"xfer-page-{stamp}", f"3{stamp[-4:]}"
+    b_name, b_ext = f"xfer-eff-{stamp}", f"4{stamp[-4:]}"
+    a_password = _agent(platform, a_name, a_ext, {"intake": 0})
+    b_password = _agent(platform, b_name, b_ext, {"efficiency": 0})
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    phone_a = await Phone.start(asterisk, a_ext, a_password, hold=60, answer_after=1, talk=0)
+    phone_b = await Phone.start(asterisk, b_ext, b_password, hold=60, answer_after=1, talk=0)
+    desk = platform.state["desk"]
+    try:
+        await desk.login(Actor(b_name, Role.INTAKE_AGENT))
+        await _in_browser(_open_page, browser, asterisk, a_name)
+        await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+        await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        await until_reachable(platform.ami, a_ext)
+        await until_reachable(platform.ami, b_ext)
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(place_call(asterisk, "12345", "wait 1; keys 3; wait 14; hangup"))
+            await wait_for(sub, "queue.answered", timeout=40, member=a_name)
+            await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "transfer").is_displayed(), 20)
+            choice = "#transfer-target option[value='queue:efficiency']"
+            await _in_browser(_wait, browser, lambda d: d.find_elements(By.CSS_SELECTOR, choice))
+            await _in_browser(
+                browser.execute_script, "document.getElementById('transfer-target').value = 'queue:efficiency'"
+            )
+            await _in_browser(lambda: browser.find_element(By.CSS_SELECTOR, "#transfer button").click())
+            said = "已转接到 efficiency"
+            await _in_browser(_wait, browser, lambda d: said in d.find_element(By.ID, "transfer-said").text)
+            await _until(phone_b, "incoming", 20)
+            await wait_for(sub, "queue.answered", timeout=20, member=b_name)
+            await _in_browser(_wait, browser, lambda d: _status(d) == "wrap_up", 20)
+            screenshot(browser, "agent-transferred")
+            await call
+    finally:
+        for name in (a_name, b_name):
+            with contextlib.suppress(Exception):
+                await desk.logout(Actor(name, Role.INTAKE_AGENT))
+        await phone_a.stop()
+        await phone_b.stop()
