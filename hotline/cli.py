@@ -304,6 +304,8 @@ def register_phone(
     talk: Annotated[float, typer.Option(help="Seconds of talk before hanging up (0: the caller ends).")] = 0.0,
     say: Annotated[Path | None, typer.Option(help="A WAV file played to the caller once a call is answered.")] = None,
     record: Annotated[Path | None, typer.Option(help="Keep what the phone hears (its first call) in this WAV.")] = None,
+    hold_at: Annotated[float, typer.Option(help="Put a call on hold this long after answering (0: never).")] = 0.0,
+    hold_for: Annotated[float, typer.Option(help="Seconds on hold before taking the call back.")] = 5.0,
 ) -> None:
     """Register a real SIP desk phone (pjsua2) as this agent, with the password in
     HOTLINE_SIP_PASSWORD; print the registrar's answer, then the calls it rings for, as JSON lines."""
@@ -323,7 +325,8 @@ def register_phone(
         result = phone.register_answering(extension, password, f"sip:{settings.sip_bind}:{settings.sip_port}")
         typer.echo(json.dumps({"event": "registration", **result.to_dict()}))
         if result.registered and hold > 0:
-            phone.serve(hold, answer_after_s=answer_after, talk_s=talk)
+            on_hold = (hold_at, hold_for) if hold_at > 0 else None
+            phone.serve(hold, answer_after_s=answer_after, talk_s=talk, hold=on_hold)
     finally:
         phone.close()
     if not result.registered:

@@ -25,6 +25,8 @@ class _PhoneCall(pj.Call):  # type: ignore[misc]
         self.ended = False
 
         self.player: Any = None
+        self.held_at: float | None = None  # seconds after answering the call was put on hold
+        self.resumed = False
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -97,8 +99,12 @@ class DeskPhone(SipCaller):
         account = _AnsweringAccount(self)
         return self.register(extension, password, registrar, timeout=timeout, account=account)
 
-    def serve(self, seconds: float, *, answer_after_s: float, talk_s: float) -> None:
-        """Ring, answer after `answer_after_s` (never, if negative), hang up after `talk_s` (0: let the caller)."""
+    def serve(
+        self, seconds: float, *, answer_after_s: float, talk_s: float, hold: tuple[float, float] | None = None
+    ) -> None:
+        """Ring, answer after `answer_after_s` (never, if negative), hang up after `talk_s` (0: let
+        the caller); `hold` (at, for): put the call on hold `at` seconds after answering, for `for`
+        seconds (a re-INVITE: Asterisk plays the caller music), then take it back."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.pump(0.02)
@@ -106,6 +112,8 @@ class DeskPhone(SipCaller):
             for call in self.calls:
                 if call.ended:
                     continue
+                if hold is not None and call.answered_at is not None:
+                    self._hold_step(call, now - call.answered_at, hold)
                 if call.answered_at is None and answer_after_s >= 0 and now - call.rang_at >= answer_after_s:
                     ok = pj.CallOpParam()
                     ok.statusCode = 200
@@ -116,6 +124,19 @@ class DeskPhone(SipCaller):
                     call.hangup(pj.CallOpParam(True))
                     call.ended = True
                     self.say("hung-up")
+
+    def _hold_step(self, call: _PhoneCall, talked: float, hold: tuple[float, float]) -> None:
+        at, lasting = hold
+        if call.held_at is None and talked >= at:
+            call.setHold(pj.CallOpParam(True))
+            call.held_at = talked
+            self.say("held")
+        elif call.held_at is not None and not call.resumed and talked >= at + lasting:
+            resume = pj.CallOpParam(True)
+            resume.opt.flag = pj.PJSUA_CALL_UNHOLD
+            call.reinvite(resume)
+            call.resumed = True
+            self.say("resumed")
 
     def close(self) -> None:
         self.recorder = None  # the recorder's file is complete once it is gone

@@ -367,6 +367,8 @@ class Phone(JsonLinesProcess):
         talk: float = 3,
         say: Path | None = None,
         record: Path | None = None,
+        hold_at: float = 0.0,
+        hold_for: float = 5.0,
     ) -> Phone:
         """`say`: what the agent says once a call is answered (a WAV); `record`: where what the
         phone hears on its first call is kept (complete once the phone process ends)."""
@@ -376,6 +378,7 @@ class Phone(JsonLinesProcess):
         argv += ["--answer-after", str(answer_after), "--talk", str(talk)]
         argv += ["--say", str(say)] if say is not None else []
         argv += ["--record", str(record)] if record is not None else []
+        argv += ["--hold-at", str(hold_at), "--hold-for", str(hold_for)] if hold_at > 0 else []
         proc = await asyncio.create_subprocess_exec(*argv, cwd=ROOT, env=env, stdout=subprocess.PIPE)
         phone = cls(proc)
         registration = await phone.next_line(30)

@@ -323,7 +323,7 @@ async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_
             raise AssertionError(f"{exc}; the page: {_softphone_failure(browser)}") from None
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
-                place_call(asterisk, "12345", "wait 1; keys 3; wait 12; hangup", caller="13912340024")
+                place_call(asterisk, "12345", "wait 1; keys 3; wait 20; hangup", caller="13912340024")
             )
             ringing = await wait_for(sub, "queue.ringing", timeout=40)
             assert ringing.data["extension"] == "1024-web", ringing.data
@@ -333,6 +333,16 @@ async def test_the_browser_softphone_registers_takes_the_queue_call_and_a_wrong_
             assert answered.call_id == ringing.call_id
             await _in_browser(_wait, browser, lambda d: phone_state(d) == "talking", 20)
             await asyncio.sleep(2)  # media flows both ways (Asterisk would drop a call without ICE/DTLS)
+            # hold and take back (a re-INVITE over the WebSocket: the caller hears music meanwhile,
+            # measured with a desk phone in tests/e2e/test_hold.py), mute and unmute
+            await _in_browser(lambda: browser.find_element(By.ID, "sp-hold").click())
+            await _in_browser(_wait, browser, lambda d: phone_state(d) == "held", 10)
+            await asyncio.sleep(1)
+            await _in_browser(lambda: browser.find_element(By.ID, "sp-hold").click())
+            await _in_browser(_wait, browser, lambda d: phone_state(d) == "talking", 10)
+            await _in_browser(lambda: browser.find_element(By.ID, "sp-mute").click())
+            await _in_browser(_wait, browser, lambda d: "已静音" in d.find_element(By.ID, "sp-status").text, 5)
+            await _in_browser(lambda: browser.find_element(By.ID, "sp-mute").click())
             await _in_browser(lambda: browser.find_element(By.ID, "sp-hangup").click())
             completed = await wait_for(sub, "queue.completed", timeout=20)
             assert completed.data["reason"] == "agent" and completed.data["talk_s"] >= 2, completed.data

@@ -337,8 +337,38 @@ function phoneStatus(state, text) {
   $("sp-connect").disabled = state !== "off" && state !== "failed";
   $("sp-disconnect").disabled = state === "off" || state === "failed";
   $("sp-answer").disabled = state !== "ringing";
-  $("sp-hangup").disabled = state !== "ringing" && state !== "talking";
+  $("sp-hangup").disabled = state !== "ringing" && state !== "talking" && state !== "held";
+  $("sp-hold").disabled = state !== "talking" && state !== "held";
+  $("sp-hold").textContent = state === "held" ? "取回 Take back" : "保持 Hold";
+  $("sp-mute").disabled = state !== "talking";
+  if (state !== "talking") $("sp-mute").textContent = "静音 Mute";
 }
+
+// Hold: a re-INVITE; Asterisk plays the caller music until the call is taken back. Mute: the
+// caller no longer hears the agent's microphone (the agent still hears the caller).
+$("sp-hold").addEventListener("click", async () => {
+  const user = phone.user;
+  if (!user) return;
+  try {
+    if (user.isHeld()) {
+      await user.unhold();
+      phoneStatus("talking", "通话中 talking");
+    } else {
+      await user.hold();
+      phoneStatus("held", "保持中：对方在听等待音乐 On hold: the caller hears music");
+    }
+  } catch (err) {
+    phoneStatus("failed", "保持未成功 Hold failed: " + err.message);
+  }
+});
+$("sp-mute").addEventListener("click", () => {
+  const user = phone.user;
+  if (!user) return;
+  if (user.isMuted()) user.unmute(); else user.mute();
+  $("sp-mute").textContent = user.isMuted() ? "取消静音 Unmute" : "静音 Mute";
+  $("sp-status").textContent = user.isMuted() ? "通话中（已静音，对方听不到您）talking, muted: the caller cannot hear you"
+    : "通话中 talking";
+});
 
 $("sp-connect").addEventListener("click", async () => {
   const password = $("sp-password").value;
