@@ -158,6 +158,7 @@ KINDS: tuple[EventKind, ...] = (
     EventKind("case.breached", f"{_CASE}, clock, escalated_to, unit", "one of the case's clocks ran out"),
     EventKind("case.transcribed", f"{_CASE}, state (done, failed)", "a call's message is transcribed, or not"),
     EventKind("case.called_back", f"{_CASE}, reached", 'a person called back the citizen of a case marked "call back"'),
+    EventKind("case.dialled", _CASE, "an agent called the case's citizen from the case (click-to-dial)"),
     EventKind(
         "callback.scheduled",
         f"{_CASE}, callback, reason (satisfaction, agent), due",
@@ -255,6 +256,7 @@ KINDS: tuple[EventKind, ...] = (
         "agent.phone-offline", _AGENT, "the agent's phone stopped answering Asterisk (unregistered, unreachable)"
     ),
     EventKind("agent.phone-online", _AGENT, "the agent's phone answers Asterisk again"),
+    EventKind("agent.dialled", f"{_AGENT}, case, call", "the agent called a case's citizen (click-to-dial)"),
     EventKind(
         "agent.transferred",
         f"{_AGENT}, call, to (queue, agent), target",

@@ -78,6 +78,19 @@ class Calls(BookPart):
             a.tell("case.called_back", reached=reached)
         return case
 
+    def dialling(self, number: str, actor: Actor, call_id: str) -> str:
+        """An agent is about to call the case's citizen from the case (click-to-dial): the
+        citizen's number, and the call in the case's history (its recording joins the case by it)."""
+        with self.acting(number, actor, "callback") as a:
+            s, case = a.s, a.case
+            phone = case.caller.phone if case.caller is not None else None
+            if not phone:
+                raise InvalidInput(f"case {number} has no caller's number to call")
+            case.updated_at = self.clock.now()
+            self._event(s, case, actor, "dialled", call_id=call_id)
+            a.tell("case.dialled")
+        return phone
+
     def status_of(self, number: str) -> str | None:
         if not number.isdigit() or len(number) > 20:
             return None

@@ -104,10 +104,11 @@ class ConversationBook:
                 write_durably(path, data)
                 paths[side] = str(path)
                 size += len(data)
+            case = _case_of_call(s, audio.call_id)
             row = Conversation(
                 name=audio.name,
                 call_id=audio.call_id,
-                agent=_agent_of(s, audio.call_id),
+                agent=_agent_of(s, audio.call_id, case),
                 started_at=audio.started_at,
                 stored_at=now,
                 duration_s=audio.duration_s,
@@ -119,7 +120,6 @@ class ConversationBook:
                 transcript_state="pending" if audio.caller or audio.agent else "failed",
             )
             s.add(row)
-            case = s.scalar(select(Case).where(Case.call_id == audio.call_id))
             if case is not None:
                 _event(s, case, now, "conversation_stored", seconds=audio.duration_s, agent=row.agent)
             s.commit()
@@ -131,10 +131,11 @@ class ConversationBook:
         with self.sessions() as s:
             case = _case(s, number)
             check_visible(s, case, actor)
-            if case.call_id is None:
+            calls = _calls_of(s, case)
+            if not calls:
                 return []
             rows = s.scalars(
-                select(Conversation).where(Conversation.call_id == case.call_id).order_by(Conversation.started_at)
+                select(Conversation).where(Conversation.call_id.in_(calls)).order_by(Conversation.started_at)
             ).all()
             return [_view(row, case.number) for row in rows]
 
@@ -148,7 +149,8 @@ class ConversationBook:
                 .order_by(Conversation.started_at.desc(), Conversation.id.desc())
                 .limit(limit)
             ).all()
-            return [_view(row, number) for row, number in rows]
+            found = [(row, number) for row, number in rows]
+            return [_view(row, number or _number_of(_case_of_call(s, row.call_id))) for row, number in found]
 
     def audio_path(self, conversation_id: int, side: str, actor: Actor) -> str:
         """The file of one side of a conversation, if the actor may hear it and it is still kept."""
@@ -158,7 +160,7 @@ class ConversationBook:
             row = s.get(Conversation, conversation_id)
             if row is None:
                 raise NotFound(f"no conversation {conversation_id}")
-            case = s.scalar(select(Case).where(Case.call_id == row.call_id))
+            case = _case_of_call(s, row.call_id)
             if not (row.agent is not None and row.agent == actor.name and not actor.is_system):
                 try:
                     if case is not None:
@@ -259,12 +261,47 @@ def _case(s: Session, number: str) -> Case:
     return case
 
 
-def _agent_of(s: Session, call_id: str) -> str | None:
-    """The agent who answered the call (its first answered stay in a queue)."""
+def _calls_of(s: Session, case: Case) -> list[str]:
+    """The calls of a case: the one that opened it, and those an agent placed from it (dialled)."""
+    dialled = s.scalars(select(CaseEvent.detail).where(CaseEvent.case_id == case.id, CaseEvent.kind == "dialled"))
+    calls = [str(detail.get("call_id")) for detail in dialled if detail.get("call_id")]
+    return ([case.call_id] if case.call_id else []) + calls
+
+
+def _number_of(case: Case | None) -> str | None:
+    return case.number if case is not None else None
+
+
+def _case_of_call(s: Session, call_id: str) -> Case | None:
+    """The case a call opened, or the case it was placed from."""
+    case = s.scalar(select(Case).where(Case.call_id == call_id))
+    if case is not None:
+        return case
     return s.scalar(
+        select(Case)
+        .join(CaseEvent, CaseEvent.case_id == Case.id)
+        .where(CaseEvent.kind == "dialled", CaseEvent.detail["call_id"].as_string() == call_id)
+        .limit(1)
+    )
+
+
+def _agent_of(s: Session, call_id: str, case: Case | None) -> str | None:
+    """The agent who answered the call (its first answered stay in a queue), or who placed it."""
+    answered = s.scalar(
         select(QueueVisit.agent)
         .where(QueueVisit.call_id == call_id, QueueVisit.agent.is_not(None))
         .order_by(QueueVisit.seq)
+        .limit(1)
+    )
+    if answered is not None or case is None:
+        return answered
+    return s.scalar(
+        select(CaseEvent.actor)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == "dialled",
+            CaseEvent.detail["call_id"].as_string() == call_id,
+        )
         .limit(1)
     )
 

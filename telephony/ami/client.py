@@ -173,6 +173,24 @@ class AmiClient:
         action = {"Action": "BlindTransfer", "Channel": channel, "Context": context, "Exten": exten}
         check(await self.send(action, as_list=False), "BlindTransfer")
 
+    async def originate_to_dialplan(
+        self, channel: str, channel_id: str, context: str, exten: str, *, label: str, ring_s: int = 30
+    ) -> None:
+        """Ring `channel` (an agent's phone, showing `label`); answered, it runs `exten@context`.
+        `channel_id` becomes the new channel's unique id (the platform's call id)."""
+        action = {
+            "Action": "Originate",
+            "Channel": channel,
+            "ChannelId": channel_id,
+            "Context": context,
+            "Exten": exten,
+            "Priority": "1",
+            "CallerID": f'"{label}" <{label}>',
+            "Timeout": str(ring_s * 1000),
+            "Async": "true",
+        }
+        check(await self.send(action, as_list=False), "Originate")
+
     async def reload(self, module: str) -> None:
         """Reload one module's configuration (`res_pjsip.so`, `pbx_config.so`, `app_queue.so`)."""
         check(await self.send({"Action": "Reload", "Module": module}, as_list=False), f"Reload {module}")

@@ -19,3 +19,8 @@ class PhoneSystemDown(DeskError):
 class NoCall(DeskError):
     status_code = 409
     error_id = "no_call"
+
+
+class NoCarrier(DeskError):
+    status_code = 409
+    error_id = "no_carrier"

@@ -169,6 +169,30 @@ async def transfer(request: Request, actor: ActorDep, body: TransferIn) -> DeskO
     return await _do(_desk(request).transfer(actor, body.to, body.target))
 
 
+class DialIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] = Field(
+        description="The case whose citizen to call."
+    )
+
+
+class DialOut(BaseModel):
+    call_id: str
+    status: str
+
+
+@router.post("/dial", response_model=DialOut)
+async def dial(request: Request, actor: ActorDep, body: DialIn) -> DialOut:
+    """Call the case's citizen: your phone rings first; answer it and the citizen's rings. The call
+    is recorded and kept with the case."""
+    request.state.audit = {"target": f"case:{body.case}"}
+    try:
+        state, call_id = await _desk(request).dial_case(actor, body.case)
+    except DeskError as exc:
+        raise Refusal(exc.status_code, str(exc), exc.error_id) from exc
+    return DialOut(call_id=call_id, status=state.status)
+
+
 @router.post("/calls/{call_id}/case", response_model=CallCaseOut, status_code=201)
 async def save_call_case(request: Request, actor: ActorDep, call_id: str, body: CallCaseIn) -> CallCaseOut:
     """Register and dispatch the case of the call on screen in one step (saving twice gives the

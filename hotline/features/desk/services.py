@@ -29,7 +29,8 @@ from casebook.auth.policy import Actor
 from casebook.cases.desk import CallDraft, save_call
 from casebook.cases.services import CaseBook
 from common.bus import EventBus, PlatformEvent
-from hotline.features.desk.errors import DeskError, NoCall, NoPhone, PhoneSystemDown
+from hotline.features.desk.calls_out import CallControls
+from hotline.features.desk.errors import NoCall, NoPhone, PhoneSystemDown
 from hotline.features.desk.live import DeskLive
 from hotline.features.desk.messages import StateMessage, TranscriptMessage
 from hotline.features.desk.screenpop import DeskCall, compose, line_name, refresh_suggestion
@@ -40,7 +41,6 @@ from telephony.ami.queue_events import QueueEvent
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = 5  # Asterisk device state of a phone that is not registered
-TRANSFER_CONTEXT = "hotline-transfer"  # dialplans/extensions.conf.j2: q-<queue>, a-<extension>
 MAX_CALLS_FOLLOWED = 5000  # callers in the queues whose words are kept for the pop
 
 
@@ -87,7 +87,7 @@ class DeskState:
         }
 
 
-class AgentDesk:
+class AgentDesk(CallControls):
     def __init__(
         self,
         directory: AgentDirectory,
@@ -102,10 +102,12 @@ class AgentDesk:
         softphone_ws_url: str = "",
         sip_domain: str = "hotline",
         left_grace_s: float = 2.0,
+        dial_out: bool = False,
     ) -> None:
         # app_queue raises QueueCallerLeave just before AgentConnect when a call is answered: a
         # caller who left without an answer leaves the agent's screen only after this grace
         self.left_grace_s = left_grace_s
+        self.dial_out = dial_out  # a carrier is configured: agents may call citizens from a case
         self.softphone_ws_url = softphone_ws_url
         self.sip_domain = sip_domain
         self.directory = directory
@@ -193,32 +195,6 @@ class AgentDesk:
         state = await self.state(actor)
         await self._leave_wrapup(state, "ready")
         return state
-
-    async def transfer(self, actor: Actor, to: str, target: str) -> DeskState:
-        """Hand the caller on (a blind transfer): into another queue, or to another agent's phone
-        (who, not answering, sends the caller back to the queue they came from). The agent leaves
-        the call and is in wrap-up."""
-        state = await self.state(actor)
-        call = state.call
-        if call is None or call.answered_at is None or call.ended_at is not None or not call.agent_channel:
-            raise NoCall("there is no call in progress to transfer")
-        exten = await self._transfer_target(to, target, state)
-        await self._ami(self.ami.blind_transfer(call.agent_channel, TRANSFER_CONTEXT, exten))
-        self._event(state, "agent.transferred", call=call.call_id, to=to, target=target)
-        return state
-
-    async def _transfer_target(self, to: str, target: str, state: DeskState) -> str:
-        if to == "queue":
-            if self.lines is None or target not in self.lines.queues:
-                raise DeskError(f"no queue {target!r}")
-            return f"q-{target}"
-        owners = await asyncio.to_thread(self.directory.owners)
-        extension = next((ext for ext, name in owners.items() if name == target), None)
-        if extension is None:
-            raise DeskError(f"{target} has no phone")
-        if extension == state.extension:
-            raise DeskError("a call is not transferred to oneself")
-        return f"a-{extension}"
 
     async def save_case(self, actor: Actor, call_id: str, draft: dict[str, Any]) -> tuple[DeskState, str]:
         """Register and dispatch the case of the call on screen (or just ended) in one step."""

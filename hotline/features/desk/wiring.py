@@ -23,6 +23,7 @@ def feature(parts: Parts) -> Feature:
         wrapup_max_s=settings.wrapup_max_s,
         softphone_ws_url=settings.softphone_ws_url,
         sip_domain=settings.sip_domain,
+        dial_out=bool(parts.settings.carrier_uri),
     )
     parts.queue_events.subscribe(desk.on_queue_event)
     parts.offer(AGENTS_ON_DUTY, desk)

@@ -16,6 +16,7 @@ export const CONVERSATION_TEXT = {
     hold_reason: "保全原因", hold_button: "保全录音", release_button: "解除保全",
     held_done: "已保全本工单的录音。", released_done: "已解除保全，录音将按保存期限删除。",
     hold_needs_reason: "请写明保全原因。",
+    dial: "致电市民", dialling: "您的话机正在振铃：接听后即拨打市民，通话将录音并记入本工单。",
   },
   en: {
     s_conversations: "Conversations with an agent",
@@ -29,6 +30,7 @@ export const CONVERSATION_TEXT = {
     hold_reason: "Why hold them", hold_button: "Hold the recordings", release_button: "Release the hold",
     held_done: "The case's recordings are held.", released_done: "Hold released: the recordings follow the retention again.",
     hold_needs_reason: "Write why the recordings are held.",
+    dial: "Call the citizen", dialling: "Your phone is ringing: answer it and the citizen's phone rings; the call is recorded on this case.",
   },
 };
 
@@ -81,6 +83,7 @@ export async function drawConversations(c, page) {
     parts.push(box);
   }
   if (!list.length) parts.push(el("p", t("no_conversations"), "hint"));
+  if (c.caller_number && ["intake_agent", "supervisor"].includes(page.me.role)) parts.push(dialControl(c, page));
   parts.push(holdControl(c, page));
   $("conversations").replaceChildren(...parts);
 }
@@ -119,5 +122,32 @@ function holdControl(c, page) {
     await page.reload(reason ? t("held_done") : t("released_done"));
   });
   box.append(form, said);
+  return box;
+}
+
+// click-to-dial: the agent's own phone rings first, then the citizen's (POST /api/v1/desk/dial)
+function dialControl(c, page) {
+  const { t, i18n } = page;
+  const box = el("p", null, "dial");
+  const button = el("button", t("dial"));
+  button.id = "dial-citizen";
+  button.type = "button";
+  const said = el("span", "", "done");
+  said.id = "dial-said";
+  said.setAttribute("role", "status");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api("POST", "/api/v1/desk/dial", { case: c.number });
+      said.className = "done";
+      said.textContent = " " + t("dialling");
+    } catch (err) {
+      said.className = "error";
+      said.textContent = " " + i18n.reason(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  box.append(button, said);
   return box;
 }
