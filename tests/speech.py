@@ -37,32 +37,25 @@ def with_silence(path: Path, *, before_s: float = 0.0, after_s: float = 0.0) -> 
     return out
 
 
+def _synth(path: Path, seconds: float, sound: list[str], volume: str, rate: int) -> Path:
+    """`sox -n` synthesising `sound` (whitenoise, sine 700...) at `volume` into a mono 16-bit WAV;
+    the same every time (`-R`, sox's repeatable mode)."""
+    head = ["sox", "-R", "-n", "-r", str(rate), "-c", "1", "-b", "16", str(path)]
+    subprocess.run([*head, "synth", str(seconds), *sound, "vol", volume], check=True, capture_output=True)
+    return path
+
+
 def quiet_line(path: Path, seconds: float, *, rate: int = 8000) -> Path:
     """A phone line nobody speaks on: white noise at -60 dBFS (a real line is never digital zero).
     The same noise every time (`-R`, sox's repeatable mode, also in `speak` where sox dithers): a
     test's audio does not change from one run to the next."""
-    subprocess.run(
-        [
-            "sox",
-            "-R",
-            "-n",
-            "-r",
-            str(rate),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(path),
-            "synth",
-            str(seconds),
-            "whitenoise",
-            "vol",
-            "0.001",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return path
+    return _synth(path, seconds, ["whitenoise"], "0.001", rate)
+
+
+def tone(path: Path, hertz: int, seconds: float = 3.0, *, rate: int = 8000) -> Path:
+    """A pure tone at half the full scale: a sound that can be told apart from any other in what a
+    phone heard (tests/e2e/test_supervision.py)."""
+    return _synth(path, seconds, ["sine", str(hertz)], "0.5", rate)
 
 
 def joined(out: Path, *parts: Path) -> Path:

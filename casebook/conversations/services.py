@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.auth.policy import Actor, can_read_all, require
@@ -122,7 +123,11 @@ class ConversationBook:
             s.add(row)
             if case is not None:
                 _event(s, case, now, "conversation_stored", seconds=audio.duration_s, agent=row.agent)
-            s.commit()
+            try:
+                s.commit()
+            except IntegrityError:  # another process kept it a moment ago (the same files, the same paths)
+                s.rollback()
+                return int(s.scalar(select(Conversation.id).where(Conversation.name == audio.name)) or 0)
             return int(row.id)
 
     # --- read -------------------------------------------------------------------------------------

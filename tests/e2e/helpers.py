@@ -221,6 +221,11 @@ def speech_seconds(path: Path, threshold_db: float = -45.0) -> float:
     return float(np.sum(env > threshold_db) * 0.02)
 
 
+def loud_times(samples: np.ndarray, rate: int, threshold_db: float = -40.0) -> np.ndarray:
+    """Start times (s) of the 20 ms frames louder than `threshold_db` dBFS."""
+    return np.nonzero(envelope(samples, rate) * 10 > threshold_db)[0] * 0.02
+
+
 def best_match(heard: Path, prompt: Path) -> float:
     """How well a prompt's loudness envelope matches somewhere in what was heard (0..1)."""
     h_samples, h_rate = read_wav(heard)

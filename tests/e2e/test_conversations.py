@@ -31,8 +31,8 @@ from tests.e2e.browser import chromium, click, screenshot, served, text_of, wait
 from tests.e2e.helpers import (
     Phone,
     agent_with_phone,
-    envelope,
     eventually,
+    loud_times,
     person,
     place_call,
     read_wav,
@@ -44,10 +44,9 @@ from tests.speech import REPORT_KO, speak, with_silence
 AGENT_SAYS_KO = "안녕하세요. 상담원입니다. 무엇을 도와드릴까요?"
 
 
-def _voiced(path: Path, threshold_db: float = -40.0) -> np.ndarray:
-    """Start times (s) of the 20 ms frames of a WAV louder than `threshold_db` dBFS."""
-    samples, rate = read_wav(path)
-    return np.nonzero(envelope(samples, rate) * 10 > threshold_db)[0] * 0.02
+def _voiced(path: Path) -> np.ndarray:
+    """Start times (s) of the 20 ms frames of a WAV louder than -40 dBFS."""
+    return loud_times(*read_wav(path))
 
 
 async def test_a_conversation_is_recorded_both_sides_apart_and_joins_the_case_the_agent_saved(

@@ -24,14 +24,13 @@ from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
-from tests.e2e.helpers import Phone, agent_with_phone, envelope, place_call, read_wav, until_reachable, wait_for
+from tests.e2e.helpers import Phone, agent_with_phone, loud_times, place_call, read_wav, until_reachable, wait_for
 
 TALK_S, HOLD_AT_S, HOLD_FOR_S = 14.0, 3.0, 6.0
 
 
 def _loud_seconds(samples: np.ndarray, rate: int, start_s: float, end_s: float) -> float:
-    window = samples[int(start_s * rate) : int(end_s * rate)]
-    return float(np.sum(envelope(window, rate) * 10 > -40.0) * 0.02)
+    return len(loud_times(samples[int(start_s * rate) : int(end_s * rate)], rate)) * 0.02
 
 
 async def test_hold_plays_music_to_the_caller_and_the_call_comes_back(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import time
 from pathlib import Path
 
@@ -30,33 +29,9 @@ from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
 from telephony.calls.audio import repaired_wav
 from tests.e2e.helpers import Phone, agent_with_phone, person, place_call, until_reachable, wait_for
+from tests.speech import tone
 
 ADMIN = Actor("admin", Role.ADMIN)
-
-
-def _tone(path: Path, hertz: int, seconds: float = 3.0) -> Path:
-    subprocess.run(
-        [
-            "sox",
-            "-n",
-            "-r",
-            "8000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(path),
-            "synth",
-            str(seconds),
-            "sine",
-            str(hertz),
-            "vol",
-            "0.5",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return path
 
 
 def tone_seconds(path: Path, hertz: int) -> float:
@@ -103,7 +78,7 @@ async def test_whisper_is_heard_by_the_agent_only_and_barge_by_both(
     supervision = platform.state["supervision"]
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
     heard_by_agent, heard_by_caller = tmp_path / "agent.wav", tmp_path / "caller.wav"
-    tones = {whisper_ext: _tone(tmp_path / "w.wav", 700), barge_ext: _tone(tmp_path / "b.wav", 1500)}
+    tones = {whisper_ext: tone(tmp_path / "w.wav", 700), barge_ext: tone(tmp_path / "b.wav", 1500)}
     phones = [await Phone.start(asterisk, agent_ext, agent_password, hold=70, talk=24, record=heard_by_agent)]
     for ext in (whisper_ext, barge_ext):
         phones.append(

@@ -9,6 +9,14 @@
 
 export const $ = (id) => document.getElementById(id);
 
+// a new element with its words (set as text, never as HTML) and its class
+export function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
 // --- the words ---------------------------------------------------------------------------------
 // A page's dictionary is { zh: {...}, en: {...} }; "{0}", "{1}"... are filled by t(key, ...values);
 // "a.b" reads a nested entry. The language is one choice for every page, kept in the browser

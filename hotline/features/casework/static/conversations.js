@@ -1,7 +1,7 @@
 // The case's conversations with an agent (issue 19): each one played (both voices, or each side
 // alone), what each side said as speech recognition heard it, and a supervisor's hold on the
 // recordings (a dispute: never deleted while held). Read from GET /api/v1/cases/{n}/conversations.
-import { $, api, getJson } from "/pages/client.js";
+import { $, api, el, getJson } from "/pages/client.js";
 
 export const CONVERSATION_TEXT = {
   zh: {
@@ -33,13 +33,6 @@ export const CONVERSATION_TEXT = {
     dial: "Call the citizen", dialling: "Your phone is ringing: answer it and the citizen's phone rings; the call is recorded on this case.",
   },
 };
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
 
 // `page`: { number, me, t, i18n, when, linkTo, reload } from the case page
 export async function drawConversations(c, page) {

@@ -1,13 +1,6 @@
 // The agent's own recorded conversations (issue 19): the last ones, newest first, each with its
 // case and a player; read from GET /api/v1/me/conversations, played through a link with a ticket.
-import { $, api } from "/pages/client.js";
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
+import { $, api, el } from "/pages/client.js";
 
 function when(iso, zone) {
   return new Date(iso).toLocaleString("zh-CN", { hour12: false, timeZone: zone || undefined });

@@ -1,7 +1,7 @@
 // Handing the caller on from the screen pop (issue 19): into another queue, or to another agent's
 // phone, without talking first (POST /api/v1/desk/transfer). The targets are read when a call is
 // answered (GET /api/v1/desk/transfer-targets); the result is said in words.
-import { $, api } from "/pages/client.js";
+import { $, api, el } from "/pages/client.js";
 
 const STATE = { available: "空闲 available", on_call: "通话中 on a call", ringing: "振铃 ringing", paused: "暂停 paused",
   wrap_up: "整理 wrap-up", logged_out: "未上线 logged out" };
@@ -9,10 +9,9 @@ const STATE = { available: "空闲 available", on_call: "通话中 on a call", r
 let loadedFor = null;
 
 function option(value, text) {
-  const el = document.createElement("option");
-  el.value = value;
-  el.textContent = text;
-  return el;
+  const choice = el("option", text);
+  choice.value = value;
+  return choice;
 }
 
 // called with each state the page receives: the form is offered only during an answered call
