@@ -61,7 +61,7 @@ PEER_DIALPLAN = f"""; bench/menu_speech.py: a dialplan-only menu, the peer of th
 [hotline-incoming](+)
 exten => {PEER_NUMBER},1,Answer()
  same => n,Set(CHANNEL(language)=zh)
- same => n,Background(${{HL_SOUNDS}}/zh/greeting-mayor&${{HL_SOUNDS}}/zh/menu)
+ same => n,Background(${{HL_SOUNDS}}/zh/greeting-mayor&${{HL_SOUNDS}}/zh/recording-notice&${{HL_SOUNDS}}/zh/menu)
  same => n,WaitExten(20)
 exten => 1,1,Playback(${{HL_SOUNDS}}/zh/record-intro)
  same => n,Hangup()
@@ -115,6 +115,13 @@ def quiet_line(seconds: float, folder: Path) -> Path:
         capture_output=True,
     )
     return path
+
+
+def _greeting_s(settings: Settings) -> float:
+    """The greeting as callers hear it before the menu, the recording notice after it (the peer
+    plays the notice too: a center that records says so, whatever runs its menu)."""
+    notice = prompt_s(settings, "recording-notice") if settings.record_conversations else 0.0
+    return prompt_s(settings, "greeting-mayor") + notice
 
 
 def prompt_s(settings: Settings, name: str) -> float:
@@ -257,7 +264,7 @@ def main() -> int:
         _wait_warmed(serve_log_path)
         procs = (psutil.Process(app.pid), psutil.Process(asterisk.pid()))
         idle_cpu_s = _idle_rate(procs[0])
-        menu_s = prompt_s(settings, "greeting-mayor") + prompt_s(settings, "menu")
+        menu_s = _greeting_s(settings) + prompt_s(settings, "menu")
         line = quiet_line(15, data)
         stream = CallerAudio()
         hold_s = stream.audio(ulaw_of(line, data)).key("2").silence(1000).write(data / "caller.pcap")
@@ -331,7 +338,7 @@ def speakers(
     folder.mkdir()
     said = speak(word, folder / "word.wav", speed=speed)
     stream = CallerAudio(ssrc=0x5A1D0001)
-    start_s = prompt_s(settings, "greeting-mayor") + 1.5
+    start_s = _greeting_s(settings) + 1.5
     hold_s = (
         stream.silence(round(start_s * 1000)).audio(ulaw_of(said, folder)).silence(25000).write(folder / "caller.pcap")
     )

@@ -416,7 +416,7 @@ class Platform:
             group.create_task(self.sip_guard.run())
             group.create_task(self.live.load.watch())
             group.create_task(self.conversations.run())
-            self.conversation_transcripts.submit()  # any a crash left untranscribed
+            self.conversation_transcripts.start()  # any a crash left untranscribed, in a minute
 
     async def serve(self, *, telephony: bool = True, api: bool = True, clocks: bool = True) -> None:
         await asyncio.to_thread(self.prepare)
@@ -453,6 +453,7 @@ class Platform:
 
     async def close(self) -> None:
         await asyncio.to_thread(self.transcriptions.close)
+        await asyncio.to_thread(self.conversation_transcripts.close)
         self.decoding.close()
         self.ami.close()
         self.sip_guard.close()

@@ -87,6 +87,13 @@ def prompt_seconds(settings: Settings, name: str, language: str = "zh") -> float
         return wav.getnframes() / wav.getframerate()
 
 
+def greeting_seconds(settings: Settings, code: str = "mayor", language: str = "zh") -> float:
+    """A line's greeting as callers hear it before the menu: the greeting, then the notice that
+    the call is recorded (where conversations are)."""
+    notice = prompt_seconds(settings, "recording-notice", language) if settings.record_conversations else 0.0
+    return prompt_seconds(settings, f"greeting-{code}", language) + notice
+
+
 # --- platform events ----------------------------------------------------------------------------
 async def wait_for(
     sub: Subscription, name: str, *, timeout: float = 60, log: list[PlatformEvent] | None = None, **match: object

@@ -10,7 +10,15 @@ import pytest
 
 from common.settings import Settings
 from hotline.platform import Platform
-from tests.e2e.helpers import AriObserver, assert_events, place_call, prompt_seconds, wait_for, wait_for_all
+from tests.e2e.helpers import (
+    AriObserver,
+    assert_events,
+    greeting_seconds,
+    place_call,
+    prompt_seconds,
+    wait_for,
+    wait_for_all,
+)
 
 
 async def test_nine_repeats_the_menu_and_keys_pressed_during_the_greeting_count(
@@ -63,7 +71,7 @@ async def test_silence_twice_goes_to_a_message_when_nobody_is_free(platform: Pla
     # recording.discarded (no voice), no recording.stored: a silent line is no case to call back
     menu = prompt_seconds(asterisk, "menu") + prompt_seconds(asterisk, "menu-language")
     sorry = prompt_seconds(asterisk, "no-input")
-    wait = prompt_seconds(asterisk, "greeting-mayor") + 2 * (menu + asterisk.menu_timeout_s + sorry) + 6
+    wait = greeting_seconds(asterisk) + 2 * (menu + asterisk.menu_timeout_s + sorry) + 6
     log: list = []
     with platform.bus.subscribe() as sub:
         await place_call(asterisk, "12345", f"wait {wait:.1f}; hangup")

@@ -110,7 +110,8 @@ AFTER_HASH = Step("after #", "ChannelDtmfReceived", _key("#"), 0.0)
 READ_BACK = Step("read-back", "PlaybackStarted", _playing("case-opened"), 0.5)
 
 # what the caller does (the words are said where "S" stands)
-SPEAKS_LATER = "wait 3; say S; wait 1; keys #; until-hangup 60"  # silent until the greeting is over
+# silent until the greeting and the recording notice after it are over (5.2 s)
+SPEAKS_LATER = "wait 5.6; say S; wait 1; keys #; until-hangup 60"
 REPORTS = "wait 1; keys 1; say S; wait 1; keys #; until-hangup 60"  # key 1 and talk at once
 REPORTS_AT_LENGTH = "wait 1; keys 1; say S; say S; say S; wait 1; keys #; until-hangup 60"
 REPORTS_AT_LENGTH_THEN_HANGS_UP = "wait 1; keys 1; say S; say S; say S; wait 1; keys #; wait 2; hangup"

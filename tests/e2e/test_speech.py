@@ -26,6 +26,7 @@ from tests.e2e.helpers import (
     AriObserver,
     assert_events,
     eventually,
+    greeting_seconds,
     place_call,
     prompt_seconds,
     speech_seconds,
@@ -200,7 +201,7 @@ async def test_a_menu_choice_said_in_words_goes_where_its_key_goes(
     # ivr.no-agent; a report: ivr.report)
     word, speed = MENU_WORDS_KO[key]
     audio = with_silence(speak(word, tmp_path / "word.wav", speed=speed), before_s=0.3, after_s=1.5)
-    menu = prompt_seconds(asterisk, "greeting-mayor") + 1.5  # said over the menu, after the greeting
+    menu = greeting_seconds(asterisk) + 1.5  # said over the menu, after the greeting and the notice
     log: list = []
     with platform.bus.subscribe() as sub:
         await place_call(asterisk, "12345", f"wait {menu:.1f}; say {audio}; wait 6; hangup", caller="13912340007")

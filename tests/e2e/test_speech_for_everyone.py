@@ -20,7 +20,7 @@ from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.conftest import SLOT
-from tests.e2e.helpers import place_call, prompt_seconds, wait_for
+from tests.e2e.helpers import greeting_seconds, place_call, wait_for
 from tests.speech import MENU_WORDS_KO, REPORT_KO, joined, quiet_line, speak
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +87,7 @@ async def test_callers_saying_a_menu_word_at_the_same_moment_are_all_understood(
     callers = 20
     word, speed = MENU_WORDS_KO["0"]
     said = speak(word, tmp_path / "word.wav", speed=speed)
-    after_greeting = prompt_seconds(asterisk, "greeting-mayor") + 1.5
+    after_greeting = greeting_seconds(asterisk) + 1.5
     audio = CallerAudio(ssrc=0x5A1D0002)
     audio.silence(round(after_greeting * 1000)).audio(ulaw_of(said, tmp_path)).silence(20000)
     hold_s = audio.write(tmp_path / "caller.pcap")

@@ -28,15 +28,23 @@ class ConversationTranscriber:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
         self.done = 0
 
     def submit(self) -> None:
         """There is a conversation to transcribe: the thread (started on first use) wakes up."""
+        self.start()
+        self._wake.set()
+
+    def start(self) -> None:
+        """The thread, without waking it: what a crash left untranscribed is looked for after
+        `IDLE_S`, not while the process starts (decoding then would slow the calls' first answers)."""
         with self._lock:
+            if self._closed:
+                return  # what is waiting is found by the next process
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="conversation-transcripts", daemon=True)
                 self._thread.start()
-        self._wake.set()
 
     def run_once(self) -> int:
         """Transcribe every conversation waiting; how many were done."""
@@ -48,10 +56,21 @@ class ConversationTranscriber:
         self.done += done
         return done
 
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop the thread once the conversation in hand is done (up to `timeout_s`)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout_s)
+
     def _run(self) -> None:
         while True:
             self._wake.wait(IDLE_S)
             self._wake.clear()
+            if self._closed:
+                return
             try:
                 self.run_once()
             except Exception:
