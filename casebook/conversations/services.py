@@ -27,7 +27,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.auth.policy import Actor, can_read_all, require
+from casebook.auth.policy import Actor, Role, require
 from casebook.cases.errors import InvalidInput, NotFound
 from casebook.cases.lifecycle import Status
 from casebook.cases.queries import check_visible
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Side = Literal["mixed", "caller", "agent"]
 SIDES: tuple[Side, ...] = ("mixed", "caller", "agent")
 MAX_HOLD_REASON = 200
+CASELESS_READERS = frozenset({Role.SUPERVISOR})  # besides the agent who took it
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,7 @@ class ConversationBook:
                 try:
                     if case is not None:
                         check_visible(s, case, actor)
-                    elif not can_read_all(actor):
+                    elif actor.role not in CASELESS_READERS:  # no case: its agent and supervisors only
                         raise NotFound("not the reader's")
                 except NotFound:  # not even the case's number is told
                     raise NotFound(f"no conversation {conversation_id}") from None
@@ -185,7 +186,9 @@ class ConversationBook:
     # --- hold and purge ---------------------------------------------------------------------------
     def hold(self, number: str, actor: Actor, reason: str | None) -> str | None:
         """Hold the case's recordings (a dispute: never purged while held), or release them (None)."""
-        text = (reason or "").strip() or None
+        text = None if reason is None else reason.strip()
+        if text == "":
+            raise InvalidInput("write why the recordings are held (null releases the hold)")
         if text is not None and len(text) > MAX_HOLD_REASON:
             raise InvalidInput(f"the reason for a hold is at most {MAX_HOLD_REASON} characters")
         with self.sessions() as s:

@@ -80,8 +80,9 @@ def test_only_who_may_read_the_case_hears_it_and_a_wrong_side_is_refused(book: C
 def test_a_conversation_without_a_case_is_heard_by_its_agent_and_supervisors_only(book: CaseBook) -> None:
     conversation_id, _, _ = _conversation(book, with_case=False)
     assert book.conversations.audio_path(conversation_id, "mixed", SUPERVISOR)
-    with pytest.raises(NotFound):
-        book.conversations.audio_path(conversation_id, "mixed", handler("env"))
+    for stranger in (handler("env"), AGENT):  # another intake agent neither: least privilege
+        with pytest.raises(NotFound):
+            book.conversations.audio_path(conversation_id, "mixed", stranger)
 
 
 def test_the_purge_deletes_old_closed_cases_recordings_and_keeps_open_held_and_disputed_ones(book: CaseBook) -> None:
@@ -119,6 +120,8 @@ def test_only_a_supervisor_holds_recordings_and_the_hold_is_released_with_no_rea
         book.conversations.hold(number, AGENT, "不应该")
     with pytest.raises(InvalidInput, match="at most 200"):
         book.conversations.hold(number, SUPERVISOR, "长" * 201)
+    with pytest.raises(InvalidInput, match="write why"):  # an empty reason is not a release
+        book.conversations.hold(number, SUPERVISOR, "  ")
     assert book.conversations.hold(number, SUPERVISOR, "争议") == "争议"
     assert book.conversations.hold(number, SUPERVISOR, None) is None
 

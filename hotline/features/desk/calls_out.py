@@ -61,7 +61,7 @@ class CallControls:
         owners = await asyncio.to_thread(self.directory.owners)
         extension = next((ext for ext, name in owners.items() if name == target), None)
         if extension is None:
-            raise DeskError(f"{target} has no phone")
+            raise DeskError(f"no agent {target!r} with a phone")
         if extension == state.extension:
             raise DeskError("a call is not transferred to oneself")
         return f"a-{extension}"
