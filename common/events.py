@@ -219,6 +219,18 @@ KINDS: tuple[EventKind, ...] = (
         "the agent transferred the call on (AgentComplete)",
     ),
     EventKind(
+        "call.agent-ringing",
+        f"member, extension, {_CALLER}",
+        "an agent's phone rings outside the queues (a call transferred to that agent)",
+    ),
+    EventKind(
+        "call.agent-answered",
+        "member, extension",
+        "the agent answered a call outside the queues (a transfer to them, their call to a citizen)",
+    ),
+    EventKind("call.agent-missed", "member, extension", "the agent did not answer; the caller goes back to the queue"),
+    EventKind("call.agent-ended", "member, extension, talk_s", "the agent's call outside the queues ended"),
+    EventKind(
         "queue.abandoned",
         f"queue, position, original_position, wait_s, {_CALLER}",
         "the caller hung up while waiting (QueueCallerAbandon)",

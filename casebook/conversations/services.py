@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +32,7 @@ from casebook.cases.errors import InvalidInput, NotFound
 from casebook.cases.lifecycle import Status
 from casebook.cases.queries import check_visible
 from casebook.clock import Clock
-from casebook.db.models import Case, CaseEvent, Conversation, QueueVisit
+from casebook.db.models import CallEventRow, Case, CaseEvent, Conversation, QueueVisit
 from common.files import write_durably
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class ConversationBook:
             rows = s.execute(
                 select(Conversation, Case.number)
                 .outerjoin(Case, Case.call_id == Conversation.call_id)
-                .where(Conversation.agent == agent)
+                .where(or_(Conversation.agent == agent, Conversation.call_id.in_(_calls_taken_by(agent))))
                 .order_by(Conversation.started_at.desc(), Conversation.id.desc())
                 .limit(limit)
             ).all()
@@ -167,7 +167,7 @@ class ConversationBook:
             if row is None:
                 raise NotFound(f"no conversation {conversation_id}")
             case = _case_of_call(s, row.call_id)
-            if not (row.agent is not None and row.agent == actor.name and not actor.is_system):
+            if actor.is_system or not _took_part(s, row, actor.name):
                 try:
                     if case is not None:
                         check_visible(s, case, actor)
@@ -291,6 +291,23 @@ def _case_of_call(s: Session, call_id: str) -> Case | None:
         .where(CaseEvent.kind == "dialled", CaseEvent.detail["call_id"].as_string() == call_id)
         .limit(1)
     )
+
+
+def _calls_taken_by(agent: str) -> Any:
+    """The calls an agent answered: from a queue (its visits), or handed to them by a colleague
+    (the desk's call.agent-answered): a transferred caller's conversation is each one's."""
+    from_queues = select(QueueVisit.call_id).where(QueueVisit.agent == agent)
+    handed = select(CallEventRow.call_id).where(
+        CallEventRow.name == "call.agent-answered", CallEventRow.data["member"].as_string() == agent
+    )
+    return from_queues.union(handed)
+
+
+def _took_part(s: Session, row: Conversation, agent: str) -> bool:
+    if row.agent == agent:
+        return True
+    taken = _calls_taken_by(agent).subquery()
+    return s.scalar(select(taken.c.call_id).where(taken.c.call_id == row.call_id).limit(1)) is not None
 
 
 def _agent_of(s: Session, call_id: str, case: Case | None) -> str | None:

@@ -43,7 +43,9 @@ KINDS = {
 
 @dataclass(frozen=True, slots=True)
 class QueueEvent:
-    kind: str  # joined, ringing, no-answer, answered, completed, transferred, abandoned, left, member
+    # joined, ringing, no-answer, answered, completed, transferred, abandoned, left, member; and
+    # direct-ringing, direct-answered, direct-missed, direct-ended: an agent's call outside the queues
+    kind: str
     call_id: str  # the caller's channel id (the IVR's call id); "" for member events
     queue: str
     caller: str = ""  # the caller's number: for the screen pop only, never published unmasked
@@ -92,8 +94,21 @@ def chan_variables(message: Mapping[str, Any], key: str = "ChanVariable") -> dic
     return found
 
 
+# The dialplan's own events of an agent's phone in a call outside the queues (a transfer to that
+# agent, a call to a citizen): UserEvent HotlineAgentCall, State -> the kind
+AGENT_CALL_EVENT = "HotlineAgentCall"
+AGENT_CALL_KINDS = {
+    "ringing": "direct-ringing",
+    "answered": "direct-answered",
+    "missed": "direct-missed",
+    "ended": "direct-ended",
+}
+
+
 def translate(message: Mapping[str, Any]) -> QueueEvent | None:
     """One AMI message -> a queue event, or None for anything else."""
+    if str(message.get("Event", "")) == "UserEvent":
+        return _agent_call(message)
     kind = KINDS.get(str(message.get("Event", "")))
     if kind is None:
         return None
@@ -134,6 +149,31 @@ def translate(message: Mapping[str, Any]) -> QueueEvent | None:
     )
 
 
+def _agent_call(message: Mapping[str, Any]) -> QueueEvent | None:
+    """The dialplan's HotlineAgentCall: an agent's phone rings, answers, misses or ends a call that
+    no queue tells (queue ""). Raised on the caller's channel (ringing, missed, a transfer's end),
+    or on the agent's own (answered: its channel is the one a transfer moves)."""
+    if str(message.get("UserEvent", "")) != AGENT_CALL_EVENT:
+        return None
+    kind = AGENT_CALL_KINDS.get(str(message.get("State", "")).strip())
+    call_id = str(message.get("Call", "")).strip()
+    extension = str(message.get("Extension", "")).strip()
+    if kind is None or not call_id or not extension:
+        return None
+    variables = chan_variables(message)
+    on_agent_leg = kind == "direct-answered"
+    return QueueEvent(
+        kind,
+        call_id,
+        "",
+        caller="" if on_agent_leg else _digits(message.get("CallerIDNum")),
+        line=variables.get("HL_NUMBER", ""),
+        ivr_path=variables.get("HL_IVR_PATH", ""),
+        interface=f"PJSIP/{extension}",
+        member_channel=str(message.get("Channel", "")) if on_agent_leg else "",
+    )
+
+
 Listener = Callable[[QueueEvent], None]
 
 
@@ -148,7 +188,7 @@ class QueueEvents:
         self.seen = 0
 
     def attach(self) -> None:
-        for name in KINDS:
+        for name in (*KINDS, "UserEvent"):
             self.ami.on_event(name, self._on_message)
 
     def subscribe(self, listener: Listener) -> None:
@@ -162,6 +202,10 @@ class QueueEvents:
         self.handle(event)
 
     def handle(self, event: QueueEvent) -> None:
+        if event.kind.startswith("direct-"):
+            # not a queue's: the desk, which knows whose phone it is, logs them (call.agent-*)
+            self.listeners.tell(event)
+            return
         # member events belong to the agent (their phone's state), the others to the call
         call_id = (f"agent:{event.member}" if event.member else "-") if event.kind == "member" else event.call_id
         self.notifier.emit(call_id or "-", f"queue.{event.kind}", **event.public())

@@ -4,9 +4,11 @@ first, then, answered, the citizen's through the carrier; the call is recorded a
 Real parts: Asterisk with a carrier trunk pointing at a pjsua2 "citizen" (`hotline citizen`, as
 the satisfaction callbacks use), a pjsua2 desk phone for the agent that answers and speaks.
 
-Expected: agent.dialled; the agent's phone rings (its screen shows the case's number) and answers;
-the citizen's phone rings and answers; conversation.stored for the call; the case's history has
-"dialled", its conversations the recording, with the agent's voice on the agent's side.
+Expected: agent.dialled; the agent's desk is on that call at once (a second click is refused: the
+citizen is not called twice); the agent's phone rings (its screen shows the case's number) and
+answers (call.agent-answered); the citizen's phone rings and answers; the call ends
+(call.agent-ended) and the desk is in wrap-up; conversation.stored for the call; the case's history
+has "dialled", its conversations the recording, with the agent's voice on the agent's side.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from casebook.auth.policy import Actor, Role
 from casebook.cases.intake import NewAppeal
+from hotline.features.desk.errors import NoCall
 from hotline.platform import Platform
 from tests.e2e.browser import screenshot
 from tests.e2e.helpers import Phone, agent_with_phone, speech_seconds, wait_for
@@ -55,17 +58,29 @@ async def test_an_agent_calls_the_citizen_from_the_case_and_the_call_is_recorded
     try:
         with platform.bus.subscribe() as sub:
             _, call_id = await desk.dial_case(agent, number)
+            assert desk.states[name].status == "ringing"
+            refused = ""
+            try:
+                await desk.dial_case(agent, number)  # a double click
+            except NoCall as exc:
+                refused = str(exc)
             incoming = await phone.next_line(20)
             assert incoming["event"] == "incoming" and number in incoming["remote"], incoming
+            answered = await wait_for(sub, "call.agent-answered", timeout=10, log=log)
+            assert answered.call_id == call_id and answered.data["member"] == name
+            assert desk.states[name].status == "on_call"
             assert (await citizen.next_line(30))["event"] == "incoming"  # after the agent answered
             assert (await citizen.next_line(10))["event"] == "answered"
+            ended = await wait_for(sub, "call.agent-ended", timeout=40, log=log)
+            assert ended.call_id == call_id and desk.states[name].status == "wrap_up"
             stored = await wait_for(sub, "conversation.stored", timeout=60, log=log)
             while stored.call_id != call_id:
                 stored = await wait_for(sub, "conversation.stored", timeout=60, log=log)
     finally:
         await phone.stop()
         await citizen.stop()
-    assert any(e.name == "agent.dialled" and e.data["case"] == number for e in log)
+    assert "you are on a call" in refused
+    assert [e.data["case"] for e in log if e.name == "agent.dialled"] == [number]  # once, not twice
     [conversation] = platform.book.conversations.of_case(number, agent)
     assert conversation.agent == name and conversation.case_number == number
     assert conversation.duration_s and conversation.duration_s > 5

@@ -6,8 +6,10 @@ the efficiency queue), a pjsua2 caller who stays on the line.
 
 Expected: queue.answered (intake, desk A); agent.transferred (A, to queue efficiency);
 queue.transferred (A) and A in wrap-up; queue.joined and queue.answered (efficiency, desk B);
-agent.transferred (B, to agent A); A's phone rings a second time and answers; the caller is on
-the line throughout, and one conversation is recorded, begun with A.
+agent.transferred (B, to agent C, in no queue); call.agent-ringing (C: C's screen pops up with the
+caller), C's phone rings and answers, call.agent-answered (C); the caller hangs up:
+call.agent-ended (C) and C in wrap-up; the caller was on the line throughout, and one
+conversation is recorded, in the history of each of A, B and C.
 """
 
 from __future__ import annotations
@@ -59,15 +61,20 @@ async def test_an_agent_transfers_the_caller_into_another_queue_and_then_to_an_a
     b_name, b_ext = f"xfer-b-{stamp}", f"4{stamp[-4:]}"
     a_password = _agent(platform, a_name, a_ext, {"intake": 0})
     b_password = _agent(platform, b_name, b_ext, {"efficiency": 0})
+    c_name, c_ext = f"xfer-c-{stamp}", f"6{stamp[-4:]}"
+    c_password = _agent(platform, c_name, c_ext, {})  # a specialist in no queue
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
     phone_a = await Phone.start(asterisk, a_ext, a_password, hold=80, answer_after=1, talk=0)
     phone_b = await Phone.start(asterisk, b_ext, b_password, hold=80, answer_after=1, talk=0)
+    phone_c = await Phone.start(asterisk, c_ext, c_password, hold=80, answer_after=1, talk=0)
     desk = platform.state["desk"]
     agent_a, agent_b = Actor(a_name, Role.INTAKE_AGENT), Actor(b_name, Role.INTAKE_AGENT)
+    agent_c = Actor(c_name, Role.INTAKE_AGENT)
     log: list = []
     try:
         await desk.login(agent_a)
         await desk.login(agent_b)
+        await desk.state(agent_c)  # C's page is open: at the desk, in no queue
         await until_reachable(platform.ami, a_ext)
         await until_reachable(platform.ami, b_ext)
         with platform.bus.subscribe() as sub:
@@ -88,21 +95,30 @@ async def test_an_agent_transfers_the_caller_into_another_queue_and_then_to_an_a
 
             await asyncio.sleep(1)
             asked_agent = time.monotonic()
-            await desk.transfer(agent_b, "agent", a_name)
-            rang_a = await _until(phone_a, "incoming", 20)
-            await _until(phone_a, "answered", 10)
+            await desk.transfer(agent_b, "agent", c_name)
+            ringing = await wait_for(sub, "call.agent-ringing", timeout=10, log=log)
+            assert ringing.call_id == answered.call_id and ringing.data["member"] == c_name, ringing.data
+            c_call = desk.states[c_name].call
+            assert c_call is not None and c_call.call_id == answered.call_id and c_call.line == "12345"
+            rang_c = await _until(phone_c, "incoming", 20)
+            await _until(phone_c, "answered", 10)
+            taken = await wait_for(sub, "call.agent-answered", timeout=10, log=log)
+            assert taken.data["member"] == c_name and desk.states[c_name].status == "on_call"
             result = await call
+            ended = await wait_for(sub, "call.agent-ended", timeout=10, log=log)
+            assert ended.data["member"] == c_name and desk.states[c_name].status == "wrap_up"
             stored = await wait_for(sub, "conversation.stored", timeout=30, log=log)
             while stored.call_id != answered.call_id:  # another test's call, stored meanwhile
                 stored = await wait_for(sub, "conversation.stored", timeout=30, log=log)
             await asyncio.sleep(1)
             drain(sub, log)
     finally:
-        for agent in (agent_a, agent_b):
+        for agent in (agent_a, agent_b, agent_c):
             with contextlib.suppress(Exception):
                 await desk.logout(agent)
         await phone_a.stop()
         await phone_b.stop()
+        await phone_c.stop()
     names = [e.name for e in log]
     assert names.count("agent.transferred") == 2 and "queue.transferred" in names, names
     assert result["ended_by"] == "caller", result  # on the line to the end, through both transfers
@@ -110,7 +126,11 @@ async def test_an_agent_transfers_the_caller_into_another_queue_and_then_to_an_a
     assert len(stored_here) == 1  # one recording of the call, through both transfers
     [conversation] = [c for c in platform.book.conversations.of_agent(a_name) if c.call_id == answered.call_id]
     assert conversation.duration_s and conversation.duration_s > 20, conversation  # through both transfers
-    print(f"transfer to a queue: {rang_b - asked:.2f} s to the ring; to an agent: {rang_a - asked_agent:.2f} s")
+    for other in (b_name, c_name):  # each agent who took the caller finds the conversation in their history
+        assert [c.id for c in platform.book.conversations.of_agent(other) if c.call_id == answered.call_id] == [
+            conversation.id
+        ], other
+    print(f"transfer to a queue: {rang_b - asked:.2f} s to the ring; to an agent: {rang_c - asked_agent:.2f} s")
 
 
 async def test_a_transfer_without_a_call_or_to_nowhere_is_refused_in_words(platform: Platform) -> None:

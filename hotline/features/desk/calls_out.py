@@ -1,6 +1,9 @@
 """What an agent does with a call from the page, beyond answering it: hand the caller on (a blind
-transfer), or call a case's citizen (click-to-dial). A part of `AgentDesk` (services.py), split
-out along its own seam; both go through Asterisk's dialplan (dialplans/extensions.conf.j2).
+transfer), or call a case's citizen (click-to-dial); and the calls an agent's phone has outside
+the queues (a caller transferred to them, their call to a citizen), followed from the dialplan's
+events as the queues' calls are from app_queue's: the screen pop, the state, the wrap-up, and
+`call.agent-*` in the call's log. A part of `AgentDesk` (services.py), split out along its own
+seam; all go through Asterisk's dialplan (dialplans/extensions.conf.j2).
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ from typing import TYPE_CHECKING
 from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import Actor
 from casebook.cases.services import CaseBook
+from common.bus import EventBus, PlatformEvent
 from hotline.features.desk.errors import DeskError, NoCall, NoCarrier
+from hotline.features.desk.screenpop import DeskCall
 from ivr.lines import LineBook
 from telephony.ami.client import AmiClient
+from telephony.ami.queue_events import QueueEvent
 
 if TYPE_CHECKING:
     from hotline.features.desk.services import DeskState
 
 TRANSFER_CONTEXT = "hotline-transfer"  # q-<queue>, a-<extension>
 DIAL_OUT_CONTEXT = "hotline-dial-out"  # the agent's phone, answered, rings the citizen through the carrier
+DIAL_RING_S = 30  # how long the agent's own phone rings for a call out
 
 
 class CallControls:
@@ -33,12 +40,19 @@ class CallControls:
     book: CaseBook | None
     dial_out: bool
     clock: Callable[[], float]
+    bus: EventBus
+    states: dict[str, DeskState]
+    dial_ring_s: float = DIAL_RING_S
 
     if TYPE_CHECKING:
 
         async def state(self, actor: Actor) -> DeskState: ...
         async def _ami(self, action: Awaitable[None]) -> None: ...
         def _event(self, state: DeskState, name: str, **data: object) -> None: ...
+        def _ring(self, state: DeskState, event: QueueEvent) -> None: ...
+        def _push(self, state: DeskState, **extra: object) -> None: ...
+        def _start_wrapup(self, state: DeskState) -> None: ...
+        def _spawn(self, work: Awaitable[None]) -> None: ...
 
     async def transfer(self, actor: Actor, to: str, target: str) -> DeskState:
         """Hand the caller on (a blind transfer): into another queue, or to another agent's phone
@@ -81,8 +95,71 @@ class CallControls:
         call_id = f"{int(self.clock())}.{secrets.randbelow(10**9)}"
         phone = await asyncio.to_thread(self.book.dialling, number, actor, call_id)
         digits = "".join(ch for ch in phone if ch.isdigit())
-        await self._ami(
-            self.ami.originate_to_dialplan(state.interface, call_id, DIAL_OUT_CONTEXT, digits, label=number)
-        )
+        call = DeskCall(call_id, "", digits, "", "", [], self.clock(), case_number=number, direction="out")
+        state.call = call  # the desk is on this call from now: a second click is refused
+        try:
+            await self._ami(
+                self.ami.originate_to_dialplan(
+                    state.interface, call_id, DIAL_OUT_CONTEXT, digits, label=number, ring_s=round(self.dial_ring_s)
+                )
+            )
+        except Exception:
+            state.call = None
+            self._push(state)
+            raise
         self._event(state, "agent.dialled", case=number, call=call_id)
+        self._spawn(self._forget_unanswered(state, call, self.dial_ring_s + 5))
         return state, call_id
+
+    async def _forget_unanswered(self, state: DeskState, call: DeskCall, after_s: float) -> None:
+        """The agent's own phone never answered the call out (no dialplan ran to tell): free the desk."""
+        await asyncio.sleep(after_s)
+        if state.call is call and call.answered_at is None:
+            state.call = None
+            self._push(state, cancelled="no-answer")
+
+    # --- an agent's calls outside the queues --------------------------------------------------------------
+    def on_direct_event(self, event: QueueEvent) -> None:
+        """The dialplan's word on an agent's phone in a call no queue tells (queue_events.py): a
+        caller transferred to the agent rings (the screen pop, as from a queue), is answered, missed
+        (back to the queue) or ends (wrap-up); the agent's call to a citizen is answered or ends."""
+        state = self._desk_of(event)
+        if state is None:
+            return
+        call = state.call
+        mine = call is not None and call.call_id == event.call_id
+        if event.kind == "direct-ringing":
+            if call is not None and call.ended_at is None:
+                return  # busy on another call: Asterisk will not get through either
+            self._ring(state, event)
+            self._log_call(state, event, "ringing", **event.public())
+        elif not mine or call is None:
+            return
+        elif event.kind == "direct-answered" and call.answered_at is None:
+            call.answered_at = self.clock()
+            call.agent_channel = event.member_channel
+            self._push(state)
+            self._log_call(state, event, "answered")
+        elif event.kind == "direct-missed" and call.answered_at is None:
+            state.call = None
+            self._push(state, cancelled="no-answer")
+            self._log_call(state, event, "missed")
+        elif event.kind == "direct-ended" and call.answered_at is not None and call.ended_at is None:
+            call.ended_at = self.clock()
+            call.ended_by = "hangup"
+            self._start_wrapup(state)
+            self._log_call(state, event, "ended", talk_s=round(call.ended_at - call.answered_at, 1))
+
+    def _desk_of(self, event: QueueEvent) -> DeskState | None:
+        """The desk of the phone the dialplan names (the agent who handed the caller on may still
+        show the same call, in wrap-up); failing that, the desk on this call."""
+        extension = event.extension.removesuffix("-web")
+        found = next((s for s in self.states.values() if s.extension == extension), None)
+        if found is None and event.kind != "direct-ringing":
+            found = next((s for s in self.states.values() if s.call and s.call.call_id == event.call_id), None)
+        return found
+
+    def _log_call(self, state: DeskState, event: QueueEvent, what: str, **data: object) -> None:
+        data = {**data, "member": state.username, "extension": state.extension}
+        data.pop("queue", None)
+        self.bus.publish(PlatformEvent(f"call.agent-{what}", event.call_id, data))

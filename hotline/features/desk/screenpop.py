@@ -36,6 +36,7 @@ class DeskCall:
     suggestion: Suggestion | None = None
     case_number: str | None = None
     agent_channel: str = ""  # the agent's leg in Asterisk, once answered (what a transfer hands over)
+    direction: str = "in"  # in (a caller), out (the agent called a case's citizen)
 
     @property
     def transcript(self) -> str:
@@ -59,6 +60,7 @@ class DeskCall:
             "partial": self.partial,
             "suggestion": suggestion_json(self.suggestion),
             "case_number": self.case_number,
+            "direction": self.direction,
         }
 
 

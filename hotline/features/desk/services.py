@@ -245,6 +245,9 @@ class AgentDesk(CallControls):
         if event.kind == "member":
             self._on_member(event)
             return
+        if event.kind.startswith("direct-"):
+            self.on_direct_event(event)
+            return
         state = self._state_of_member(event)
         if state is None:
             return
@@ -360,8 +363,11 @@ class AgentDesk(CallControls):
             self._spawn(self._compose(state, call))
 
     def _clear_unanswered(self, call_id: str, why: str) -> None:
+        """A queue's caller who left unanswered leaves the screens it rang on (not a screen the
+        caller reached outside the queues: a colleague's transfer, queue "", follows its own)."""
         for state in self.states.values():
-            if state.call is not None and state.call.call_id == call_id and state.call.answered_at is None:
+            call = state.call
+            if call is not None and call.call_id == call_id and call.answered_at is None and call.queue:
                 state.call = None
                 self._push(state, cancelled=why)
 

@@ -133,7 +133,10 @@ function showCall(call, status) {
   $("pop-line").textContent = call.line_name && call.line_name !== call.line
     ? call.line_name + " (" + call.line + ")" : call.line;
   $("pop-path").textContent = (call.ivr_path || []).map(stepInWords).join(" → ");
-  $("pop-queue").textContent = call.queue + (call.wait_s != null ? " · 等待 waited " + call.wait_s + " s" : "");
+  $("pop-queue").textContent = call.direction === "out"
+    ? "外呼：工单 " + call.case_number + " 的市民 Calling the citizen of case " + call.case_number
+    : (call.queue || "同事转接 transferred to you by a colleague")
+      + (call.wait_s != null ? " · 等待 waited " + call.wait_s + " s" : "");
   const body = $("pop-history").querySelector("tbody");
   body.replaceChildren(...(call.history || []).map((c) => {
     const row = document.createElement("tr");
