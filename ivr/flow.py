@@ -83,6 +83,7 @@ class HotlineFlow:
         self.timings = timings
         self.started_at = now()
         self.path: list[str] = []
+        self.told_recorded = False  # the caller heard the whole recording notice
         self.outcome = "hangup"
         self.spoken_at_menu = False
 
@@ -119,7 +120,8 @@ class HotlineFlow:
             self._step("out-of-hours")
             await self.report(MessageKind.ASKED, intro=(Sound("out-of-hours"), Sound("record-intro")))
             return self.outcome
-        await self.leg.play(*self._greeting())
+        cut_short = await self.leg.play(*self._greeting())
+        self.told_recorded = self.timings.recording_notice and cut_short is None
         await self.main_menu()
         return self.outcome
 
@@ -341,7 +343,11 @@ class HotlineFlow:
         if await self.agents.agents_available(queue):
             await self.leg.forget_words()  # the caller talks to a person: no message
             self._step("transfer", queue=queue)
-            await self.leg.play(Sound("transfer"), interruptible=False)
+            # a caller who keyed through the greeting is told, before the agent, that the
+            # conversation is recorded (the notice is never skipped by pressing ahead)
+            notice = (Sound("recording-notice"),) if self.timings.recording_notice and not self.told_recorded else ()
+            await self.leg.play(Sound("transfer"), *notice, interruptible=False)
+            self.told_recorded = self.told_recorded or bool(notice)
             self.outcome = "transferred"
             await self.leg.transfer_to_queue(queue, tuple(self.path))
             return

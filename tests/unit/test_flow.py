@@ -156,6 +156,7 @@ def _flow(
     agents_free: bool = False,
     number: str = "12345",
     record_seconds: float = 12.0,
+    recording_notice: bool = False,
 ) -> tuple[HotlineFlow, ScriptedLeg, Intake, Events]:
     line = load_lines().by_number(number)
     assert line is not None
@@ -168,7 +169,7 @@ def _flow(
         agents=Agents(agents_free),
         events=events,
         now=lambda: datetime(2026, 11, 23, 10, 0),
-        timings=FlowTimings(),
+        timings=FlowTimings(recording_notice=recording_notice),
     )
     return flow, leg, intake, events
 
@@ -221,6 +222,20 @@ async def test_two_wrong_keys_reach_an_agent_when_one_is_free() -> None:
     await flow.main_menu()
     assert leg.transferred_to == "intake" and leg.forgotten == 1  # talking to a person is no message
     assert "ivr.menu-failed" in events.names
+
+
+async def test_a_caller_who_keys_through_the_greeting_hears_the_recording_notice_before_the_agent() -> None:
+    flow, leg, _, _ = _flow(["3"], agents_free=True, recording_notice=True)  # 3 pressed during the greeting
+    await flow.run()
+    assert leg.transferred_to == "intake"
+    assert leg.played[-2:] == ["transfer", "recording-notice"]  # said before the conversation is recorded
+
+
+async def test_a_caller_who_heard_the_greeting_whole_is_not_told_twice() -> None:
+    flow, leg, _, _ = _flow([None, "3"], agents_free=True, recording_notice=True)
+    await flow.run()
+    assert leg.transferred_to == "intake"
+    assert leg.played.count("recording-notice") == 1 and leg.played[-1] == "transfer"
 
 
 async def test_agent_key_without_a_free_agent_takes_a_message() -> None:
