@@ -276,7 +276,8 @@ KINDS: tuple[EventKind, ...] = (
     ),
     EventKind(
         "supervisor.joined",
-        "supervisor, mode (listen, whisper, barge), extension (the supervisor's phone, ringing)",
+        "supervisor, mode (listen, whisper, barge), extension (the supervisor's phone, ringing), "
+        "switched (instead of extension: the supervisor, already on the call, moved to this mode)",
         "a supervisor asked to join the agent's call (call id agent:<user name>)",
     ),
     EventKind("supervisor.paused", "supervisor, reason", "a supervisor paused the agent"),

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from common.files import replace_text
 from common.settings import AsteriskSettings
 from ivr.lines import LineBook
+from telephony.ami.spy import OPTIONS as SPY_OPTIONS
 from telephony.runtime.layout import AsteriskLayout
 
 DIALPLANS_DIR = Path(__file__).resolve().parents[2] / "dialplans"
@@ -196,6 +197,7 @@ def render_changes(
         "phones": list(phones),
         "queue_wait_s": queue_wait_s,
         "transfer_ring_s": 25,  # an agent a call is transferred to has this long to answer
+        "spy_options": SPY_OPTIONS,  # mode -> ChanSpy's options (telephony/ami/spy.py)
         "max_calls": max_calls,
         "country": "us" if asterisk.timezone.startswith("America/") else "cn",
         "ari_password": asterisk.ari_secret(),

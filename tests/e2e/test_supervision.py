@@ -5,9 +5,12 @@ Real parts: Asterisk's queue and ChanSpy, pjsua2 desk phones for the agent (reco
 hears) and for two supervisors (each answering and playing a tone of its own: 700 Hz for the one
 who whispers, 1500 Hz for the one who barges), a pjsua2 caller recording what it hears.
 
-Expected: ivr.transfer; queue.answered; supervisor.joined (mode whisper), then supervisor.joined
-(mode barge); the 700 Hz tone in the agent's ear and not in the caller's, the 1500 Hz tone in
-both. A supervisor asking while the agent is not on a call, or without a phone, is told why.
+Expected: ivr.transfer; queue.answered; supervisor.joined (mode listen: the first supervisor's
+phone rings), supervisor.joined (mode whisper, switched: the same call moved, the phone does not
+ring again), then supervisor.joined (mode barge, the second supervisor); the 700 Hz tone in the
+agent's ear only from the switch to whisper on (not while listening) and never in the caller's,
+the 1500 Hz tone in both. A supervisor asking while the agent is not on a call, or without a
+phone, is told why.
 """
 
 from __future__ import annotations
@@ -78,11 +81,11 @@ async def test_whisper_is_heard_by_the_agent_only_and_barge_by_both(
     supervision = platform.state["supervision"]
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
     heard_by_agent, heard_by_caller = tmp_path / "agent.wav", tmp_path / "caller.wav"
-    tones = {whisper_ext: tone(tmp_path / "w.wav", 700), barge_ext: tone(tmp_path / "b.wav", 1500)}
-    phones = [await Phone.start(asterisk, agent_ext, agent_password, hold=70, talk=24, record=heard_by_agent)]
-    for ext in (whisper_ext, barge_ext):
+    tones = {whisper_ext: tone(tmp_path / "w.wav", 700, 12.0), barge_ext: tone(tmp_path / "b.wav", 1500)}
+    phones = [await Phone.start(asterisk, agent_ext, agent_password, hold=70, talk=32, record=heard_by_agent)]
+    for ext, talk in ((whisper_ext, 12), (barge_ext, 5)):
         phones.append(
-            await Phone.start(asterisk, ext, passwords[ext], hold=70, answer_after=0.5, talk=5, say=tones[ext])
+            await Phone.start(asterisk, ext, passwords[ext], hold=70, answer_after=0.5, talk=talk, say=tones[ext])
         )
     log: list = []
     try:
@@ -96,9 +99,14 @@ async def test_whisper_is_heard_by_the_agent_only_and_barge_by_both(
             call = asyncio.create_task(caller)
             await wait_for(sub, "queue.answered", timeout=40, log=log)
             await asyncio.sleep(2)
-            await supervision.join(Actor(whisperer, Role.SUPERVISOR), agent_name, "whisper")
+            await supervision.join(Actor(whisperer, Role.SUPERVISOR), agent_name, "listen")
             assert (await phones[1].next_line(30))["event"] == "incoming"
-            await _until(phones[1], "hung-up", 30)
+            await _until(phones[1], "answered", 10)
+            await asyncio.sleep(5)  # listening: the tone is heard by nobody
+            moved = await supervision.join(Actor(whisperer, Role.SUPERVISOR), agent_name, "whisper")
+            assert moved["switched"] is True
+            lines = await _until(phones[1], "hung-up", 30)
+            assert "incoming" not in lines, lines  # not rung a second time
             await asyncio.sleep(1)
             await supervision.join(Actor(barger, Role.SUPERVISOR), agent_name, "barge")
             assert (await phones[2].next_line(30))["event"] == "incoming"
@@ -111,16 +119,20 @@ async def test_whisper_is_heard_by_the_agent_only_and_barge_by_both(
             await platform.state["desk"].logout(agent)
         for phone in phones:
             await phone.stop()
-    assert joined == ["whisper", "barge"], joined
+    assert joined == ["listen", "whisper", "barge"], joined
     whisper_agent, whisper_caller = tone_seconds(heard_by_agent, 700), tone_seconds(heard_by_caller, 700)
     barge_agent, barge_caller = tone_seconds(heard_by_agent, 1500), tone_seconds(heard_by_caller, 1500)
-    assert whisper_agent > 1.5 and whisper_caller < 0.3, (whisper_agent, whisper_caller)
+    # 12 s of tone, the first 5 while listening: the agent hears only what follows the switch
+    assert 1.5 < whisper_agent < 9.0 and whisper_caller < 0.3, (whisper_agent, whisper_caller)
     assert barge_agent > 1.5 and barge_caller > 1.5, (barge_agent, barge_caller)
+    print(f"whisper (after 5 s of listening) at the agent {whisper_agent:.1f} s, at the caller {whisper_caller:.1f} s")
 
 
-async def _until(phone: Phone, event: str, timeout: float) -> None:
+async def _until(phone: Phone, event: str, timeout: float) -> list[str]:
+    """The phone's events up to this one."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    seen = []
     while (line := await phone.next_line(deadline - loop.time()))["event"] != event:
-        pass
-    assert line["event"] == event
+        seen.append(str(line["event"]))
+    return seen

@@ -12,7 +12,7 @@ import pytest
 from casebook.auth.policy import Actor, Role
 from common.bus import EventBus
 from hotline.features.wallboard.supervision import Supervision, SupervisionRefused
-from telephony.ami.spy import OPTIONS, spy_data
+from telephony.ami.spy import OPTIONS, spy_exten
 
 SUPERVISOR = Actor("sup-li", Role.SUPERVISOR)
 
@@ -49,9 +49,12 @@ class Phones:
 class Ami:
     def __init__(self) -> None:
         self.sent: list[dict[str, str]] = []
+        self.gone: set[str] = set()  # unique ids of channels hung up
 
     async def send(self, action: dict[str, str], **_: Any) -> dict[str, str]:
         self.sent.append(action)
+        if action["Action"] == "Redirect" and action["Channel"] in self.gone:
+            return {"Response": "Error", "Message": "No such channel"}
         return {"Response": "Success"}
 
 
@@ -63,10 +66,28 @@ def _supervision(desk: Desk, phone: str | None = "8001") -> tuple[Supervision, A
 async def test_joining_rings_the_supervisors_phone_into_chanspy_on_the_agents_leg() -> None:
     supervision, ami = _supervision(Desk(Seen("li", "1001", "on_call")))
     answer = await supervision.join(SUPERVISOR, "li", "whisper")
-    assert answer == {"agent": "li", "mode": "whisper", "ringing": "8001"}
+    assert answer == {"agent": "li", "mode": "whisper", "switched": False, "ringing": "8001"}
     [sent] = ami.sent
-    assert (sent["Action"], sent["Channel"], sent["Application"]) == ("Originate", "PJSIP/8001", "ChanSpy")
-    assert sent["Data"] == "PJSIP/1001-,qEdw"  # the trailing dash: 1001 is not 10010
+    assert (sent["Action"], sent["Channel"], sent["Context"]) == ("Originate", "PJSIP/8001", "hotline-spy")
+    assert sent["Exten"] == "w-1001" and sent["ChannelId"].startswith("spy-8001-")
+
+
+async def test_a_supervisor_listening_who_asks_to_whisper_is_moved_not_rung_again() -> None:
+    supervision, ami = _supervision(Desk(Seen("li", "1001", "on_call")))
+    await supervision.join(SUPERVISOR, "li", "listen")
+    answer = await supervision.join(SUPERVISOR, "li", "whisper")
+    assert answer["switched"] is True and answer["ringing"] is None
+    first, moved = ami.sent
+    assert moved["Action"] == "Redirect" and moved["Channel"] == first["ChannelId"]
+    assert (moved["Context"], moved["Exten"]) == ("hotline-spy", "w-1001")
+    ami.gone.add(first["ChannelId"])  # the supervisor hung up: the next request rings again
+    again = await supervision.join(SUPERVISOR, "li", "barge")
+    assert again["ringing"] == "8001" and [a["Action"] for a in ami.sent] == [
+        "Originate",
+        "Redirect",
+        "Redirect",
+        "Originate",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -94,10 +115,11 @@ async def test_pausing_an_agent_names_the_supervisor_and_an_agent_out_of_the_que
 
 
 def test_each_mode_has_its_chanspy_options_and_no_other_is_taken() -> None:
-    assert {mode: spy_data("1001", mode).split(",")[1] for mode in OPTIONS} == {  # type: ignore[arg-type]
-        "listen": "qEd",
-        "whisper": "qEdw",
-        "barge": "qEdB",
+    assert OPTIONS == {"listen": "qEd", "whisper": "qEdw", "barge": "qEdB"}
+    assert {mode: spy_exten("1001", mode) for mode in OPTIONS} == {  # type: ignore[arg-type]
+        "listen": "l-1001",
+        "whisper": "w-1001",
+        "barge": "b-1001",
     }
     with pytest.raises(ValueError, match="listens, whispers or barges"):
-        spy_data("1001", "record")  # type: ignore[arg-type]
+        spy_exten("1001", "record")  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable
 from typing import Any
 
@@ -16,7 +17,7 @@ from casebook.auth.policy import Actor, Role
 from common.bus import EventBus, PlatformEvent
 from hotline.ports import AgentsSupervised
 from telephony.ami.client import AmiClient, AmiError
-from telephony.ami.spy import Mode, spy
+from telephony.ami.spy import Mode, spy, switch
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,12 @@ class Supervision:
         self.directory = directory
         self.ami = ami
         self.bus = bus
+        self.legs: dict[str, str] = {}  # supervisor -> the unique id of their last spy call
 
     async def join(self, supervisor: Actor, agent: str, mode: Mode) -> dict[str, Any]:
-        """Ring the supervisor's phone; answered, it is on the agent's call in `mode`."""
+        """Ring the supervisor's phone; answered, it is on the agent's call in `mode`. A supervisor
+        still on a call of theirs (listening, say) is moved to the new mode or agent instead: their
+        phone does not ring a second time."""
         state = self._agent(agent)
         if state.status != "on_call":
             raise SupervisionRefused(409, f"{agent} is not on a call now", "agent_not_on_call")
@@ -50,11 +54,19 @@ class Supervision:
                 409, "you have no phone: an administrator gives you one to listen to calls", "no_phone"
             )
         try:
-            await spy(self.ami, phone.extension, state.extension, mode, label=f"{MODE_WORDS[mode]} {agent}")
+            leg = self.legs.get(supervisor.name)
+            if leg is not None and await switch(self.ami, leg, state.extension, mode):
+                self._tell(agent, "supervisor.joined", supervisor=supervisor.name, mode=mode, switched=True)
+                return {"agent": agent, "mode": mode, "switched": True, "ringing": None}
+            leg = f"spy-{phone.extension}-{secrets.token_hex(4)}"
+            await spy(
+                self.ami, phone.extension, state.extension, mode, label=f"{MODE_WORDS[mode]} {agent}", channel_id=leg
+            )
+            self.legs[supervisor.name] = leg
         except (AmiError, ConnectionError, TimeoutError) as exc:
             raise SupervisionRefused(503, f"the phone system did not take it: {exc}", "phone_system_down") from exc
         self._tell(agent, "supervisor.joined", supervisor=supervisor.name, mode=mode, extension=phone.extension)
-        return {"agent": agent, "mode": mode, "ringing": phone.extension}
+        return {"agent": agent, "mode": mode, "switched": False, "ringing": phone.extension}
 
     async def pause(self, supervisor: Actor, agent: str, reason: str) -> dict[str, Any]:
         state = self._agent(agent)

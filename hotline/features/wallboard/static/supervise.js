@@ -8,6 +8,7 @@ const TEXT = {
     title: "班长操作", agent: "坐席", listen: "监听", whisper: "耳语（仅坐席听到）", barge: "强插（双方听到）",
     pause: "暂停", reason: "原因", sign_out: "签出", none: "没有在线坐席",
     ringing: "您的话机（{0}）正在振铃：接听后即{1} {2} 的通话。按键 4 监听、5 耳语、6 强插。",
+    switched: "已切换：您现在{0} {1} 的通话（话机不再振铃）。",
     paused: "已暂停 {0}。", signed_out: "已将 {0} 签出队列。", need_reason: "请写明暂停原因。",
     mode: { listen: "监听", whisper: "耳语", barge: "强插" },
   },
@@ -15,6 +16,7 @@ const TEXT = {
     title: "Supervisor", agent: "Agent", listen: "Listen", whisper: "Whisper (the agent only)", barge: "Barge (both hear you)",
     pause: "Pause", reason: "Reason", sign_out: "Sign out", none: "No agent at the desk",
     ringing: "Your phone ({0}) is ringing: answer it to {1} {2}'s call. Keys 4 listen, 5 whisper, 6 barge.",
+    switched: "Switched: you now {0} {1}'s call (your phone does not ring again).",
     paused: "{0} is paused.", signed_out: "{0} is out of the queues.", need_reason: "Write why the agent is paused.",
     mode: { listen: "listen to", whisper: "whisper on", barge: "join" },
   },
@@ -61,7 +63,8 @@ export async function startSupervision(reason) {
     }
   };
   for (const mode of ["listen", "whisper", "barge"]) {
-    $("sv-" + mode).onclick = () => act("/join", { mode }, (answer, agent) => t("ringing", answer.ringing, t("mode." + mode), agent));
+    $("sv-" + mode).onclick = () => act("/join", { mode }, (answer, agent) => answer.switched
+      ? t("switched", t("mode." + mode), agent) : t("ringing", answer.ringing, t("mode." + mode), agent));
   }
   $("sv-pause").onclick = () => {
     const why = $("sv-reason").value.trim();
