@@ -101,6 +101,9 @@ def asterisk(e2e_settings: Settings) -> Iterator[Settings]:
     build_all_prompts(e2e_settings)
     proc = asterisk_process(e2e_settings)
     proc.stop()
+    # a fresh astdb for each session: queue members an earlier run left (persistentmembers) would
+    # come back as agents nobody started
+    (layout.host_path(layout.dir("lib")) / "astdb.sqlite3").unlink(missing_ok=True)
     local = layout.host_path(layout.dir("etc")) / "extensions_local.conf"
     local.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(DATA / "extensions_local.conf", local)

@@ -34,6 +34,7 @@ from telephony.ari.errors import AriError, AriNotFound, AriUnavailable
 from telephony.runtime.layout import resolve_layout
 from tests.e2e.conftest import SLOT, running_platform
 from tests.e2e.helpers import (
+    agent_with_phone,
     place_call,
     prompt_seconds,
     speech_seconds,
@@ -144,6 +145,46 @@ async def test_a_tape_asked_for_while_asterisk_starts_is_never_taken_for_lost(
     kinds = sorted(set(answers))
     assert kinds == ["tape", "unavailable"], kinds
     print(f"{len(answers)} asks while Asterisk started: {answers.count('unavailable')} not serving yet, then the tape")
+
+
+async def test_agents_signed_in_are_still_signed_in_after_asterisk_and_the_platform_restart(
+    asterisk: Settings,
+) -> None:
+    # Expected: the agent joins the queues (agent.login); the platform and Asterisk stop and start
+    # again (`make down && make up`); Asterisk restores its queues' members (persistentmembers) and
+    # the new platform's desk finds the agent in the same queues, paused as before: nobody is
+    # signed out without knowing it.
+    import time
+
+    from casebook.auth.policy import Actor, Role
+
+    stamp = time.strftime("%H%M%S")
+    name = f"stays-{stamp}"
+    proc = asterisk_process(asterisk)
+    async with running_platform(asterisk) as platform:
+        agent_with_phone(platform.sessions, name, f"7{stamp[-4:]}")
+        agent = Actor(name, Role.INTAKE_AGENT)
+        desk = platform.state["desk"]
+        await desk.login(agent)
+        await desk.pause(agent, "会议 meeting")
+        queues = dict(desk.states[name].queues)
+    assert queues
+    await asyncio.to_thread(proc.stop)
+    await asyncio.to_thread(proc.start, lines_book(asterisk), prompts_dir(asterisk))
+    async with running_platform(asterisk) as platform:
+        desk = platform.state["desk"]
+        try:
+            for _ in range(100):
+                if platform.ami.connected:
+                    break
+                await asyncio.sleep(0.2)
+            await desk.resync()
+            state = desk.states.get(name)
+            assert state is not None and state.queues == queues, state
+            assert state.paused and state.reason == "会议 meeting"
+        finally:
+            with contextlib.suppress(Exception):
+                await desk.logout(Actor(name, Role.INTAKE_AGENT))
 
 
 # --- PostgreSQL restarted during intake ------------------------------------------------------------

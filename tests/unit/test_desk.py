@@ -117,3 +117,24 @@ def test_desk_refusals_are_clear(book: CaseBook, auth: AuthService, reports: Rep
     assert empty.status_code == 422 and empty.json()["error"] == "invalid_request"
     anonymous = client.post("/api/v1/desk/login")
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "not_logged_in"
+
+
+def test_the_transfer_form_tells_which_queues_have_somebody_to_answer(
+    book: CaseBook, auth: AuthService, reports: ReportService
+) -> None:
+    """A caller sent into a queue nobody is signed in to finds nobody: the page disables it."""
+    from ivr.lines import load_lines
+
+    stamp = book.clock.now().strftime("%d%H%M")
+    ami = ScriptedAmi()
+    client, _bus = _client(book, auth, reports, ami)
+    client.app.state.desk.lines = load_lines()  # type: ignore[attr-defined]
+    me = _agent(auth, book, f"giver-{stamp}", "5104")
+    other = _agent(auth, book, f"taker-{stamp}", "5105")  # skills: intake and efficiency
+    client.post("/api/v1/desk/login", headers=me)
+    before = client.get("/api/v1/desk/transfer-targets", headers=me).json()
+    assert before["answering"]["intake"] == 0 and before["answering"]["efficiency"] == 0  # only me
+    client.post("/api/v1/desk/login", headers=other)
+    after = client.get("/api/v1/desk/transfer-targets", headers=me).json()
+    assert after["answering"]["intake"] == 1 and after["answering"]["efficiency"] == 1
+    assert set(after["answering"]) == set(after["queues"])

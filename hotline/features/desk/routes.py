@@ -145,6 +145,9 @@ class TransferIn(BaseModel):
 
 class TransferTargets(BaseModel):
     queues: list[str]
+    answering: dict[str, int] = Field(
+        description="Per queue, the agents signed in whose phone answers (0: a caller sent there finds nobody)."
+    )
     agents: list[dict[str, str]] = Field(description="Other agents with a phone: username, extension, status.")
 
 
@@ -159,7 +162,11 @@ async def transfer_targets(request: Request, actor: ActorDep) -> TransferTargets
         for s in sorted(desk.states.values(), key=lambda s: s.username)
         if s.username != actor.name
     ]
-    return TransferTargets(queues=queues, agents=agents)
+    answering = {
+        queue: sum(1 for s in desk.states.values() if queue in s.queues and s.phone_online and s.username != actor.name)
+        for queue in queues
+    }
+    return TransferTargets(queues=queues, agents=agents, answering=answering)
 
 
 @router.post("/transfer", response_model=DeskOut)

@@ -23,8 +23,13 @@ export async function showTransfer(call, status, i18n) {
   $("transfer-said").textContent = "";
   try {
     const targets = await api("GET", "/api/v1/desk/transfer-targets");
-    const queues = targets.queues.filter((q) => q !== call.queue)
-      .map((q) => option("queue:" + q, "队列 queue " + q));
+    const queues = targets.queues.filter((q) => q !== call.queue).map((q) => {
+      const answering = (targets.answering || {})[q] || 0;
+      const choice = option("queue:" + q, "队列 queue " + q + (answering
+        ? "（" + answering + " 名坐席 agents signed in）" : "（无人签入，不可转 nobody signed in）"));
+      choice.disabled = !answering;  // a caller sent there would find nobody
+      return choice;
+    });
     const agents = targets.agents.map((a) => option("agent:" + a.username,
       "坐席 agent " + a.username + " (" + a.extension + ", " + (STATE[a.status] || a.status) + ")"));
     $("transfer-target").replaceChildren(...queues, ...agents);
