@@ -338,9 +338,11 @@ class HotlineFlow:
 
     async def agent(self, *, chose: bool = True) -> None:
         """Hand the caller to the line's queue, or take a message when nobody can answer (one the
-        caller chose, or, when they got here by silence alone, one they are asked for)."""
+        caller chose, or, when they got here by silence alone, one they are asked for). A line that
+        waits unstaffed queues its callers in its hours whoever is signed in: they wait, seen on the
+        wallboard, and may leave a message (key 1, or after the line's wait)."""
         queue = self.line.default_queue
-        if await self.agents.agents_available(queue):
+        if self.line.wait_unstaffed or await self.agents.agents_available(queue):
             await self.leg.forget_words()  # the caller talks to a person: no message
             self._step("transfer", queue=queue)
             # a caller who keyed through the greeting is told, before the agent, that the

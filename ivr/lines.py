@@ -52,6 +52,18 @@ class LineProfile(BaseModel):
     default_queue: str = Field(pattern=r"^[a-z0-9-]{1,32}$")
     default_category: str = Field(min_length=1, max_length=64)
     channel: str = "phone"
+    wait_unstaffed: bool = Field(
+        default=False,
+        description="In the line's hours, a caller asking for a person waits in the queue even when no agent "
+        "is signed in (a manager sees them waiting); otherwise they leave a message at once.",
+    )
+    queue_wait_s: int | None = Field(
+        default=None,
+        ge=10,
+        le=3600,
+        description="How long a caller waits in the queue before leaving a message instead (None: the "
+        "installation's HOTLINE_QUEUE_MAX_WAIT_S). Key 1 leaves one at any time.",
+    )
 
     @field_validator("name_zh", "name_en")
     @classmethod

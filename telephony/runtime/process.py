@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import httpx
 
@@ -26,6 +26,34 @@ from telephony.runtime.layout import AsteriskLayout, AsteriskNotInstalled
 from telephony.runtime.rootfs import is_built
 
 log = logging.getLogger(__name__)
+
+
+ASTERISK_SOUNDS = PurePosixPath("/usr/share/asterisk/sounds")  # astdatadir's sounds (asterisk.conf.j2)
+NUMBER_PREFIX = "number-"  # the prompts number-7, number-20, number-hundred: Asterisk's digits/7...
+
+
+def install_digits(prompts_dir: Path, sounds: Path) -> int:
+    """The platform's number prompts as Asterisk's `<language>/digits/<n>.wav`, for the languages
+    Asterisk has no digits of (its English ones are the package's). Written only when changed
+    (Asterisk may be reading them); returns how many were written."""
+    written = 0
+    for folder in sorted(p for p in prompts_dir.iterdir() if p.is_dir()) if prompts_dir.is_dir() else []:
+        ours = sounds / folder.name / "digits" / ".hotline"
+        if os.path.lexists(sounds / folder.name) and not ours.exists():
+            continue  # Asterisk's own sounds of this language (maybe a link into its root): left alone
+        for prompt in sorted(folder.glob(f"{NUMBER_PREFIX}*.wav")):
+            target = sounds / folder.name / "digits" / (prompt.name.removeprefix(NUMBER_PREFIX))
+            data = prompt.read_bytes()
+            if target.is_file() and target.read_bytes() == data:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (target.parent / ".hotline").touch()  # made by the platform: rewritten when prompts change
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            os.chmod(tmp, 0o644)
+            tmp.replace(target)
+            written += 1
+    return written
 
 
 class AsteriskStartError(RuntimeError):
@@ -76,11 +104,13 @@ class AsteriskProcess:
             raise AsteriskNotInstalled("asterisk is not installed on this system")
 
     def install_prompts(self, prompts_dir: Path) -> None:
-        """Copy the built prompts into the instance's sounds folder (Asterisk may be chrooted)."""
+        """Copy the built prompts into the instance's sounds folder (Asterisk may be chrooted), and
+        the numbers as Asterisk's own digits of their language (what its queues say a caller's
+        place and wait with)."""
         target = self.layout.host_path(self.layout.dir("sounds"))
-        if target.resolve() == prompts_dir.resolve():
-            return
-        shutil.copytree(prompts_dir, target, dirs_exist_ok=True)
+        if target.resolve() != prompts_dir.resolve():
+            shutil.copytree(prompts_dir, target, dirs_exist_ok=True)
+        install_digits(prompts_dir, self.layout.host_path(ASTERISK_SOUNDS))
 
     def start(self, lines: LineBook, prompts_dir: Path, *, timeout: float = 30.0) -> int:
         """Render, install prompts, launch, and wait for ARI; return the pid. Idempotent."""

@@ -22,7 +22,15 @@ from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
 from tests.e2e.conftest import running_platform
-from tests.e2e.helpers import Phone, agent_with_phone, place_call, prompt_seconds, until_reachable, wait_for
+from tests.e2e.helpers import (
+    Phone,
+    agent_with_phone,
+    best_match,
+    place_call,
+    prompt_seconds,
+    until_reachable,
+    wait_for,
+)
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -107,7 +115,8 @@ async def test_a_caller_waiting_longer_than_the_configured_wait_is_asked_to_leav
     platform = short_wait_platform
     settings = platform.settings
     caller = "13700000032"
-    queued = prompt_seconds(settings, "transfer") + 10  # the hand-over prompt, then the wait
+    notice = prompt_seconds(settings, "recording-notice")  # key 3 pressed through the greeting
+    queued = prompt_seconds(settings, "transfer") + notice + 10  # the hand-over prompts, then the wait
     intro = sum(prompt_seconds(settings, p) for p in ("no-agent", "record-intro")) + 1.5
     async with unanswered_agent(platform, settings, "queue-b", "1032"):
         log: list[PlatformEvent] = []  # every event read, shown when one does not come
@@ -128,3 +137,44 @@ async def test_a_caller_waiting_longer_than_the_configured_wait_is_asked_to_leav
             await call
     assert 9 <= waited <= 14, waited
     assert back.data["reason"] == "no-agent" and _case_of(platform, caller).origin == "ivr"
+
+
+async def test_a_line_that_waits_unstaffed_queues_the_caller_with_nobody_signed_in_and_says_their_place(
+    short_wait_platform: Platform, tmp_path: Path
+) -> None:
+    # expected: ivr.transfer (not ivr.no-agent: the line waits unstaffed in its hours), queue.joined
+    # with nobody signed in; the caller hears in Chinese that they are next (Asterisk's queue, the
+    # platform's prompt); after about 10 s (the wait) ivr.queue-message (no-agent): a message
+    platform = short_wait_platform
+    settings = platform.settings
+    heard = tmp_path / "caller.wav"
+    lines = platform.lines.model_copy(deep=True)
+    for line in lines.lines:
+        line.wait_unstaffed = line.number == "12345"
+    before = platform.lines.model_copy(deep=True)
+    platform.lines.take(lines)
+    assert not await platform.agents.agents_available("intake")  # nobody signed in to answer
+    try:
+        log: list[PlatformEvent] = []
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(settings, "12345", "wait 1; keys 3; wait 22; hangup", caller="13700000033", record=heard)
+            )
+            transfer = await wait_for(sub, "ivr.transfer", log=log, timeout=40)
+            joined = await wait_for(sub, "queue.joined", log=log, timeout=20)
+            back = await wait_for(sub, "ivr.queue-message", log=log, timeout=30)
+            await call
+    finally:
+        platform.lines.take(before)
+    assert transfer.call_id == joined.call_id == back.call_id and "ivr.no-agent" not in [e.name for e in log]
+    assert 9 <= (back.at - joined.at).total_seconds() <= 15  # the wait, then back to leave a message
+    assert back.data["reason"] == "no-agent"
+    assert best_match(heard, prompts_dir(settings) / "zh" / "queue-youarenext.wav") > 0.8  # seen: 0.93 (en: 0.47)
+
+
+async def test_asterisk_says_numbers_in_chinese_with_the_platforms_digits(platform: Platform) -> None:
+    # expected: Asterisk's sound "digits/20" (what its queues say "20 callers ahead" with) exists in
+    # Chinese, made from the platform's prompt number-20; its English one is Asterisk's own
+    sound = await platform.ari.request("GET", "/sounds/digits%2F20")
+    languages = {f["language"] for f in sound["formats"]}
+    assert {"zh", "en"} <= languages, sound

@@ -34,3 +34,25 @@ def test_an_asterisk_deaf_to_its_console_is_stopped_by_signal(tmp_path: Path, mo
     finally:
         if stand_in.poll() is None:
             stand_in.kill()
+
+
+def test_the_platforms_numbers_become_asterisks_digits_where_asterisk_has_none(tmp_path: Path) -> None:
+    """Asterisk's queues say a caller's place with digits/<n> of the channel's language: the Chinese
+    ones are made from the prompts number-*; a language Asterisk has (a link into its root) is left
+    alone; a changed prompt is written again, an unchanged one not."""
+    from telephony.runtime.process import install_digits
+
+    prompts, sounds = tmp_path / "prompts", tmp_path / "sounds"
+    for language in ("zh", "en"):
+        (prompts / language).mkdir(parents=True)
+        (prompts / language / "number-20.wav").write_bytes(f"{language} twenty".encode())
+        (prompts / language / "menu.wav").write_bytes(b"not a number")
+    sounds.mkdir()
+    (sounds / "en").symlink_to("/etc/alternatives/asterisk-prompt-en")  # dangling outside the root
+    assert install_digits(prompts, sounds) == 1
+    assert (sounds / "zh" / "digits" / "20.wav").read_bytes() == b"zh twenty"
+    assert sorted(p.name for p in (sounds / "zh" / "digits").iterdir()) == [".hotline", "20.wav"]
+    assert install_digits(prompts, sounds) == 0  # unchanged
+    (prompts / "zh" / "number-20.wav").write_bytes(b"zh twenty, studio")
+    assert install_digits(prompts, sounds) == 1
+    assert (sounds / "zh" / "digits" / "20.wav").read_bytes() == b"zh twenty, studio"

@@ -238,6 +238,13 @@ async def test_a_caller_who_heard_the_greeting_whole_is_not_told_twice() -> None
     assert leg.played.count("recording-notice") == 1 and leg.played[-1] == "transfer"
 
 
+async def test_a_line_that_waits_unstaffed_queues_the_caller_with_nobody_free() -> None:
+    flow, leg, _, events = _flow(["3"], agents_free=False, number="82512345")  # open on a Monday at 10:00
+    assert flow.line.wait_unstaffed
+    await flow.main_menu()
+    assert leg.transferred_to == "intake" and "ivr.no-agent" not in events.names and "no-agent" not in leg.played
+
+
 async def test_agent_key_without_a_free_agent_takes_a_message() -> None:
     flow, leg, _, _ = _flow(["3"], agents_free=False)
     await flow.main_menu()

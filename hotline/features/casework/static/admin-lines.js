@@ -12,6 +12,8 @@ export const LINES_TEXT = {
     l_code: "代码（小写字母、数字、-，用于录音文件名，保存后不可改）",
     l_hours_mode: "开放", hours_always: "全天开放", hours_rules: "按时段开放", hours_never: "停用（一律不接听，请来电者改拨）",
     l_rules: "时段（每行一条，如 mon-fri 08:30-12:00）",
+    l_wait_unstaffed: "开放时间内无人签入也排队等候（否则直接留言）", l_queue_wait: "最长等候（秒，空为系统默认；随时按 1 可留言）",
+    l_waiting: "转人工", waits_unstaffed: "无人也排队", waits_staffed: "有人签入才排队", wait_default: "默认时长",
     lang_zh: "中文", lang_en: "英文", line_new: "新增热线", line_save: "保存热线", lines_reset: "恢复安装时的热线",
     line_edit_title: "编辑热线 {0}", line_new_title: "新增热线",
     line_saved: "已保存热线 {0}。{1}", line_removed: "已删除热线 {0}。{1}",
@@ -33,6 +35,9 @@ export const LINES_TEXT = {
     l_code: "Code (lower-case letters, digits, -; names the greeting's sound file; fixed once saved)",
     l_hours_mode: "Open", hours_always: "Around the clock", hours_rules: "In these hours", hours_never: "Closed (callers are told to call another number)",
     l_rules: "Hours (one rule a line, e.g. mon-fri 08:30-12:00)",
+    l_wait_unstaffed: "In its hours, callers wait in the queue even with nobody signed in (else a message at once)",
+    l_queue_wait: "Longest wait (seconds; empty: the installation's; key 1 leaves a message any time)",
+    l_waiting: "To a person", waits_unstaffed: "waits even unstaffed", waits_staffed: "waits when staffed", wait_default: "default wait",
     lang_zh: "Chinese", lang_en: "English", line_new: "New line", line_save: "Save the line", lines_reset: "Back to the installation's lines",
     line_edit_title: "Edit line {0}", line_new_title: "New line",
     line_saved: "Saved line {0}. {1}", line_removed: "Removed line {0}. {1}",
@@ -88,6 +93,8 @@ export function linesTab(ctx) {
         ctx.cell(hoursInWords(line.hours)),
         ctx.cell(line.default_queue),
         ctx.cell(categoryName(line.default_category)),
+        ctx.cell(t(line.wait_unstaffed ? "waits_unstaffed" : "waits_staffed") + " · "
+          + (line.queue_wait_s ? line.queue_wait_s + " s" : t("wait_default"))),
         actions,
       );
       return row;
@@ -112,6 +119,8 @@ export function linesTab(ctx) {
       ...categories.map((c) => new Option(`${categoryName(c.code)} · ${c.code}`, c.code)),
     );
     form.elements.default_category.value = value.default_category;
+    form.elements.wait_unstaffed.checked = Boolean(value.wait_unstaffed);
+    form.elements.queue_wait_s.value = value.queue_wait_s || "";
     const mode = value.hours === null || value.hours === undefined ? "always" : value.hours.length ? "rules" : "never";
     form.elements.hours_mode.value = mode;
     form.elements.rules.value = (value.hours || []).map((r) => `${r.days} ${hhmm(r.open)}-${hhmm(r.close)}`).join("\n");
@@ -135,6 +144,7 @@ export function linesTab(ctx) {
       number: el.number.value.trim(), code: el.code.value.trim(), name_zh: el.name_zh.value.trim(), name_en: el.name_en.value.trim(),
       greeting: { zh: el.greeting_zh.value.trim(), en: el.greeting_en.value.trim() }, language: el.language.value,
       hours, default_queue: el.default_queue.value.trim(), default_category: el.default_category.value,
+      wait_unstaffed: el.wait_unstaffed.checked, queue_wait_s: el.queue_wait_s.value ? Number(el.queue_wait_s.value) : null,
     };
   }
 
