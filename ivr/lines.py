@@ -95,9 +95,45 @@ def _plain_text(value: str) -> str:
     return value
 
 
-class LineBook(BaseModel):
+class PauseReason(BaseModel):
+    """Why an agent steps away: a code kept in the call log, the words the agent page offers."""
+
     model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9-]{1,32}$")
+    zh: str = Field(min_length=1, max_length=20)
+    en: str = Field(min_length=1, max_length=40)
+
+
+DEFAULT_PAUSE_REASONS = (
+    PauseReason(code="break", zh="休息", en="Break"),
+    PauseReason(code="meal", zh="用餐", en="Meal"),
+    PauseReason(code="training", zh="培训", en="Training"),
+    PauseReason(code="paperwork", zh="整理", en="Paperwork"),
+)
+
+
+class QueueRules(BaseModel):
+    """How one queue treats its agents (the lines file's `queues:`; a queue not named has these)."""
+
+    model_config = ConfigDict(extra="forbid")
+    wrapup_s: int = Field(
+        default=10, ge=0, le=600, description="After each call, Asterisk gives the agent no call for this long."
+    )
+    wrapup_max_s: int | None = Field(
+        default=None,
+        ge=0,
+        le=3600,
+        description="The agent's wrap-up ends at the latest after this long (None: HOTLINE_DESK_WRAPUP_MAX_S).",
+    )
+    pause_reasons: list[PauseReason] = Field(default_factory=lambda: list(DEFAULT_PAUSE_REASONS), max_length=20)
+
+
+class LineBook(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     lines: list[LineProfile] = Field(min_length=1, max_length=50)
+    queue_rules: dict[str, QueueRules] = Field(
+        default_factory=dict, alias="queues", description="Per queue (by name): wrap-up and the reasons to pause."
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> LineBook:
@@ -115,11 +151,24 @@ class LineBook(BaseModel):
     def queues(self) -> list[str]:
         return sorted({line.default_queue for line in self.lines})
 
+    def rules(self, queue: str) -> QueueRules:
+        """The queue's own rules, or the defaults."""
+        return self.queue_rules.get(queue) or QueueRules()
+
+    def pause_reasons(self, queues: list[str] | None = None) -> list[PauseReason]:
+        """The reasons to pause of these queues (every queue's when None), each code once, in order."""
+        found: dict[str, PauseReason] = {}
+        for queue in self.queues if queues is None else queues:
+            for reason in self.rules(queue).pause_reasons:
+                found.setdefault(reason.code, reason)
+        return list(found.values()) or list(DEFAULT_PAUSE_REASONS)
+
     def take(self, other: LineBook) -> None:
         """Become `other`, in place: every part of a process holds this one book (the IVR, the desk,
         the wallboard, the dialler), so an administrator's edit reaches them all at once. The list
         is replaced, not changed, so whoever is reading the old one (a render) reads it whole."""
         self.lines = list(other.lines)
+        self.queue_rules = dict(other.queue_rules)
 
     def key(self) -> str:
         """What the book says, as one string: equal keys, equal books."""

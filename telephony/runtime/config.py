@@ -194,6 +194,7 @@ def render_changes(
         "modules": MODULES,
         "lines": lines.lines,
         "queues": lines.queues,
+        "queue_rules": {queue: lines.rules(queue) for queue in lines.queues},
         "phones": list(phones),
         "queue_wait_s": queue_wait_s,
         "transfer_ring_s": 25,  # an agent a call is transferred to has this long to answer

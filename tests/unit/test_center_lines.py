@@ -288,3 +288,28 @@ def test_a_line_cannot_take_an_agents_phone_extension(site: tuple[TestClient, Pl
     book["lines"][-1]["number"] = extension
     answer = client.put("/api/v1/lines", json=book, headers=_person(platform, "admin"))
     assert answer.status_code == 422 and "an agent's phone extension" in answer.json()["detail"]
+
+
+def test_the_queues_rules_come_from_the_lines_file_and_survive_an_edit_of_the_lines_in_the_page(
+    site: tuple[TestClient, Platform],
+) -> None:
+    client, platform = site
+    admin = _person(platform, "admin")
+    shown = client.get("/api/v1/lines", headers=admin).json()["queues"]
+    assert shown["efficiency"]["wrapup_s"] == 30 and shown["efficiency"]["wrapup_max_s"] == 300
+    assert shown["intake"]["wrapup_s"] == 10 and shown["intake"]["wrapup_max_s"] is None  # the defaults
+    assert [r["code"] for r in shown["efficiency"]["pause_reasons"]][-1] == "follow-up"
+    page_edit = {"lines": _with_new_line()["lines"]}  # what the admin page sends: the lines alone
+    answer = client.put("/api/v1/lines", json=page_edit, headers=admin)
+    assert answer.status_code == 200 and answer.json()["queues"]["efficiency"]["wrapup_s"] == 30
+
+
+def test_an_agents_reasons_to_pause_are_those_of_their_queues_each_once() -> None:
+    book = load_lines()
+    efficiency = [r.code for r in book.pause_reasons(["efficiency"])]
+    assert efficiency == ["break", "meal", "training", "paperwork", "follow-up"]
+    assert [r.code for r in book.pause_reasons(["intake"])] == ["break", "meal", "training", "paperwork"]
+    assert [r.code for r in book.pause_reasons(["intake", "efficiency"])][-1] == "follow-up"  # once each
+    held = load_lines()
+    held.take(LineBook(lines=book.lines))
+    assert held.rules("efficiency").wrapup_s == 10  # a book without rules: the defaults, in place

@@ -557,7 +557,13 @@ def test_configuration_renders_every_line_and_keeps_interfaces_on_loopback(tmp_p
     assert (etc / "ari.conf").stat().st_mode & 0o777 == 0o640
     modules = (etc / "modules.conf").read_text()
     assert "autoload = no" in modules and "load = app_stasis.so" in modules
-    assert "[intake]" in (etc / "queues.conf").read_text()
+    queues = (etc / "queues.conf").read_text()
+    assert "[intake]" in queues
+    intake, efficiency = queues.split("[intake]")[1], queues.split("[efficiency]")[1].split("[intake]")[0]
+    assert "wrapuptime = 10\n" in intake and "wrapuptime = 30\n" in efficiency  # each queue's own (lines file)
+    waits = {line.number: line.queue_wait_s or 300 for line in lines.lines}  # 300: render_configuration's default
+    for number, wait in waits.items():  # each line's wait before a message rides on its callers' channels
+        assert f"{number},1,NoOp" in extensions and f"Set(__HL_QUEUE_WAIT={wait})" in extensions
 
 
 def test_agents_phones_are_rendered_with_digests_only(tmp_path: Path) -> None:

@@ -138,3 +138,25 @@ def test_the_transfer_form_tells_which_queues_have_somebody_to_answer(
     after = client.get("/api/v1/desk/transfer-targets", headers=me).json()
     assert after["answering"]["intake"] == 1 and after["answering"]["efficiency"] == 1
     assert set(after["answering"]) == set(after["queues"])
+
+
+def test_the_page_offers_the_reasons_to_pause_of_the_agents_queues_and_wrap_up_lasts_as_their_queue_says(
+    book: CaseBook, auth: AuthService, reports: ReportService
+) -> None:
+    from ivr.lines import load_lines
+
+    stamp = book.clock.now().strftime("%d%H%M")
+    client, _bus = _client(book, auth, reports, ScriptedAmi())
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    desk.lines = load_lines()
+    me = _agent(auth, book, f"reasons-{stamp}", "5106")  # skills: intake and efficiency
+    state = client.get("/api/v1/desk", headers=me).json()
+    assert [r["code"] for r in state["pause_reasons"]][-1] == "follow-up"  # efficiency's own reason
+    assert state["pause_reasons"][0] == {"code": "break", "zh": "休息", "en": "Break"}
+    from hotline.features.desk.screenpop import DeskCall
+
+    mine = desk.states[f"reasons-{stamp}"]
+    mine.call = DeskCall("c", "efficiency", "", "", "", [], 0.0)
+    assert desk._wrapup_limit(mine) == 300.0  # efficiency's wrap-up
+    mine.call = DeskCall("c", "intake", "", "", "", [], 0.0)
+    assert desk._wrapup_limit(mine) == desk.wrapup_max_s  # intake has none of its own

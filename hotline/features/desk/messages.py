@@ -21,6 +21,7 @@ class DeskView(BaseModel):
     reason: str
     phone_online: bool
     call: dict[str, Any] | None  # the call on screen (hotline/features/desk/screenpop.py, DeskCall.to_json)
+    pause_reasons: list[dict[str, str]] = []  # what the page offers to pause for (the agent's queues'): code, zh, en
 
 
 class StateMessage(LiveMessage, DeskView):

@@ -80,6 +80,7 @@ def _out(state: DeskState) -> DeskOut:
         reason=state.reason,
         phone_online=state.phone_online,
         call=state.call.to_json() if state.call is not None else None,
+        pause_reasons=state.pause_reasons,
     )
 
 

@@ -55,6 +55,7 @@ class DeskState:
     wrapup_since: float | None = None
     phone_online: bool = True
     phone: str = "desk"  # desk (a SIP phone on the desk) or browser (the page's WebRTC softphone)
+    pause_reasons: list[dict[str, str]] = field(default_factory=list)  # of the agent's queues: code, zh, en
 
     @property
     def interface(self) -> str:
@@ -84,6 +85,7 @@ class DeskState:
             "phone": self.phone,
             "wrapup_since": self.wrapup_since,
             "call": self.call.to_json() if self.call is not None else None,
+            "pause_reasons": self.pause_reasons,
         }
 
 
@@ -125,13 +127,21 @@ class AgentDesk(CallControls):
     # --- the agent's actions ---------------------------------------------------------------------------
     async def state(self, actor: Actor) -> DeskState:
         phone = await self._phone(actor)
-        return self.states.setdefault(actor.name, DeskState(actor.name, phone.extension))
+        return self._at_desk(actor, phone)
+
+    def _at_desk(self, actor: Actor, phone: SipAccount) -> DeskState:
+        """The agent's desk, with the reasons to pause of their skills' queues (the lines may change)."""
+        state = self.states.setdefault(actor.name, DeskState(actor.name, phone.extension))
+        if self.lines is not None:
+            reasons = self.lines.pause_reasons([q for q in phone.skills if q in self.lines.queues] or None)
+            state.pause_reasons = [r.model_dump() for r in reasons]
+        return state
 
     async def login(self, actor: Actor, phone_kind: str = "desk") -> DeskState:
         """Join the queues of one's skills, answering on the desk phone or the browser phone
         (switching phones is logging in again with the other one)."""
         phone = await self._phone(actor)
-        state = self.states.setdefault(actor.name, DeskState(actor.name, phone.extension))
+        state = self._at_desk(actor, phone)
         if state.queues and state.phone != phone_kind:
             for queue in list(state.queues):
                 await self._ami(self._remove(queue, state.interface))
@@ -333,7 +343,7 @@ class AgentDesk(CallControls):
                         self.on_platform_event(subscription.queue.get_nowait())
                 now = self.clock()
                 for state in list(self.states.values()):
-                    if state.wrapup_since is not None and now - state.wrapup_since > self.wrapup_max_s:
+                    if state.wrapup_since is not None and now - state.wrapup_since > self._wrapup_limit(state):
                         await self._leave_wrapup(state, "timeout")
                 if now >= next_resync and self.ami.connected:
                     next_resync = now + 60
@@ -405,6 +415,12 @@ class AgentDesk(CallControls):
         if online != state.phone_online:
             state.phone_online = online
             self._event(state, "agent.phone-online" if online else "agent.phone-offline")
+
+    def _wrapup_limit(self, state: DeskState) -> float:
+        """The longest wrap-up after this call: its queue's own (lines file), else the desk's."""
+        queue = state.call.queue if state.call is not None else ""
+        limit = self.lines.rules(queue).wrapup_max_s if self.lines is not None and queue else None
+        return float(limit) if limit is not None else self.wrapup_max_s
 
     def _start_wrapup(self, state: DeskState) -> None:
         state.wrapup_since = self.clock()

@@ -18,13 +18,14 @@ from pydantic import BaseModel, Field
 from casebook.api.deps import AdminDep
 from casebook.api.problems import NO_TELEPHONY, Refusal
 from hotline.features.lines.store import LineStore
-from ivr.lines import LineBook, LineProfile
+from ivr.lines import LineBook, LineProfile, QueueRules
 
 router = APIRouter(prefix="/api/v1/lines", tags=["lines"])
 
 
 class LinesOut(BaseModel):
     lines: list[LineProfile]
+    queues: dict[str, QueueRules] = Field(description="Per queue: wrap-up and the reasons an agent may pause.")
     set_by_administrator: bool = Field(description="false: the installation's lines file (HOTLINE_LINES_FILE).")
     updated_at: datetime | None
     updated_by: str | None
@@ -43,6 +44,7 @@ def _out(store: LineStore) -> LinesOut:
     stored = store.read()
     return LinesOut(
         lines=stored.book.lines,
+        queues={queue: stored.book.rules(queue) for queue in stored.book.queues},
         set_by_administrator=stored.set_by_administrator,
         updated_at=stored.updated_at,
         updated_by=stored.updated_by,
@@ -67,6 +69,8 @@ def set_lines(request: Request, actor: AdminDep, body: LineBook) -> LinesOut:
     answered within seconds; calls in progress keep the line they dialled."""
     store = _store(request)
     before = store.current()
+    if "queue_rules" not in body.model_fields_set:  # the page edits lines only: the queues' rules stay
+        body = body.model_copy(update={"queue_rules": dict(before.queue_rules)})
     store.save(body, actor.name)
     request.state.audit = {"target": "setting:lines", "before": _book(before), "after": _book(body)}
     return _out(store)

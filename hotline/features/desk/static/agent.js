@@ -2,7 +2,7 @@
 // What every page shares (the API, the login, the live socket, the words) is the page client,
 // /pages/client.js; the words here are Chinese and English side by side, as an agent reads them
 // during a call.
-import { $, api, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
+import { $, api, el, liveSocket, onSessionEnd, refusal, session, wireSignIn, words } from "/pages/client.js";
 import { ringBell } from "/pages/bell.js";
 import { drawMyConversations } from "/agent/history.js";
 import { showTransfer, wireTransfer } from "/agent/transfer.js";
@@ -90,6 +90,21 @@ const STATUS = {
 };
 
 let lastStatus = null;
+let shownReasons = "";
+
+// the reasons to pause are the agent's queues' own (the lines file's `queues:`), in words
+function showReasons(reasons) {
+  const key = JSON.stringify(reasons);
+  if (!reasons.length || key === shownReasons) return;
+  shownReasons = key;
+  const chosen = $("pause-reason").value;
+  $("pause-reason").replaceChildren(...reasons.map((r) => {
+    const choice = el("option", r.zh + " " + r.en);
+    choice.value = r.code;
+    return choice;
+  }));
+  if (reasons.some((r) => r.code === chosen)) $("pause-reason").value = chosen;
+}
 
 function render(state) {
   // a call just ended: its recording reaches the history a few seconds later
@@ -97,7 +112,9 @@ function render(state) {
   lastStatus = state.status;
   $("status").textContent = STATUS[state.status] || state.status;
   $("status").dataset.status = state.status;
-  $("reason").textContent = state.reason ? "(" + state.reason + ")" : "";
+  showReasons(state.pause_reasons || []);
+  const named = (state.pause_reasons || []).find((r) => r.code === state.reason);
+  $("reason").textContent = state.reason ? "(" + (named ? named.zh + " " + named.en : state.reason) + ")" : "";
   $("queues").textContent = Object.keys(state.queues || {}).length
     ? "队列 Queues: " + Object.entries(state.queues).map(([q, p]) => q + (p ? " (+" + p + ")" : "")).join(", ") : "";
   $("phone-state").textContent = state.phone_online === false
