@@ -205,7 +205,8 @@ async def test_a_supervisor_pauses_and_signs_out_an_agent_from_the_board_and_is_
     browser: WebDriver,  # noqa: F811
 ) -> None:
     # expected: agent.login; supervisor.paused, agent.paused; supervisor.signed-out, agent.logout;
-    # listening while the agent is not on a call is refused in words (409), nothing rings
+    # listening, or reading the caller's words, while the agent is not on a call is refused in
+    # words (409), nothing rings
     platform = serving
     person(platform.sessions, "board-sup", Role.SUPERVISOR, PASSWORD)
     async with unanswered_agent(platform, asterisk, "board-agent", "1041"):
@@ -220,6 +221,10 @@ async def test_a_supervisor_pauses_and_signs_out_an_agent_from_the_board_and_is_
         with platform.bus.subscribe() as sub:
             await _in_browser(lambda: browser.find_element(By.ID, "sv-whisper").click())
             await _in_browser(_wait, browser, lambda d: "坐席当前不在通话中" in _text(d, "sv-said"))
+            await _in_browser(browser.execute_script, "document.getElementById('sv-said').textContent = ''")
+            await _in_browser(lambda: browser.find_element(By.ID, "sv-transcript").click())  # no call: no words
+            await _in_browser(_wait, browser, lambda d: "坐席当前不在通话中" in _text(d, "sv-said"))
+            assert not await _in_browser(lambda: browser.find_element(By.ID, "sv-words").is_displayed())
             await _in_browser(lambda: browser.find_element(By.ID, "sv-reason").send_keys("培训"))
             await _in_browser(lambda: browser.find_element(By.ID, "sv-pause").click())
             await _in_browser(_wait, browser, lambda d: _text(d, "sv-said") == "已暂停 board-agent。")

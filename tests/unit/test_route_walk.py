@@ -322,6 +322,9 @@ ACCESS: dict[str, Access] = {
     "POST /api/v1/wallboard/agents/{agent}/sign-out": declared(
         "supervise", params={"agent": "walk-agent"}, telephony=True
     ),
+    "GET /api/v1/wallboard/agents/{agent}/transcript": declared(
+        "supervise", params={"agent": "walk-agent"}, telephony=True
+    ),
     "WS /api/v1/wallboard/live": Access(ACTIONS["reports"], telephony=True),  # checked in the socket
     "WS /api/v1/cases/live": logged_in(),  # each reader is told of the cases it may see only
 }

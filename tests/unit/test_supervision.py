@@ -123,3 +123,18 @@ def test_each_mode_has_its_chanspy_options_and_no_other_is_taken() -> None:
     }
     with pytest.raises(ValueError, match="listens, whispers or barges"):
         spy_exten("1001", "record")  # type: ignore[arg-type]
+
+
+def test_a_supervisor_reads_what_the_caller_on_an_agents_screen_has_said() -> None:
+    from hotline.features.desk.screenpop import DeskCall
+
+    busy = Seen("li", "1001", "on_call")
+    busy.call = DeskCall("c-7", "intake", "13900001111", "12345", "12345市长热线", [], 0.0)  # type: ignore[attr-defined]
+    busy.call.heard.append("五津镇河边有死猪")  # type: ignore[attr-defined]
+    busy.call.partial = "学校旁边"  # type: ignore[attr-defined]
+    supervision, _ = _supervision(Desk(busy, Seen("wang", "1002", "available")))
+    words = supervision.transcript("li")
+    assert (words["transcript"], words["partial"], words["line"]) == ("五津镇河边有死猪", "学校旁边", "12345市长热线")
+    assert "13900001111" not in str(words)  # the supervisor reads the words, not the caller's number
+    with pytest.raises(SupervisionRefused, match="no call on screen"):
+        supervision.transcript("wang")

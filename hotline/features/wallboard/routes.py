@@ -90,6 +90,15 @@ async def sign_out_agent(request: Request, actor: Supervisor, agent: Agent) -> d
     return await _supervise(_supervision(request).sign_out(actor, agent), request, agent)
 
 
+@router.get("/api/v1/wallboard/agents/{agent}/transcript")
+async def agent_call_transcript(request: Request, actor: Supervisor, agent: Agent) -> dict[str, Any]:
+    """What the caller on the agent's screen has said so far, as the platform heard it."""
+    try:
+        return _supervision(request).transcript(agent)
+    except SupervisionRefused as exc:
+        raise Refusal(exc.status_code, str(exc), exc.error_id) from exc
+
+
 @router.get("/api/v1/wallboard")
 def board_now(request: Request, actor: Annotated[Actor, Depends(allowed("reports"))]) -> BoardMessage:
     """The board as the screens see it now."""

@@ -82,6 +82,25 @@ class Supervision:
         self._tell(agent, "supervisor.signed-out", supervisor=supervisor.name)
         return {"agent": agent, "status": self._agent(agent).status}
 
+    def transcript(self, agent: str) -> dict[str, Any]:
+        """What the caller on the agent's screen has said so far (the words the platform heard live:
+        in the menu and while waiting; the conversation with the agent is transcribed once it is
+        recorded, in the case's page)."""
+        state = self._agent(agent)
+        call = getattr(state, "call", None)
+        if call is None:
+            raise SupervisionRefused(409, f"{agent} has no call on screen now", "agent_not_on_call")
+        return {
+            "agent": agent,
+            "status": state.status,
+            "call_id": call.call_id,
+            "line": call.line_name or call.line,
+            "direction": getattr(call, "direction", "in"),
+            "transcript": call.transcript,
+            "partial": call.partial,
+            "case_number": call.case_number,
+        }
+
     def _agent(self, agent: str) -> Any:
         state = self.desk.states.get(agent)
         if state is None:

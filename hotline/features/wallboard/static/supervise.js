@@ -9,6 +9,8 @@ const TEXT = {
     pause: "暂停", reason: "原因", sign_out: "签出", none: "没有在线坐席",
     ringing: "您的话机（{0}）正在振铃：接听后即{1} {2} 的通话。按键 4 监听、5 耳语、6 强插。",
     switched: "已切换：您现在{0} {1} 的通话（话机不再振铃）。",
+    transcript: "通话文字", words_title: "来电者所说（实时）", words_none: "（来电者还没有说话）",
+    words_note: "坐席与来电者的对话在通话录音保存后转写，见工单页面。",
     paused: "已暂停 {0}。", signed_out: "已将 {0} 签出队列。", need_reason: "请写明暂停原因。",
     mode: { listen: "监听", whisper: "耳语", barge: "强插" },
   },
@@ -17,6 +19,8 @@ const TEXT = {
     pause: "Pause", reason: "Reason", sign_out: "Sign out", none: "No agent at the desk",
     ringing: "Your phone ({0}) is ringing: answer it to {1} {2}'s call. Keys 4 listen, 5 whisper, 6 barge.",
     switched: "Switched: you now {0} {1}'s call (your phone does not ring again).",
+    transcript: "Transcript", words_title: "What the caller said (live)", words_none: "(the caller has not spoken yet)",
+    words_note: "The conversation with the agent is transcribed once its recording is stored: see the case's page.",
     paused: "{0} is paused.", signed_out: "{0} is out of the queues.", need_reason: "Write why the agent is paused.",
     mode: { listen: "listen to", whisper: "whisper on", barge: "join" },
   },
@@ -72,6 +76,24 @@ export async function startSupervision(reason) {
     act("/pause", { reason: why }, (_answer, agent) => t("paused", agent));
   };
   $("sv-sign-out").onclick = () => act("/sign-out", undefined, (_answer, agent) => t("signed_out", agent));
+  $("sv-transcript").onclick = () => showWords(reason, true);
+}
+
+// the words of the chosen agent's caller, kept up to date every 2 s while shown
+let wordsTimer = null;
+async function showWords(reason, asked) {
+  const agent = $("sv-agent").value;
+  if (!agent) return;
+  clearTimeout(wordsTimer);
+  try {
+    const call = await api("GET", "/api/v1/wallboard/agents/" + encodeURIComponent(agent) + "/transcript");
+    $("sv-words").hidden = false;
+    $("sv-words-text").textContent = [call.transcript, call.partial].filter(Boolean).join(" ") || t("words_none");
+    wordsTimer = setTimeout(() => showWords(reason, false), 2000);
+  } catch (err) {
+    if (asked) said(reason(err), "error");
+    $("sv-words").hidden = true;
+  }
 }
 
 // the agents to choose from, redrawn only when they change (a choice is not lost every second)
