@@ -275,6 +275,14 @@ KINDS: tuple[EventKind, ...] = (
         "the agent handed the caller on (a blind transfer); queue.transferred follows",
     ),
     EventKind(
+        "agent.consulting",
+        f"{_AGENT}, call, to (queue, agent, unit), target",
+        "the agent calls someone while the caller hears music (an attended transfer begun)",
+    ),
+    EventKind("agent.consult-complete", f"{_AGENT}, call, consulted", "the caller handed to the one consulted"),
+    EventKind("agent.consult-three-way", f"{_AGENT}, call, consulted", "all three talk (会办)"),
+    EventKind("agent.consult-cancel", f"{_AGENT}, call, consulted", "the one consulted let go; back to the caller"),
+    EventKind(
         "supervisor.joined",
         "supervisor, mode (listen, whisper, barge), extension (the supervisor's phone, ringing), "
         "switched (instead of extension: the supervisor, already on the call, moved to this mode)",

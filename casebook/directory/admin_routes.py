@@ -36,6 +36,9 @@ class UnitIn(BaseModel):
     name_en: NameEn
     active: bool = Field(default=True, description="false: the unit leaves the lists and routing choices.")
     email: Annotated[str, StringConstraints(max_length=128, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")] | None = Field(
+        default=None, description="The unit's duty phone: agents transfer callers there or call the unit in."
+    )
     sections: list[SectionIn] | None = Field(default=None, max_length=50, description="Left out: kept as they are.")
 
 
@@ -74,7 +77,7 @@ def _editor(svc: ServicesDep) -> DirectoryEditor:
 def put_unit(svc: ServicesDep, actor: AdminDep, code: CodePath, body: UnitIn) -> PutOut:
     """Make or change a unit (a department, a township, the center) and its sections."""
     sections = None if body.sections is None else tuple((x.code, x.name_zh, x.name_en) for x in body.sections)
-    facts = UnitFacts(code, body.kind, body.name_zh, body.name_en, body.active, body.email, sections)
+    facts = UnitFacts(code, body.kind, body.name_zh, body.name_en, body.active, body.email, sections, body.phone)
     created = _editor(svc).put_unit(facts)
     svc.book.reload_directory()
     return PutOut(code=code, created=created)

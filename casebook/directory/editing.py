@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from casebook.cases.errors import Conflict, InvalidInput, NotFound
 from casebook.db.models import Case, Category, Place, Section, Unit
 
 KINDS = ("department", "township", "center")
+PHONE = re.compile(r"\+?[0-9]{3,20}")
 MAX_ROWS = 5000
 
 
@@ -35,6 +37,7 @@ class UnitFacts:
     active: bool = True
     email: str | None = None
     sections: tuple[tuple[str, str, str], ...] | None = None  # (code, name_zh, name_en); None: kept
+    phone: str | None = None  # the unit's duty phone: digits, maybe a leading +
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,9 @@ class DirectoryEditor:
         unit = unit or Unit(code=facts.code)
         unit.kind, unit.name_zh, unit.name_en = facts.kind, facts.name_zh.strip(), facts.name_en.strip()
         unit.active, unit.email = facts.active, facts.email or None
+        if facts.phone and not PHONE.fullmatch(facts.phone):
+            raise InvalidInput(f"a unit's phone is 3 to 20 digits (a leading + allowed), not {facts.phone[:24]!r}")
+        unit.phone = facts.phone or None
         s.add(unit)
         if facts.sections is not None:
             kept = {x.code: x for x in s.scalars(select(Section).where(Section.unit_code == facts.code))}
@@ -156,9 +162,10 @@ class DirectoryEditor:
         writer = csv.writer(out)
         with self.sessions() as s:
             if kind == "units":
-                writer.writerow(["code", "kind", "name_zh", "name_en", "active", "email"])
+                writer.writerow(["code", "kind", "name_zh", "name_en", "active", "email", "phone"])
                 for u in s.scalars(select(Unit).order_by(Unit.kind, Unit.code)):
-                    writer.writerow([u.code, u.kind, u.name_zh, u.name_en, "yes" if u.active else "no", u.email or ""])
+                    active = "yes" if u.active else "no"
+                    writer.writerow([u.code, u.kind, u.name_zh, u.name_en, active, u.email or "", u.phone or ""])
             else:
                 writer.writerow(["code", "name_zh", "township", "aliases"])
                 for p in s.scalars(select(Place).order_by(Place.code)):
@@ -194,7 +201,7 @@ class DirectoryEditor:
 
 
 UNIT_COLUMNS = ("code", "kind", "name_zh", "name_en")
-UNIT_OPTIONAL = ("active", "email")
+UNIT_OPTIONAL = ("active", "email", "phone")
 PLACE_COLUMNS = ("code", "name_zh")
 PLACE_OPTIONAL = ("township", "aliases")
 
@@ -230,7 +237,15 @@ def _code(value: str) -> str:
 
 def _unit_facts(row: dict[str, str]) -> UnitFacts:
     active = row.get("active", "yes").lower() not in ("no", "false", "0", "否")
-    return UnitFacts(_code(row["code"]), row["kind"], row["name_zh"], row["name_en"], active, row.get("email") or None)
+    return UnitFacts(
+        _code(row["code"]),
+        row["kind"],
+        row["name_zh"],
+        row["name_en"],
+        active,
+        row.get("email") or None,
+        phone=row.get("phone") or None,
+    )
 
 
 def _place_facts(row: dict[str, str]) -> PlaceFacts:

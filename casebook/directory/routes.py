@@ -30,6 +30,7 @@ class UnitOut(BaseModel):
     sections: list[SectionOut]
     active: bool = True
     email: str | None = None
+    phone: str | None = None
 
 
 class CategoryOut(BaseModel):
@@ -89,6 +90,7 @@ def units(
                 sections=[SectionOut(code=x.code, name_zh=x.name_zh, name_en=x.name_en) for x in u.sections],
                 active=u.active,
                 email=u.email,
+                phone=u.phone,
             )
             for u in rows
         ]

@@ -173,6 +173,21 @@ class AmiClient:
         action = {"Action": "BlindTransfer", "Channel": channel, "Context": context, "Exten": exten}
         check(await self.send(action, as_list=False), "BlindTransfer")
 
+    async def attended_transfer(self, channel: str, context: str, exten: str) -> None:
+        """Start an attended transfer from `channel` (an agent's leg): it calls `exten@context`
+        while its party hears music on hold; keys on `channel` then finish it (features.conf:
+        complete, all three together, or back to the caller: `press`)."""
+        action = {"Action": "Atxfer", "Channel": channel, "Context": context, "Exten": exten}
+        check(await self.send(action, as_list=False), "Atxfer")
+
+    async def press(self, channel: str, digits: str) -> None:
+        """`digits` as if pressed on `channel`'s own phone (AMI PlayDTMF, Receive): what the
+        bridge's features (the attended transfer's keys) act on."""
+        for digit in digits:
+            action = {"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Duration": "100", "Receive": "true"}
+            check(await self.send(action, as_list=False), "PlayDTMF")
+            await asyncio.sleep(0.15)
+
     async def originate_to_dialplan(
         self, channel: str, channel_id: str, context: str, exten: str, *, label: str, ring_s: int = 30
     ) -> None:

@@ -106,6 +106,7 @@ MODULES = (
     "app_mixmonitor",  # every conversation with an agent recorded (issue 19)
     "app_chanspy",  # a supervisor listens, whispers, barges (issue 19)
     "app_userevent",  # the dialplan tells the application a recorded call ended
+    "app_senddtmf",  # AMI PlayDTMF: the page presses an attended transfer's keys for the agent
     "app_verbose",
     "func_db",
     "func_strings",

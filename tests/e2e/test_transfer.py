@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from pathlib import Path
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -197,3 +198,76 @@ async def test_the_agent_page_transfers_the_call_on_screen_and_says_so(
                 await desk.logout(Actor(name, Role.INTAKE_AGENT))
         await phone_a.stop()
         await phone_b.stop()
+
+
+async def _consulting(
+    platform: Platform, asterisk: Settings, tmp_path: Path, stamp: str, how: str
+) -> tuple[list, float, str]:
+    """A caller answered by agent A (intake); A consults agent B (in no queue), whose phone answers
+    after 0.5 s and says an 8-second 1500 Hz tone; 3 s after B answers, A ends the consultation
+    with `how`. Returns the events, the seconds of B's tone the caller heard, and A's desk status."""
+    from tests.e2e.test_supervision import tone_seconds
+    from tests.speech import tone
+
+    a_name, a_ext = f"cons-a-{how[:4]}-{stamp}", f"3{stamp[-4:]}"
+    b_name, b_ext = f"cons-b-{how[:4]}-{stamp}", f"4{stamp[-4:]}"
+    a_password = _agent(platform, a_name, a_ext, {"intake": 0})
+    b_password = _agent(platform, b_name, b_ext, {})
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    phone_a = await Phone.start(asterisk, a_ext, a_password, hold=80, answer_after=1, talk=14)
+    says = tone(tmp_path / "b.wav", 1500, 8.0)
+    phone_b = await Phone.start(asterisk, b_ext, b_password, hold=80, answer_after=0.5, talk=16, say=says)
+    desk = platform.state["desk"]
+    agent_a = Actor(a_name, Role.INTAKE_AGENT)
+    heard = tmp_path / "caller.wav"
+    log: list = []
+    try:
+        await desk.login(agent_a)
+        await until_reachable(platform.ami, a_ext)
+        with platform.bus.subscribe() as sub:
+            script = "wait 1; keys 3; until-hangup 60"
+            call = asyncio.create_task(place_call(asterisk, "12345", script, caller="13912345605", record=heard))
+            await wait_for(sub, "queue.answered", timeout=40, log=log, member=a_name)
+            await asyncio.sleep(1)
+            state = await desk.consult(agent_a, "agent", b_name)
+            assert state.call is not None and state.call.consulting == f"agent:{b_name}"
+            await _until(phone_b, "answered", 20)
+            await asyncio.sleep(3)  # A and B talk; the caller hears music
+            await desk.finish_consult(agent_a, how)
+            await asyncio.sleep(1)
+            status = desk.states[a_name].status
+            await call
+            drain(sub, log)
+    finally:
+        with contextlib.suppress(Exception):
+            await desk.logout(agent_a)
+        await phone_a.stop()
+        await phone_b.stop()
+    return log, tone_seconds(heard, 1500), status
+
+
+async def test_an_agent_consults_a_colleague_then_all_three_talk(
+    platform: Platform, asterisk: Settings, tmp_path: Path
+) -> None:
+    # expected: queue.answered (A); agent.consulting (to agent B): B's phone rings and answers while
+    # the caller hears music, not B; agent.consult-three-way: the caller hears B from then on
+    # (about 5 of B's 8 s of tone, none of the 3 s A and B talked alone); A stays on the call
+    stamp = time.strftime("%H%M%S")
+    log, caller_heard_b, status = await _consulting(platform, asterisk, tmp_path, stamp, "three-way")
+    names = [e.name for e in log]
+    assert "agent.consulting" in names and "agent.consult-three-way" in names, names
+    assert status == "on_call"  # A is still in the call with both
+    assert 2.5 < caller_heard_b < 6.5, f"the caller heard B for {caller_heard_b} s of 8 (3 s were A and B alone)"
+
+
+async def test_an_agent_consults_a_colleague_then_hands_the_caller_over(
+    platform: Platform, asterisk: Settings, tmp_path: Path
+) -> None:
+    # expected: agent.consulting; agent.consult-complete: A leaves the call (queue.transferred, A in
+    # wrap-up) and the caller talks with B (hears the rest of B's tone, not what B said to A)
+    stamp = time.strftime("%H%M%S")
+    log, caller_heard_b, status = await _consulting(platform, asterisk, tmp_path, stamp, "complete")
+    names = [e.name for e in log]
+    assert "agent.consult-complete" in names, names
+    assert status == "wrap_up", status
+    assert 2.5 < caller_heard_b < 6.5, f"the caller heard B for {caller_heard_b} s of 8"

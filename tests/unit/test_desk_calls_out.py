@@ -12,7 +12,7 @@ from casebook.auth.policy import SYSTEM, Actor
 from casebook.auth.services import AuthService
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
-from hotline.features.desk.errors import NoCall
+from hotline.features.desk.errors import NoCall, NoCarrier
 from telephony.ami.queue_events import QueueEvent, translate
 from tests.unit.test_desk import ScriptedAmi
 from tests.unit.test_queue_events_and_screen_pop import CALLER_VARS, Clock, _desk, _make_agent
@@ -136,3 +136,65 @@ async def test_a_call_to_a_citizen_holds_the_desk_so_a_second_click_does_not_cal
     assert desk.states[name].status == "on_call"
     desk.on_queue_event(_direct("ended", call_id, extension))
     assert desk.states[name].status == "wrap_up" and len(ami.originated) == 2
+
+
+class ConsultingAmi(ScriptedAmi):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, ...]] = []
+
+    async def attended_transfer(self, channel: str, context: str, exten: str) -> None:
+        self.sent.append(("atxfer", channel, context, exten))
+
+    async def press(self, channel: str, digits: str) -> None:
+        self.sent.append(("press", channel, digits))
+
+
+async def test_an_agent_consults_a_colleague_or_a_units_phone_and_ends_it_with_the_transfer_keys(
+    book: CaseBook, auth: AuthService
+) -> None:
+    from casebook.db.models import Unit
+
+    stamp = book.clock.now().strftime("%d%H%M%S")
+    name, extension = f"consult-{stamp}", f"85{stamp[-3:]}"
+    other, other_ext = f"consulted-{stamp}", f"86{stamp[-3:]}"
+    agent = _make_agent(auth, book, name, extension)
+    _make_agent(auth, book, other, other_ext)
+    with book.sessions() as s:  # a unit with a duty phone
+        duty = Unit(code=f"duty-{stamp}", kind="department", name_zh="值班单位", name_en="Duty unit", phone="+8628123")
+        s.merge(duty)
+        s.commit()
+    ami = ConsultingAmi()
+    desk, _bus = _desk(book, ami, Clock())
+    try:
+        await desk.consult(agent, "agent", other)
+    except NoCall as exc:
+        assert "no call in progress" in str(exc)
+    else:
+        raise AssertionError("a consultation without a call was begun")
+    await desk.state(agent)
+    desk.on_queue_event(QueueEvent("ringing", "k1", "intake", member=name, interface=f"PJSIP/{extension}"))
+    leg = f"PJSIP/{extension}-01"
+    desk.on_queue_event(QueueEvent("answered", "k1", "intake", member=name, interface=leg[:-3], member_channel=leg))
+    state = await desk.consult(agent, "agent", other)
+    assert state.call is not None and state.call.consulting == f"agent:{other}"
+    assert ami.sent[-1] == ("atxfer", f"PJSIP/{extension}-01", "hotline-transfer", f"a-{other_ext}")
+    try:
+        await desk.consult(agent, "queue", "intake")
+    except NoCall as exc:
+        assert "already consulting" in str(exc)
+    await desk.finish_consult(agent, "three-way")
+    assert ami.sent[-1] == ("press", f"PJSIP/{extension}-01", "*3") and state.call.three_way
+    try:
+        await desk.finish_consult(agent, "cancel")
+    except NoCall as exc:
+        assert "not consulting" in str(exc)
+    try:  # a unit's phone needs a carrier
+        await desk.consult(agent, "unit", f"duty-{stamp}")
+    except NoCarrier as exc:
+        assert "no carrier" in str(exc)
+    desk.dial_out = True
+    await desk.consult(agent, "unit", f"duty-{stamp}")
+    assert ami.sent[-1][-1] == "u-8628123"  # the digits, through the carrier
+    targets = await desk.units_with_phones()
+    assert {"code": f"duty-{stamp}", "name_zh": "值班单位", "name_en": "Duty unit"} in targets

@@ -133,3 +133,24 @@ def test_a_place_a_case_names_is_kept_and_says_why(site: tuple[TestClient, CaseB
     book.register(number, SUPERVISOR, category="urban.streetlights", place="kept-village")
     refused = api.delete("/api/v1/places/kept-village", headers=admin)
     assert refused.status_code == 409 and "1 case(s) name the place" in refused.json()["detail"]
+
+
+def test_a_unit_gets_a_duty_phone_that_agents_can_reach_and_a_wrong_one_is_refused(
+    site: tuple[TestClient, CaseBook, dict],
+) -> None:
+    api, _book, admin = site
+    body = {"kind": "department", "name_zh": "县水务局", "name_en": "County water bureau", "phone": "02882512345"}
+    assert api.put("/api/v1/units/water-duty", json=body, headers=admin).status_code == 200
+    listed = {u["code"]: u for u in api.get("/api/v1/units", headers=admin).json()}
+    assert listed["water-duty"]["phone"] == "02882512345"
+    wrong = api.put("/api/v1/units/water-duty", json={**body, "phone": "call 110"}, headers=admin)
+    assert wrong.status_code == 422 and "phone" in wrong.text
+    exported = api.get("/api/v1/directory/units.csv", headers=admin).text
+    assert exported.splitlines()[0].endswith(",email,phone") and "02882512345" in exported
+    csv_headers = {**admin, "Content-Type": "text/csv"}
+    bad = "code,kind,name_zh,name_en,phone\nwater-duty,department,县水务局,Water,12ab\n"
+    refused = api.post("/api/v1/directory/units.csv", content=bad.encode(), headers=csv_headers)
+    assert refused.status_code == 422 and "phone" in refused.json()["detail"]
+    cleared = api.put("/api/v1/units/water-duty", json={**body, "phone": None}, headers=admin)
+    assert cleared.status_code == 200
+    assert {u["code"]: u for u in api.get("/api/v1/units", headers=admin).json()}["water-duty"]["phone"] is None

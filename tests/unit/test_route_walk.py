@@ -307,6 +307,8 @@ ACCESS: dict[str, Access] = {
     "POST /api/v1/desk/ready": logged_in(telephony=True),
     "GET /api/v1/desk/transfer-targets": logged_in(telephony=True),
     "POST /api/v1/desk/transfer": logged_in(telephony=True, body=const({"to": "queue", "target": "efficiency"})),
+    "POST /api/v1/desk/consult": logged_in(telephony=True, body=const({"to": "queue", "target": "intake"})),
+    "POST /api/v1/desk/consult/end": logged_in(telephony=True, body=const({"how": "cancel"})),
     "POST /api/v1/desk/dial": logged_in(telephony=True, body=lambda w: {"case": w.case}),
     "POST /api/v1/desk/calls/{call_id}/case": logged_in(
         telephony=True, body=const({"description": "路灯不亮", "category": "urban.streetlights"})

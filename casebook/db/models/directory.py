@@ -47,6 +47,8 @@ class Unit(Base):
     # where the unit wants its notifications by e-mail too (new cases, clocks, answers), if it does
     email: Mapped[str | None] = mapped_column(String(128))
     notify_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the unit's phone (its duty desk): an agent transfers a caller there, or calls the unit in (会办)
+    phone: Mapped[str | None] = mapped_column(String(20))
     sections: Mapped[list[Section]] = relationship(back_populates="unit", order_by="Section.code")
 
 

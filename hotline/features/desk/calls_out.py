@@ -13,9 +13,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from casebook.agents.services import AgentDirectory
 from casebook.auth.policy import Actor
 from casebook.cases.services import CaseBook
+from casebook.db.models import Unit
 from common.bus import EventBus, PlatformEvent
 from hotline.features.desk.errors import DeskError, NoCall, NoCarrier
 from hotline.features.desk.screenpop import DeskCall
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 TRANSFER_CONTEXT = "hotline-transfer"  # q-<queue>, a-<extension>
 DIAL_OUT_CONTEXT = "hotline-dial-out"  # the agent's phone, answered, rings the citizen through the carrier
 DIAL_RING_S = 30  # how long the agent's own phone rings for a call out
+# an attended transfer's end, as keys on the agent's leg (dialplans/features.conf.j2)
+CONSULT_KEYS = {"complete": "*2", "three-way": "*3", "cancel": "*1"}
 
 
 class CallControls:
@@ -67,7 +72,66 @@ class CallControls:
         self._event(state, "agent.transferred", call=call.call_id, to=to, target=target)
         return state
 
+    async def consult(self, actor: Actor, to: str, target: str) -> DeskState:
+        """Talk to someone before handing the caller on (an attended transfer): the queue, the
+        agent or the unit's phone is called from the agent's leg while the caller hears music;
+        then `finish_consult` hands the caller over, joins all three (会办), or goes back."""
+        state = await self.state(actor)
+        call = state.call
+        if call is None or call.answered_at is None or call.ended_at is not None or not call.agent_channel:
+            raise NoCall("there is no call in progress to consult on")
+        if call.consulting:
+            raise NoCall(f"you are already consulting {call.consulting}: finish that first")
+        exten = await self._transfer_target(to, target, state)
+        await self._ami(self.ami.attended_transfer(call.agent_channel, TRANSFER_CONTEXT, exten))
+        call.consulting = f"{to}:{target}"
+        self._event(state, "agent.consulting", call=call.call_id, to=to, target=target)
+        return state
+
+    async def finish_consult(self, actor: Actor, how: str) -> DeskState:
+        """complete: the caller goes to the one consulted, the agent leaves (wrap-up follows);
+        three-way: all three talk together; cancel: the one consulted is let go, back to the caller."""
+        state = await self.state(actor)
+        call = state.call
+        if call is None or not call.consulting or call.ended_at is not None:
+            raise NoCall("you are not consulting anybody now")
+        await self._ami(self.ami.press(call.agent_channel, CONSULT_KEYS[how]))
+        consulted, call.consulting = call.consulting, ""
+        call.three_way = how == "three-way"
+        self._event(state, f"agent.consult-{how}", call=call.call_id, consulted=consulted)
+        return state
+
+    async def units_with_phones(self) -> list[dict[str, str]]:
+        """The units an agent can hand a caller to or call in: those with a duty phone, when calls
+        out are possible (a carrier)."""
+        if not self.dial_out or self.book is None:
+            return []
+
+        def read() -> list[dict[str, str]]:
+            assert self.book is not None
+            with self.book.sessions() as s:
+                rows = s.scalars(select(Unit).where(Unit.active, Unit.phone.is_not(None)).order_by(Unit.code))
+                return [{"code": u.code, "name_zh": u.name_zh, "name_en": u.name_en} for u in rows]
+
+        return await asyncio.to_thread(read)
+
+    async def _unit_phone(self, code: str) -> str:
+        if not self.dial_out:
+            raise NoCarrier("calls out are not possible: no carrier is configured (HOTLINE_CARRIER_URI)")
+        units = {u["code"] for u in await self.units_with_phones()}
+        if code not in units or self.book is None:
+            raise DeskError(f"no unit {code!r} with a duty phone")
+
+        def read() -> str:
+            assert self.book is not None
+            with self.book.sessions() as s:
+                return str(s.scalar(select(Unit.phone).where(Unit.code == code)) or "")
+
+        return "".join(ch for ch in await asyncio.to_thread(read) if ch.isdigit())
+
     async def _transfer_target(self, to: str, target: str, state: DeskState) -> str:
+        if to == "unit":
+            return f"u-{await self._unit_phone(target)}"
         if to == "queue":
             if self.lines is None or target not in self.lines.queues:
                 raise DeskError(f"no queue {target!r}")

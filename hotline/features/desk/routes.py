@@ -138,14 +138,27 @@ async def desk_ready(request: Request, actor: ActorDep) -> DeskOut:
 
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to: Literal["queue", "agent"] = Field(description="Into another queue, or to another agent's phone.")
+    to: Literal["queue", "agent", "unit"] = Field(
+        description="Into another queue, to another agent's phone, or to a unit's duty phone (needs a carrier)."
+    )
     target: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="The queue's name, or the agent's user name."
+        description="The queue's name, the agent's user name, or the unit's code."
+    )
+
+
+class ConsultEndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    how: Literal["complete", "three-way", "cancel"] = Field(
+        description="complete: the caller goes to the one consulted; three-way: all three talk (会办); "
+        "cancel: back to the caller."
     )
 
 
 class TransferTargets(BaseModel):
     queues: list[str]
+    units: list[dict[str, str]] = Field(
+        default_factory=list, description="Units with a duty phone (only when calls out are possible): code, names."
+    )
     answering: dict[str, int] = Field(
         description="Per queue, the agents signed in whose phone answers (0: a caller sent there finds nobody)."
     )
@@ -167,7 +180,8 @@ async def transfer_targets(request: Request, actor: ActorDep) -> TransferTargets
         queue: sum(1 for s in desk.states.values() if queue in s.queues and s.phone_online and s.username != actor.name)
         for queue in queues
     }
-    return TransferTargets(queues=queues, agents=agents, answering=answering)
+    units = await desk.units_with_phones()
+    return TransferTargets(queues=queues, agents=agents, answering=answering, units=units)
 
 
 @router.post("/transfer", response_model=DeskOut)
@@ -175,6 +189,21 @@ async def transfer(request: Request, actor: ActorDep, body: TransferIn) -> DeskO
     """Hand the caller on without talking first (a blind transfer); you are in wrap-up after."""
     request.state.audit = {"target": f"agent:{actor.name}"}
     return await _do(_desk(request).transfer(actor, body.to, body.target))
+
+
+@router.post("/consult", response_model=DeskOut)
+async def consult(request: Request, actor: ActorDep, body: TransferIn) -> DeskOut:
+    """Talk to a queue's agent, an agent or a unit before handing the caller on (an attended
+    transfer): the caller hears music meanwhile. Finish with /consult/end."""
+    request.state.audit = {"target": f"agent:{actor.name}"}
+    return await _do(_desk(request).consult(actor, body.to, body.target))
+
+
+@router.post("/consult/end", response_model=DeskOut)
+async def end_consult(request: Request, actor: ActorDep, body: ConsultEndIn) -> DeskOut:
+    """Hand the caller to the one consulted, talk all three together (会办), or go back to the caller."""
+    request.state.audit = {"target": f"agent:{actor.name}"}
+    return await _do(_desk(request).finish_consult(actor, body.how))
 
 
 class DialIn(BaseModel):

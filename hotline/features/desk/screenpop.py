@@ -37,6 +37,8 @@ class DeskCall:
     case_number: str | None = None
     agent_channel: str = ""  # the agent's leg in Asterisk, once answered (what a transfer hands over)
     direction: str = "in"  # in (a caller), out (the agent called a case's citizen)
+    consulting: str = ""  # an attended transfer under way: "<queue|agent|unit>:<target>"
+    three_way: bool = False  # the one consulted joined the caller and the agent (会办)
 
     @property
     def transcript(self) -> str:
@@ -61,6 +63,8 @@ class DeskCall:
             "suggestion": suggestion_json(self.suggestion),
             "case_number": self.case_number,
             "direction": self.direction,
+            "consulting": self.consulting,
+            "three_way": self.three_way,
         }
 
 

@@ -9,7 +9,7 @@ export const DIRECTORY_TEXT = {
     kind_units: "承办单位", kind_categories: "诉求类别与关键词", kind_places: "地点", kind_users: "人员",
     new_entry: "新建", edit_entry: "修改 {0}", new_of: "新建{0}",
     d_code: "代码（小写字母、数字、. @ -）", d_kind: "类型", d_name_zh: "中文名称", d_name_en: "英文名称",
-    d_email: "通知邮箱（可空）", d_active: "在用", d_sections: "科室（每行：代码=名称）", d_parent: "上级类别（顶级留空）",
+    d_email: "通知邮箱（可空）", d_phone: "值班电话（可空：坐席可转接、会办）", d_active: "在用", d_sections: "科室（每行：代码=名称）", d_parent: "上级类别（顶级留空）",
     d_keywords: "关键词（用逗号或顿号分隔）", d_township: "所属乡镇（可空）", d_aliases: "别名（用逗号分隔）",
     kind_department: "部门", kind_township: "乡镇", kind_center: "中心", yes: "是", no: "否",
     dir_saved: "已保存{0} {1}。", dir_made: "已新建{0} {1}。",
@@ -23,7 +23,7 @@ export const DIRECTORY_TEXT = {
     kind_units: "Units", kind_categories: "Categories and their words", kind_places: "Places", kind_users: "People",
     new_entry: "New", edit_entry: "Edit {0}", new_of: "New: {0}",
     d_code: "Code (lower-case letters, digits, . @ -)", d_kind: "Kind", d_name_zh: "Chinese name", d_name_en: "English name",
-    d_email: "E-mail for notices (may be empty)", d_active: "active", d_sections: "Sections (one a line: code=name)",
+    d_email: "E-mail for notices (may be empty)", d_phone: "Duty phone (may be empty: agents transfer and call it in)", d_active: "active", d_sections: "Sections (one a line: code=name)",
     d_parent: "Parent category (empty: top level)", d_keywords: "Words (separated by commas)",
     d_township: "Township (may be empty)", d_aliases: "Other names (separated by commas)",
     kind_department: "department", kind_township: "township", kind_center: "center", yes: "yes", no: "no",
@@ -45,13 +45,13 @@ const KINDS = {
     list: "/api/v1/units?include_inactive=true",
     put: (code) => "/api/v1/units/" + encodeURIComponent(code),
     columns: (u, t) => [u.code, t("kind_" + u.kind), u.name_zh, u.name_en, u.active ? t("yes") : t("no"), u.email || "",
-      (u.sections || []).map((s) => s.name_zh).join("、")],
-    heads: ["d_code", "d_kind", "d_name_zh", "d_name_en", "d_active", "d_email", "d_sections"],
+      u.phone || "", (u.sections || []).map((s) => s.name_zh).join("、")],
+    heads: ["d_code", "d_kind", "d_name_zh", "d_name_en", "d_active", "d_email", "d_phone", "d_sections"],
     fields: [["code", "text"], ["kind", ["department", "township", "center"]], ["name_zh", "text"], ["name_en", "text"],
-      ["email", "text"], ["active", "checkbox"], ["sections", "area"]],
+      ["email", "text"], ["phone", "text"], ["active", "checkbox"], ["sections", "area"]],
     fill: (u) => ({ ...u, sections: (u.sections || []).map((s) => s.code + "=" + s.name_zh).join("\n") }),
     body: (f) => ({
-      kind: f.kind, name_zh: f.name_zh, name_en: f.name_en, active: f.active, email: f.email || null,
+      kind: f.kind, name_zh: f.name_zh, name_en: f.name_en, active: f.active, email: f.email || null, phone: f.phone || null,
       sections: f.sections.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
         const [code, ...name] = l.split("=");
         return { code: code.trim(), name_zh: name.join("=").trim() || code.trim() };

@@ -14,10 +14,17 @@ function option(value, text) {
   return choice;
 }
 
-// called with each state the page receives: the form is offered only during an answered call
+// called with each state the page receives: the form is offered only during an answered call;
+// while the agent consults someone (an attended transfer), the ways to end it instead
 export async function showTransfer(call, status, i18n) {
   const onCall = status === "on_call" && call;
-  $("transfer").hidden = !onCall;
+  const consulting = Boolean(onCall && call.consulting);
+  $("transfer").hidden = !onCall || consulting;
+  $("consulting").hidden = !consulting;
+  if (consulting) {
+    $("consulting-who").textContent = "正在咨询 " + call.consulting.split(":").slice(1).join(":")
+      + "，来电者在听等待音乐。Consulting: the caller hears music.";
+  }
   if (!onCall || loadedFor === call.call_id) return;
   loadedFor = call.call_id;
   $("transfer-said").textContent = "";
@@ -32,13 +39,44 @@ export async function showTransfer(call, status, i18n) {
     });
     const agents = targets.agents.map((a) => option("agent:" + a.username,
       "坐席 agent " + a.username + " (" + a.extension + ", " + (STATE[a.status] || a.status) + ")"));
-    $("transfer-target").replaceChildren(...queues, ...agents);
+    const units = (targets.units || []).map((u) => option("unit:" + u.code, "单位 unit " + u.name_zh + " " + u.name_en));
+    $("transfer-target").replaceChildren(...queues, ...agents, ...units);
   } catch (err) {
     $("transfer-said").textContent = i18n.reason(err);
   }
 }
 
+const ENDED = {
+  complete: "已转给对方，您进入话后整理。Handed over: you are in wrap-up.",
+  "three-way": "三方通话中（会办）。All three are talking.",
+  cancel: "已回到来电者。Back with the caller.",
+};
+
 export function wireTransfer(i18n) {
+  $("consult-start").addEventListener("click", async () => {
+    const [to, target] = $("transfer-target").value.split(/:(.*)/s);
+    if (!target) return;
+    $("transfer-said").className = "";
+    try {
+      await api("POST", "/api/v1/desk/consult", { to, target });
+      $("transfer-said").textContent = "正在呼叫 " + target + "，来电者听等待音乐。Calling " + target + ": the caller hears music.";
+    } catch (err) {
+      $("transfer-said").className = "error";
+      $("transfer-said").textContent = i18n.reason(err);
+    }
+  });
+  for (const how of Object.keys(ENDED)) {
+    $("consult-" + how).addEventListener("click", async () => {
+      $("transfer-said").className = "";
+      try {
+        await api("POST", "/api/v1/desk/consult/end", { how });
+        $("transfer-said").textContent = ENDED[how];
+      } catch (err) {
+        $("transfer-said").className = "error";
+        $("transfer-said").textContent = i18n.reason(err);
+      }
+    });
+  }
   $("transfer").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const [to, target] = $("transfer-target").value.split(/:(.*)/s);
