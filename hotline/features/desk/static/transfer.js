@@ -52,42 +52,40 @@ const ENDED = {
   cancel: "已回到来电者。Back with the caller.",
 };
 
+// one request of the form; what happened said in words under it
+async function ask(i18n, path, body, done) {
+  $("transfer-said").className = "";
+  try {
+    await api("POST", path, body);
+    $("transfer-said").textContent = done;
+  } catch (err) {
+    $("transfer-said").className = "error";
+    $("transfer-said").textContent = i18n.reason(err);
+  }
+}
+
+function chosen() {
+  const [to, target] = $("transfer-target").value.split(/:(.*)/s);
+  return target ? { to, target } : null;
+}
+
 export function wireTransfer(i18n) {
-  $("consult-start").addEventListener("click", async () => {
-    const [to, target] = $("transfer-target").value.split(/:(.*)/s);
-    if (!target) return;
-    $("transfer-said").className = "";
-    try {
-      await api("POST", "/api/v1/desk/consult", { to, target });
-      $("transfer-said").textContent = "正在呼叫 " + target + "，来电者听等待音乐。Calling " + target + ": the caller hears music.";
-    } catch (err) {
-      $("transfer-said").className = "error";
-      $("transfer-said").textContent = i18n.reason(err);
+  $("consult-start").addEventListener("click", () => {
+    const where = chosen();
+    if (where) {
+      ask(i18n, "/api/v1/desk/consult", where,
+        "正在呼叫 " + where.target + "，来电者听等待音乐。Calling " + where.target + ": the caller hears music.");
     }
   });
   for (const how of Object.keys(ENDED)) {
-    $("consult-" + how).addEventListener("click", async () => {
-      $("transfer-said").className = "";
-      try {
-        await api("POST", "/api/v1/desk/consult/end", { how });
-        $("transfer-said").textContent = ENDED[how];
-      } catch (err) {
-        $("transfer-said").className = "error";
-        $("transfer-said").textContent = i18n.reason(err);
-      }
-    });
+    $("consult-" + how).addEventListener("click", () => ask(i18n, "/api/v1/desk/consult/end", { how }, ENDED[how]));
   }
-  $("transfer").addEventListener("submit", async (ev) => {
+  $("transfer").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const [to, target] = $("transfer-target").value.split(/:(.*)/s);
-    if (!target) return;
-    $("transfer-said").className = "";
-    try {
-      await api("POST", "/api/v1/desk/transfer", { to, target });
-      $("transfer-said").textContent = "已转接到 " + target + "，您进入话后整理。Transferred to " + target + ": you are in wrap-up.";
-    } catch (err) {
-      $("transfer-said").className = "error";
-      $("transfer-said").textContent = i18n.reason(err);
+    const where = chosen();
+    if (where) {
+      ask(i18n, "/api/v1/desk/transfer", where,
+        "已转接到 " + where.target + "，您进入话后整理。Transferred to " + where.target + ": you are in wrap-up.");
     }
   });
 }
