@@ -176,9 +176,15 @@ class AmiClient:
     async def attended_transfer(self, channel: str, context: str, exten: str) -> None:
         """Start an attended transfer from `channel` (an agent's leg): it calls `exten@context`
         while its party hears music on hold; keys on `channel` then finish it (features.conf:
-        complete, all three together, or back to the caller: `press`)."""
+        complete, all three together, or back to the caller: `press`). Asterisk dials `exten` as
+        keys pressed on `channel` (digits, * and # only)."""
         action = {"Action": "Atxfer", "Channel": channel, "Context": context, "Exten": exten}
         check(await self.send(action, as_list=False), "Atxfer")
+
+    async def set_variable(self, channel: str, name: str, value: str) -> None:
+        """A variable on `channel` (`__NAME`: inherited by the channels it makes)."""
+        action = {"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value}
+        check(await self.send(action, as_list=False), "Setvar")
 
     async def press(self, channel: str, digits: str) -> None:
         """`digits` as if pressed on `channel`'s own phone (AMI PlayDTMF, Receive): what the

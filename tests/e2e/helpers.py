@@ -87,6 +87,12 @@ def prompt_seconds(settings: Settings, name: str, language: str = "zh") -> float
         return wav.getnframes() / wav.getframerate()
 
 
+def notice_seconds(settings: Settings, language: str = "zh") -> float:
+    """The recording notice a caller who keyed through the greeting hears before the queue (the
+    notice is never skipped): what a script pressing 3 or 0 early waits more before the queue."""
+    return prompt_seconds(settings, "recording-notice", language) if settings.record_conversations else 0.0
+
+
 def greeting_seconds(settings: Settings, code: str = "mayor", language: str = "zh") -> float:
     """A line's greeting as callers hear it before the menu: the greeting, then the notice that
     the call is recorded (where conversations are)."""

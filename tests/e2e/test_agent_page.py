@@ -39,6 +39,7 @@ from tests.e2e.helpers import (
     Phone,
     agent_with_phone,
     eventually,
+    notice_seconds,
     person,
     place_call,
     until_reachable,
@@ -217,7 +218,12 @@ async def test_a_caller_who_hangs_up_in_the_queue_is_recorded_as_abandoned_and_l
         log: list = []
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
-                place_call(asterisk, "12345", "wait 1; keys 3; wait 9; hangup", caller="13912340022")
+                place_call(
+                    asterisk,
+                    "12345",
+                    f"wait 1; keys 3; wait {9 + notice_seconds(asterisk):.1f}; hangup",
+                    caller="13912340022",
+                )
             )
             ringing = await wait_for(sub, "queue.ringing", timeout=40, log=log)
             await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "pop").get_attribute("data-call-id"))

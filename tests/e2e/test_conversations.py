@@ -33,6 +33,7 @@ from tests.e2e.helpers import (
     agent_with_phone,
     eventually,
     loud_times,
+    notice_seconds,
     person,
     place_call,
     read_wav,
@@ -66,7 +67,8 @@ async def test_a_conversation_is_recorded_both_sides_apart_and_joins_the_case_th
         await until_reachable(platform.ami, extension)
         with platform.bus.subscribe() as sub:
             # the agent speaks as they answer (about 5 s); the caller waits, then says the report
-            script = f"wait 1; keys 3; wait 11; say {caller_words}; wait 1; hangup"
+            wait = 11 + notice_seconds(asterisk)  # key 3 in the greeting: the notice before the queue
+            script = f"wait 1; keys 3; wait {wait:.1f}; say {caller_words}; wait 1; hangup"
             call = asyncio.create_task(place_call(asterisk, "12345", script, caller="13912345601"))
             answered = await wait_for(sub, "queue.answered", timeout=40, log=log)
             call_id = answered.call_id
@@ -75,6 +77,8 @@ async def test_a_conversation_is_recorded_both_sides_apart_and_joins_the_case_th
             draft = CallDraft(call_id, "13912345601", "12345", path, "河边有死猪", "environment.dead-animals")
             case = await asyncio.to_thread(save_call, platform.book, agent, draft)
             stored = await wait_for(sub, "conversation.stored", timeout=30, log=log)
+            while stored.call_id != call_id:  # another test's call, stored meanwhile
+                stored = await wait_for(sub, "conversation.stored", timeout=30, log=log)
         assert stored.call_id == call_id and stored.data["sides"] == ["agent", "caller", "mixed"], stored.data
         assert 8 < stored.data["seconds"] < 30, stored.data
 

@@ -14,6 +14,7 @@ from tests.e2e.helpers import (
     AriObserver,
     assert_events,
     greeting_seconds,
+    notice_seconds,
     place_call,
     prompt_seconds,
     wait_for,
@@ -112,7 +113,8 @@ async def test_zero_with_a_free_agent_transfers_the_caller_to_the_queue(platform
         log: list = []
         async with AriObserver(asterisk).running() as ari:
             with platform.bus.subscribe() as sub:
-                call = asyncio_create(place_call(asterisk, "12345", "wait 1; keys 0; wait 8; hangup"))
+                script = f"wait 1; keys 0; wait {8 + notice_seconds(asterisk):.1f}; hangup"
+                call = asyncio_create(place_call(asterisk, "12345", script))
                 transfer = await wait_for(sub, "ivr.transfer", log=log)
                 await wait_for(sub, "call.state", log=log, state="transferred")
                 result = await call

@@ -20,7 +20,7 @@ from common.paths import prompts_dir
 from common.settings import Settings
 from hotline.platform import Platform
 from tests.e2e.conftest import SLOT
-from tests.e2e.helpers import greeting_seconds, place_call, wait_for
+from tests.e2e.helpers import greeting_seconds, notice_seconds, place_call, wait_for
 from tests.speech import MENU_WORDS_KO, REPORT_KO, joined, quiet_line, speak
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,10 @@ async def test_a_caller_silent_for_ten_seconds_then_speaking_is_understood_at_th
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
                 place_call(
-                    asterisk, "12345", f"wait 1; keys 0; wait 3; say {audio}; wait 2; hangup", caller="13912340022"
+                    asterisk,
+                    "12345",
+                    f"wait 1; keys 0; wait {3 + notice_seconds(asterisk):.1f}; say {audio}; wait 2; hangup",
+                    caller="13912340022",
                 )
             )
             await wait_for(sub, "call.state", log=log, state="transferred", timeout=30)

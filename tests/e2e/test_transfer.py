@@ -31,7 +31,7 @@ from common.settings import Settings
 from hotline.platform import Platform
 from hotline.services import asterisk_process, lines_book
 from tests.e2e.browser import screenshot
-from tests.e2e.helpers import Phone, drain, place_call, until_reachable, wait_for
+from tests.e2e.helpers import Phone, drain, notice_seconds, place_call, until_reachable, wait_for
 from tests.e2e.test_agent_page import _in_browser, _open_page, _status, _wait, browser  # noqa: F401
 
 ADMIN = Actor("admin", Role.ADMIN)
@@ -79,7 +79,7 @@ async def test_an_agent_transfers_the_caller_into_another_queue_and_then_to_an_a
         await until_reachable(platform.ami, a_ext)
         await until_reachable(platform.ami, b_ext)
         with platform.bus.subscribe() as sub:
-            script = "wait 1; keys 3; wait 30; hangup"
+            script = f"wait 1; keys 3; wait {32 + notice_seconds(asterisk):.1f}; hangup"
             call = asyncio.create_task(place_call(asterisk, "12345", script, caller="13912345603"))
             answered = await wait_for(sub, "queue.answered", timeout=40, log=log)
             assert answered.data["member"] == a_name and answered.data["queue"] == "intake"
@@ -176,7 +176,8 @@ async def test_the_agent_page_transfers_the_call_on_screen_and_says_so(
         await until_reachable(platform.ami, a_ext)
         await until_reachable(platform.ami, b_ext)
         with platform.bus.subscribe() as sub:
-            call = asyncio.create_task(place_call(asterisk, "12345", "wait 1; keys 3; wait 14; hangup"))
+            script = f"wait 1; keys 3; wait {24 + notice_seconds(asterisk):.1f}; hangup"
+            call = asyncio.create_task(place_call(asterisk, "12345", script))
             await wait_for(sub, "queue.answered", timeout=40, member=a_name)
             await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "transfer").is_displayed(), 20)
             choice = "#transfer-target option[value='queue:efficiency']"

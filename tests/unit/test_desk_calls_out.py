@@ -149,6 +149,9 @@ class ConsultingAmi(ScriptedAmi):
     async def press(self, channel: str, digits: str) -> None:
         self.sent.append(("press", channel, digits))
 
+    async def set_variable(self, channel: str, name: str, value: str) -> None:
+        self.sent.append(("set", channel, name, value))
+
 
 async def test_an_agent_consults_a_colleague_or_a_units_phone_and_ends_it_with_the_transfer_keys(
     book: CaseBook, auth: AuthService
@@ -178,7 +181,10 @@ async def test_an_agent_consults_a_colleague_or_a_units_phone_and_ends_it_with_t
     desk.on_queue_event(QueueEvent("answered", "k1", "intake", member=name, interface=leg[:-3], member_channel=leg))
     state = await desk.consult(agent, "agent", other)
     assert state.call is not None and state.call.consulting == f"agent:{other}"
-    assert ami.sent[-1] == ("atxfer", f"PJSIP/{extension}-01", "hotline-transfer", f"a-{other_ext}")
+    assert ami.sent[-2:] == [
+        ("set", f"PJSIP/{extension}-01", "__HL_CONSULT", f"a-{other_ext}"),  # the target, on the agent's leg
+        ("atxfer", f"PJSIP/{extension}-01", "hotline-consult", "0"),  # dialled as keys: digits only
+    ]
     try:
         await desk.consult(agent, "queue", "intake")
     except NoCall as exc:
@@ -195,6 +201,6 @@ async def test_an_agent_consults_a_colleague_or_a_units_phone_and_ends_it_with_t
         assert "no carrier" in str(exc)
     desk.dial_out = True
     await desk.consult(agent, "unit", f"duty-{stamp}")
-    assert ami.sent[-1][-1] == "u-8628123"  # the digits, through the carrier
+    assert ami.sent[-2][-1] == "u-8628123"  # the digits, through the carrier
     targets = await desk.units_with_phones()
     assert {"code": f"duty-{stamp}", "name_zh": "值班单位", "name_en": "Duty unit"} in targets

@@ -29,7 +29,8 @@ from telephony.ami.queue_events import QueueEvent
 if TYPE_CHECKING:
     from hotline.features.desk.services import DeskState
 
-TRANSFER_CONTEXT = "hotline-transfer"  # q-<queue>, a-<extension>
+TRANSFER_CONTEXT = "hotline-transfer"  # q-<queue>, a-<extension>, u-<unit's phone>
+CONSULT_CONTEXT = "hotline-consult"  # 0: the transfer target the desk put on the agent's leg (HL_CONSULT)
 DIAL_OUT_CONTEXT = "hotline-dial-out"  # the agent's phone, answered, rings the citizen through the carrier
 DIAL_RING_S = 30  # how long the agent's own phone rings for a call out
 # an attended transfer's end, as keys on the agent's leg (dialplans/features.conf.j2)
@@ -83,7 +84,10 @@ class CallControls:
         if call.consulting:
             raise NoCall(f"you are already consulting {call.consulting}: finish that first")
         exten = await self._transfer_target(to, target, state)
-        await self._ami(self.ami.attended_transfer(call.agent_channel, TRANSFER_CONTEXT, exten))
+        # Asterisk dials an attended transfer's target as keys (digits only): the target rides on
+        # the agent's leg, inherited by the call Asterisk makes, and the keys are just "0"
+        await self._ami(self.ami.set_variable(call.agent_channel, "__HL_CONSULT", exten))
+        await self._ami(self.ami.attended_transfer(call.agent_channel, CONSULT_CONTEXT, "0"))
         call.consulting = f"{to}:{target}"
         self._event(state, "agent.consulting", call=call.call_id, to=to, target=target)
         return state
