@@ -91,7 +91,8 @@ class DeskPhone(SipCaller):
         self.started = time.monotonic()
 
     def say(self, event: str, **data: object) -> None:
-        print(json.dumps({"event": event, "t": round(time.monotonic() - self.started, 3), **data}), flush=True)
+        now = time.monotonic()  # "at": the machine's monotonic clock, that other processes read too
+        print(json.dumps({"event": event, "t": round(now - self.started, 3), "at": round(now, 4), **data}), flush=True)
 
     def register_answering(
         self, extension: str, password: str, registrar: str, *, timeout: float = 10.0
