@@ -262,7 +262,7 @@ async def test_the_page_pauses_with_a_reason_and_resumes(
         await _in_browser(click, "btn-pause")
         await _in_browser(_wait, browser, lambda d: _status(d) == "paused")
         assert enabled("btn-resume") and not enabled("btn-pause")
-        assert "meal" in browser.find_element(By.ID, "reason").text
+        assert browser.find_element(By.ID, "reason").text == "(用餐 Meal)"  # the reason in words, not its code
         assert (await wait_for(sub, "agent.paused", timeout=5)).data["reason"] == "meal"
         await _in_browser(click, "btn-resume")
         await _in_browser(_wait, browser, lambda d: _status(d) == "available")
