@@ -183,3 +183,17 @@ def test_without_the_telephony_application_the_board_says_where_it_runs(
     supervisor = {"Authorization": f"Bearer {_token(auth, Role.SUPERVISOR)}"}
     answer = client.get("/api/v1/wallboard", headers=supervisor)
     assert answer.status_code == 503 and "hotline serve" in answer.json()["detail"]
+
+
+def test_agents_are_listed_each_with_their_state_and_the_reason_to_pause_in_words() -> None:
+    from types import SimpleNamespace
+
+    board = _board()
+    paused = SimpleNamespace(username="li", extension="1001", status="paused", reason="meal", phone_online=True)
+    by_supervisor = SimpleNamespace(
+        username="wang", extension="1002", status="paused", reason="培训（sup-li）", phone_online=True
+    )
+    board.desk = SimpleNamespace(states={"li": paused, "wang": by_supervisor})  # type: ignore[assignment]
+    rows = {a["username"]: a for a in board.snapshot()["agents"]}
+    assert (rows["li"]["reason_zh"], rows["li"]["reason_en"]) == ("用餐", "Meal")  # the code in words
+    assert rows["wang"]["reason_zh"] == "培训（sup-li）"  # a supervisor's own words, as written

@@ -204,6 +204,7 @@ class Wallboard:
         if self.desk is None:
             return []
         out = []
+        words = {r.code: r for r in self.lines.pause_reasons()}  # a reason's code -> its words
         for state in self.desk.states.values():
             status = state.status
             if status == "available" and not state.phone_online:
@@ -221,6 +222,8 @@ class Wallboard:
                     "extension": state.extension,
                     "status": status,
                     "reason": state.reason,
+                    "reason_zh": words[state.reason].zh if state.reason in words else state.reason,
+                    "reason_en": words[state.reason].en if state.reason in words else state.reason,
                     "since_s": round((now - seen[1]).total_seconds()),
                     "phone_online": state.phone_online,
                 }

@@ -232,7 +232,8 @@ function drawAgents(board) {
   table.tBodies[0].replaceChildren(...board.agents.map((a) => {
     const status = t("st." + a.status);
     const note = a.phone_online || a.status === "offline" ? "" : ` (${t("offline")})`;
-    return row([[a.username], [a.extension], [status + (a.reason ? ` · ${a.reason}` : "") + note, a.status],
+    const reason = (i18n.lang === "en" ? a.reason_en : a.reason_zh) || a.reason;  // in words, not its code
+    return row([[a.username], [a.extension], [status + (reason ? ` · ${reason}` : "") + note, a.status],
       [mmss(a.since_s)]]);
   }));
 }
