@@ -180,7 +180,8 @@ async def test_a_line_that_waits_unstaffed_queues_callers_with_nobody_signed_in_
     assert back.at > joined.at
     thereare = best_match(heard, prompts_dir(settings) / "zh" / "queue-thereare.wav")
     waiting = best_match(heard, prompts_dir(settings) / "zh" / "queue-callswaiting.wav")
-    assert thereare > 0.8 and waiting > 0.8, (thereare, waiting)
+    # seen: 0.85-0.93 and 0.73-0.9 under a loaded suite; the English prompts match about 0.47
+    assert thereare > 0.65 and waiting > 0.65, (thereare, waiting)
 
 
 async def test_asterisk_says_numbers_in_chinese_with_the_platforms_digits(platform: Platform) -> None:
