@@ -90,6 +90,21 @@ KINDS: tuple[EventKind, ...] = (
         "the caller)",
         "a caller back from a queue leaves a message (then `ivr.report` and the rest of a report)",
     ),
+    EventKind(
+        "ivr.queue-callback",
+        "queue",
+        "a caller in a queue pressed 2 (keep my place): a short message, then a callback when an agent is free",
+    ),
+    EventKind(
+        "ivr.queue-callback-refused",
+        "why (no-number: the caller's number is withheld; off: this installation places no calls)",
+        "no callback can be promised: the caller leaves a message instead",
+    ),
+    EventKind(
+        "ivr.queue-callback-kept",
+        "queue, kept (false: the casebook could not schedule it; the message is a case all the same)",
+        "the callback is scheduled on the message's case (`callback.scheduled`, reason queue)",
+    ),
     EventKind("recording.finished", "name, duration_s, failed, cause", "Asterisk finished a recording"),
     EventKind(
         "recording.stored",
@@ -175,12 +190,16 @@ KINDS: tuple[EventKind, ...] = (
         "next_attempt_at",
         "nobody answered; `state` due (retried at next_attempt_at) or no_verdict",
     ),
-    EventKind("callback.answered", "callback, case", "the citizen picked up: the reply notice starts"),
+    EventKind(
+        "callback.answered",
+        "callback, case",
+        "the citizen picked up: the reply notice starts (a kept place: they are told and join the queue)",
+    ),
     EventKind("callback.key", "callback, key (null = no input)", "the citizen's key at the satisfaction question"),
     EventKind(
         "callback.verdict",
         "callback, case, verdict (satisfied, unsatisfied, null), result (the verdict, or no-input, invalid-keys, "
-        "hangup), state, next_attempt_at, case_status",
+        "hangup; queued: a kept place, the citizen joined the queue), state, next_attempt_at, case_status",
         "the answered call ended and its outcome is on the case (after `call.ended`)",
     ),
     EventKind(

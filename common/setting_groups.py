@@ -91,6 +91,8 @@ class CallbackSettings(Group):
     max_concurrent: int
     scan_interval_s: float
     answer_timeout_s: float  # the IVR's menu timeout: how long the citizen has to press 1 or 2
+    queue_wait_s: int = 300  # a citizen called back into a queue waits as long as their line's callers
+    recording_notice: bool = False  # conversations are recorded: the citizen called back is told
 
 
 class SpeechSettings(Group):

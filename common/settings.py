@@ -5,13 +5,11 @@ generated `.hotline/credentials.env` in development). Nothing here opens a conne
 a large file: building a `Settings` is cheap, so tests can make as many as they like.
 
 Groups: `Settings` is read only by the composition root (hotline/platform.py, cli.py, worker.py,
-root.py, services.py). Each component takes its group, a frozen view with just what it needs
-(`settings.asterisk`, `settings.sip_guard`, `settings.callbacks`, ...), secrets as typed fields:
-a component cannot read what is not its business, and a test builds a group without the rest.
+root.py, services.py). Each component takes its group (`settings.asterisk`, `settings.callbacks`,
+...), a frozen view with just what it needs, secrets as typed fields: a component cannot read what
+is not its business, and a test builds a group without the rest.
 
-Secrets: in development the platform generates strong random secrets on first start and keeps
-them in `<data_dir>/credentials.env`; outside development it refuses to start when a secret is
-missing, short, or one of the well-known placeholders.
+Secrets: made in development (`<data_dir>/credentials.env`); elsewhere a missing, short or placeholder one stops it.
 """
 
 from __future__ import annotations
@@ -390,6 +388,8 @@ class Settings(BaseSettings):
             max_concurrent=self.callback_max_concurrent,
             scan_interval_s=self.callback_scan_interval_s,
             answer_timeout_s=self.menu_timeout_s,
+            queue_wait_s=self.queue_max_wait_s,
+            recording_notice=self.record_conversations,
         )
 
     @property

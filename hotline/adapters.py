@@ -10,9 +10,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from asr.schemas import Transcript
 from casebook.auth.policy import Actor, Role
+from casebook.callbacks.services import CallbackService
 from casebook.cases import transcripts
+from casebook.cases.errors import CasebookError
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
 from casebook.cases.transcripts import SpeechText
@@ -171,3 +175,19 @@ class CasebookConversations:
         await asyncio.to_thread(self.book.conversations.keep, audio)
         if self.transcribe is not None:
             self.transcribe()
+
+
+class CasebookPlaces:
+    """The IVR's `PlacesPort`: a caller who pressed 2 in a queue is called back by the dialler
+    when an agent of that queue is free (a callback of reason "queue" on their message's case)."""
+
+    def __init__(self, callbacks: CallbackService) -> None:
+        self.callbacks = callbacks
+
+    async def keep_place(self, case_number: str, queue: str) -> bool:
+        try:
+            view = await asyncio.to_thread(self.callbacks.keep_place, case_number, queue, IVR)
+        except (CasebookError, SQLAlchemyError) as exc:
+            log.error("case %s: the place in queue %s could not be kept: %s", case_number, queue, exc)
+            return False
+        return view is not None

@@ -35,7 +35,7 @@ from casebook.open311.limits import RateLimiter
 from common.bus import EventBus
 from common.paths import prompts_dir
 from common.settings import Settings
-from hotline.adapters import CasebookConversations, CasebookIntake, FlowEvents
+from hotline.adapters import CasebookConversations, CasebookIntake, CasebookPlaces, FlowEvents
 from hotline.bootstrap import bootstrap_casebook
 from hotline.features import Feature, Parts, Work
 from hotline.features.callbacks.dialler import CallbackDialler
@@ -142,13 +142,13 @@ class Platform:
             keep_call_transcript=self.intake.keep_call_transcript,
             threads=self.decoding,
         )
-        # satisfaction callbacks: scheduled on replies, placed through the trunk, answered in Stasis
-        self.callbacks = CallbackDialler.build(s.callbacks, self.book, self.ari, self.bus, self.notifier, self.lines)
+        self.callbacks, self.places = self._callbacks()
         self.stasis = StasisApp(
             self.ari,
             self.socket,
             incoming=self.run_incoming,
             queue_message=self.run_queue_message,
+            queue_callback=self.run_queue_callback,
             resume=self.run_resumed,
             record_max_s=ivr.record_max_s,
             keeper=self.keeper,
@@ -162,6 +162,14 @@ class Platform:
         self.tz = ZoneInfo(s.timezone)
         self.built = self._build_features()
         self.state = _state_of(self.built)
+
+    def _callbacks(self) -> tuple[CallbackDialler, CasebookPlaces | None]:
+        """Callbacks: the satisfaction question scheduled on replies, and keep-my-place (key 2 in
+        a queue, only where calls can be placed); placed through the trunk, answered in Stasis."""
+        dialler = CallbackDialler.build(
+            self.settings.callbacks, self.book, self.ari, self.bus, self.notifier, self.lines, self.agents
+        )
+        return dialler, CasebookPlaces(dialler.service) if dialler.placing[0] else None
 
     def _conversations(self) -> tuple[ConversationKeeper, ConversationTranscriber]:
         """Conversations with agents: recorded by Asterisk, taken once each call is over, both
@@ -304,6 +312,14 @@ class Platform:
             return "unknown-number"
         return await self._flow(session, line).leave_message(prompt)
 
+    async def run_queue_callback(self, session: CallSession, queue: str) -> str:
+        """A caller who pressed 2 in a queue: a short message, then a callback when an agent is free."""
+        line = self.lines.by_number(session.leg.dialled_number)
+        if line is None:
+            await session.leg.hangup()
+            return "unknown-number"
+        return await self._flow(session, line).keep_place(queue)
+
     async def run_resumed(self, session: CallSession, where: Resumption) -> str:
         """A caller adopted after this process restarted: their flow resumes from what Asterisk kept."""
         line = self.lines.by_number(session.leg.dialled_number)
@@ -321,6 +337,7 @@ class Platform:
             events=FlowEvents(self.notifier),
             now=lambda: datetime.now(self.tz),
             timings=self.timings,
+            places=self.places,
         )
         session.progress = lambda: flow.outcome
         return flow

@@ -32,6 +32,7 @@ from ivr.ports import (
     Digits,
     EventsPort,
     IntakePort,
+    PlacesPort,
     ReportedCall,
     Resumption,
     Sound,
@@ -73,6 +74,7 @@ class HotlineFlow:
         events: EventsPort,
         now: Callable[[], datetime],
         timings: FlowTimings,
+        places: PlacesPort | None = None,
     ) -> None:
         self.leg = leg
         self.line = line
@@ -81,6 +83,7 @@ class HotlineFlow:
         self.events = events
         self.now = now
         self.timings = timings
+        self.places = places  # keep-my-place callbacks (None: this installation places no calls)
         self.started_at = now()
         self.path: list[str] = []
         self.told_recorded = False  # the caller heard the whole recording notice
@@ -141,6 +144,20 @@ class HotlineFlow:
         await self.report(
             kind, intro=(Sound(prompt if prompt in QUEUE_MESSAGE_PROMPTS else "no-agent"), Sound("record-intro"))
         )
+        return self.outcome
+
+    async def keep_place(self, queue: str) -> str:
+        """A caller who pressed 2 while waiting in `queue`: they say briefly what it is about (a
+        case, as any message), hang up, and are called back when an agent of that queue is free.
+        Without a number to call (a withheld caller id, callbacks off) they leave a message."""
+        self.leg.language = self.line.language
+        await self.leg.answer()
+        self._step("queue-callback", queue=queue)
+        if self.places is None or not self.leg.caller_number:
+            self._step("queue-callback-refused", why="no-number" if self.places else "off")
+            await self.report(MessageKind.QUEUE, intro=(Sound("queue-callback-no-number"), Sound("record-intro")))
+        else:
+            await self.report(MessageKind.QUEUE, intro=(Sound("queue-callback-intro"),), keep_place=queue)
         return self.outcome
 
     async def resume(self, where: Resumption) -> str:
@@ -252,9 +269,9 @@ class HotlineFlow:
             return utterance.digits
         return said_choice(utterance.text, utterance.spotted, utterance.words, utterance.language)
 
-    async def report(self, kind: MessageKind, intro: tuple[Sound, ...]) -> None:
+    async def report(self, kind: MessageKind, intro: tuple[Sound, ...], *, keep_place: str | None = None) -> None:
         """Take the caller's message (their words since `keep_words` included) and read back the
-        number of the case it opened."""
+        number of the case it opened (`keep_place`: and call them back when that queue is free)."""
         self._step("report", kind=kind.value)
         await self._keep_words(kind)
         if intro:
@@ -285,6 +302,10 @@ class HotlineFlow:
             await self.intake.spoken_report_only(self.leg.call_id)
         self._step("case-opened", case_number=message.case_number, call_back=message.call_back is not None)
         self.outcome = "reported"
+        if keep_place is not None and self.places is not None:
+            kept = await self.places.keep_place(message.case_number, keep_place)
+            self._step("queue-callback-kept", queue=keep_place, kept=kept)
+            await self.leg.play(Sound("queue-callback-kept" if kept else "queue-callback-failed"), interruptible=False)
         if message.call_back is not None:
             await self.leg.play(Sound("call-back"), interruptible=False)
         await self._read_back(message.case_number)

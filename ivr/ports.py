@@ -5,7 +5,7 @@ Each arrow of the platform carries plain data; these dataclasses are that data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -146,7 +146,13 @@ class CallLeg(Protocol):
         """The tone, then the caller's message until `#`, `max_silence_s` of silence or the limit;
         what they said since `keep_words` is part of it. Returns once the message is stored."""
 
-    async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None: ...
+    async def transfer_to_queue(
+        self, queue: str, ivr_path: tuple[str, ...], *, priority: int = 0, line: Mapping[str, str] | None = None
+    ) -> None:
+        """Hand the caller to the dialplan's queue. `priority`: ahead of callers with less (a
+        citizen called back keeps their place); `line`: the line's facts (number, code, language,
+        queue_wait_s) and the caller's number (caller) for a call that did not come in through the
+        line (the callback placed by the platform)."""
 
     async def hangup(self) -> None: ...
 
@@ -166,6 +172,12 @@ class IntakePort(Protocol):
 
 class AgentsPort(Protocol):
     async def agents_available(self, queue: str) -> bool: ...
+
+
+class PlacesPort(Protocol):
+    async def keep_place(self, case_number: str, queue: str) -> bool:
+        """Call the citizen of this case back when an agent of `queue` is free; False when that
+        cannot be promised (no number to call, callbacks off, the casebook away)."""
 
 
 class EventsPort(Protocol):

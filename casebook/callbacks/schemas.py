@@ -10,7 +10,11 @@ from pydantic import BaseModel, Field
 class CallbackOut(BaseModel):
     id: int
     case_number: str
-    reason: str = Field(description="satisfaction (after a reply) or agent (one click on the case page)")
+    reason: str = Field(
+        description="satisfaction (after a reply), agent (one click on the case page) or queue (a caller "
+        "waiting in a queue pressed 2: called back when an agent of that queue is free)"
+    )
+    queue: str | None = Field(None, description="The queue a keep-my-place callback returns the citizen to.")
     requested_by: str
     state: str = Field(description="due, calling, done, no_verdict, failed, cancelled")
     attempts: int = Field(description="Calls placed so far.")

@@ -17,7 +17,7 @@ A claim whose outcome never comes (the process died mid-call) is taken again aft
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,6 +30,11 @@ from sqlalchemy.orm import Session
 from casebook.auth.policy import Actor, Role, require
 from casebook.callbacks.hours import CallingHours
 from casebook.callbacks.hours_setting import CallbackHours
+from casebook.callbacks.rows import QUEUE, QUEUED, placeable, why_not_call
+from casebook.callbacks.rows import CallbackView as CallbackView
+from casebook.callbacks.rows import CallOutcome as CallOutcome
+from casebook.callbacks.rows import DueCallback as DueCallback
+from casebook.callbacks.rows import view as _view
 from casebook.cases.errors import CasebookError, Conflict, InvalidInput, InvalidTransition, NotFound
 from casebook.cases.lifecycle import Status
 from casebook.cases.notices import CaseNotice
@@ -70,47 +75,6 @@ class CallbackPolicy:
     @classmethod
     def default(cls, timezone: str = "Asia/Shanghai") -> CallbackPolicy:
         return cls(CallingHours.parse("09:00-20:00", timezone))
-
-
-@dataclass(frozen=True, slots=True)
-class DueCallback:
-    """A claimed callback: what the calling process needs to place one attempt."""
-
-    id: int
-    case_number: str
-    phone: str
-    line_number: str | None
-    language: str
-    reason: str
-    attempt: int  # 1 for the first call placed
-
-
-@dataclass(frozen=True, slots=True)
-class CallOutcome:
-    """What one attempt came to. `result`: satisfied / unsatisfied (a verdict), or why there is
-    none: busy, no-answer, rejected, failed, no-input, invalid-keys, hangup."""
-
-    result: str
-    answered: bool
-    verdict: str | None = None
-    call_id: str | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CallbackView:
-    id: int
-    case_number: str
-    reason: str
-    requested_by: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    last_result: str | None
-    verdict: str | None
-    created_at: datetime
-    updated_at: datetime
-    case_status: str
 
 
 Listener = Callable[[CaseNotice], None]
@@ -163,11 +127,17 @@ class CallbackService:
             raise InvalidInput(f"case {number} cannot be called back")
         return view
 
+    def keep_place(self, number: str, queue: str, actor: Actor) -> CallbackView | None:
+        """A caller who pressed 2 while waiting in `queue`: call them back when an agent of that
+        queue is free (their message is case `number`). None: there is no number to call."""
+        return self.schedule(number, actor, reason=QUEUE, queue=queue)
+
     def schedule(
-        self, number: str, actor: Actor, *, reason: str, visible_to: Actor | None = None
+        self, number: str, actor: Actor, *, reason: str, visible_to: Actor | None = None, queue: str | None = None
     ) -> CallbackView | None:
         """A callback of this case, due at the next calling hour. Automatic requests (no
-        `visible_to`) return None where there is nobody to call; an agent's request raises why."""
+        `visible_to`) return None where there is nobody to call; an agent's request raises why.
+        `queue`: the queue a keep-my-place callback (reason `queue`) keeps the caller's place in."""
         now = self.clock.now()
         strict = visible_to is not None
         with self.sessions() as s:
@@ -185,7 +155,7 @@ class CallbackService:
                     raise InvalidInput(f"case {number} has no caller phone number to call back")
                 log.info("case %s has no phone number: no satisfaction callback", number)
                 return None
-            waiting = _awaits_verdict(s, case)
+            waiting = why_not_call(s, reason, case)
             if waiting is not None:
                 if strict:
                     raise InvalidTransition(f"case {number} is {waiting}: there is no reply to ask the citizen about")
@@ -201,7 +171,7 @@ class CallbackService:
                     active.updated_at = now
                     s.commit()
                 return _view(active, case)
-            row = self._new_callback(s, case, actor, reason, now)
+            row = self._new_callback(s, case, actor, reason, now, queue)
             try:
                 s.commit()
             except IntegrityError:  # another process scheduled one at the same moment
@@ -221,11 +191,14 @@ class CallbackService:
         )
         return view
 
-    def _new_callback(self, s: Session, case: Case, actor: Actor, reason: str, now: datetime) -> Callback:
+    def _new_callback(
+        self, s: Session, case: Case, actor: Actor, reason: str, now: datetime, queue: str | None
+    ) -> Callback:
         """A callback due at the next calling hour, and its line in the case's history."""
         row = Callback(
             case_id=case.id,
             reason=reason,
+            queue=queue,
             requested_by=actor.name[:64],
             state=CallbackState.DUE.value,
             attempts=0,
@@ -242,7 +215,12 @@ class CallbackService:
                 actor=actor.name[:64],
                 kind="callback_scheduled",
                 reason="",
-                detail={"callback": row.id, "reason": reason, "due": row.next_attempt_at.isoformat()},
+                detail={
+                    "callback": row.id,
+                    "reason": reason,
+                    "due": row.next_attempt_at.isoformat(),
+                    **({"queue": queue} if queue else {}),
+                },
             )
         )
         return row
@@ -279,18 +257,27 @@ class CallbackService:
         return made
 
     # --- placing ----------------------------------------------------------------------------------
-    def due(self, limit: int, *, now: datetime | None = None) -> list[DueCallback]:
+    def due(
+        self, limit: int, *, now: datetime | None = None, free: Mapping[str, int] | None = None
+    ) -> list[DueCallback]:
         """Claim up to `limit` callbacks whose time has come (state calling, one more attempt).
 
         Callbacks outside the calling hours are moved to the next opening; callbacks whose case
-        no longer awaits a verdict (closed by hand, a verdict given another way) are cancelled."""
+        no longer awaits a verdict (closed by hand, a verdict given another way) are cancelled.
+        Keep-my-place callbacks are claimed only for queues with a free agent, at most one per
+        free agent (`free`: queue -> agents free now), oldest first: the caller's place."""
         now = now or self.clock.now()
         if limit <= 0:
             return []
         claimed: list[DueCallback] = []
         notices: list[CaseNotice] = []
+        places = dict(free or {})
         with self.sessions() as s:
-            for row in self._due_rows(s, limit, now):
+            for row in self._due_rows(s, limit, now, free):
+                if row.reason == QUEUE:
+                    if places.get(row.queue or "", 0) <= 0:
+                        continue  # another one of this queue takes its free agent first
+                    places[row.queue or ""] -= 1
                 seen_state, seen_at = row.state, row.updated_at
                 case = s.get(Case, row.case_id)
                 phone = s.scalar(select(Caller.phone).where(Caller.id == case.caller_id)) if case else None
@@ -303,7 +290,7 @@ class CallbackService:
                     if row.attempts >= self.policy.max_attempts:
                         notices.append(self._give_up(s, row, case, now))
                         continue
-                waiting = _awaits_verdict(s, case)
+                waiting = why_not_call(s, row.reason, case)
                 if waiting is not None:
                     self._end(s, row, CallbackState.CANCELLED, now, f"case is {waiting}: nothing left to ask")
                     continue
@@ -311,34 +298,35 @@ class CallbackService:
                 if opening != now:
                     row.state, row.next_attempt_at, row.updated_at = CallbackState.DUE.value, opening, now
                     continue
-                taken: CursorResult[Any] = s.execute(  # type: ignore[assignment]
-                    update(Callback)
-                    .where(Callback.id == row.id, Callback.state == seen_state, Callback.updated_at == seen_at)
-                    .values(state=CallbackState.CALLING.value, attempts=Callback.attempts + 1, updated_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount != 1:  # another process took it first (SQLite has no row locks)
-                    continue
-                claimed.append(
-                    DueCallback(
-                        row.id, case.number, phone, case.line_number, case.language, row.reason, row.attempts + 1
+                if _claim(s, row.id, seen_state, seen_at, now):
+                    claimed.append(
+                        DueCallback(
+                            row.id,
+                            case.number,
+                            phone,
+                            case.line_number,
+                            case.language,
+                            row.reason,
+                            row.attempts + 1,
+                            row.queue,
+                        )
                     )
-                )
             s.commit()
         for notice in notices:
             self._notify(notice)
         return claimed
 
-    def _due_rows(self, s: Session, limit: int, now: datetime) -> Sequence[Callback]:
+    def _due_rows(self, s: Session, limit: int, now: datetime, free: Mapping[str, int] | None) -> Sequence[Callback]:
         """Callbacks whose time has come, and those a process took and never reported back on
         (its lease ran out), locked for this claim (other processes skip them)."""
         return s.scalars(
             select(Callback)
             .where(
+                placeable(free),
                 or_(
                     and_(Callback.state == CallbackState.DUE.value, Callback.next_attempt_at <= now),
                     and_(Callback.state == CallbackState.CALLING.value, Callback.updated_at < now - self.policy.lease),
-                )
+                ),
             )
             .order_by(Callback.next_attempt_at, Callback.id)
             .limit(limit)
@@ -361,6 +349,11 @@ class CallbackService:
                 log.warning("callback %s is %s: a late outcome (%s) is ignored", row.id, row.state, outcome.result)
                 return _view(row, case)
             verdict = outcome.verdict if outcome.verdict in VERDICTS else None
+            if row.reason == QUEUE and outcome.result == QUEUED:  # the citizen is back in the queue
+                self._end(s, row, CallbackState.DONE, now, result)
+                row.last_call_id = (outcome.call_id or "")[:64] or None
+                s.commit()
+                return _view(row, case)
         if verdict is not None:
             return self._record_verdict(callback_id, number, verdict, outcome, result, now)
         notice: CaseNotice | None = None
@@ -471,29 +464,13 @@ class CallbackService:
         return _view(row, case)
 
 
-def _awaits_verdict(s: Session, case: Case) -> str | None:
-    """None when the citizen's verdict is what the case waits for, else the case's state (why not)."""
-    if case.status == Status.REPLIED:
-        return None
-    if case.status == Status.MERGED and case.satisfaction is None and case.duplicate_of_id is not None:
-        master = s.get(Case, case.duplicate_of_id)
-        if master is not None and master.status == Status.REPLIED:
-            return None  # a duplicate's reporter answers about the master's reply
-    return str(case.status)
-
-
-def _view(row: Callback, case: Case) -> CallbackView:
-    return CallbackView(
-        id=row.id,
-        case_number=case.number,
-        reason=row.reason,
-        requested_by=row.requested_by,
-        state=row.state,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_result=row.last_result,
-        verdict=row.verdict,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        case_status=case.status,
+def _claim(s: Session, callback_id: int, seen_state: str, seen_at: datetime, now: datetime) -> bool:
+    """Take the callback for one more attempt, unless another process took it first (a conditional
+    update: SQLite has no row locks)."""
+    taken: CursorResult[Any] = s.execute(  # type: ignore[assignment]
+        update(Callback)
+        .where(Callback.id == callback_id, Callback.state == seen_state, Callback.updated_at == seen_at)
+        .values(state=CallbackState.CALLING.value, attempts=Callback.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
+    return bool(taken.rowcount == 1)

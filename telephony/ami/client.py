@@ -18,6 +18,7 @@ from panoramisk import Manager
 log = logging.getLogger(__name__)
 
 
+IDLE = 1  # Asterisk's device state "not in use"
 NOT_THERE = (4, 5)  # Asterisk device states: invalid, unavailable (the phone is not registered)
 
 
@@ -245,6 +246,20 @@ class AmiAgents:
             sum(m.status in NOT_THERE for m in mine),
         )
         return False
+
+    async def agents_free(self) -> dict[str, int]:
+        """Per queue, the members who could take a call this moment: signed in, not paused, their
+        phone idle (a keep-my-place callback is placed only for such an agent). Empty when AMI
+        cannot tell (nobody is called back into the unknown)."""
+        try:
+            members = await self.ami.queue_members()
+        except AmiError as exc:
+            log.warning("cannot ask AMI who is free (%s): no place callbacks this round", exc)
+            return {}
+        free: dict[str, int] = {}
+        for m in members:
+            free[m.queue] = free.get(m.queue, 0) + (not m.paused and m.status == IDLE and not m.in_call)
+        return free
 
 
 def _int(value: Any) -> int:

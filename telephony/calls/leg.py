@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -33,6 +33,14 @@ log = logging.getLogger(__name__)
 HEARING_GRACE_S = 15.0  # longest a menu waits beyond its timeout for words still being heard
 
 QUEUE_CONTEXT = "hotline-queue"
+# a line's facts as the dialplan's [hotline-incoming] sets them (inherited by every leg it makes)
+LINE_VARIABLES = {
+    "number": "__HL_NUMBER",
+    "code": "__HL_LINE_CODE",
+    "language": "__HL_LANG",
+    "queue_wait_s": "__HL_QUEUE_WAIT",
+    "caller": "CALLERID(num)",  # a citizen called back: the agent's phone and screen show them, not our line
+}
 TONE = Sound("tone")  # "speak now": the caller's words are recorded since they chose, the tone is a cue
 TALK_SILENCE_MS = 1000  # Asterisk says the caller stopped talking after this much silence
 TAPE_EXTRA_S = 300  # a tape may run this much longer than a message (greeting, menu, prompts)
@@ -442,13 +450,19 @@ class AriCallLeg:
             if self.on_message_transcript is not None:
                 self.on_message_transcript(name, transcript)
 
-    async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None:
+    async def transfer_to_queue(
+        self, queue: str, ivr_path: tuple[str, ...], *, priority: int = 0, line: Mapping[str, str] | None = None
+    ) -> None:
         if self.talk_detection:  # the conversation with an agent needs no talk detector
             with contextlib.suppress(AriError):
                 await self.client.set_channel_variable(self.channel_id, "TALK_DETECT(remove)", "")
         with self._channel_calls():
             await self.client.set_channel_variable(self.channel_id, "HL_IVR_PATH", ">".join(ivr_path))
             await self.client.set_channel_variable(self.channel_id, "HL_CALL_ID", self.call_id)
+            for fact, value in (line or {}).items():  # a call placed by us never passed its line's dialplan
+                await self.client.set_channel_variable(self.channel_id, LINE_VARIABLES[fact], value)
+            if priority:
+                await self.client.set_channel_variable(self.channel_id, "QUEUE_PRIO", str(priority))
             # the state first: the channel's StasisEnd can arrive before `continue` has answered
             self._on_state(CallState.TRANSFERRED)
             try:

@@ -1,7 +1,9 @@
 """The Stasis application `hotline`: ARI events in, sessions and legs driven.
 
 Dispatch is on the first Stasis argument, as the dialplan sets it:
-`Stasis(hotline,incoming,<dialled number>)` starts the IVR for that number. A call the
+`Stasis(hotline,incoming,<dialled number>)` starts the IVR for that number; a caller leaving a
+queue comes back with (queue-message, <number>, <why>) to leave a message or (queue-callback,
+<number>, <queue>) to be called back when an agent is free. A call the
 platform placed itself (`OutboundCalls`) arrives answered with (callback, <callback id>) and runs
 the `callback` flow instead. Snoop and externalMedia channels raise StasisStart too and are
 never treated as callers.
@@ -57,6 +59,10 @@ SWEEP_INTERVAL_S = 30.0
 LIVE_TRANSCRIPT_WAIT_S = 20.0  # a stream running behind still finishes sooner than a decode of the file
 
 
+# the first Stasis arguments of callers (adopted after a restart of this application)
+CALLERS = (("incoming",), ("queue-message",), ("queue-callback",))
+
+
 class StasisApp:
     def __init__(
         self,
@@ -65,6 +71,7 @@ class StasisApp:
         *,
         incoming: FlowRunner,
         queue_message: Callable[[CallSession, str], Awaitable[str]] | None = None,
+        queue_callback: Callable[[CallSession, str], Awaitable[str]] | None = None,
         resume: Callable[[CallSession, Resumption], Awaitable[str]] | None = None,
         record_max_s: int = 120,
         keeper: RecordingKeeper,
@@ -78,6 +85,7 @@ class StasisApp:
         self.socket = socket
         self.incoming = incoming
         self.queue_message = queue_message
+        self.queue_callback = queue_callback  # a caller in a queue asked to be called back
         self.resume = resume
         self.record_max_s = record_max_s
         self.sweep_interval_s = SWEEP_INTERVAL_S  # how often recordings nobody finished are looked for
@@ -154,7 +162,7 @@ class StasisApp:
             if channel.id in self.sessions:
                 continue
             args = _stasis_args(channel, self.client.app)
-            if args is not None and args[:1] in (("incoming",), ("queue-message",)) and len(args) >= 2:
+            if args is not None and args[:1] in CALLERS and len(args) >= 2:
                 log.info("adopting call %s waiting in Stasis (application restarted)", channel.id)
                 self._adopt(channel, args)
             elif args is not None and args[:1] == ("callback",) and channel.state == "Up":
@@ -209,6 +217,10 @@ class StasisApp:
                     prompt = args[2] if len(args) > 2 else "no-agent"
                     runner = self.queue_message
                     self._start_session(channel, args, resumed=False, flow=lambda s: runner(s, prompt), live=False)
+                elif args[:1] == ("queue-callback",) and len(args) >= 3 and self.queue_callback is not None:
+                    # key 2 in a queue: keep my place (args: the line, the queue)
+                    queue, keeper = args[2], self.queue_callback
+                    self._start_session(channel, args, resumed=False, flow=lambda s: keeper(s, queue), live=False)
                 elif args[:1] == ("callback",) and (placed := self._placed(channel.id)) is not None:
                     self._start_callback(channel, *placed)
                 else:

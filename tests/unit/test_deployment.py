@@ -566,6 +566,22 @@ def test_configuration_renders_every_line_and_keeps_interfaces_on_loopback(tmp_p
         assert f"{number},1,NoOp" in extensions and f"Set(__HL_QUEUE_WAIT={wait})" in extensions
 
 
+def test_key_2_keeps_a_callers_place_only_where_calls_can_be_placed(tmp_path: Path) -> None:
+    for carrier in (None, "sip:192.0.2.10:5060"):
+        settings = Settings(_env_file=None, ari_password="a" * 20, ami_password="b" * 20, carrier_uri=carrier)  # type: ignore[call-arg,arg-type]
+        etc = render_configuration(
+            settings.asterisk, AsteriskLayout(tmp_path / str(bool(carrier)), "unit"), load_lines()
+        )
+        exits = (etc / "extensions.conf").read_text().split("[hotline-queue-exit]")[1].split("\n[")[0]
+        queues = (etc / "queues.conf").read_text()
+        assert "exten => 1,1,Stasis(hotline,queue-message," in exits
+        offers = (
+            "exten => 2,1,Stasis(hotline,queue-callback,${HL_NUMBER},${HL_QUEUE})" in exits,
+            "queue-offer-callback" in queues,
+        )
+        assert offers == ((True, True) if carrier else (False, False)), carrier
+
+
 def test_agents_phones_are_rendered_with_digests_only(tmp_path: Path) -> None:
     from casebook.agents.services import sip_digests
     from telephony.runtime.config import PhoneAccount

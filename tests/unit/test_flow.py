@@ -7,7 +7,7 @@ message is stored and becomes a case, a case to call back, or nothing.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -105,8 +105,11 @@ class ScriptedLeg:
             spoke_after_tone=self.record_seconds >= 1.0,
         )
 
-    async def transfer_to_queue(self, queue: str, ivr_path: tuple[str, ...]) -> None:
+    async def transfer_to_queue(
+        self, queue: str, ivr_path: tuple[str, ...], *, priority: int = 0, line: Mapping[str, str] | None = None
+    ) -> None:
         self.transferred_to = queue
+        self.queue_priority, self.queue_line = priority, dict(line or {})
 
     async def hangup(self) -> None:
         self.hung_up = True
@@ -139,6 +142,16 @@ class Agents:
         return self.free
 
 
+class Places:
+    def __init__(self, works: bool = True) -> None:
+        self.works = works
+        self.kept: list[tuple[str, str]] = []
+
+    async def keep_place(self, case_number: str, queue: str) -> bool:
+        self.kept.append((case_number, queue))
+        return self.works
+
+
 class Events:
     def __init__(self) -> None:
         self.names: list[str] = []
@@ -157,6 +170,7 @@ def _flow(
     number: str = "12345",
     record_seconds: float = 12.0,
     recording_notice: bool = False,
+    places: Places | None = None,
 ) -> tuple[HotlineFlow, ScriptedLeg, Intake, Events]:
     line = load_lines().by_number(number)
     assert line is not None
@@ -170,6 +184,7 @@ def _flow(
         events=events,
         now=lambda: datetime(2026, 11, 23, 10, 0),
         timings=FlowTimings(recording_notice=recording_notice),
+        places=places,
     )
     return flow, leg, intake, events
 
@@ -408,6 +423,29 @@ async def test_a_caller_back_from_the_queue_leaves_a_message_that_is_a_report() 
     assert await flow.leave_message("message-instead") == "reported"
     assert leg.played[:2] == ["message-instead", "record-intro"] and leg.kept == [MessageKind.QUEUE]
     assert "ivr.queue-message" in events.names and "ivr.menu" not in events.names
+
+
+async def test_a_caller_who_keeps_their_place_says_what_it_is_about_and_is_promised_a_callback() -> None:
+    places = Places()
+    flow, leg, _, events = _flow([], places=places)
+    assert await flow.keep_place("intake") == "reported"
+    assert leg.played[:2] == ["queue-callback-intro", "<record>"] and leg.kept == [MessageKind.QUEUE]
+    assert places.kept == [(NUMBER, "intake")]
+    assert leg.played.index("queue-callback-kept") < leg.played.index(f"digits:{NUMBER}")
+    assert events.names[:1] == ["ivr.queue-callback"] and "ivr.queue-callback-kept" in events.names
+
+
+async def test_a_withheld_number_or_a_failed_schedule_still_leaves_a_message_and_says_so() -> None:
+    withheld = Places()
+    flow, leg, _, events = _flow([], places=withheld)
+    leg.caller_number = ""
+    assert await flow.keep_place("intake") == "reported"
+    assert leg.played[:2] == ["queue-callback-no-number", "record-intro"] and withheld.kept == []
+    assert "ivr.queue-callback-refused" in events.names
+    flow, leg, _, _ = _flow([], places=Places(works=False))
+    assert await flow.keep_place("intake") == "reported"
+    assert "queue-callback-failed" in leg.played and "queue-callback-kept" not in leg.played
+    assert leg.played.count(f"digits:{NUMBER}") == 2  # the case is read back all the same
 
 
 # --- a caller adopted after the application restarted ---------------------------------------------------

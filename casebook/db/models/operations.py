@@ -44,7 +44,8 @@ class Callback(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    reason: Mapped[str] = mapped_column(String(16))  # satisfaction, agent
+    reason: Mapped[str] = mapped_column(String(16))  # satisfaction, agent, queue (keep my place)
+    queue: Mapped[str | None] = mapped_column(String(64))  # the queue a "queue" callback keeps a place in
     requested_by: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))  # due, calling, done, no_verdict, failed, cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,8 +30,9 @@ from common.bus import EventBus, PlatformEvent
 from common.privacy import mask_number
 from common.settings import CallbackSettings
 from hotline.adapters import FlowEvents
-from ivr.callback import CallbackTimings, SatisfactionDialog
+from ivr.callback import BackToQueue, CallbackTimings, SatisfactionDialog
 from ivr.lines import LANGUAGES, LineBook, LineProfile
+from telephony.ami.client import AmiAgents
 from telephony.ari.client import AriClient
 from telephony.calls.notifier import CallNotifier
 from telephony.calls.outbound import OutboundCalls, OutboundRequest
@@ -68,14 +70,16 @@ class CallbackDialler:
         outbound: OutboundCalls,
         notifier: CallNotifier,
         lines: LineBook,
+        agents: AmiAgents | None = None,
     ) -> None:
         self.settings = settings
         self.service = service
         self.outbound = outbound
         self.notifier = notifier
         self.lines = lines
+        self.agents = agents  # who is free in each queue (keep-my-place callbacks wait for one)
         self.jobs: dict[str, DueCallback] = {}  # call id -> the callback it places
-        self.dialogs: dict[str, SatisfactionDialog] = {}
+        self.dialogs: dict[str, SatisfactionDialog | BackToQueue] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -87,6 +91,7 @@ class CallbackDialler:
         bus: EventBus,
         notifier: CallNotifier,
         lines: LineBook,
+        agents: AmiAgents | None = None,
     ) -> CallbackDialler:
         """The service listening to the casebook, its notices on the bus, and the dialler."""
         service = CallbackService(book, callback_policy(settings))
@@ -98,7 +103,7 @@ class CallbackDialler:
             )
 
         service.subscribe(publish)
-        return cls(settings, service, OutboundCalls(ari), notifier, lines)
+        return cls(settings, service, OutboundCalls(ari), notifier, lines, agents)
 
     @property
     def placing(self) -> tuple[bool, str]:
@@ -118,7 +123,8 @@ class CallbackDialler:
                     await asyncio.to_thread(self.service.schedule_missed)
                     free = self.settings.max_concurrent - len(self._tasks)
                     if free > 0 and (ready is None or ready.is_set()):
-                        for job in await asyncio.to_thread(self.service.due, free):
+                        agents_free = await self._agents_free()
+                        for job in await asyncio.to_thread(partial(self.service.due, free, free=agents_free)):
                             task = asyncio.create_task(self.place(job))
                             self._tasks.add(task)
                             task.add_done_callback(self._tasks.discard)
@@ -212,6 +218,8 @@ class CallbackDialler:
             return "unknown-callback"
         line = self._line_for(job)
         session.leg.language = job.language if job.language in LANGUAGES else line.language
+        if job.queue:
+            return await self._back_to_queue(session, job, job.queue, line)
         dialog = SatisfactionDialog(
             session.leg,
             callback_id=job.id,
@@ -223,6 +231,38 @@ class CallbackDialler:
         self.dialogs[session.call_id] = dialog
         session.progress = lambda: dialog.outcome
         return await dialog.run()
+
+    async def _back_to_queue(self, session: CallSession, job: DueCallback, queue: str, line: LineProfile) -> str:
+        back = BackToQueue(
+            session.leg,
+            callback_id=job.id,
+            case_number=job.case_number,
+            queue=queue,
+            line={
+                "number": line.number,
+                "code": line.code,
+                "language": session.leg.language,
+                "queue_wait_s": str(line.queue_wait_s or self.settings.queue_wait_s),
+                "caller": job.phone,
+            },
+            greeting=f"greeting-{line.code}",
+            recording_notice=self.settings.recording_notice,
+            events=FlowEvents(self.notifier),
+        )
+        self.dialogs[session.call_id] = back
+        session.progress = lambda: back.outcome
+        return await back.run()
+
+    async def _agents_free(self) -> dict[str, int]:
+        """Agents free per queue, less the keep-my-place calls ringing for them now: a place is
+        called back only when an agent can take the citizen."""
+        if self.agents is None:
+            return {}
+        free = await self.agents.agents_free()
+        for job in self.jobs.values():
+            if job.queue and job.queue in free:
+                free[job.queue] -= 1
+        return free
 
     def _line_for(self, job: DueCallback) -> LineProfile:
         """The line the case came in on (the citizen knows that number), else the first line."""
