@@ -151,8 +151,8 @@ def translate(message: Mapping[str, Any]) -> QueueEvent | None:
 
 def _agent_call(message: Mapping[str, Any]) -> QueueEvent | None:
     """The dialplan's HotlineAgentCall: an agent's phone rings, answers, misses or ends a call that
-    no queue tells (queue ""). Raised on the caller's channel (ringing, missed, a transfer's end),
-    or on the agent's own (answered: its channel is the one a transfer moves)."""
+    no queue tells (queue ""). Raised on the caller's channel (ringing, missed), or on the agent's
+    own (answered: its channel is the one a transfer moves; ended: when that channel hangs up)."""
     if str(message.get("UserEvent", "")) != AGENT_CALL_EVENT:
         return None
     kind = AGENT_CALL_KINDS.get(str(message.get("State", "")).strip())
@@ -166,7 +166,7 @@ def _agent_call(message: Mapping[str, Any]) -> QueueEvent | None:
         kind,
         call_id,
         "",
-        caller="" if on_agent_leg else _digits(message.get("CallerIDNum")),
+        caller="" if on_agent_leg else _digits(message.get("Caller") or message.get("CallerIDNum")),
         line=variables.get("HL_NUMBER", ""),
         ivr_path=variables.get("HL_IVR_PATH", ""),
         interface=f"PJSIP/{extension}",

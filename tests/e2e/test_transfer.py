@@ -224,19 +224,24 @@ async def _consulting(
     log: list = []
     try:
         await desk.login(agent_a)
+        await desk.state(Actor(b_name, Role.INTAKE_AGENT))  # B's page is open: at the desk, in no queue
         await until_reachable(platform.ami, a_ext)
         with platform.bus.subscribe() as sub:
             script = "wait 1; keys 3; until-hangup 60"
             call = asyncio.create_task(place_call(asterisk, "12345", script, caller="13912345605", record=heard))
-            await wait_for(sub, "queue.answered", timeout=40, log=log, member=a_name)
+            taken = await wait_for(sub, "queue.answered", timeout=40, log=log, member=a_name)
             await asyncio.sleep(1)
             state = await desk.consult(agent_a, "agent", b_name)
             assert state.call is not None and state.call.consulting == f"agent:{b_name}"
+            rung = await wait_for(sub, "call.agent-ringing", timeout=20, log=log, member=b_name)
+            b_call = desk.states[b_name].call  # B's screen pops with the caller the consultation is about
+            assert rung.call_id == taken.call_id and b_call is not None and b_call.caller == "13912345605"
             await _until(phone_b, "answered", 20)
             await asyncio.sleep(3)  # A and B talk; the caller hears music
             await desk.finish_consult(agent_a, how)
             await asyncio.sleep(1)
             status = desk.states[a_name].status
+            assert desk.states[b_name].status == "on_call", (how, desk.states[b_name].status)
             await call
             drain(sub, log)
     finally:

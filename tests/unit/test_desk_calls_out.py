@@ -54,6 +54,9 @@ def test_the_dialplans_word_on_an_agents_call_becomes_a_desk_event() -> None:
     answered = translate(_user_event("answered", "17.1", "6001", Channel="PJSIP/6001-0000002a"))
     assert answered is not None and answered.kind == "direct-answered"
     assert answered.member_channel == "PJSIP/6001-0000002a"  # the leg a further transfer moves
+    # a consultation rings from the agent's leg: the desk named the caller it is about (HL_CALLER)
+    consulted = translate(_user_event("ringing", "17.1", "6002", CallerIDNum="6001", Caller="13912345678"))
+    assert consulted is not None and consulted.caller == "13912345678"
     # anything else the dialplan says is not the desk's
     assert translate(_user_event("exploded", "17.1", "6001")) is None
     assert translate(_user_event("ended", "", "6001")) is None
@@ -176,13 +179,17 @@ async def test_an_agent_consults_a_colleague_or_a_units_phone_and_ends_it_with_t
     else:
         raise AssertionError("a consultation without a call was begun")
     await desk.state(agent)
-    desk.on_queue_event(QueueEvent("ringing", "k1", "intake", member=name, interface=f"PJSIP/{extension}"))
+    desk.on_queue_event(
+        QueueEvent("ringing", "k1", "intake", member=name, interface=f"PJSIP/{extension}", caller="13900004444")
+    )
     leg = f"PJSIP/{extension}-01"
     desk.on_queue_event(QueueEvent("answered", "k1", "intake", member=name, interface=leg[:-3], member_channel=leg))
     state = await desk.consult(agent, "agent", other)
     assert state.call is not None and state.call.consulting == f"agent:{other}"
-    assert ami.sent[-2:] == [
+    assert ami.sent[-4:] == [
         ("set", f"PJSIP/{extension}-01", "__HL_CONSULT", f"a-{other_ext}"),  # the target, on the agent's leg
+        ("set", f"PJSIP/{extension}-01", "__HL_CALL_ID", "k1"),  # the call it is about: the colleague's pop
+        ("set", f"PJSIP/{extension}-01", "__HL_CALLER", "13900004444"),
         ("atxfer", f"PJSIP/{extension}-01", "hotline-consult", "0"),  # dialled as keys: digits only
     ]
     try:
@@ -201,6 +208,6 @@ async def test_an_agent_consults_a_colleague_or_a_units_phone_and_ends_it_with_t
         assert "no carrier" in str(exc)
     desk.dial_out = True
     await desk.consult(agent, "unit", f"duty-{stamp}")
-    assert ami.sent[-2][-1] == "u-8628123"  # the digits, through the carrier
+    assert ("set", leg, "__HL_CONSULT", "u-8628123") in ami.sent  # the digits, through the carrier
     targets = await desk.units_with_phones()
     assert {"code": f"duty-{stamp}", "name_zh": "值班单位", "name_en": "Duty unit"} in targets

@@ -87,6 +87,10 @@ class CallControls:
         # Asterisk dials an attended transfer's target as keys (digits only): the target rides on
         # the agent's leg, inherited by the call Asterisk makes, and the keys are just "0"
         await self._ami(self.ami.set_variable(call.agent_channel, "__HL_CONSULT", exten))
+        # and the call it is about: the one consulted sees the caller and their history (screen pop)
+        for name, value in (("__HL_CALL_ID", call.call_id), ("__HL_CALLER", call.caller), ("__HL_NUMBER", call.line)):
+            if value:
+                await self._ami(self.ami.set_variable(call.agent_channel, name, value))
         await self._ami(self.ami.attended_transfer(call.agent_channel, CONSULT_CONTEXT, "0"))
         call.consulting = f"{to}:{target}"
         self._event(state, "agent.consulting", call=call.call_id, to=to, target=target)
