@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ivr.hours import is_open
-from ivr.lines import LineProfile
+from ivr.lines import LANGUAGES, LineProfile
 from ivr.menu_words import said_choice, spotter_grammar
 from ivr.messages import CHOSEN, MessageKind
 from ivr.ports import (
@@ -137,7 +137,7 @@ class HotlineFlow:
     async def leave_message(self, prompt: str) -> str:
         """A caller taken out of a queue (key 1, or the wait ran out): their message becomes a case,
         as a report at the menu does."""
-        self.leg.language = self.line.language
+        self._language_back_from_queue()
         await self.leg.answer()
         self._step("queue-message", reason=prompt)
         kind = MessageKind.QUEUE if prompt in QUEUE_MESSAGE_PROMPTS else MessageKind.ASKED
@@ -150,7 +150,7 @@ class HotlineFlow:
         """A caller who pressed 2 while waiting in `queue`: they say briefly what it is about (a
         case, as any message), hang up, and are called back when an agent of that queue is free.
         Without a number to call (a withheld caller id, callbacks off) they leave a message."""
-        self.leg.language = self.line.language
+        self._language_back_from_queue()
         await self.leg.answer()
         self._step("queue-callback", queue=queue)
         if self.places is None or not self.leg.caller_number:
@@ -159,6 +159,11 @@ class HotlineFlow:
         else:
             await self.report(MessageKind.QUEUE, intro=(Sound("queue-callback-intro"),), keep_place=queue)
         return self.outcome
+
+    def _language_back_from_queue(self) -> None:
+        """A caller back from a queue keeps the language they chose (8 at the menu), else the line's."""
+        if self.leg.language not in LANGUAGES:
+            self.leg.language = self.line.language
 
     async def resume(self, where: Resumption) -> str:
         """A caller adopted after this application restarted mid-call (Asterisk kept them and

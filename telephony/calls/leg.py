@@ -459,6 +459,9 @@ class AriCallLeg:
         with self._channel_calls():
             await self.client.set_channel_variable(self.channel_id, "HL_IVR_PATH", ">".join(ivr_path))
             await self.client.set_channel_variable(self.channel_id, "HL_CALL_ID", self.call_id)
+            # the queue speaks the caller's language (its announcements are looked up by it), and a
+            # caller back from it goes on in that language (the menu's 8 switched it)
+            await self.client.set_channel_variable(self.channel_id, "CHANNEL(language)", self.language)
             for fact, value in (line or {}).items():  # a call placed by us never passed its line's dialplan
                 await self.client.set_channel_variable(self.channel_id, LINE_VARIABLES[fact], value)
             if priority:

@@ -215,12 +215,12 @@ class StasisApp:
                 elif args[:1] == ("queue-message",) and len(args) >= 2 and self.queue_message is not None:
                     # back from a queue for a message; its live tap (if any) is still running
                     prompt = args[2] if len(args) > 2 else "no-agent"
-                    runner = self.queue_message
-                    self._start_session(channel, args, resumed=False, flow=lambda s: runner(s, prompt), live=False)
+                    flow = _in_language(channel.language, self.queue_message, prompt)
+                    self._start_session(channel, args, resumed=False, flow=flow, live=False)
                 elif args[:1] == ("queue-callback",) and len(args) >= 3 and self.queue_callback is not None:
                     # key 2 in a queue: keep my place (args: the line, the queue)
-                    queue, keeper = args[2], self.queue_callback
-                    self._start_session(channel, args, resumed=False, flow=lambda s: keeper(s, queue), live=False)
+                    flow = _in_language(channel.language, self.queue_callback, args[2])
+                    self._start_session(channel, args, resumed=False, flow=flow, live=False)
                 elif args[:1] == ("callback",) and (placed := self._placed(channel.id)) is not None:
                     self._start_callback(channel, *placed)
                 else:
@@ -363,6 +363,17 @@ class StasisApp:
     async def _hangup_quietly(self, channel_id: str) -> None:
         with contextlib.suppress(AriError):
             await self.client.hangup(channel_id)
+
+
+def _in_language(language: str, runner: Callable[[CallSession, str], Awaitable[str]], arg: str) -> FlowRunner:
+    """A caller back from a queue goes on in the language they chose in the menu (the channel's,
+    which the IVR set before the queue; "" lets the flow take its line's)."""
+
+    async def run(session: CallSession) -> str:
+        session.leg.language = language or ""
+        return await runner(session, arg)
+
+    return run
 
 
 def _target_channel(target_uri: str) -> str:

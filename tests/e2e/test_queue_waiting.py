@@ -190,3 +190,35 @@ async def test_asterisk_says_numbers_in_chinese_with_the_platforms_digits(platfo
     sound = await platform.ari.request("GET", "/sounds/digits%2F20")
     languages = {f["language"] for f in sound["formats"]}
     assert {"zh", "en"} <= languages, sound
+
+
+async def test_a_caller_who_chose_english_hears_the_queue_in_english(
+    platform: Platform, asterisk: Settings, tmp_path: Path
+) -> None:
+    # expected: ivr.language (en), ivr.transfer (the line waits unstaffed: nobody rings), queue.joined;
+    # 30 s in, the queue's periodic offer of a message is said in English (the caller's choice at
+    # the menu, not the line's Chinese)
+    heard = tmp_path / "english.wav"
+    offer = "queue-offer-callback" if asterisk.carrier_uri else "queue-offer-message"
+    lines = platform.lines.model_copy(deep=True)
+    for line in lines.lines:
+        line.wait_unstaffed = line.number == "12345"
+    before = platform.lines.model_copy(deep=True)
+    store: Any = platform.state["line_store"]
+    store.save(lines, "test")
+    platform.lines.take(lines)
+    try:
+        log: list[PlatformEvent] = []
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(asterisk, "12345", "wait 1; keys 8; wait 2; keys 3; wait 42; hangup", record=heard)
+            )
+            await wait_for(sub, "ivr.language", log=log, timeout=30, language="en")
+            await wait_for(sub, "queue.joined", log=log, timeout=40)
+            await call
+    finally:
+        store.forget("test")
+        platform.lines.take(before)
+    english = best_match(heard, prompts_dir(asterisk) / "en" / f"{offer}.wav")
+    chinese = best_match(heard, prompts_dir(asterisk) / "zh" / f"{offer}.wav")
+    assert english > 0.65 and english > chinese + 0.1, (english, chinese)
