@@ -155,8 +155,8 @@ class ConversationBook:
                 .order_by(Conversation.started_at.desc(), Conversation.id.desc())
                 .limit(limit)
             ).all()
-            found = [(row, number) for row, number in rows]
-            return [_view(row, number or _number_of(_case_of_call(s, row.call_id))) for row, number in found]
+            dialled = _dialled_from(s, [row.call_id for row, number in rows if number is None])  # one query
+            return [_view(row, number or dialled.get(row.call_id)) for row, number in rows]
 
     def audio_path(self, conversation_id: int, side: str, actor: Actor) -> str:
         """The file of one side of a conversation, if the actor may hear it and it is still kept."""
@@ -276,10 +276,6 @@ def _calls_of(s: Session, case: Case) -> list[str]:
     return ([case.call_id] if case.call_id else []) + calls
 
 
-def _number_of(case: Case | None) -> str | None:
-    return case.number if case is not None else None
-
-
 def _case_of_call(s: Session, call_id: str) -> Case | None:
     """The case a call opened, or the case it was placed from."""
     case = s.scalar(select(Case).where(Case.call_id == call_id))
@@ -291,6 +287,19 @@ def _case_of_call(s: Session, call_id: str) -> Case | None:
         .where(CaseEvent.kind == "dialled", CaseEvent.detail["call_id"].as_string() == call_id)
         .limit(1)
     )
+
+
+def _dialled_from(s: Session, call_ids: list[str]) -> dict[str, str]:
+    """The cases these calls were placed from (click-to-dial), by call id."""
+    if not call_ids:
+        return {}
+    call_id = CaseEvent.detail["call_id"].as_string()
+    rows = s.execute(
+        select(call_id, Case.number)
+        .join(Case, CaseEvent.case_id == Case.id)
+        .where(CaseEvent.kind == "dialled", call_id.in_(call_ids))
+    ).all()
+    return {str(found): str(number) for found, number in rows}
 
 
 def _calls_taken_by(agent: str) -> Any:

@@ -129,12 +129,19 @@ def test_only_a_supervisor_holds_recordings_and_the_hold_is_released_with_no_rea
 def test_an_agent_sees_their_own_conversations_newest_first(book: CaseBook) -> None:
     first, _, _ = _conversation(book, days_ago=1)
     second, _, _ = _conversation(book)
+    # the agent's call to a case's citizen (click-to-dial): the case is found by the call placed from it
+    dialled = book.open(NewAppeal(channel="phone", description="路灯坏了", caller_phone="13900001112"), AGENT).number
+    third, _, third_call = _conversation(book, with_case=False, days_ago=2)
+    book.dialling(dialled, AGENT, third_call)
     with book.sessions() as s:  # who answered comes from the queue's record of the call
         from casebook.db.models import Conversation
 
-        s.execute(update(Conversation).where(Conversation.id.in_((first, second))).values(agent="desk-own"))
+        mine = (first, second, third)
+        s.execute(update(Conversation).where(Conversation.id.in_(mine)).values(agent="desk-own"))
         s.commit()
-    assert [v.id for v in book.conversations.of_agent("desk-own")] == [second, first]
+    views = book.conversations.of_agent("desk-own")
+    assert [v.id for v in views] == [second, first, third]
+    assert views[2].case_number == dialled
 
 
 def test_over_the_api_a_wrong_side_or_reason_is_a_clear_4xx(book: CaseBook, api: TestClient, auth: AuthService) -> None:

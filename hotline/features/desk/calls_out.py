@@ -124,18 +124,22 @@ class CallControls:
         return await asyncio.to_thread(read)
 
     async def _unit_phone(self, code: str) -> str:
+        """The digits of an active unit's duty phone (what the carrier dials)."""
         if not self.dial_out:
             raise NoCarrier("calls out are not possible: no carrier is configured (HOTLINE_CARRIER_URI)")
-        units = {u["code"] for u in await self.units_with_phones()}
-        if code not in units or self.book is None:
-            raise DeskError(f"no unit {code!r} with a duty phone")
+        book = self.book
+        if book is None:
+            raise DeskError("this desk has no casebook")
 
         def read() -> str:
-            assert self.book is not None
-            with self.book.sessions() as s:
-                return str(s.scalar(select(Unit.phone).where(Unit.code == code)) or "")
+            with book.sessions() as s:
+                where = (Unit.code == code, Unit.active, Unit.phone.is_not(None))
+                return str(s.scalar(select(Unit.phone).where(*where)) or "")
 
-        return "".join(ch for ch in await asyncio.to_thread(read) if ch.isdigit())
+        digits = _digits(await asyncio.to_thread(read))
+        if not digits:
+            raise DeskError(f"no unit {code!r} with a duty phone")
+        return digits
 
     async def _transfer_target(self, to: str, target: str, state: DeskState) -> str:
         if to == "unit":
@@ -166,7 +170,7 @@ class CallControls:
             raise DeskError("this desk has no casebook")
         call_id = f"{int(self.clock())}.{secrets.randbelow(10**9)}"
         phone = await asyncio.to_thread(self.book.dialling, number, actor, call_id)
-        digits = "".join(ch for ch in phone if ch.isdigit())
+        digits = _digits(phone)
         call = DeskCall(call_id, "", digits, "", "", [], self.clock(), case_number=number, direction="out")
         state.call = call  # the desk is on this call from now: a second click is refused
         try:
@@ -235,3 +239,8 @@ class CallControls:
         data = {**data, "member": state.username, "extension": state.extension}
         data.pop("queue", None)
         self.bus.publish(PlatformEvent(f"call.agent-{what}", event.call_id, data))
+
+
+def _digits(phone: str) -> str:
+    """What the carrier dials: the number's digits ("+86 28-8123" -> "86288123")."""
+    return "".join(ch for ch in phone if ch.isdigit())
