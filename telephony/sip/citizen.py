@@ -5,6 +5,7 @@ A plan is one line per expected call, the first word what the phone does, then (
 the same steps as the test caller's script:
 
     answer 1; wait 12; keys 2; until-hangup 30     ring 1 s, answer, key 2 after 12 s
+    answer 1; say clerk.wav; until-hangup 30       answer and speak (a unit's clerk on a duty phone)
     reject 486                                     refuse (486 busy here, 603 declined...)
     ignore                                         let it ring until the platform gives up
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import wave
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +42,6 @@ class CallPlan:
         arg = arg.strip()
         if action == "answer":
             steps = tuple(parse_script(rest))
-            if any(step.action == "say" for step in steps):
-                raise ScriptError("the citizen's phone keys and waits; it does not speak files")
             return cls("answer", float(arg or 1), steps=steps)
         if action == "reject":
             code = int(arg or 486)
@@ -64,6 +64,7 @@ class _IncomingCall(pj.Call):  # type: ignore[misc]
         self.next_at = 0.0
         self.ended = False
         self.media_up = False
+        self.players: list[Any] = []  # what the phone says (pjsua2 players live as long as this list)
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -73,6 +74,13 @@ class _IncomingCall(pj.Call):  # type: ignore[misc]
                 self.phone.say("ended", status=int(info.lastStatusCode), reason=str(info.lastReason))
         except Exception as exc:  # a callback must never raise into pjsua2
             print(f"onCallState failed: {exc!r}", file=sys.stderr)
+
+    def play(self, wav: str) -> None:
+        """Send a WAV to the far end over the call's audio (kept until the call ends)."""
+        player = pj.AudioMediaPlayer()
+        player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
+        player.startTransmit(self.getAudioMedia(-1))
+        self.players.append(player)
 
     def onCallMediaState(self, prm: Any) -> None:
         try:
@@ -162,6 +170,9 @@ class CitizenPhone:
             self.say("hung-up", why="end of script")
             return
         step = plan.steps[call.step]
+        if step.action == "say" and not call.media_up:  # the audio path is not open yet: a moment
+            call.next_at = now + 0.05
+            return
         call.step += 1
         if step.action == "wait":
             call.next_at = now + step.seconds
@@ -170,6 +181,10 @@ class CitizenPhone:
                 call.dialDtmf(key)
             self.say("keys", keys=step.arg)
             call.next_at = now + 0.25 * len(step.arg)
+        elif step.action == "say":  # a unit's clerk at the far end speaks (a WAV), then the script goes on
+            call.next_at = now + _wav_seconds(step.arg) + 0.2
+            call.play(step.arg)
+            self.say("said", file=step.arg)
         elif step.action == "hangup":
             call.hangup(pj.CallOpParam(True))
             call.ended = True
@@ -181,3 +196,8 @@ class CitizenPhone:
         self.calls.clear()
         self.account = None
         self.sip.close()
+
+
+def _wav_seconds(path: str) -> float:
+    with wave.open(path) as wav:
+        return float(wav.getnframes() / wav.getframerate())

@@ -53,7 +53,12 @@ ATTEMPTS = 5
 async def guarded(asterisk: Settings) -> AsyncIterator[Platform]:
     """The platform blocking after 5 failures within 60 s, for 20 s (long enough to look, short to wait)."""
     settings = asterisk.model_copy(
-        update={"sip_block_after": ATTEMPTS, "sip_block_window_s": 60.0, "sip_block_for_s": 20.0}
+        update={
+            "sip_block_after": ATTEMPTS,
+            "sip_block_window_s": 60.0,
+            "sip_block_for_s": 20.0,
+            "sip_block_exempt": [],  # the desk phones' address too is guarded here: it must stay unblocked
+        }
     )
     async with running_platform(settings) as platform:
         await platform.sip_guard.unblock(INTRUDER)  # a block left by an interrupted run
