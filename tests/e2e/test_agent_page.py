@@ -484,3 +484,58 @@ async def test_a_phone_given_in_the_admin_page_registers_within_seconds_with_no_
         await asyncio.sleep(0.2)
     else:
         raise AssertionError("Asterisk still knows the phone 10 s after it was taken back")
+
+
+async def test_the_page_consults_a_colleague_then_joins_all_three_and_says_so_in_words(
+    serving: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: queue.answered (agent page-c); from the page: agent.consulting (to page-d, whose
+    # phone rings and answers while the caller hears music), the page shows who is consulted and the
+    # three ways to end it; "三方通话" -> agent.consult-three-way, the page says all three talk
+    platform = serving
+    password = _agent_with_phone(platform, "page-c", "1025")
+    colleague = _agent_with_phone(platform, "page-d", "1026")
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    phone = await Phone.start(asterisk, "1025", password, hold=60, answer_after=1, talk=20)
+    other = await Phone.start(asterisk, "1026", colleague, hold=60, answer_after=0.5, talk=15)
+    await platform.state["desk"].state(Actor("page-d", Role.INTAKE_AGENT))  # the colleague's page is open
+    try:
+        await _in_browser(_open_page, browser, asterisk, "page-c")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+        await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+        await _in_browser(_wait, browser, lambda d: _status(d) == "available")
+        await until_reachable(platform.ami, "1025")
+        log: list = []
+        with platform.bus.subscribe() as sub:
+            call = asyncio.create_task(
+                place_call(asterisk, "12345", "wait 1; keys 3; until-hangup 40", caller="13912340025")
+            )
+            await wait_for(sub, "queue.answered", timeout=40, log=log, member="page-c")
+            await _in_browser(_wait, browser, lambda d: _status(d) == "on_call", 20)
+            target = "agent:page-d"
+            await _in_browser(
+                _wait, browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#transfer-target option[value='{target}']")
+            )
+            browser.execute_script(f"document.getElementById('transfer-target').value = '{target}';")
+            await _in_browser(lambda: browser.find_element(By.ID, "consult-start").click())
+            await wait_for(sub, "agent.consulting", timeout=10, log=log)
+            await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "consulting").is_displayed())
+            said = browser.find_element(By.ID, "transfer-said").text
+            assert "正在呼叫 page-d" in said and "the caller hears music" in said, said
+            assert "正在咨询 page-d" in browser.find_element(By.ID, "consulting-who").text
+            assert not browser.find_element(By.ID, "transfer").is_displayed()  # no second transfer meanwhile
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            browser.save_screenshot(str(ARTIFACTS / "agent-consulting.png"))
+            await asyncio.sleep(2)  # the colleague answers (0.5 s) and they talk
+            await _in_browser(lambda: browser.find_element(By.ID, "consult-three-way").click())
+            await wait_for(sub, "agent.consult-three-way", timeout=10, log=log)
+            said_now = lambda d: d.find_element(By.ID, "transfer-said").text  # noqa: E731
+            await _in_browser(_wait, browser, lambda d: "All three are talking" in said_now(d))
+            await _in_browser(_wait, browser, lambda d: not d.find_element(By.ID, "consulting").is_displayed())
+            browser.save_screenshot(str(ARTIFACTS / "agent-three-way.png"))
+            await call
+    finally:
+        with contextlib.suppress(Exception):
+            await platform.state["desk"].logout(Actor("page-c", Role.INTAKE_AGENT))
+        await phone.stop()
+        await other.stop()
