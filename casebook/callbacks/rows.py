@@ -3,7 +3,7 @@
 Two kinds of callback share the table and the dialler: the satisfaction question (reasons
 `satisfaction` and `agent`: asked only while the case waits for the citizen's verdict) and
 keep-my-place (`queue`: a caller who left a queue to be called back when an agent of that queue
-is free; wanted until the case is closed or merged)."""
+is free; wanted until the case is closed, even when their message joined another case)."""
 
 from __future__ import annotations
 
@@ -66,8 +66,8 @@ class CallbackView:
 
 def why_not_call(s: Session, reason: str, case: Case) -> str | None:
     """None when the call still has a purpose, else the case's state (why not)."""
-    if reason == QUEUE:
-        return None if case.status not in (Status.CLOSED, Status.MERGED) else str(case.status)
+    if reason == QUEUE:  # a message merged into another case: the caller still waits for an agent
+        return None if case.status != Status.CLOSED else str(case.status)
     return awaits_verdict(s, case)
 
 

@@ -100,15 +100,20 @@ class CallbackService:
         """The casebook's listener: a reply recorded schedules a satisfaction callback; a case
         closed or merged cancels its waiting ones at once (not only when their time comes)."""
         if notice.kind in ("case.closed", "case.merged"):
-            self.cancel_waiting(notice.number, f"case {notice.status}: nothing left to ask")
+            # a caller keeping their place still waits for an agent when their message joined another case
+            keep_places = notice.kind == "case.merged"
+            self.cancel_waiting(notice.number, f"case {notice.status}: nothing left to ask", keep_places=keep_places)
         elif notice.kind == "case.replied" and self.policy.enabled:
             self.schedule(notice.number, CALLBACK_ACTOR, reason="satisfaction")
 
-    def cancel_waiting(self, number: str, why: str) -> int:
-        """Cancel the case's callbacks that wait for their time (one being placed finishes)."""
+    def cancel_waiting(self, number: str, why: str, *, keep_places: bool = False) -> int:
+        """Cancel the case's callbacks that wait for their time (one being placed finishes);
+        `keep_places`: not the keep-my-place ones."""
         now = self.clock.now()
         with self.sessions() as s:
             waiting = (Case.number == number) & (Callback.state == CallbackState.DUE.value)
+            if keep_places:
+                waiting &= Callback.reason != QUEUE
             rows = s.scalars(select(Callback).join(Case).where(waiting).with_for_update(of=Callback)).all()
             for row in rows:
                 self._end(s, row, CallbackState.CANCELLED, now, why)

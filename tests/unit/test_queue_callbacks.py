@@ -117,3 +117,16 @@ async def test_the_citizen_called_back_is_told_why_and_joins_the_queue_ahead_of_
     assert (leg.transferred_to, leg.queue_priority) == ("intake", KEPT_PLACE_PRIORITY)
     assert leg.queue_line["number"] == "12345"  # the queue's dialplan knows the line (key 1 there works)
     assert events.names == ["callback.answered"]
+
+
+def test_a_message_that_joins_another_case_keeps_the_callers_place(
+    book: CaseBook, callbacks: CallbackService, queue: str
+) -> None:
+    master, phone = _waiting_caller(book), "139" + str(secrets.randbelow(10**8)).zfill(8)
+    number = _waiting_caller(book, phone)
+    callbacks.keep_place(number, queue, AGENT)
+    book.merge(number, master, SUPERVISOR, reason="the same street light")
+    [row] = _rows(book, number)
+    assert row.state == "due"  # the citizen still waits for an agent
+    [job] = _mine(callbacks.due(50, free={queue: 1}), {number})
+    assert job.phone == phone
