@@ -12,7 +12,8 @@ from casebook.auth.policy import SYSTEM, Actor
 from casebook.auth.services import AuthService
 from casebook.cases.intake import NewAppeal
 from casebook.cases.services import CaseBook
-from hotline.features.desk.errors import NoCall, NoCarrier
+from hotline.features.desk.errors import DeskError, NoCall, NoCarrier
+from hotline.features.desk.services import DeskState
 from telephony.ami.queue_events import QueueEvent, translate
 from tests.unit.test_desk import ScriptedAmi
 from tests.unit.test_queue_events_and_screen_pop import CALLER_VARS, Clock, _desk, _make_agent
@@ -126,7 +127,7 @@ async def test_a_call_to_a_citizen_holds_the_desk_so_a_second_click_does_not_cal
     try:
         await desk.dial_case(agent, number)
     except NoCall as exc:
-        assert "on a call" in str(exc)
+        assert "on a call" in str(exc) and exc.error_id == "on_a_call"  # the page: "您正在通话中", not "no such call"
     else:
         raise AssertionError("a second call out was placed while the first rang")
     assert len(ami.originated) == 1
@@ -184,6 +185,14 @@ async def test_an_agent_consults_a_colleague_or_a_units_phone_and_ends_it_with_t
     )
     leg = f"PJSIP/{extension}-01"
     desk.on_queue_event(QueueEvent("answered", "k1", "intake", member=name, interface=leg[:-3], member_channel=leg))
+    desk.states[other] = DeskState(other, other_ext, phone_online=False)  # in the queues, no phone answering
+    try:
+        await desk.consult(agent, "agent", other)
+    except DeskError as exc:
+        assert "phone is not connected" in str(exc)
+    else:
+        raise AssertionError("a caller was offered to a colleague whose phone nobody answers")
+    desk.states[other].phone_online = True
     state = await desk.consult(agent, "agent", other)
     assert state.call is not None and state.call.consulting == f"agent:{other}"
     assert ami.sent[-4:] == [

@@ -20,7 +20,7 @@ from casebook.auth.policy import Actor
 from casebook.cases.services import CaseBook
 from casebook.db.models import Unit
 from common.bus import EventBus, PlatformEvent
-from hotline.features.desk.errors import DeskError, NoCall, NoCarrier
+from hotline.features.desk.errors import DeskError, NoCall, NoCarrier, OnACall
 from hotline.features.desk.screenpop import DeskCall
 from ivr.lines import LineBook
 from telephony.ami.client import AmiClient
@@ -82,7 +82,7 @@ class CallControls:
         if call is None or call.answered_at is None or call.ended_at is not None or not call.agent_channel:
             raise NoCall("there is no call in progress to consult on")
         if call.consulting:
-            raise NoCall(f"you are already consulting {call.consulting}: finish that first")
+            raise OnACall(f"you are already consulting {call.consulting}: finish that first")
         exten = await self._transfer_target(to, target, state)
         # Asterisk dials an attended transfer's target as keys (digits only): the target rides on
         # the agent's leg, inherited by the call Asterisk makes, and the keys are just "0"
@@ -154,6 +154,9 @@ class CallControls:
             raise DeskError(f"no agent {target!r} with a phone")
         if extension == state.extension:
             raise DeskError("a call is not transferred to oneself")
+        theirs = self.states.get(target)
+        if theirs is not None and not theirs.phone_online:  # the caller would only go back to the queue
+            raise DeskError(f"{target}'s phone is not connected: nobody would answer")
         return f"a-{extension}"
 
     async def dial_case(self, actor: Actor, number: str) -> tuple[DeskState, str]:
@@ -163,7 +166,7 @@ class CallControls:
         recording joins the case."""
         state = await self.state(actor)
         if state.status in ("ringing", "on_call"):
-            raise NoCall("you are on a call: finish it first")
+            raise OnACall("you are on a call: finish it first")
         if not self.dial_out:
             raise NoCarrier("calls out are not possible: no carrier is configured (HOTLINE_CARRIER_URI)")
         if self.book is None:

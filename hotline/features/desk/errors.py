@@ -24,3 +24,9 @@ class NoCall(DeskError):
 class NoCarrier(DeskError):
     status_code = 409
     error_id = "no_carrier"
+
+
+class OnACall(NoCall):
+    """The agent is busy with a call (or a consultation) already: finish it first."""
+
+    error_id = "on_a_call"

@@ -162,7 +162,9 @@ class TransferTargets(BaseModel):
     answering: dict[str, int] = Field(
         description="Per queue, the agents signed in whose phone answers (0: a caller sent there finds nobody)."
     )
-    agents: list[dict[str, str]] = Field(description="Other agents with a phone: username, extension, status.")
+    agents: list[dict[str, str | bool]] = Field(
+        description="Other agents with a phone: username, extension, status, phone_online (false: nobody would answer)."
+    )
 
 
 @router.get("/transfer-targets", response_model=TransferTargets)
@@ -171,8 +173,8 @@ async def transfer_targets(request: Request, actor: ActorDep) -> TransferTargets
     desk = _desk(request)
     await _do(desk.state(actor))
     queues = list(desk.lines.queues) if desk.lines is not None else []
-    agents = [
-        {"username": s.username, "extension": s.extension, "status": s.status}
+    agents: list[dict[str, str | bool]] = [
+        {"username": s.username, "extension": s.extension, "status": s.status, "phone_online": s.phone_online}
         for s in sorted(desk.states.values(), key=lambda s: s.username)
         if s.username != actor.name
     ]

@@ -46,7 +46,7 @@ const COMMON = {
       too_slow: "网络太慢，请求未在时限内送达，请重试", directory_unavailable: "县统一身份目录暂时连不上，请稍后再试",
       refused: "操作未执行", wrong_state: "当前状态不允许此操作", already_exists: "已存在",
       unstorable_value: "有无法保存的内容", nul_character: "含有不允许的字符", no_phone: "没有登记话机",
-      phone_system_down: "电话系统暂不可用", no_call: "没有这通电话", error: "出错了",
+      phone_system_down: "电话系统暂不可用", no_call: "没有这通电话", on_a_call: "您正在通话中，请先结束", error: "出错了",
       no_telephony: "本进程不运行电话系统，此功能不可用",
       no_carrier: "未配置外呼线路，无法拨打市民电话", agent_not_on_call: "坐席当前不在通话中", agent_not_in_queues: "坐席不在队列中", no_agent: "没有这位坐席",
     },

@@ -90,6 +90,7 @@ const STATUS = {
 };
 
 let lastStatus = null;
+let lastState = null; // the desk as last shown
 let shownReasons = "";
 
 // the reasons to pause are the agent's queues' own (the lines file's `queues:`), in words
@@ -110,7 +111,12 @@ function render(state) {
   // a call just ended: its recording reaches the history a few seconds later
   if (state.status !== lastStatus && lastStatus === "on_call") setTimeout(() => drawMyConversations(i18n), 6000);
   lastStatus = state.status;
-  $("status").textContent = STATUS[state.status] || state.status;
+  lastState = state;
+  // never "available" while no call can reach the agent (issue 19: the phone is not connected)
+  const unreachable = state.status === "available" && state.phone_online === false;
+  $("status").textContent = unreachable ? "话机未连接，接不到来电 phone not connected: no calls reach you"
+    : STATUS[state.status] || state.status;
+  $("status").className = unreachable ? "error" : "";
   $("status").dataset.status = state.status;
   showReasons(state.pause_reasons || []);
   const named = (state.pause_reasons || []).find((r) => r.code === state.reason);
@@ -427,6 +433,12 @@ $("sp-connect").addEventListener("click", async () => {
       return;
     }
     phone.user = user;
+    if (lastState && Object.keys(lastState.queues || {}).length && lastState.phone_online === false) {
+      // in the queues with no phone answering: the queues ring this browser phone from now on
+      render(await api("POST", "/api/v1/desk/login", { phone: "browser" }));
+      phoneStatus("registered", "已连接，队列来电在此振铃 connected: queue calls now ring here");
+      return;
+    }
     phoneStatus("registered", "已连接 connected: 上线后来电在此振铃 join the queues to take calls here");
   } catch (err) {
     phoneStatus("failed", "网页电话不可用 Browser phone unavailable: " + err.message);

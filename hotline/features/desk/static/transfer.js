@@ -37,8 +37,13 @@ export async function showTransfer(call, status, i18n) {
       choice.disabled = !answering;  // a caller sent there would find nobody
       return choice;
     });
-    const agents = targets.agents.map((a) => option("agent:" + a.username,
-      "坐席 agent " + a.username + " (" + a.extension + ", " + (STATE[a.status] || a.status) + ")"));
+    const agents = targets.agents.map((a) => {
+      const offline = a.phone_online === false;  // nobody would answer: the caller back in the queue
+      const choice = option("agent:" + a.username, "坐席 agent " + a.username + " (" + a.extension + ", "
+        + (offline ? "话机未连接，不可转 phone not connected" : STATE[a.status] || a.status) + ")");
+      choice.disabled = offline;
+      return choice;
+    });
     const units = (targets.units || []).map((u) => option("unit:" + u.code, "单位 unit " + u.name_zh + " " + u.name_en));
     $("transfer-target").replaceChildren(...queues, ...agents, ...units);
   } catch (err) {
