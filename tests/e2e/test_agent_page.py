@@ -489,30 +489,30 @@ async def test_a_phone_given_in_the_admin_page_registers_within_seconds_with_no_
 async def test_the_page_consults_a_colleague_then_joins_all_three_and_says_so_in_words(
     serving: Platform, asterisk: Settings, browser: WebDriver
 ) -> None:
-    # expected: queue.answered (agent page-c); from the page: agent.consulting (to page-d, whose
+    # expected: queue.answered (agent page-consult); from the page: agent.consulting (to page-consulted, whose
     # phone rings and answers while the caller hears music), the page shows who is consulted and the
     # three ways to end it; "三方通话" -> agent.consult-three-way, the page says all three talk
     platform = serving
-    password = _agent_with_phone(platform, "page-c", "1025")
-    colleague = _agent_with_phone(platform, "page-d", "1026")
+    password = _agent_with_phone(platform, "page-consult", "1028")
+    colleague = _agent_with_phone(platform, "page-consulted", "1029")
     await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
-    phone = await Phone.start(asterisk, "1025", password, hold=60, answer_after=1, talk=20)
-    other = await Phone.start(asterisk, "1026", colleague, hold=60, answer_after=0.5, talk=15)
-    await platform.state["desk"].state(Actor("page-d", Role.INTAKE_AGENT))  # the colleague's page is open
+    phone = await Phone.start(asterisk, "1028", password, hold=60, answer_after=1, talk=20)
+    other = await Phone.start(asterisk, "1029", colleague, hold=60, answer_after=0.5, talk=15)
+    await platform.state["desk"].state(Actor("page-consulted", Role.INTAKE_AGENT))  # the colleague's page is open
     try:
-        await _in_browser(_open_page, browser, asterisk, "page-c")
+        await _in_browser(_open_page, browser, asterisk, "page-consult")
         await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
         await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
         await _in_browser(_wait, browser, lambda d: _status(d) == "available")
-        await until_reachable(platform.ami, "1025")
+        await until_reachable(platform.ami, "1028")
         log: list = []
         with platform.bus.subscribe() as sub:
             call = asyncio.create_task(
                 place_call(asterisk, "12345", "wait 1; keys 3; until-hangup 40", caller="13912340025")
             )
-            await wait_for(sub, "queue.answered", timeout=40, log=log, member="page-c")
+            await wait_for(sub, "queue.answered", timeout=40, log=log, member="page-consult")
             await _in_browser(_wait, browser, lambda d: _status(d) == "on_call", 20)
-            target = "agent:page-d"
+            target = "agent:page-consulted"
             await _in_browser(
                 _wait, browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#transfer-target option[value='{target}']")
             )
@@ -521,8 +521,8 @@ async def test_the_page_consults_a_colleague_then_joins_all_three_and_says_so_in
             await wait_for(sub, "agent.consulting", timeout=10, log=log)
             await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "consulting").is_displayed())
             said = browser.find_element(By.ID, "transfer-said").text
-            assert "正在呼叫 page-d" in said and "the caller hears music" in said, said
-            assert "正在咨询 page-d" in browser.find_element(By.ID, "consulting-who").text
+            assert "正在呼叫 page-consulted" in said and "the caller hears music" in said, said
+            assert "正在咨询 page-consulted" in browser.find_element(By.ID, "consulting-who").text
             assert not browser.find_element(By.ID, "transfer").is_displayed()  # no second transfer meanwhile
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             browser.save_screenshot(str(ARTIFACTS / "agent-consulting.png"))
@@ -536,6 +536,38 @@ async def test_the_page_consults_a_colleague_then_joins_all_three_and_says_so_in
             await call
     finally:
         with contextlib.suppress(Exception):
-            await platform.state["desk"].logout(Actor("page-c", Role.INTAKE_AGENT))
+            await platform.state["desk"].logout(Actor("page-consult", Role.INTAKE_AGENT))
         await phone.stop()
         await other.stop()
+
+
+async def test_an_agent_who_joins_before_connecting_the_browser_phone_is_not_available_until_it_answers(
+    serving: Platform, asterisk: Settings, browser: WebDriver
+) -> None:
+    # expected: agent.login (desk phone, none registered): the page says the phone is not connected,
+    # not "available"; the browser phone connects: the page joins the queues again with it
+    # (agent.login, phone browser) and the queue's member is PJSIP/1030-web, reachable
+    platform = serving
+    password = _agent_with_phone(platform, "page-late-phone", "1030")
+    await asyncio.to_thread(asterisk_process(asterisk).reload, lines_book(asterisk), prompts_dir(asterisk))
+    with contextlib.suppress(Exception):
+        await platform.state["desk"].logout(Actor("page-late-phone", Role.INTAKE_AGENT))
+    try:
+        await _in_browser(_open_page, browser, asterisk, "page-late-phone")
+        await _in_browser(_wait, browser, lambda d: _status(d) == "logged_out")
+        await _in_browser(lambda: browser.find_element(By.ID, "btn-login").click())
+        await _in_browser(_wait, browser, lambda d: "话机未连接" in d.find_element(By.ID, "status").text)
+        assert "空闲" not in browser.find_element(By.ID, "status").text  # never shown available
+        await _in_browser(_connect_softphone, browser, password)
+        await _in_browser(
+            _wait, browser, lambda d: "queue calls now ring here" in d.find_element(By.ID, "sp-status").text, 20
+        )
+        await until_reachable(platform.ami, "1030-web")
+        await _in_browser(_wait, browser, lambda d: d.find_element(By.ID, "status").text == "空闲 available", 20)
+        members = await platform.ami.queue_members()
+        assert {m.interface for m in members if m.name == "page-late-phone"} == {"PJSIP/1030-web"}
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "agent-browser-phone-after-joining.png"))
+    finally:
+        with contextlib.suppress(Exception):
+            await platform.state["desk"].logout(Actor("page-late-phone", Role.INTAKE_AGENT))
