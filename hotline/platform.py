@@ -306,27 +306,27 @@ class Platform:
 
     async def run_queue_message(self, session: CallSession, prompt: str) -> str:
         """A caller back from a queue (key 1, or the wait ran out) leaves a message: a case."""
-        line = self.lines.by_number(session.leg.dialled_number)
-        if line is None:
-            await session.leg.hangup()
-            return "unknown-number"
-        return await self._flow(session, line).leave_message(prompt)
+        flow = await self._flow_of_line(session)
+        return await flow.leave_message(prompt) if flow else "unknown-number"
 
     async def run_queue_callback(self, session: CallSession, queue: str) -> str:
         """A caller who pressed 2 in a queue: a short message, then a callback when an agent is free."""
-        line = self.lines.by_number(session.leg.dialled_number)
-        if line is None:
-            await session.leg.hangup()
-            return "unknown-number"
-        return await self._flow(session, line).keep_place(queue)
+        flow = await self._flow_of_line(session)
+        return await flow.keep_place(queue) if flow else "unknown-number"
 
     async def run_resumed(self, session: CallSession, where: Resumption) -> str:
         """A caller adopted after this process restarted: their flow resumes from what Asterisk kept."""
+        flow = await self._flow_of_line(session)
+        return await flow.resume(where) if flow else "unknown-number"
+
+    async def _flow_of_line(self, session: CallSession) -> HotlineFlow | None:
+        """The flow of the line a caller coming back to the application dialled; none (the call is
+        ended) for a number no line has any more."""
         line = self.lines.by_number(session.leg.dialled_number)
         if line is None:
             await session.leg.hangup()
-            return "unknown-number"
-        return await self._flow(session, line).resume(where)
+            return None
+        return self._flow(session, line)
 
     def _flow(self, session: CallSession, line: LineProfile) -> HotlineFlow:
         flow = HotlineFlow(
